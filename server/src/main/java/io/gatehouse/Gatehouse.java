@@ -1,0 +1,145 @@
+package io.gatehouse;
+
+import io.gatehouse.cli.AccountsCommands;
+import io.gatehouse.cli.KeysCommand;
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.Settings;
+import io.gatehouse.http.ApiError;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** Entry point: {@code gatehouse serve}, {@code gatehouse admin init}, {@code gatehouse keys …} and the rest. */
+@Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "Gatehouse 0.1.0",
+        description = "An access layer for MCP servers and HTTP APIs: API keys, organizations, workspaces.",
+        subcommands = {Gatehouse.Serve.class, Gatehouse.Admin.class, KeysCommand.class,
+                AccountsCommands.Users.class, AccountsCommands.Orgs.class, AccountsCommands.Members.class,
+                AccountsCommands.Workspaces.class})
+public final class Gatehouse {
+    @Option(names = "--config", description = "configuration file (default: $GATEHOUSE_CONFIG)")
+    Path configFile;
+
+    @Option(names = "--data-dir", description = "data directory (default: $GATEHOUSE_DATA_DIR, else ./data)")
+    String dataDir;
+
+    public static void main(String[] args) {
+        Gatehouse root = new Gatehouse();
+        CommandLine cli = new CommandLine(root);
+        io.gatehouse.cli.CliSupport.setLocalConfig(root::config);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            String message = switch (e) {
+                case ConfigException c -> "configuration error: " + c.getMessage();
+                case ApiError a -> a.publicMessage();
+                default -> e.getMessage() == null ? e.toString() : e.getMessage();
+            };
+            System.err.println("gatehouse: " + message);
+            return 2;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    /** The configuration: file, then environment, then command-line overrides. */
+    GatehouseConfig config(Map<String, String> overrides) {
+        Map<String, String> all = new HashMap<>(overrides);
+        if (dataDir != null) {
+            all.put("data-dir", dataDir);
+        }
+        Optional<Path> file = Optional.ofNullable(configFile)
+                .or(() -> Optional.ofNullable(System.getenv("GATEHOUSE_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
+        GatehouseConfig config = GatehouseConfig.from(Settings.load(file, System.getenv(), all));
+        Logging.configure(config.logLevel());
+        return config;
+    }
+
+    GatehouseConfig config() {
+        return config(Map.of());
+    }
+
+    @Command(name = "serve", description = "Run Gatehouse until stopped (Ctrl-C).")
+    static final class Serve implements Callable<Integer> {
+        @ParentCommand
+        Gatehouse root;
+
+        @Option(names = "--port", description = "port (default: $GATEHOUSE_HTTP_PORT, else 8080)")
+        Integer port;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Map<String, String> overrides = new HashMap<>();
+            if (port != null) {
+                overrides.put("http.port", port.toString());
+            }
+            GatehouseConfig config = root.config(overrides);
+            GatehouseServer server = GatehouseServer.start(config, Optional.empty());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "gatehouse-shutdown"));
+            boolean initialised = server.services().db().withHandle(h -> server.services().accountStore().anyInstanceAdmin(h));
+            System.out.println("Gatehouse is listening on " + server.publicUrl());
+            System.out.println("  database: " + server.services().db().describe());
+            System.out.println("  health:   " + server.publicUrl() + "/healthz   API: " + server.publicUrl() + "/v1/openapi.json");
+            if (!initialised) {
+                System.out.println("No administrator yet. In another terminal, run:");
+                System.out.println("  ./gatehouse admin init" + (root.dataDir != null ? " --data-dir " + root.dataDir : ""));
+                System.out.println("It prints a one-time admin key; use it as: curl -H \"Authorization: Bearer <key>\" "
+                        + server.publicUrl() + "/v1/orgs");
+            }
+            System.out.flush();
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "admin", description = "Instance administration on the local store.",
+            subcommands = {Admin.Init.class})
+    static final class Admin {
+        @ParentCommand
+        Gatehouse root;
+
+        @Command(name = "init", description = "Create the first administrator and print their admin key once.")
+        static final class Init implements Callable<Integer> {
+            @ParentCommand
+            Admin admin;
+
+            @Option(names = "--email", defaultValue = "admin@localhost", description = "administrator's email")
+            String email;
+
+            @Option(names = "--new-key", description = "issue another admin key when an administrator exists")
+            boolean newKey;
+
+            @Override
+            public Integer call() {
+                GatehouseConfig config = admin.root.config(Map.of("http.port", "0", "http.host", "127.0.0.1"));
+                try (GatehouseServer server = GatehouseServer.start(config, Optional.empty())) {
+                    Bootstrap.Result result = Bootstrap.initAdmin(server.services(), email, newKey);
+                    System.out.println((result.created() ? "Created administrator " : "New admin key for ")
+                            + result.admin().email() + " (" + result.admin().id() + ") in organization "
+                            + result.organization().name() + " (" + result.organization().id() + ").");
+                    System.out.println("Admin key (shown only once; store it in a secret manager):");
+                    System.out.println();
+                    System.out.println("  " + result.key().plaintext());
+                    System.out.println();
+                    System.out.println("Use it as:  Authorization: Bearer <key>   e.g.");
+                    System.out.println("  export GATEHOUSE_URL=http://127.0.0.1:" + (config.http().publicUrl().isPresent()
+                            ? "…" : portHint()) + " GATEHOUSE_ADMIN_KEY=<key>");
+                    System.out.println("  ./gatehouse orgs list");
+                    return 0;
+                }
+            }
+
+            private static String portHint() {
+                return Optional.ofNullable(System.getenv("GATEHOUSE_HTTP_PORT")).orElse("8080");
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.gatehouse;
+
+import io.gatehouse.accounts.AccountService;
+import io.gatehouse.accounts.AccountStore;
+import io.gatehouse.accounts.AccountsEndpoint;
+import io.gatehouse.audit.AuditEndpoint;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.door.CredentialResolver;
+import io.gatehouse.door.Door;
+import io.gatehouse.http.DiscoveryEndpoint;
+import io.gatehouse.http.Errors;
+import io.gatehouse.http.Guard;
+import io.gatehouse.http.HttpServer;
+import io.gatehouse.http.OpsEndpoint;
+import io.gatehouse.http.PublicUrl;
+import io.gatehouse.http.Routes;
+import io.gatehouse.keys.KeyFormat;
+import io.gatehouse.keys.KeyHasher;
+import io.gatehouse.keys.KeyService;
+import io.gatehouse.keys.KeyStore;
+import io.gatehouse.keys.KeyVerifier;
+import io.gatehouse.keys.KeysEndpoint;
+import io.gatehouse.keys.UsageRecorder;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Invalidations;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One running Gatehouse node: every part built here by hand, in dependency order, and closed in
+ * the reverse order (the listener first, then usage flushed, then the database).
+ */
+public final class GatehouseServer implements AutoCloseable {
+    private final GatehouseConfig config;
+    private final Database db;
+    private final Invalidations invalidations;
+    private final UsageRecorder usage;
+    private final HttpServer http;
+    private final Services services;
+    private final URI publicUrl;
+
+    /** The parts other code (bootstrap, tests, the CLI) may use directly. */
+    public record Services(Database db, Invalidations invalidations, AccountStore accountStore,
+                           AccountService accounts, KeyService keys, KeyVerifier verifier, Door door, Routes routes,
+                           GatehouseConfig.Plans plans) {
+    }
+
+    private GatehouseServer(GatehouseConfig config, Database db, Invalidations invalidations, UsageRecorder usage,
+                            HttpServer http, Services services, URI publicUrl) {
+        this.config = config;
+        this.db = db;
+        this.invalidations = invalidations;
+        this.usage = usage;
+        this.http = http;
+        this.services = services;
+        this.publicUrl = publicUrl;
+    }
+
+    /**
+     * Starts a node.
+     *
+     * @param extraResolver a credential kind to accept besides keys (the CLI's one-process credential)
+     */
+    public static GatehouseServer start(GatehouseConfig config, Optional<CredentialResolver> extraResolver) {
+        Clock clock = Clock.systemUTC();
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+
+        Database db = Database.open(config.database());
+        Invalidations invalidations = new Invalidations(db);
+        AccountStore accountStore = new AccountStore();
+        AuditLog audit = new AuditLog(clock);
+        AccountService accounts = new AccountService(db, invalidations, accountStore, audit, config.plans(), clock);
+
+        KeyFormat format = new KeyFormat(config.keys().prefix());
+        KeyHasher hasher = new KeyHasher(config.keys().hashSecret());
+        KeyStore keyStore = new KeyStore();
+        UsageRecorder usage = new UsageRecorder(db, keyStore, config.keys().usageFlushInterval());
+        KeyVerifier verifier = new KeyVerifier(format, hasher, keyStore, db, usage, config.keys(), metrics);
+        invalidations.subscribe(verifier::invalidate);
+        KeyService keys = new KeyService(db, invalidations, keyStore, accountStore, audit, format, hasher,
+                config.keys().maxRollGrace(), clock);
+
+        List<CredentialResolver> resolvers = new ArrayList<>();
+        extraResolver.ifPresent(resolvers::add);
+        resolvers.add(verifier);
+        Door door = new Door(resolvers, config.plans(), clock, metrics);
+        Guard guard = new Guard(door, config.http().maxBodyBytes());
+
+        PublicUrl publicUrl = new PublicUrl();
+        Routes routes = new Routes();
+        new OpsEndpoint(db, metrics).register(routes);
+        new DiscoveryEndpoint(publicUrl).register(routes);
+        new AccountsEndpoint(accounts, guard).register(routes);
+        new KeysEndpoint(keys, guard, clock).register(routes);
+        new AuditEndpoint(audit, db, guard).register(routes);
+        HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));
+        publicUrl.set(config.publicUrl(http.port()));
+
+        Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
+                config.plans());
+        return new GatehouseServer(config, db, invalidations, usage, http, services, publicUrl.get());
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public URI publicUrl() {
+        return publicUrl;
+    }
+
+    public Services services() {
+        return services;
+    }
+
+    public GatehouseConfig config() {
+        return config;
+    }
+
+    /** Stops taking requests, writes pending usage, closes the database. */
+    @Override
+    public void close() {
+        http.close();
+        usage.close();
+        invalidations.close();
+        db.close();
+    }
+}

@@ -1,0 +1,61 @@
+package io.gatehouse;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * Logs go to standard error, one line each: time, level, logger, message. Standard output is kept
+ * for what a command prints for its user (a new key, a JSON answer).
+ */
+public final class Logging {
+    private Logging() {
+    }
+
+    public static void configure(String level) {
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        Level jul = switch (level) {
+            case "ERROR" -> Level.SEVERE;
+            case "WARN" -> Level.WARNING;
+            case "DEBUG" -> Level.FINE;
+            default -> Level.INFO;
+        };
+        root.setLevel(jul);
+        Handler handler = new ConsoleHandler() {
+            {
+                setOutputStream(new PrintStream(System.err, true));
+            }
+        };
+        handler.setLevel(jul);
+        handler.setFormatter(new OneLine());
+        root.addHandler(handler);
+        // Libraries' DEBUG chatter is not ours to show; their warnings are.
+        for (String noisy : new String[]{"io.helidon", "com.zaxxer.hikari", "org.flywaydb", "org.jdbi"}) {
+            Logger.getLogger(noisy).setLevel(jul.intValue() < Level.INFO.intValue() ? Level.INFO : jul);
+        }
+    }
+
+    static final class OneLine extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder sb = new StringBuilder(160)
+                    .append(Instant.ofEpochMilli(r.getMillis())).append(' ')
+                    .append(r.getLevel().getName()).append(' ')
+                    .append(r.getLoggerName()).append(": ")
+                    .append(formatMessage(r)).append('\n');
+            if (r.getThrown() != null) {
+                java.io.StringWriter sw = new java.io.StringWriter();
+                r.getThrown().printStackTrace(new java.io.PrintWriter(sw));
+                sb.append(sw);
+            }
+            return sb.toString();
+        }
+    }
+}

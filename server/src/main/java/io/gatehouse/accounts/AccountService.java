@@ -1,0 +1,337 @@
+package io.gatehouse.accounts;
+
+import io.gatehouse.accounts.Accounts.Member;
+import io.gatehouse.accounts.Accounts.Organization;
+import io.gatehouse.accounts.Accounts.User;
+import io.gatehouse.accounts.Accounts.Workspace;
+import io.gatehouse.accounts.Accounts.WorkspaceMember;
+import io.gatehouse.audit.Actor;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.door.Principal;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.ErrorCode;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Ids;
+import io.gatehouse.store.Invalidation;
+import io.gatehouse.store.Invalidations;
+import io.gatehouse.store.Tx;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Users, organisations, memberships and workspaces. Every operation checks what the caller may do;
+ * every change is audited and invalidates the cached decisions it affects, here and on other nodes.
+ */
+public final class AccountService {
+    private final Database db;
+    private final Invalidations invalidations;
+    private final AccountStore store;
+    private final AuditLog audit;
+    private final GatehouseConfig.Plans plans;
+    private final Clock clock;
+
+    public AccountService(Database db, Invalidations invalidations, AccountStore store, AuditLog audit,
+                          GatehouseConfig.Plans plans, Clock clock) {
+        this.db = db;
+        this.invalidations = invalidations;
+        this.store = store;
+        this.audit = audit;
+        this.plans = plans;
+        this.clock = clock;
+    }
+
+    /** Change requests; an empty field is left as it is. */
+    public record OrganizationChange(Optional<String> name, Optional<String> plan, Optional<Boolean> oneKeyPerUser,
+                                     Optional<Optional<Integer>> maxKeyLifetimeDays) {
+    }
+
+    // --- users -------------------------------------------------------------------------------
+
+    public User createUser(Principal caller, Actor actor, String email, Optional<String> name) {
+        requireInstanceAdmin(caller);
+        return tx(tx -> createUser(tx.handle(), actor, email, name, false));
+    }
+
+    /** Creates a user without a caller's check: for bootstrap and sign-in. */
+    public User createUser(Handle h, Actor actor, String email, Optional<String> name, boolean instanceAdmin) {
+        String normalized = email.strip().toLowerCase(java.util.Locale.ROOT);
+        if (store.userByEmail(h, normalized).isPresent()) {
+            throw ApiError.of(ErrorCode.CONFLICT, "email_taken", "A user with this email already exists");
+        }
+        User user = new User(Ids.next("usr"), normalized, name, instanceAdmin, now(), Optional.empty());
+        store.insertUser(h, user);
+        audit.record(h, actor, null, "user.created", "user", user.id(), Map.of("email", normalized));
+        return user;
+    }
+
+    public List<User> users(Principal caller) {
+        if (caller.instanceAdmin()) {
+            return db.withHandle(store::users);
+        }
+        return db.withHandle(h -> store.members(h, caller.orgId()).stream()
+                .map(m -> store.user(h, m.userId()).orElseThrow()).toList());
+    }
+
+    public User user(Principal caller, String id) {
+        return db.withHandle(h -> {
+            User user = store.user(h, id).orElseThrow(() -> ApiError.notFound("user"));
+            boolean visible = caller.instanceAdmin() || caller.userId().equals(id)
+                    || store.member(h, caller.orgId(), id).isPresent();
+            if (!visible) {
+                throw ApiError.notFound("user");
+            }
+            return user;
+        });
+    }
+
+    public User setDisabled(Principal caller, Actor actor, String id, boolean disabled) {
+        requireInstanceAdmin(caller);
+        if (disabled && caller.userId().equals(id)) {
+            throw ApiError.of(ErrorCode.CONFLICT, "self", "You cannot disable yourself");
+        }
+        return tx(tx -> {
+            store.user(tx.handle(), id).orElseThrow(() -> ApiError.notFound("user"));
+            store.setUserDisabled(tx.handle(), id, disabled ? Optional.of(now()) : Optional.empty());
+            audit.record(tx.handle(), actor, null, disabled ? "user.disabled" : "user.enabled", "user", id, Map.of());
+            tx.invalidate(new Invalidation.User(id));
+            return store.user(tx.handle(), id).orElseThrow();
+        });
+    }
+
+    // --- organisations -----------------------------------------------------------------------
+
+    public Organization createOrganization(Principal caller, Actor actor, String name, Optional<String> plan,
+                                           Optional<String> ownerUserId) {
+        requireInstanceAdmin(caller);
+        String planName = plan.orElse(plans.defaultPlan());
+        requirePlan(planName);
+        return tx(tx -> {
+            Organization org = createOrganization(tx.handle(), actor, name, planName);
+            if (ownerUserId.isPresent()) {
+                store.user(tx.handle(), ownerUserId.get())
+                        .orElseThrow(() -> ApiError.invalid("owner_user_id: no such user"));
+                store.upsertMember(tx.handle(), org.id(), ownerUserId.get(), Role.OWNER, now());
+                audit.record(tx.handle(), actor, org.id(), "member.added", "user", ownerUserId.get(),
+                        Map.of("role", "owner"));
+                tx.invalidate(new Invalidation.User(ownerUserId.get()));
+            }
+            return org;
+        });
+    }
+
+    /** Creates an organisation without a caller's check: for bootstrap and sign-in. */
+    public Organization createOrganization(Handle h, Actor actor, String name, String plan) {
+        Organization org = new Organization(Ids.next("org"), name, plan, false, Optional.empty(), now());
+        store.insertOrganization(h, org);
+        audit.record(h, actor, org.id(), "organization.created", "organization", org.id(),
+                Map.of("name", name, "plan", plan));
+        return org;
+    }
+
+    public List<Organization> organizations(Principal caller) {
+        return db.withHandle(h -> caller.instanceAdmin() ? store.organizations(h)
+                : store.organization(h, caller.orgId()).stream().toList());
+    }
+
+    public Organization organization(Principal caller, String id) {
+        if (!caller.canRead(id)) {
+            throw ApiError.notFound("organization");
+        }
+        return db.withHandle(h -> store.organization(h, id)).orElseThrow(() -> ApiError.notFound("organization"));
+    }
+
+    public Organization updateOrganization(Principal caller, Actor actor, String id, OrganizationChange change) {
+        Organization current = organization(caller, id);
+        requireManager(caller, id);
+        if (change.plan().isPresent() && !change.plan().get().equals(current.plan())) {
+            // The plan is what the operator sells: only an instance administrator changes it.
+            requireInstanceAdmin(caller);
+            requirePlan(change.plan().get());
+        }
+        Organization updated = new Organization(id, change.name().orElse(current.name()),
+                change.plan().orElse(current.plan()), change.oneKeyPerUser().orElse(current.oneKeyPerUser()),
+                change.maxKeyLifetimeDays().orElse(current.maxKeyLifetimeDays()), current.createdAt());
+        return tx(tx -> {
+            store.updateOrganization(tx.handle(), updated);
+            audit.record(tx.handle(), actor, id, "organization.updated", "organization", id, Map.of(
+                    "plan", updated.plan(), "one_key_per_user", updated.oneKeyPerUser(),
+                    "max_key_lifetime_days", updated.maxKeyLifetimeDays().map(Object::toString).orElse("none")));
+            tx.invalidate(new Invalidation.Organization(id));
+            return updated;
+        });
+    }
+
+    // --- members -----------------------------------------------------------------------------
+
+    public List<Member> members(Principal caller, String orgId) {
+        organization(caller, orgId);
+        return db.withHandle(h -> store.members(h, orgId));
+    }
+
+    /** Adds a user to the organisation or changes their role. Only owners make owners. */
+    public Member putMember(Principal caller, Actor actor, String orgId, String userId, Role role) {
+        organization(caller, orgId);
+        requireManager(caller, orgId);
+        return tx(tx -> {
+            Handle h = tx.handle();
+            store.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
+            Optional<Member> existing = store.member(h, orgId, userId);
+            boolean callerIsOwner = caller.instanceAdmin()
+                    || store.member(h, orgId, caller.userId()).map(m -> m.role() == Role.OWNER).orElse(false);
+            boolean touchesOwner = role == Role.OWNER || existing.map(m -> m.role() == Role.OWNER).orElse(false);
+            if (touchesOwner && !callerIsOwner) {
+                throw ApiError.forbidden("not_owner", "Only an owner can make or unmake owners");
+            }
+            if (existing.map(m -> m.role() == Role.OWNER).orElse(false) && role != Role.OWNER
+                    && store.countOwners(h, orgId) == 1) {
+                throw ApiError.of(ErrorCode.CONFLICT, "last_owner", "An organization keeps at least one owner");
+            }
+            store.upsertMember(h, orgId, userId, role, now());
+            audit.record(h, actor, orgId, existing.isPresent() ? "member.role_changed" : "member.added", "user",
+                    userId, Map.of("role", role.wire()));
+            tx.invalidate(new Invalidation.User(userId));
+            return store.member(h, orgId, userId).orElseThrow();
+        });
+    }
+
+    /** Removes a member (a member may also leave): their keys of this organisation stop working at once. */
+    public void removeMember(Principal caller, Actor actor, String orgId, String userId) {
+        organization(caller, orgId);
+        if (!caller.userId().equals(userId)) {
+            requireManager(caller, orgId);
+        }
+        tx(tx -> {
+            Handle h = tx.handle();
+            Member member = store.member(h, orgId, userId).orElseThrow(() -> ApiError.notFound("member"));
+            if (member.role() == Role.OWNER) {
+                boolean callerIsOwner = caller.instanceAdmin() || caller.userId().equals(userId)
+                        || store.member(h, orgId, caller.userId()).map(m -> m.role() == Role.OWNER).orElse(false);
+                if (!callerIsOwner) {
+                    throw ApiError.forbidden("not_owner", "Only an owner can remove an owner");
+                }
+                if (store.countOwners(h, orgId) == 1) {
+                    throw ApiError.of(ErrorCode.CONFLICT, "last_owner", "An organization keeps at least one owner");
+                }
+            }
+            store.removeMember(h, orgId, userId);
+            audit.record(h, actor, orgId, "member.removed", "user", userId, Map.of());
+            tx.invalidate(new Invalidation.User(userId));
+            return null;
+        });
+    }
+
+    // --- workspaces --------------------------------------------------------------------------
+
+    public Workspace createWorkspace(Principal caller, Actor actor, String orgId, String name) {
+        organization(caller, orgId);
+        requireManager(caller, orgId);
+        return tx(tx -> {
+            Handle h = tx.handle();
+            Workspace ws = new Workspace(Ids.next("ws"), orgId, name, now());
+            store.insertWorkspace(h, ws);
+            if (store.member(h, orgId, caller.userId()).isPresent()) {
+                store.addWorkspaceMember(h, ws.id(), caller.userId(), now());
+                tx.invalidate(new Invalidation.User(caller.userId()));
+            }
+            audit.record(h, actor, orgId, "workspace.created", "workspace", ws.id(), Map.of("name", name));
+            return ws;
+        });
+    }
+
+    public List<Workspace> workspaces(Principal caller, String orgId) {
+        organization(caller, orgId);
+        return db.withHandle(h -> store.workspaces(h, orgId));
+    }
+
+    public Workspace workspace(Principal caller, String id) {
+        Workspace ws = db.withHandle(h -> store.workspace(h, id)).orElseThrow(() -> ApiError.notFound("workspace"));
+        if (!caller.canRead(ws.orgId())) {
+            throw ApiError.notFound("workspace");
+        }
+        return ws;
+    }
+
+    public void deleteWorkspace(Principal caller, Actor actor, String id) {
+        Workspace ws = workspace(caller, id);
+        requireManager(caller, ws.orgId());
+        tx(tx -> {
+            store.deleteWorkspace(tx.handle(), id);
+            audit.record(tx.handle(), actor, ws.orgId(), "workspace.deleted", "workspace", id, Map.of());
+            tx.invalidate(new Invalidation.Organization(ws.orgId()));
+            return null;
+        });
+    }
+
+    public List<WorkspaceMember> workspaceMembers(Principal caller, String workspaceId) {
+        workspace(caller, workspaceId);
+        return db.withHandle(h -> store.workspaceMembers(h, workspaceId));
+    }
+
+    public WorkspaceMember addWorkspaceMember(Principal caller, Actor actor, String workspaceId, String userId) {
+        Workspace ws = workspace(caller, workspaceId);
+        requireManager(caller, ws.orgId());
+        return tx(tx -> {
+            Handle h = tx.handle();
+            if (store.member(h, ws.orgId(), userId).isEmpty()) {
+                throw ApiError.of(ErrorCode.CONFLICT, "not_member",
+                        "The user must be a member of the workspace's organization first");
+            }
+            store.addWorkspaceMember(h, workspaceId, userId, now());
+            audit.record(h, actor, ws.orgId(), "workspace.member_added", "workspace", workspaceId,
+                    Map.of("user_id", userId));
+            tx.invalidate(new Invalidation.User(userId));
+            return store.workspaceMembers(h, workspaceId).stream()
+                    .filter(m -> m.userId().equals(userId)).findFirst().orElseThrow();
+        });
+    }
+
+    /** Removes a user from a workspace: their keys stop reaching it at once. */
+    public void removeWorkspaceMember(Principal caller, Actor actor, String workspaceId, String userId) {
+        Workspace ws = workspace(caller, workspaceId);
+        if (!caller.userId().equals(userId)) {
+            requireManager(caller, ws.orgId());
+        }
+        tx(tx -> {
+            if (!store.removeWorkspaceMember(tx.handle(), workspaceId, userId)) {
+                throw ApiError.notFound("workspace member");
+            }
+            audit.record(tx.handle(), actor, ws.orgId(), "workspace.member_removed", "workspace", workspaceId,
+                    Map.of("user_id", userId));
+            tx.invalidate(new Invalidation.User(userId));
+            return null;
+        });
+    }
+
+    // --- shared checks -----------------------------------------------------------------------
+
+    static void requireInstanceAdmin(Principal caller) {
+        if (!caller.instanceAdmin()) {
+            throw ApiError.forbidden("not_instance_admin", "Only an instance administrator can do this");
+        }
+    }
+
+    static void requireManager(Principal caller, String orgId) {
+        if (!caller.canManage(orgId)) {
+            throw ApiError.forbidden("not_org_admin", "Only an owner or admin of the organization can do this");
+        }
+    }
+
+    private void requirePlan(String plan) {
+        if (plans.find(plan).isEmpty()) {
+            throw ApiError.invalid("plan: no plan named '" + plan + "' is configured");
+        }
+    }
+
+    private <R> R tx(Tx.Work<R> work) {
+        return Tx.run(db, invalidations, work);
+    }
+
+    private Instant now() {
+        return clock.instant();
+    }
+}

@@ -1,0 +1,209 @@
+package io.gatehouse.accounts;
+
+import io.gatehouse.accounts.Accounts.Member;
+import io.gatehouse.accounts.Accounts.Organization;
+import io.gatehouse.accounts.Accounts.User;
+import io.gatehouse.accounts.Accounts.Workspace;
+import io.gatehouse.accounts.Accounts.WorkspaceMember;
+import io.gatehouse.door.Permissions;
+import io.gatehouse.door.Principal;
+import io.gatehouse.door.Requirement;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.Body;
+import io.gatehouse.http.Guard;
+import io.gatehouse.http.Json;
+import io.gatehouse.http.Routes;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/** {@code /v1/whoami}, {@code /v1/users}, {@code /v1/orgs} with members and workspaces, {@code /v1/workspaces}. */
+public final class AccountsEndpoint {
+    private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
+    private final AccountService accounts;
+    private final Guard guard;
+
+    public AccountsEndpoint(AccountService accounts, Guard guard) {
+        this.accounts = accounts;
+        this.guard = guard;
+    }
+
+    public void register(Routes routes) {
+        routes.get("/v1/whoami", this::whoami)
+                .post("/v1/users", this::createUser)
+                .get("/v1/users", (req, res) -> list(res, accounts.users(read(req)), AccountsEndpoint::view))
+                .get("/v1/users/{id}", (req, res) -> Json.ok(res, view(accounts.user(read(req), id(req)))))
+                .post("/v1/users/{id}/disable", (req, res) -> setDisabled(req, res, true))
+                .post("/v1/users/{id}/enable", (req, res) -> setDisabled(req, res, false))
+                .post("/v1/orgs", this::createOrganization)
+                .get("/v1/orgs", (req, res) -> list(res, accounts.organizations(read(req)), AccountsEndpoint::view))
+                .get("/v1/orgs/{id}", (req, res) -> Json.ok(res, view(accounts.organization(read(req), id(req)))))
+                .patch("/v1/orgs/{id}", this::updateOrganization)
+                .get("/v1/orgs/{id}/members", (req, res) ->
+                        list(res, accounts.members(read(req), id(req)), AccountsEndpoint::view))
+                .put("/v1/orgs/{id}/members/{user}", this::putMember)
+                .delete("/v1/orgs/{id}/members/{user}", (req, res) -> {
+                    Principal p = write(req);
+                    accounts.removeMember(p, guard.actor(req, p), id(req), param(req, "user"));
+                    res.status(Status.NO_CONTENT_204).send();
+                })
+                .post("/v1/orgs/{id}/workspaces", (req, res) -> {
+                    Principal p = write(req);
+                    String name = name(guard.body(req).allow("name"));
+                    Json.send(res, Status.CREATED_201, view(accounts.createWorkspace(p, guard.actor(req, p), id(req), name)));
+                })
+                .get("/v1/orgs/{id}/workspaces", (req, res) ->
+                        list(res, accounts.workspaces(read(req), id(req)), AccountsEndpoint::view))
+                .get("/v1/workspaces/{id}", (req, res) -> Json.ok(res, view(accounts.workspace(read(req), id(req)))))
+                .delete("/v1/workspaces/{id}", (req, res) -> {
+                    Principal p = write(req);
+                    accounts.deleteWorkspace(p, guard.actor(req, p), id(req));
+                    res.status(Status.NO_CONTENT_204).send();
+                })
+                .get("/v1/workspaces/{id}/members", (req, res) ->
+                        list(res, accounts.workspaceMembers(read(req), id(req)), AccountsEndpoint::view))
+                .put("/v1/workspaces/{id}/members/{user}", (req, res) -> {
+                    Principal p = write(req);
+                    guard.optionalBody(req).allow();
+                    Json.ok(res, view(accounts.addWorkspaceMember(p, guard.actor(req, p), id(req), param(req, "user"))));
+                })
+                .delete("/v1/workspaces/{id}/members/{user}", (req, res) -> {
+                    Principal p = write(req);
+                    accounts.removeWorkspaceMember(p, guard.actor(req, p), id(req), param(req, "user"));
+                    res.status(Status.NO_CONTENT_204).send();
+                });
+    }
+
+    /** The caller as the door sees it on a data-plane call: an authenticated no-op. */
+    private void whoami(ServerRequest req, ServerResponse res) {
+        Principal p = guard.admit(req, Requirement.dataPlane());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("credential_id", p.credentialId());
+        out.put("credential_kind", p.identity().kind().wire());
+        out.put("user_id", p.userId());
+        out.put("organization_id", p.orgId());
+        out.put("role", p.identity().role().map(Role::wire).orElse(null));
+        out.put("plan", p.identity().plan());
+        out.put("instance_admin", p.instanceAdmin());
+        out.put("workspaces", new TreeSet<>(p.workspaces()));
+        out.put("permissions", new TreeSet<>(p.permissions()));
+        Json.ok(res, out);
+    }
+
+    private void createUser(ServerRequest req, ServerResponse res) {
+        Principal p = write(req);
+        Body body = guard.body(req).allow("email", "name");
+        String email = body.string("email", 320).strip();
+        if (!EMAIL.matcher(email).matches()) {
+            throw ApiError.invalid("email: not an email address");
+        }
+        User user = accounts.createUser(p, guard.actor(req, p), email, body.optString("name", 200));
+        Json.send(res, Status.CREATED_201, view(user));
+    }
+
+    private void setDisabled(ServerRequest req, ServerResponse res, boolean disabled) {
+        Principal p = write(req);
+        Json.ok(res, view(accounts.setDisabled(p, guard.actor(req, p), id(req), disabled)));
+    }
+
+    private void createOrganization(ServerRequest req, ServerResponse res) {
+        Principal p = write(req);
+        Body body = guard.body(req).allow("name", "plan", "owner_user_id");
+        Organization org = accounts.createOrganization(p, guard.actor(req, p), name(body),
+                body.optString("plan", 64), body.optString("owner_user_id", 64));
+        Json.send(res, Status.CREATED_201, view(org));
+    }
+
+    private void updateOrganization(ServerRequest req, ServerResponse res) {
+        Principal p = write(req);
+        Body body = guard.body(req).allow("name", "plan", "one_key_per_user", "max_key_lifetime_days");
+        Optional<Optional<Integer>> maxDays = body.raw("max_key_lifetime_days") == null ? Optional.empty()
+                : Optional.of(body.optLong("max_key_lifetime_days", 1, 3650).map(Long::intValue));
+        AccountService.OrganizationChange change = new AccountService.OrganizationChange(
+                body.has("name") ? Optional.of(name(body)) : Optional.empty(), body.optString("plan", 64),
+                body.optBoolean("one_key_per_user"), maxDays);
+        Json.ok(res, view(accounts.updateOrganization(p, guard.actor(req, p), id(req), change)));
+    }
+
+    private void putMember(ServerRequest req, ServerResponse res) {
+        Principal p = write(req);
+        Body body = guard.body(req).allow("role");
+        String roleName = body.string("role", 16);
+        Role role = Role.parse(roleName).orElseThrow(() -> ApiError.invalid("role: must be owner, admin or member"));
+        Json.ok(res, view(accounts.putMember(p, guard.actor(req, p), id(req), param(req, "user"), role)));
+    }
+
+    private Principal read(ServerRequest req) {
+        return guard.admit(req, Requirement.management(Permissions.ADMIN_READ));
+    }
+
+    private Principal write(ServerRequest req) {
+        return guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
+    }
+
+    private static String id(ServerRequest req) {
+        return param(req, "id");
+    }
+
+    private static String param(ServerRequest req, String name) {
+        return req.path().pathParameters().get(name);
+    }
+
+    private static String name(Body body) {
+        String name = body.string("name", 200).strip();
+        if (name.isEmpty()) {
+            throw ApiError.invalid("name: must not be blank");
+        }
+        return name;
+    }
+
+    private static <T> void list(ServerResponse res, List<T> items, java.util.function.Function<T, Map<String, Object>> view) {
+        Json.ok(res, Map.of("data", items.stream().map(view).toList()));
+    }
+
+    static Map<String, Object> view(User u) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", u.id());
+        out.put("object", "user");
+        out.put("email", u.email());
+        out.put("name", u.name().orElse(null));
+        out.put("instance_admin", u.instanceAdmin());
+        out.put("created_at", u.createdAt().toString());
+        out.put("disabled_at", u.disabledAt().map(Instant::toString).orElse(null));
+        return out;
+    }
+
+    static Map<String, Object> view(Organization o) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", o.id());
+        out.put("object", "organization");
+        out.put("name", o.name());
+        out.put("plan", o.plan());
+        out.put("one_key_per_user", o.oneKeyPerUser());
+        out.put("max_key_lifetime_days", o.maxKeyLifetimeDays().orElse(null));
+        out.put("created_at", o.createdAt().toString());
+        return out;
+    }
+
+    static Map<String, Object> view(Member m) {
+        return Map.of("object", "member", "organization_id", m.orgId(), "user_id", m.userId(), "email", m.email(),
+                "role", m.role().wire(), "created_at", m.createdAt().toString());
+    }
+
+    static Map<String, Object> view(Workspace w) {
+        return Map.of("id", w.id(), "object", "workspace", "organization_id", w.orgId(), "name", w.name(),
+                "created_at", w.createdAt().toString());
+    }
+
+    static Map<String, Object> view(WorkspaceMember m) {
+        return Map.of("object", "workspace_member", "workspace_id", m.workspaceId(), "user_id", m.userId(),
+                "email", m.email(), "created_at", m.createdAt().toString());
+    }
+}

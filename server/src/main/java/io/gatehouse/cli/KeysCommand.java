@@ -1,0 +1,203 @@
+package io.gatehouse.cli;
+
+import io.gatehouse.http.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code gatehouse keys …}: the same operations as {@code /v1/keys}. */
+@Command(name = "keys", description = "Create, list, revoke, renew, roll, delete, import and verify API keys.",
+        subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Get.class,
+                KeysCommand.Revoke.class, KeysCommand.Renew.class, KeysCommand.Roll.class, KeysCommand.Delete.class,
+                KeysCommand.Import.class, KeysCommand.Verify.class})
+public final class KeysCommand {
+
+    @Command(name = "create", description = "Create a key; its plaintext is printed once.")
+    static final class Create extends Call {
+        @Option(names = "--name", required = true) String name;
+        @Option(names = "--user", description = "owner (default: the caller)") String user;
+        @Option(names = "--org", description = "organization (default: the caller's)") String org;
+        @Option(names = "--workspaces", description = "'*' or comma-separated workspace ids (default *)") String workspaces;
+        @Option(names = "--servers", description = "'*' or comma-separated server ids (default *)") String servers;
+        @Option(names = "--permissions", description = "comma-separated, e.g. api:read,mcp:tools") String permissions;
+        @Option(names = "--expires", description = "never, 30d, 90d, 365d, or a date (2027-01-31)") String expires;
+
+        String method() {
+            return "POST";
+        }
+
+        String path() {
+            return "/v1/keys";
+        }
+
+        @Override
+        Optional<Map<String, Object>> body() {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("name", name);
+            put(b, "user_id", user);
+            put(b, "organization_id", org);
+            if (workspaces != null) {
+                b.put("workspaces", idsOrAll(workspaces));
+            }
+            if (servers != null) {
+                b.put("servers", idsOrAll(servers));
+            }
+            if (permissions != null) {
+                b.put("permissions", list(permissions));
+            }
+            if (expires != null) {
+                b.put(expires.matches("never|\\d+d") ? "expires" : "expires_at", expires);
+            }
+            return Optional.of(b);
+        }
+    }
+
+    @Command(name = "list", description = "List keys, masked.")
+    static final class ListKeys extends Call {
+        @Option(names = "--org") String org;
+        @Option(names = "--user") String user;
+
+        String method() {
+            return "GET";
+        }
+
+        String path() {
+            StringBuilder q = new StringBuilder();
+            if (org != null) {
+                q.append("organization_id=").append(encode(org));
+            }
+            if (user != null) {
+                q.append(q.isEmpty() ? "" : "&").append("user_id=").append(encode(user));
+            }
+            return "/v1/keys" + (q.isEmpty() ? "" : "?" + q);
+        }
+    }
+
+    abstract static class OnKey extends Call {
+        @Parameters(index = "0", description = "key id (key_…)") String id;
+
+        String path() {
+            return "/v1/keys/" + encode(id) + suffix();
+        }
+
+        String suffix() {
+            return "";
+        }
+
+        String method() {
+            return "POST";
+        }
+    }
+
+    @Command(name = "get", description = "Show one key, masked.")
+    static final class Get extends OnKey {
+        @Override
+        String method() {
+            return "GET";
+        }
+    }
+
+    @Command(name = "revoke", description = "Revoke a key: it stops working at once.")
+    static final class Revoke extends OnKey {
+        @Override
+        String suffix() {
+            return "/revoke";
+        }
+    }
+
+    @Command(name = "renew", description = "New secret; the old one dies at once. Prints the new key once.")
+    static final class Renew extends OnKey {
+        @Override
+        String suffix() {
+            return "/renew";
+        }
+    }
+
+    @Command(name = "roll", description = "New secret; the old one keeps working for --grace seconds.")
+    static final class Roll extends OnKey {
+        @Option(names = "--grace", required = true, description = "seconds the old secret keeps working") long grace;
+
+        @Override
+        String suffix() {
+            return "/roll";
+        }
+
+        @Override
+        Optional<Map<String, Object>> body() {
+            return Optional.of(Map.of("grace_seconds", grace));
+        }
+    }
+
+    @Command(name = "delete", description = "Revoke a key and hide it from lists.")
+    static final class Delete extends OnKey {
+        @Override
+        String method() {
+            return "DELETE";
+        }
+    }
+
+    @Command(name = "import", description = "Import keys by SHA-256 hash from a JSON file ({\"keys\": [...]}, see docs/keys.md).")
+    static final class Import extends Call {
+        @Parameters(index = "0", description = "JSON file") Path file;
+
+        String method() {
+            return "POST";
+        }
+
+        String path() {
+            return "/v1/keys/import";
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        Optional<Map<String, Object>> body() {
+            try {
+                return Optional.of(Json.MAPPER.readValue(Files.readAllBytes(file), Map.class));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Command(name = "verify", description = "Check a key read from standard input (never from the command line).")
+    static final class Verify extends Call {
+        String method() {
+            return "POST";
+        }
+
+        String path() {
+            return "/v1/keys/verify";
+        }
+
+        @Override
+        Optional<Map<String, Object>> body() {
+            try {
+                String key = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+                return Optional.of(Map.of("key", key));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(e);
+            }
+        }
+    }
+
+    static void put(Map<String, Object> body, String field, Object value) {
+        if (value != null) {
+            body.put(field, value);
+        }
+    }
+
+    static Object idsOrAll(String raw) {
+        return raw.strip().equals("*") ? "*" : list(raw);
+    }
+
+    static List<String> list(String raw) {
+        return Arrays.stream(raw.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+}

@@ -1,0 +1,295 @@
+package io.gatehouse.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The whole configuration: one immutable record tree, validated once at start. Every field states
+ * its default; {@code docs/configuration.md} lists the same settings and is kept in step.
+ *
+ * @param http     the HTTP listener
+ * @param database where data lives
+ * @param dataDir  {@code data-dir}: directory for the embedded SQLite file; default {@code ./data}
+ * @param keys     API key format and the verification cache
+ * @param plans    plans by name and the plan of new organisations
+ * @param logLevel {@code log.level}: ERROR, WARN, INFO or DEBUG; default INFO
+ */
+public record GatehouseConfig(Http http, Database database, Path dataDir, Keys keys, Plans plans, String logLevel) {
+
+    /**
+     * @param host              {@code http.host}: address to bind; default {@code 127.0.0.1}
+     * @param port              {@code http.port}: port; default 8080; 0 picks a free one
+     * @param publicUrl         {@code http.public-url}: the URL clients use; default http://host:port
+     * @param maxBodyBytes      {@code http.max-body-bytes}: largest request body; default 1048576
+     * @param maxHeaderBytes    {@code http.max-header-bytes}: largest request head; default 16384
+     * @param trustForwardedFor {@code http.trust-forwarded-for}: take the client address from
+     *                          {@code X-Forwarded-For} (behind a proxy you run); default false
+     */
+    public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
+                       boolean trustForwardedFor) {
+    }
+
+    /**
+     * @param url      {@code database.url}: JDBC URL ({@code jdbc:sqlite:…}, {@code jdbc:postgresql:…}) or
+     *                 {@code postgres://user:pass@host:port/db}; default an SQLite file in the data dir
+     * @param user     {@code database.user}: default none
+     * @param password {@code database.password}: default none
+     * @param poolSize {@code database.pool-size}: connections; default 8 (4 for SQLite)
+     */
+    public record Database(String url, Optional<String> user, Optional<String> password, int poolSize) {
+        public boolean isPostgres() {
+            return url.startsWith("jdbc:postgresql:");
+        }
+
+        @Override
+        public String toString() {
+            return "Database[url=" + url + ", user=" + user.orElse("") + ", poolSize=" + poolSize + "]";
+        }
+    }
+
+    /**
+     * @param prefix             {@code keys.prefix}: product prefix of new keys; default {@code gk_live_}
+     * @param hashSecret         {@code keys.hash-secret}: when set, stored hashes are HMAC-SHA-256 keyed with
+     *                           it (changing it invalidates every key); default none (plain SHA-256)
+     * @param cacheSize          {@code keys.cache-size}: verified keys kept in memory; default 100000
+     * @param cacheTtl           {@code keys.cache-ttl}: safety bound on a cached answer (changes invalidate
+     *                           at once anyway); default PT5M
+     * @param negativeCacheTtl   {@code keys.negative-cache-ttl}: how long "unknown" is remembered; default PT30S
+     * @param usageFlushInterval {@code keys.usage-flush-interval}: how often last-used data is written; default PT5S
+     * @param maxRollGrace       {@code keys.max-roll-grace}: longest grace a roll may give the old secret; default P30D
+     */
+    public record Keys(String prefix, Optional<String> hashSecret, long cacheSize, Duration cacheTtl,
+                       Duration negativeCacheTtl, Duration usageFlushInterval, Duration maxRollGrace) {
+        @Override
+        public String toString() {
+            return "Keys[prefix=" + prefix + ", hashSecret=" + (hashSecret.isPresent() ? "(set)" : "(none)") + "]";
+        }
+    }
+
+    /**
+     * A plan is configuration, not code. Set as {@code plans.<name>.api-access=true|false}.
+     *
+     * @param name      the plan name organisations carry
+     * @param apiAccess {@code plans.<name>.api-access}: whether keys of its organisations pass the door
+     *                  on data-plane calls; default true
+     */
+    public record Plan(String name, boolean apiAccess) {
+    }
+
+    /**
+     * @param defaultPlan {@code plans.default}: plan of new organisations; default {@code free}
+     * @param byName      all plans; when none is configured: {@code free} with API access
+     */
+    public record Plans(String defaultPlan, Map<String, Plan> byName) {
+        public Optional<Plan> find(String name) {
+            return Optional.ofNullable(byName.get(name));
+        }
+    }
+
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_-]{0,22})[_-]");
+    private static final Pattern PLAN_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Set<String> PLAN_FIELDS = Set.of("api-access");
+    private static final List<String> KEYS = List.of(
+            "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
+            "http.trust-forwarded-for", "database.url", "database.user", "database.password",
+            "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
+            "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
+            "plans.default", "log.level");
+
+    /** Maps an environment variable name back to its setting key. */
+    static String keyForEnv(String envName) {
+        for (String key : KEYS) {
+            if (Settings.envName(key).equals(envName)) {
+                return key;
+            }
+        }
+        String rest = envName.substring(Settings.ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
+        if (rest.startsWith("plans_")) {
+            for (String field : PLAN_FIELDS) {
+                String suffix = "_" + field.replace('-', '_');
+                if (rest.endsWith(suffix) && rest.length() > "plans_".length() + suffix.length()) {
+                    String plan = rest.substring("plans_".length(), rest.length() - suffix.length());
+                    return "plans." + plan + "." + field;
+                }
+            }
+        }
+        return "env." + envName; // unknown: reported by from()
+    }
+
+    /** Builds and validates the configuration; a bad value throws naming the setting. */
+    public static GatehouseConfig from(Settings s) {
+        for (String key : s.all().keySet()) {
+            boolean planKey = key.startsWith("plans.") && !key.equals("plans.default");
+            if (!KEYS.contains(key) && !planKey) {
+                throw new ConfigException("unknown setting " + s.describe(key)
+                        + "; known settings are listed in docs/configuration.md");
+            }
+        }
+        Path dataDir = Path.of(s.get("data-dir").orElse("data")).toAbsolutePath().normalize();
+        String host = s.get("http.host").orElse("127.0.0.1");
+        int port = intSetting(s, "http.port", 8080, 0, 65535);
+        Optional<URI> publicUrl = s.get("http.public-url").map(v -> parse(s, "http.public-url", v, raw -> {
+            URI uri = URI.create(raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new IllegalArgumentException("must be an absolute http(s) URL");
+            }
+            return uri;
+        }));
+        Http http = new Http(host, port, publicUrl,
+                longSetting(s, "http.max-body-bytes", 1_048_576, 1024, 1L << 30),
+                intSetting(s, "http.max-header-bytes", 16_384, 1024, 1 << 20),
+                boolSetting(s, "http.trust-forwarded-for", false));
+
+        String url = s.get("database.url").map(v -> parse(s, "database.url", v, GatehouseConfig::jdbcUrl))
+                .orElse("jdbc:sqlite:" + dataDir.resolve("gatehouse.db"));
+        Optional<String> user = s.get("database.user").or(() -> userInfo(s, 0));
+        Optional<String> password = s.get("database.password").or(() -> userInfo(s, 1));
+        int pool = intSetting(s, "database.pool-size", url.startsWith("jdbc:sqlite:") ? 4 : 8, 1, 500);
+        Database database = new Database(url, user, password, pool);
+
+        String prefix = s.get("keys.prefix").orElse("gk_live_");
+        if (!PREFIX.matcher(prefix).matches()) {
+            throw new ConfigException(s.describe("keys.prefix") + ": '" + prefix + "' must be 2 to 24 letters, "
+                    + "digits, '_' or '-', ending in '_' or '-'");
+        }
+        Keys keys = new Keys(prefix, s.get("keys.hash-secret"),
+                longSetting(s, "keys.cache-size", 100_000, 0, 100_000_000),
+                durationSetting(s, "keys.cache-ttl", Duration.ofMinutes(5)),
+                durationSetting(s, "keys.negative-cache-ttl", Duration.ofSeconds(30)),
+                durationSetting(s, "keys.usage-flush-interval", Duration.ofSeconds(5)),
+                durationSetting(s, "keys.max-roll-grace", Duration.ofDays(30)));
+        s.get("keys.hash-secret").filter(v -> v.length() < 32).ifPresent(v -> {
+            throw new ConfigException(s.describe("keys.hash-secret") + ": must be at least 32 characters");
+        });
+
+        Plans plans = plans(s);
+        String level = s.get("log.level").orElse("INFO").toUpperCase(Locale.ROOT);
+        if (!Set.of("ERROR", "WARN", "INFO", "DEBUG").contains(level)) {
+            throw new ConfigException(s.describe("log.level") + ": must be ERROR, WARN, INFO or DEBUG, was '"
+                    + s.get("log.level").orElse("") + "'");
+        }
+        return new GatehouseConfig(http, database, dataDir, keys, plans, level);
+    }
+
+    /** The URL clients reach this server at, without a trailing slash. */
+    public URI publicUrl(int boundPort) {
+        return http.publicUrl().orElseGet(() -> URI.create("http://" + hostForUrl(http.host()) + ":" + boundPort));
+    }
+
+    private static String hostForUrl(String host) {
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            return "127.0.0.1";
+        }
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    private static Plans plans(Settings s) {
+        Map<String, Map<String, String>> fields = new java.util.TreeMap<>();
+        s.all().forEach((key, value) -> {
+            if (key.startsWith("plans.") && !key.equals("plans.default")) {
+                String[] parts = key.split("\\.");
+                if (parts.length != 3 || !PLAN_NAME.matcher(parts[1]).matches() || !PLAN_FIELDS.contains(parts[2])) {
+                    throw new ConfigException("unknown setting " + s.describe(key)
+                            + "; plan settings look like plans.<name>.api-access");
+                }
+                fields.computeIfAbsent(parts[1], n -> new LinkedHashMap<>()).put(parts[2], key);
+            }
+        });
+        Map<String, Plan> byName = new LinkedHashMap<>();
+        fields.forEach((name, keys) -> byName.put(name, new Plan(name,
+                keys.containsKey("api-access") ? boolSetting(s, keys.get("api-access"), true) : true)));
+        if (byName.isEmpty()) {
+            byName.put("free", new Plan("free", true));
+        }
+        String defaultPlan = s.get("plans.default").orElse(byName.containsKey("free") ? "free"
+                : byName.keySet().iterator().next());
+        if (!byName.containsKey(defaultPlan)) {
+            throw new ConfigException(s.describe("plans.default") + ": no plan named '" + defaultPlan
+                    + "' (configured: " + new TreeSet<>(byName.keySet()) + ")");
+        }
+        return new Plans(defaultPlan, Map.copyOf(byName));
+    }
+
+    /** Accepts a JDBC URL or the common {@code postgres://user:pass@host:port/db} form. */
+    private static String jdbcUrl(String raw) {
+        if (raw.startsWith("jdbc:sqlite:") || raw.startsWith("jdbc:postgresql:")) {
+            return raw;
+        }
+        if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) {
+            URI uri = URI.create(raw);
+            if (uri.getHost() == null) {
+                throw new IllegalArgumentException("has no host");
+            }
+            return "jdbc:postgresql://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
+                    + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        }
+        throw new IllegalArgumentException("must start with jdbc:sqlite:, jdbc:postgresql: or postgres://");
+    }
+
+    private static Optional<String> userInfo(Settings s, int part) {
+        return s.get("database.url")
+                .filter(u -> u.startsWith("postgres://") || u.startsWith("postgresql://"))
+                .map(u -> URI.create(u).getUserInfo())
+                .map(info -> info.split(":", 2))
+                .filter(p -> p.length > part)
+                .map(p -> java.net.URLDecoder.decode(p[part], java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static <T> T parse(Settings s, String key, String raw, Function<String, T> parser) {
+        try {
+            return parser.apply(raw);
+        } catch (RuntimeException e) {
+            throw new ConfigException(s.describe(key) + ": '" + raw + "' " + e.getMessage());
+        }
+    }
+
+    private static int intSetting(Settings s, String key, int dflt, int min, int max) {
+        return (int) longSetting(s, key, dflt, min, max);
+    }
+
+    private static long longSetting(Settings s, String key, long dflt, long min, long max) {
+        return s.get(key).map(raw -> {
+            try {
+                long v = Long.parseLong(raw);
+                if (v < min || v > max) {
+                    throw new ConfigException(s.describe(key) + ": " + raw + " is outside " + min + ".." + max);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new ConfigException(s.describe(key) + ": '" + raw + "' is not a whole number");
+            }
+        }).orElse(dflt);
+    }
+
+    private static boolean boolSetting(Settings s, String key, boolean dflt) {
+        return s.get(key).map(raw -> switch (raw.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new ConfigException(s.describe(key) + ": '" + raw + "' is not true or false");
+        }).orElse(dflt);
+    }
+
+    private static Duration durationSetting(Settings s, String key, Duration dflt) {
+        return s.get(key).map(raw -> {
+            try {
+                Duration d = Duration.parse(raw.toUpperCase(Locale.ROOT).startsWith("P") ? raw : "PT" + raw);
+                if (d.isNegative()) {
+                    throw new ConfigException(s.describe(key) + ": must not be negative");
+                }
+                return d;
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new ConfigException(s.describe(key) + ": '" + raw + "' is not a duration (e.g. 30s, 5m, PT1H, P7D)");
+            }
+        }).orElse(dflt);
+    }
+}

@@ -1,0 +1,127 @@
+package io.gatehouse.door;
+
+import io.gatehouse.accounts.Role;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.http.ApiError;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The access decision, in a fixed order so that a denied call never reaches anything costly:
+ * <ol>
+ *   <li>format — the credential is well formed (a key's checksum holds): else 401 {@code malformed}</li>
+ *   <li>lookup — it is known: else 401 {@code unknown}</li>
+ *   <li>state — it is neither revoked nor expired: else 401 {@code revoked} / {@code expired}</li>
+ *   <li>entitlement — its owner is active and still a member, and the plan allows the call:
+ *       else 401 {@code user_disabled}, 403 {@code not_member} / {@code plan_not_eligible}</li>
+ *   <li>scope — the workspace, server and permission asked for are within reach:
+ *       else 403 {@code out_of_scope} / {@code not_member} / {@code insufficient_scope}</li>
+ * </ol>
+ * Rate limits and credits come after these in later work. Nothing here writes to the database: a
+ * successful use is noted in memory by the resolver and flushed in batches.
+ */
+public final class Door {
+    private final List<CredentialResolver> resolvers;
+    private final GatehouseConfig.Plans plans;
+    private final Clock clock;
+    private final MeterRegistry metrics;
+    private final ConcurrentHashMap<String, Counter> outcomes = new ConcurrentHashMap<>();
+
+    public Door(List<CredentialResolver> resolvers, GatehouseConfig.Plans plans, Clock clock, MeterRegistry metrics) {
+        this.resolvers = List.copyOf(resolvers);
+        this.plans = plans;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Admits the credential for {@code requirement}, noting its use from {@code clientAddress}.
+     *
+     * @param credential the credential, or empty when the request carried none
+     * @throws ApiError the denial, with its reason
+     */
+    public Principal admit(Optional<String> credential, Requirement requirement, String clientAddress) {
+        try {
+            String presented = credential.orElseThrow(() ->
+                    ApiError.unauthorized("missing", "Invalid or missing API key: none was sent", false));
+            Instant now = clock.instant();
+            for (CredentialResolver resolver : resolvers) {
+                Optional<Identity> identity = resolver.resolve(presented, now);
+                if (identity.isPresent()) {
+                    Principal principal = authorize(identity.get(), requirement);
+                    resolver.recordUse(identity.get(), clientAddress, now);
+                    count("allowed");
+                    return principal;
+                }
+            }
+            throw Credentials.malformed("this is not a key Gatehouse issued");
+        } catch (ApiError denied) {
+            count(denied.reason().orElse(denied.code().code()));
+            throw denied;
+        }
+    }
+
+    /** Steps 4 and 5: entitlement, then scope. */
+    Principal authorize(Identity id, Requirement requirement) {
+        if (id.userDisabled()) {
+            throw ApiError.unauthorized("user_disabled", "The key's owner is disabled", true);
+        }
+        if (id.role().isEmpty()) {
+            throw ApiError.forbidden("not_member", "The key's owner is no longer a member of its organization");
+        }
+        if (requirement.planGated() && !plans.find(id.plan()).map(GatehouseConfig.Plan::apiAccess).orElse(false)) {
+            throw ApiError.forbidden("plan_not_eligible",
+                    "Your organization's plan does not include API access");
+        }
+        Set<String> workspaces = new HashSet<>(id.memberWorkspaces());
+        if (!id.workspaces().all()) {
+            workspaces.retainAll(id.workspaces().ids());
+        }
+        if (requirement.workspace().isPresent()) {
+            String ws = requirement.workspace().get();
+            if (!id.workspaces().allows(ws)) {
+                throw ApiError.forbidden("out_of_scope", "API key does not have permission for this workspace");
+            }
+            if (!id.memberWorkspaces().contains(ws)) {
+                throw ApiError.forbidden("not_member", "The key's owner is not a member of this workspace");
+            }
+        }
+        if (requirement.server().isPresent() && !id.servers().allows(requirement.server().get())) {
+            throw ApiError.forbidden("out_of_scope", "API key does not have permission for this resource");
+        }
+        Set<String> permissions = effectivePermissions(id);
+        if (requirement.permission().isPresent() && !Permissions.grants(permissions, requirement.permission().get())) {
+            String needed = requirement.permission().get();
+            throw ApiError.insufficientScope(needed, "API key does not have the permission " + needed);
+        }
+        return new Principal(id, permissions, Set.copyOf(workspaces));
+    }
+
+    /** Management permissions hold only while the owner is an owner or admin (or runs this instance). */
+    static Set<String> effectivePermissions(Identity id) {
+        boolean manager = id.instanceAdmin()
+                || id.role().map(r -> r == Role.OWNER || r == Role.ADMIN).orElse(false);
+        if (manager) {
+            return id.permissions();
+        }
+        Set<String> kept = new HashSet<>(id.permissions());
+        kept.removeIf(p -> p.startsWith("admin:"));
+        return Set.copyOf(kept);
+    }
+
+    private void count(String outcome) {
+        Counter counter = outcomes.get(outcome); // lock-free read; computeIfAbsent only the first time
+        if (counter == null) {
+            counter = outcomes.computeIfAbsent(outcome, o -> Counter.builder("gatehouse.door.decisions")
+                .description("Access decisions at the door, by outcome").tag("outcome", o).register(metrics));
+        }
+        counter.increment();
+    }
+}

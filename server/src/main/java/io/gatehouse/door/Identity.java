@@ -1,0 +1,45 @@
+package io.gatehouse.door;
+
+import io.gatehouse.accounts.Role;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What a resolver knows about a live credential and its owner, as of its last load. The door turns
+ * it into a {@link Principal} by checking entitlement and scope against the request.
+ *
+ * @param credentialId     public id of the credential ({@code key_…})
+ * @param kind             what sort of credential it is
+ * @param displayPrefix    safe-to-show beginning of the credential
+ * @param userId           owner
+ * @param orgId            organisation the credential belongs to
+ * @param plan             the organisation's plan name
+ * @param role             the owner's role in the organisation; empty once the owner has left it
+ * @param instanceAdmin    whether the owner administers this Gatehouse
+ * @param userDisabled     whether the owner's account is disabled
+ * @param workspaces       the credential's workspace scope
+ * @param servers          the credential's server scope
+ * @param permissions      the credential's permissions as granted
+ * @param memberWorkspaces the owner's current workspaces in the organisation
+ * @param expiresAt        when the credential stops working, if ever
+ */
+public record Identity(String credentialId, CredentialKind kind, String displayPrefix, String userId, String orgId,
+                       String plan, Optional<Role> role, boolean instanceAdmin, boolean userDisabled,
+                       Targets workspaces, Targets servers, Set<String> permissions, Set<String> memberWorkspaces,
+                       Optional<Instant> expiresAt) {
+
+    public enum CredentialKind {
+        API_KEY("api_key"), LEGACY_KEY("legacy_key"), INTERNAL("internal");
+
+        private final String wire;
+
+        CredentialKind(String wire) {
+            this.wire = wire;
+        }
+
+        public String wire() {
+            return wire;
+        }
+    }
+}

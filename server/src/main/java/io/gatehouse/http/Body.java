@@ -1,0 +1,152 @@
+package io.gatehouse.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A JSON object body read against an allow-list: each endpoint names the fields it accepts, and
+ * every read checks the type and says which field is wrong.
+ */
+public final class Body {
+    private final JsonNode node;
+
+    Body(JsonNode node) {
+        this.node = node;
+    }
+
+    /** Refuses any field not in {@code allowed}. */
+    public Body allow(String... allowed) {
+        Set<String> names = Set.of(allowed);
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!names.contains(field)) {
+                throw ApiError.invalid(printable(field) + ": unknown field; accepted: " + String.join(", ", allowed));
+            }
+        }
+        return this;
+    }
+
+    public boolean has(String field) {
+        return node.has(field) && !node.get(field).isNull();
+    }
+
+    public JsonNode raw(String field) {
+        return node.get(field);
+    }
+
+    public String string(String field, int maxLength) {
+        return optString(field, maxLength).orElseThrow(() -> ApiError.invalid(field + ": required"));
+    }
+
+    public Optional<String> optString(String field, int maxLength) {
+        if (!has(field)) {
+            return Optional.empty();
+        }
+        return Optional.of(text(node.get(field), field, maxLength));
+    }
+
+    public Optional<Boolean> optBoolean(String field) {
+        if (!has(field)) {
+            return Optional.empty();
+        }
+        JsonNode v = node.get(field);
+        if (!v.isBoolean()) {
+            throw ApiError.invalid(field + ": must be true or false");
+        }
+        return Optional.of(v.booleanValue());
+    }
+
+    public Optional<Long> optLong(String field, long min, long max) {
+        if (!has(field)) {
+            return Optional.empty();
+        }
+        JsonNode v = node.get(field);
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < min || v.longValue() > max) {
+            throw ApiError.invalid(field + ": must be a whole number from " + min + " to " + max);
+        }
+        return Optional.of(v.longValue());
+    }
+
+    /** A time given as an ISO-8601 instant ({@code 2027-01-31T00:00:00Z}) or a date (midnight UTC). */
+    public Optional<Instant> optInstant(String field) {
+        return optString(field, 64).map(s -> {
+            try {
+                return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
+            } catch (DateTimeParseException e) {
+                throw ApiError.invalid(field + ": must be an ISO-8601 date or time such as 2027-01-31T00:00:00Z");
+            }
+        });
+    }
+
+    /** A list of strings, or {@code "*"} (returned as empty). */
+    public Optional<Optional<Set<String>>> optIdsOrAll(String field, int maxItems) {
+        if (!has(field)) {
+            return Optional.empty();
+        }
+        JsonNode v = node.get(field);
+        if (v.isTextual() && v.textValue().equals("*")) {
+            return Optional.of(Optional.empty());
+        }
+        return Optional.of(Optional.of(stringSet(v, field, maxItems)));
+    }
+
+    public Optional<Set<String>> optStringSet(String field, int maxItems) {
+        return has(field) ? Optional.of(stringSet(node.get(field), field, maxItems)) : Optional.empty();
+    }
+
+    public List<Body> objects(String field, int maxItems) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isArray() || v.isEmpty() || v.size() > maxItems) {
+            throw ApiError.invalid(field + ": must be a list of 1 to " + maxItems + " objects");
+        }
+        List<Body> out = new ArrayList<>();
+        for (JsonNode item : v) {
+            if (!item.isObject()) {
+                throw ApiError.invalid(field + ": every item must be an object");
+            }
+            out.add(new Body(item));
+        }
+        return out;
+    }
+
+    private static Set<String> stringSet(JsonNode v, String field, int maxItems) {
+        if (!v.isArray() || v.size() > maxItems) {
+            throw ApiError.invalid(field + ": must be \"*\" or a list of at most " + maxItems + " strings");
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonNode item : v) {
+            out.add(text(item, field, 128));
+        }
+        return out;
+    }
+
+    private static String text(JsonNode v, String field, int maxLength) {
+        if (!v.isTextual()) {
+            throw ApiError.invalid(field + ": must be a string");
+        }
+        String s = v.textValue();
+        if (s.length() > maxLength) {
+            throw ApiError.invalid(field + ": longer than " + maxLength + " characters");
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isISOControl(s.charAt(i))) {
+                throw ApiError.invalid(field + ": contains control characters");
+            }
+        }
+        return s;
+    }
+
+    private static String printable(String field) {
+        String cut = field.length() > 40 ? field.substring(0, 40) + "…" : field;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

@@ -1,0 +1,51 @@
+package io.gatehouse.http;
+
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.webserver.http.DirectHandlers;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Errors the HTTP parser raises before any route runs (a malformed request line, an oversized head,
+ * bad chunking): answered in the documented JSON shape with a fixed message. The parser's own
+ * message is never echoed, since it can quote a header — and a header can hold a credential.
+ */
+final class DirectErrors {
+    private DirectErrors() {
+    }
+
+    static DirectHandlers handlers() {
+        DirectHandler handler = (request, eventType, status, headers, message) -> {
+            ErrorCode code = switch (status.code()) {
+                case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+                case 431 -> ErrorCode.HEADERS_TOO_LARGE;
+                case 403 -> ErrorCode.FORBIDDEN;
+                case 500 -> ErrorCode.INTERNAL;
+                default -> ErrorCode.INVALID_REQUEST;
+            };
+            int statusCode = code == ErrorCode.INVALID_REQUEST && status.code() >= 400 && status.code() < 500
+                    ? status.code() : code.status();
+            String text = switch (code) {
+                case PAYLOAD_TOO_LARGE -> "The request body is too large";
+                case HEADERS_TOO_LARGE -> "The request headers are too large";
+                case INTERNAL -> "Internal error";
+                default -> "The HTTP request is malformed";
+            };
+            String body = "{\"success\":false,\"error\":{\"code\":\"" + code.code() + "\",\"reason\":\"http_"
+                    + statusCode + "\",\"message\":\"" + text + "\",\"request_id\":\"-\"}}";
+            return DirectHandler.TransportResponse.builder()
+                    .status(io.helidon.http.Status.create(statusCode))
+                    .header(HeaderValues.CONTENT_TYPE_JSON)
+                    .header(HeaderNames.CACHE_CONTROL, "no-store")
+                    .keepAlive(false)
+                    .entity(body.getBytes(StandardCharsets.UTF_8))
+                    .build();
+        };
+        DirectHandlers.Builder builder = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            builder.addHandler(type, handler);
+        }
+        return builder.build();
+    }
+}

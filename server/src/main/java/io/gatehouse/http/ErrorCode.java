@@ -1,0 +1,41 @@
+package io.gatehouse.http;
+
+/**
+ * Every error Gatehouse answers with outside the OAuth endpoints: the {@code error.code} string, the
+ * HTTP status, and where the rule comes from. See docs/errors.md.
+ */
+public enum ErrorCode {
+    /** No credential, or one that is malformed, unknown, revoked or expired. RFC 6750 §3.1 invalid_token. */
+    UNAUTHORIZED("unauthorized", 401),
+    /** A valid credential that may not do this: plan, membership, scope. RFC 6750 §3.1. */
+    FORBIDDEN("forbidden", 403),
+    /** A valid credential missing a permission the call needs. RFC 6750 §3.1 insufficient_scope. */
+    INSUFFICIENT_SCOPE("insufficient_scope", 403),
+    /** The request is not understood: bad JSON, a wrong type, a missing or unknown field. */
+    INVALID_REQUEST("invalid_request", 400),
+    NOT_FOUND("not_found", 404),
+    METHOD_NOT_ALLOWED("method_not_allowed", 405),
+    CONFLICT("conflict", 409),
+    PAYLOAD_TOO_LARGE("payload_too_large", 413),
+    UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415),
+    HEADERS_TOO_LARGE("headers_too_large", 431),
+    /** Something failed inside Gatehouse; the details are logged, never sent. */
+    INTERNAL("internal_error", 500),
+    UNAVAILABLE("unavailable", 503);
+
+    private final String code;
+    private final int status;
+
+    ErrorCode(String code, int status) {
+        this.code = code;
+        this.status = status;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public int status() {
+        return status;
+    }
+}

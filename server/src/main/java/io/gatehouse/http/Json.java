@@ -1,0 +1,116 @@
+package io.gatehouse.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.HttpMediaType;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/** Reading request bodies and writing JSON answers. */
+public final class Json {
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
+    static {
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(32).maxStringLength(65_536).maxNumberLength(32).build());
+    }
+
+    private Json() {
+    }
+
+    /**
+     * The request body as a JSON object: 415 unless it says {@code application/json}, 413 past
+     * {@code maxBytes}, 400 when it is not one well-formed JSON object.
+     */
+    public static Body body(ServerRequest req, long maxBytes) {
+        boolean json = req.headers().contentType()
+                .map(HttpMediaType::mediaType)
+                .map(m -> m.type().equals("application") && (m.subtype().equals("json") || m.subtype().endsWith("+json")))
+                .orElse(false);
+        if (!json) {
+            throw ApiError.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "content_type",
+                    "Send the body as JSON with Content-Type: application/json");
+        }
+        byte[] bytes = read(req, maxBytes);
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not valid JSON")
+                    .withDetail(e.getMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body must be a JSON object");
+        }
+        return new Body(node);
+    }
+
+    /** The body of a call that takes an optional JSON object: an empty body is an empty object. */
+    public static Body optionalBody(ServerRequest req, long maxBytes) {
+        if (!req.content().hasEntity()) {
+            return new Body(MAPPER.createObjectNode());
+        }
+        return body(req, maxBytes);
+    }
+
+    private static byte[] read(ServerRequest req, long maxBytes) {
+        req.headers().contentLength().ifPresent(len -> {
+            if (len > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+        });
+        try (InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+            if (bytes.length > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "unreadable_body", "The body could not be read")
+                    .withDetail(e.getMessage());
+        }
+    }
+
+    private static ApiError tooLarge(long maxBytes) {
+        return ApiError.of(ErrorCode.PAYLOAD_TOO_LARGE, "body_too_large", "The body exceeds " + maxBytes + " bytes");
+    }
+
+    /** Reads a nested JSON object with the same checks as a body. */
+    public record Reader(JsonNode node) {
+        public Body body() {
+            return new Body(node);
+        }
+    }
+
+    /** Sends {@code body} as JSON; answers are never cached. */
+    public static void send(ServerResponse res, Status status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+        res.status(status);
+        res.header(HeaderValues.CONTENT_TYPE_JSON);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send(bytes);
+    }
+
+    public static void ok(ServerResponse res, Object body) {
+        send(res, Status.OK_200, body);
+    }
+}

@@ -1,0 +1,141 @@
+package io.gatehouse.keys;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.door.CredentialResolver;
+import io.gatehouse.door.Identity;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Invalidation;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The hot path for API keys: format and checksum first (a malformed key costs no lookup), then an
+ * in-process cache keyed by the stored hash, holding answers both positive and negative, and one
+ * query on a miss. Nothing here writes to the database or takes a lock on a cache hit.
+ *
+ * <p>Invalidation races: a miss reads the {@link #generation} before its query and caches the result
+ * only if no invalidation happened meanwhile, so an answer loaded before a revoke can never be
+ * cached after it.
+ */
+public final class KeyVerifier implements CredentialResolver {
+    private final KeyFormat format;
+    private final KeyHasher hasher;
+    private final KeyStore store;
+    private final Database db;
+    private final UsageRecorder usage;
+    private final Cache<String, Entry> cache;
+    private final AtomicLong generation = new AtomicLong();
+    private volatile Set<String> importPrefixes;
+
+    /** A cached answer: the key's state and identity, or that no key has this hash. */
+    sealed interface Entry {
+    }
+
+    record Found(KeyStore.Verifiable key) implements Entry {
+    }
+
+    record Missing() implements Entry {
+    }
+
+    private static final Missing MISSING = new Missing();
+
+    public KeyVerifier(KeyFormat format, KeyHasher hasher, KeyStore store, Database db, UsageRecorder usage,
+                       GatehouseConfig.Keys config, MeterRegistry metrics) {
+        this.format = format;
+        this.hasher = hasher;
+        this.store = store;
+        this.db = db;
+        this.usage = usage;
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(config.cacheSize())
+                .expireAfter(Expiry.<String, Entry>creating((k, v) ->
+                        v instanceof Missing ? config.negativeCacheTtl() : config.cacheTtl()))
+                .recordStats()
+                .build();
+        CaffeineCacheMetrics.monitor(metrics, cache, "gatehouse.keys.cache");
+        this.importPrefixes = db.withHandle(store::importPrefixes);
+    }
+
+    @Override
+    public Optional<Identity> resolve(String credential, Instant now) {
+        // 1. format: our checksum, or the prefix of a family of imported keys.
+        if (!format.isWellFormed(credential) && !hasImportPrefix(credential)) {
+            return Optional.empty();
+        }
+        // 2. lookup
+        String hash = hasher.hash(credential);
+        Entry entry = cache.getIfPresent(hash);
+        if (entry == null) {
+            entry = load(hash);
+        }
+        if (!(entry instanceof Found(KeyStore.Verifiable key)) || !KeyHasher.same(key.hash(), hash)) {
+            throw ApiError.unauthorized("unknown", "Invalid or missing API key", true);
+        }
+        // 3. state
+        if (key.revokedAt().isPresent() || key.deletedAt().isPresent()) {
+            throw ApiError.unauthorized("revoked", "This API key has been revoked", true);
+        }
+        Optional<Instant> expiresAt = key.identity().expiresAt();
+        if (expiresAt.isPresent() && !expiresAt.get().isAfter(now)) {
+            throw ApiError.unauthorized("expired", "This API key has expired", true);
+        }
+        return Optional.of(key.identity());
+    }
+
+    @Override
+    public void recordUse(Identity identity, String clientAddress, Instant at) {
+        usage.record(identity.credentialId(), clientAddress, at);
+    }
+
+    private Entry load(String hash) {
+        long before = generation.get();
+        Entry loaded = db.withHandle(h -> store.loadForVerification(h, hash))
+                .<Entry>map(Found::new).orElse(MISSING);
+        if (generation.get() == before) {
+            cache.put(hash, loaded);
+        }
+        return loaded;
+    }
+
+    private boolean hasImportPrefix(String credential) {
+        for (String prefix : importPrefixes) {
+            if (credential.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Drops every cached answer the change may have altered. */
+    public void invalidate(Invalidation invalidation) {
+        generation.incrementAndGet();
+        switch (invalidation) {
+            case Invalidation.Credential c -> cache.invalidate(c.hash());
+            case Invalidation.User u -> cache.asMap().values().removeIf(
+                    e -> e instanceof Found f && f.key().identity().userId().equals(u.userId()));
+            case Invalidation.Organization o -> cache.asMap().values().removeIf(
+                    e -> e instanceof Found f && f.key().identity().orgId().equals(o.orgId()));
+            case Invalidation.All a -> {
+                cache.invalidateAll();
+                importPrefixes = db.withHandle(store::importPrefixes);
+            }
+        }
+    }
+
+    /** Re-reads the import prefixes after an import on this or another node. */
+    void refreshImportPrefixes() {
+        importPrefixes = db.withHandle(store::importPrefixes);
+    }
+
+    long cachedEntries() {
+        return cache.estimatedSize();
+    }
+}

@@ -1,0 +1,140 @@
+package io.gatehouse.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.gatehouse.config.GatehouseConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The database: a connection pool, migrations applied at start, and JDBI over it. SQLite is the
+ * embedded default (WAL, foreign keys on, a busy timeout so writers queue instead of failing);
+ * PostgreSQL is the production engine. The same migrations run on both.
+ */
+public final class Database implements AutoCloseable {
+    public enum Engine { SQLITE, POSTGRES }
+
+    private final GatehouseConfig.Database config;
+    private final Engine engine;
+    private final HikariDataSource pool;
+    private final Jdbi jdbi;
+
+    private Database(GatehouseConfig.Database config, Engine engine, HikariDataSource pool) {
+        this.config = config;
+        this.engine = engine;
+        this.pool = pool;
+        this.jdbi = Jdbi.create(pool);
+    }
+
+    /** Opens the pool and applies pending migrations. */
+    public static Database open(GatehouseConfig.Database config) {
+        Engine engine = config.isPostgres() ? Engine.POSTGRES : Engine.SQLITE;
+        if (engine == Engine.SQLITE) {
+            createParentDirectory(config.url());
+        }
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName("gatehouse-db");
+        hikari.setJdbcUrl(config.url());
+        config.user().ifPresent(hikari::setUsername);
+        config.password().ifPresent(hikari::setPassword);
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setConnectionTimeout(5_000);
+        sqliteProperties().forEach((k, v) -> {
+            if (engine == Engine.SQLITE) {
+                hikari.addDataSourceProperty((String) k, v);
+            }
+        });
+        HikariDataSource pool = new HikariDataSource(hikari);
+        try {
+            Flyway.configure()
+                    .dataSource(pool)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        return new Database(config, engine, pool);
+    }
+
+    private static Properties sqliteProperties() {
+        Properties p = new Properties();
+        p.setProperty("journal_mode", "WAL");
+        p.setProperty("foreign_keys", "true");
+        p.setProperty("busy_timeout", "10000");
+        p.setProperty("synchronous", "NORMAL");
+        return p;
+    }
+
+    private static void createParentDirectory(String url) {
+        String file = url.substring("jdbc:sqlite:".length());
+        int query = file.indexOf('?');
+        if (query >= 0) {
+            file = file.substring(0, query);
+        }
+        if (file.isEmpty() || file.startsWith(":memory:") || file.startsWith("file:")) {
+            return;
+        }
+        Path parent = Path.of(file).toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create data directory " + parent + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public Jdbi jdbi() {
+        return jdbi;
+    }
+
+    public <R, X extends Exception> R inTransaction(HandleCallback<R, X> callback) throws X {
+        return jdbi.inTransaction(callback);
+    }
+
+    public <R, X extends Exception> R withHandle(HandleCallback<R, X> callback) throws X {
+        return jdbi.withHandle(callback);
+    }
+
+    /** A connection outside the pool, for a long-lived listener. */
+    Connection dedicatedConnection() throws SQLException {
+        Properties props = new Properties();
+        config.user().ifPresent(u -> props.setProperty("user", u));
+        config.password().ifPresent(p -> props.setProperty("password", p));
+        return DriverManager.getConnection(config.url(), props);
+    }
+
+    /** True when a trivial query answers within two seconds. */
+    public boolean reachable() {
+        try (Handle h = jdbi.open()) {
+            return h.createQuery("SELECT 1").mapTo(Integer.class).one() == 1;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** A description safe to print: the URL without credentials. */
+    public String describe() {
+        String url = config.url();
+        int at = url.indexOf('?');
+        return (engine == Engine.SQLITE ? "SQLite " : "PostgreSQL ") + (at >= 0 ? url.substring(0, at) : url);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

@@ -1,0 +1,25 @@
+package io.gatehouse.store;
+
+import java.security.SecureRandom;
+
+/** Public identifiers: a short type prefix and 20 random base62 characters ({@code key_3fZ…}). */
+public final class Ids {
+    public static final String BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private Ids() {
+    }
+
+    public static String next(String type) {
+        return type + "_" + random(20);
+    }
+
+    /** {@code length} characters of base62, each from the system's secure random source. */
+    public static String random(int length) {
+        char[] out = new char[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = BASE62.charAt(RANDOM.nextInt(62));
+        }
+        return new String(out);
+    }
+}
