@@ -279,16 +279,34 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         }).orElse(dflt);
     }
 
+    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
+
+    /** {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 7d}, or ISO-8601 ({@code PT1H}, {@code P7D}). */
+    static Duration simpleDuration(String raw) {
+        var m = SIMPLE_DURATION.matcher(raw.strip());
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        }
+        return Duration.parse(raw.strip().toUpperCase(Locale.ROOT));
+    }
+
     private static Duration durationSetting(Settings s, String key, Duration dflt) {
         return s.get(key).map(raw -> {
             try {
-                Duration d = Duration.parse(raw.toUpperCase(Locale.ROOT).startsWith("P") ? raw : "PT" + raw);
+                Duration d = simpleDuration(raw);
                 if (d.isNegative()) {
                     throw new ConfigException(s.describe(key) + ": must not be negative");
                 }
                 return d;
             } catch (java.time.format.DateTimeParseException e) {
-                throw new ConfigException(s.describe(key) + ": '" + raw + "' is not a duration (e.g. 30s, 5m, PT1H, P7D)");
+                throw new ConfigException(s.describe(key) + ": '" + raw + "' is not a duration (e.g. 250ms, 30s, 5m, 2h, 7d, PT1H)");
             }
         }).orElse(dflt);
     }
