@@ -73,6 +73,9 @@ public final class Database implements AutoCloseable {
         p.setProperty("foreign_keys", "true");
         p.setProperty("busy_timeout", "10000");
         p.setProperty("synchronous", "NORMAL");
+        // A transaction that reads then writes must take the write lock up front: a deferred one
+        // fails at once with SQLITE_BUSY (busy_timeout cannot help) when another connection writes.
+        p.setProperty("transaction_mode", "IMMEDIATE");
         return p;
     }
 

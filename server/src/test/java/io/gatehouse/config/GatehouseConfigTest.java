@@ -1,0 +1,71 @@
+package io.gatehouse.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GatehouseConfigTest {
+
+    @Test
+    void defaultsAreTheEmbeddedSqliteOnPort8080() {
+        GatehouseConfig c = GatehouseConfig.from(Settings.of(Map.of("data-dir", "/tmp/gh-defaults")));
+        assertThat(c.http().port()).isEqualTo(8080);
+        assertThat(c.http().host()).isEqualTo("127.0.0.1");
+        assertThat(c.database().url()).isEqualTo("jdbc:sqlite:/tmp/gh-defaults/gatehouse.db");
+        assertThat(c.keys().prefix()).isEqualTo("gk_live_");
+        assertThat(c.plans().defaultPlan()).isEqualTo("free");
+        assertThat(c.plans().find("free").orElseThrow().apiAccess()).isTrue();
+    }
+
+    @Test
+    void environmentOverridesTheFileAndOverridesWin() throws Exception {
+        Path file = Files.createTempFile("gatehouse", ".conf");
+        Files.writeString(file, "http.port=9000\nkeys.prefix=pmcp_\nplans.business.api-access=true\n");
+        Settings s = Settings.load(Optional.of(file), Map.of("GATEHOUSE_HTTP_PORT", "9100",
+                "GATEHOUSE_DATA_DIR", "/tmp/gh-env", "GATEHOUSE_PLANS_FREE_API_ACCESS", "false",
+                "GATEHOUSE_DATABASE_URL", "postgres://gh:s%40cret@db.internal:5433/gatehouse"), Map.of("log.level", "debug"));
+        GatehouseConfig c = GatehouseConfig.from(s);
+        assertThat(c.http().port()).isEqualTo(9100);
+        assertThat(c.keys().prefix()).isEqualTo("pmcp_");
+        assertThat(c.dataDir()).isEqualTo(Path.of("/tmp/gh-env"));
+        assertThat(c.plans().find("free").orElseThrow().apiAccess()).isFalse();
+        assertThat(c.plans().find("business").orElseThrow().apiAccess()).isTrue();
+        assertThat(c.database().url()).isEqualTo("jdbc:postgresql://db.internal:5433/gatehouse");
+        assertThat(c.database().user()).contains("gh");
+        assertThat(c.database().password()).contains("s@cret");
+        assertThat(c.database().toString()).doesNotContain("s@cret");
+        assertThat(c.logLevel()).isEqualTo("DEBUG");
+    }
+
+    @Test
+    void badValuesStopStartUpNamingTheSetting() {
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.load(Optional.empty(),
+                Map.of("GATEHOUSE_HTTP_PORT", "eighty"), Map.of())))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("GATEHOUSE_HTTP_PORT");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("http.port", "70000"))))
+                .hasMessageContaining("http.port");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("keys.prefix", "no spaces "))))
+                .hasMessageContaining("keys.prefix");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("database.url", "mysql://x"))))
+                .hasMessageContaining("database.url");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("htp.port", "1"))))
+                .hasMessageContaining("unknown setting htp.port");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("plans.default", "gold"))))
+                .hasMessageContaining("no plan named 'gold'");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("keys.hash-secret", "short"))))
+                .hasMessageContaining("keys.hash-secret");
+    }
+
+    @Test
+    void durationsAcceptUnitsAndIso() {
+        assertThat(GatehouseConfig.simpleDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(GatehouseConfig.simpleDuration("7d")).isEqualTo(Duration.ofDays(7));
+        assertThat(GatehouseConfig.simpleDuration("PT1H")).isEqualTo(Duration.ofHours(1));
+    }
+}
