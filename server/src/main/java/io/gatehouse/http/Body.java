@@ -87,7 +87,12 @@ public final class Body {
         });
     }
 
-    /** A list of strings, or {@code "*"} (returned as empty). */
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    /**
+     * A list of ids, or {@code "*"} (returned as empty). Ids are letters, digits, {@code _ . -}: they
+     * are stored space-separated, and {@code "*"} inside a list would read back as "everything".
+     */
     public Optional<Optional<Set<String>>> optIdsOrAll(String field, int maxItems) {
         if (!has(field)) {
             return Optional.empty();
@@ -96,7 +101,13 @@ public final class Body {
         if (v.isTextual() && v.textValue().equals("*")) {
             return Optional.of(Optional.empty());
         }
-        return Optional.of(Optional.of(stringSet(v, field, maxItems)));
+        Set<String> ids = stringSet(v, field, maxItems);
+        for (String id : ids) {
+            if (!ID.matcher(id).matches()) {
+                throw ApiError.invalid(field + ": '" + printable(id) + "' is not an id (letters, digits, _ . -)");
+            }
+        }
+        return Optional.of(Optional.of(ids));
     }
 
     public Optional<Set<String>> optStringSet(String field, int maxItems) {
