@@ -31,6 +31,11 @@ public final class Gatehouse {
     String dataDir;
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line, wired: what {@link #main} runs, and what tests drive. */
+    public static CommandLine commandLine() {
         Gatehouse root = new Gatehouse();
         CommandLine cli = new CommandLine(root);
         io.gatehouse.cli.CliSupport.setLocalConfig(root::config);
@@ -43,7 +48,7 @@ public final class Gatehouse {
             System.err.println("gatehouse: " + message);
             return 2;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 
     /** The configuration: file, then environment, then command-line overrides. */
@@ -59,8 +64,17 @@ public final class Gatehouse {
         return config;
     }
 
+    /** For one-shot commands: quiet libraries unless the operator asked for a level. */
     GatehouseConfig config() {
-        return config(Map.of());
+        return config(commandDefaults(Map.of()));
+    }
+
+    static Map<String, String> commandDefaults(Map<String, String> overrides) {
+        Map<String, String> all = new HashMap<>(overrides);
+        if (System.getenv("GATEHOUSE_LOG_LEVEL") == null) {
+            all.putIfAbsent("log.level", "WARN");
+        }
+        return all;
     }
 
     @Command(name = "serve", description = "Run Gatehouse until stopped (Ctrl-C).")
@@ -119,7 +133,7 @@ public final class Gatehouse {
 
             @Override
             public Integer call() {
-                GatehouseConfig config = admin.root.config(Map.of("http.port", "0", "http.host", "127.0.0.1"));
+                GatehouseConfig config = admin.root.config(commandDefaults(Map.of("http.port", "0", "http.host", "127.0.0.1")));
                 try (GatehouseServer server = GatehouseServer.start(config, Optional.empty())) {
                     Bootstrap.Result result = Bootstrap.initAdmin(server.services(), email, newKey);
                     System.out.println((result.created() ? "Created administrator " : "New admin key for ")

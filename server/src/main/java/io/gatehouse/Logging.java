@@ -1,8 +1,7 @@
 package io.gatehouse;
 
-import java.io.PrintStream;
 import java.time.Instant;
-import java.util.logging.ConsoleHandler;
+import java.util.logging.StreamHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -28,9 +27,17 @@ public final class Logging {
             default -> Level.INFO;
         };
         root.setLevel(jul);
-        Handler handler = new ConsoleHandler() {
-            {
-                setOutputStream(new PrintStream(System.err, true));
+        // A plain StreamHandler on stderr: ConsoleHandler.setOutputStream would close System.err itself.
+        Handler handler = new StreamHandler(System.err, new OneLine()) {
+            @Override
+            public synchronized void publish(LogRecord record) {
+                super.publish(record);
+                flush();
+            }
+
+            @Override
+            public synchronized void close() {
+                flush(); // never close standard error
             }
         };
         handler.setLevel(jul);
