@@ -104,7 +104,7 @@ public final class Gatehouse {
             System.out.println("  health:   " + server.publicUrl() + "/healthz   API: " + server.publicUrl() + "/v1/openapi.json");
             if (!initialised) {
                 System.out.println("No administrator yet. In another terminal, run:");
-                System.out.println("  ./gatehouse admin init" + (root.dataDir != null ? " --data-dir " + root.dataDir : ""));
+                System.out.println("  ./gatehouse " + (root.dataDir != null ? "--data-dir " + root.dataDir + " " : "") + "admin init");
                 System.out.println("It prints a one-time admin key; use it as: curl -H \"Authorization: Bearer <key>\" "
                         + server.publicUrl() + "/v1/orgs");
             }

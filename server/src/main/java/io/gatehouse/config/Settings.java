@@ -20,6 +20,9 @@ import java.util.TreeMap;
  */
 public final class Settings {
     static final String ENV_PREFIX = "GATEHOUSE_";
+    /** Read by the launcher and the CLI as a client, not settings of a node. */
+    static final java.util.Set<String> CLIENT_VARIABLES = java.util.Set.of("GATEHOUSE_CONFIG", "GATEHOUSE_URL",
+            "GATEHOUSE_ADMIN_KEY");
 
     private final Map<String, String> values;
     private final Map<String, String> sources;
@@ -58,7 +61,7 @@ public final class Settings {
             });
         });
         env.forEach((name, value) -> {
-            if (name.startsWith(ENV_PREFIX) && !name.equals("GATEHOUSE_CONFIG")) {
+            if (name.startsWith(ENV_PREFIX) && !CLIENT_VARIABLES.contains(name)) {
                 String key = GatehouseConfig.keyForEnv(name);
                 values.put(key, value.trim());
                 sources.put(key, name);

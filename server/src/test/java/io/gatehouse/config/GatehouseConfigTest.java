@@ -63,6 +63,14 @@ class GatehouseConfigTest {
     }
 
     @Test
+    void theCliClientsVariablesAreNotNodeSettings() {
+        GatehouseConfig c = GatehouseConfig.from(Settings.load(Optional.empty(), Map.of(
+                "GATEHOUSE_URL", "http://127.0.0.1:8080", "GATEHOUSE_ADMIN_KEY", "gk_live_x", "GATEHOUSE_HTTP_PORT", "9001"),
+                Map.of()));
+        assertThat(c.http().port()).isEqualTo(9001);
+    }
+
+    @Test
     void durationsAcceptUnitsAndIso() {
         assertThat(GatehouseConfig.simpleDuration("250ms")).isEqualTo(Duration.ofMillis(250));
         assertThat(GatehouseConfig.simpleDuration("7d")).isEqualTo(Duration.ofDays(7));
