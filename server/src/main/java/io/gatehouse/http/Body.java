@@ -149,8 +149,13 @@ public final class Body {
             throw ApiError.invalid(field + ": longer than " + maxLength + " characters");
         }
         for (int i = 0; i < s.length(); i++) {
-            if (Character.isISOControl(s.charAt(i))) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c)) {
                 throw ApiError.invalid(field + ": contains control characters");
+            }
+            if (Character.isHighSurrogate(c) ? i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(++i))
+                    : Character.isLowSurrogate(c)) {
+                throw ApiError.invalid(field + ": contains an unpaired surrogate");
             }
         }
         return s;

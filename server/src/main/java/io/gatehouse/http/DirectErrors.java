@@ -21,11 +21,17 @@ final class DirectErrors {
                 case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
                 case 431 -> ErrorCode.HEADERS_TOO_LARGE;
                 case 403 -> ErrorCode.FORBIDDEN;
-                case 500 -> ErrorCode.INTERNAL;
+                // Direct handlers see only transport-level failures (route failures go through
+                // Errors.unexpected); the parser reports some malformed requests, such as an illegal
+                // method token, as 500. They are the client's: 400.
+                case 500 -> ErrorCode.INVALID_REQUEST;
                 default -> ErrorCode.INVALID_REQUEST;
             };
             int statusCode = code == ErrorCode.INVALID_REQUEST && status.code() >= 400 && status.code() < 500
                     ? status.code() : code.status();
+            if (status.code() == 500 && code == ErrorCode.INVALID_REQUEST) {
+                statusCode = 400;
+            }
             String text = switch (code) {
                 case PAYLOAD_TOO_LARGE -> "The request body is too large";
                 case HEADERS_TOO_LARGE -> "The request headers are too large";

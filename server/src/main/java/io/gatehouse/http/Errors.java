@@ -40,7 +40,7 @@ public final class Errors {
     public void unexpected(ServerRequest req, ServerResponse res, Throwable t) {
         RequestInfo info = RequestInfo.of(req);
         LOG.log(Level.SEVERE, info.requestId() + " " + req.prologue().method().text() + " "
-                + req.path().path() + " failed", t);
+                + HttpServer.loggable(req.path().path()) + " failed", t);
         if (res.isSent()) {
             return; // a streamed answer already started: the connection is closed rather than corrupted
         }

@@ -34,11 +34,12 @@ public final class HttpServer implements AutoCloseable {
                         RequestInfo info = RequestInfo.create(req, trustForwarded);
                         res.header(RequestInfo.X_REQUEST_ID, info.requestId());
                         try {
+                            refuseControlCharacters(req);
                             chain.proceed();
                         } finally {
                             if (ACCESS.isLoggable(Level.INFO)) {
                                 ACCESS.info(info.requestId() + " " + info.clientAddress() + " "
-                                        + req.prologue().method().text() + " " + req.path().path() + " "
+                                        + req.prologue().method().text() + " " + loggable(req.path().path()) + " "
                                         + res.status().code() + " " + info.elapsedMicros() + "us "
                                         + info.credentialId());
                             }
@@ -51,6 +52,32 @@ public final class HttpServer implements AutoCloseable {
                 .build()
                 .start();
         return new HttpServer(server);
+    }
+
+    /** Paths and queries with control characters (a NUL, say) stop here: no store should see them. */
+    private static void refuseControlCharacters(io.helidon.webserver.http.ServerRequest req) {
+        String path = req.path().path();
+        String query = req.query().value();
+        for (String part : new String[]{path, query}) {
+            for (int i = 0; i < part.length(); i++) {
+                if (Character.isISOControl(part.charAt(i))) {
+                    throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path",
+                            "The path or query contains control characters");
+                }
+            }
+        }
+    }
+
+    /**
+     * The path as logged: a segment longer than any id (a key pasted into a URL by mistake) is
+     * replaced, and control characters are escaped.
+     */
+    static String loggable(String path) {
+        String[] segments = path.split("/", -1);
+        for (int i = 0; i < segments.length; i++) {
+            segments[i] = segments[i].length() > 30 ? "[redacted]" : segments[i].replaceAll("\\p{Cntrl}", "?");
+        }
+        return String.join("/", segments);
     }
 
     public int port() {

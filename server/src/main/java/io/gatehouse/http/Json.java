@@ -38,10 +38,15 @@ public final class Json {
      * {@code maxBytes}, 400 when it is not one well-formed JSON object.
      */
     public static Body body(ServerRequest req, long maxBytes) {
-        boolean json = req.headers().contentType()
-                .map(HttpMediaType::mediaType)
-                .map(m -> m.type().equals("application") && (m.subtype().equals("json") || m.subtype().endsWith("+json")))
-                .orElse(false);
+        boolean json;
+        try {
+            json = req.headers().contentType()
+                    .map(HttpMediaType::mediaType)
+                    .map(m -> m.type().equals("application") && (m.subtype().equals("json") || m.subtype().endsWith("+json")))
+                    .orElse(false);
+        } catch (RuntimeException unparsable) {
+            json = false;
+        }
         if (!json) {
             throw ApiError.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "content_type",
                     "Send the body as JSON with Content-Type: application/json");
@@ -49,10 +54,20 @@ public final class Json {
         byte[] bytes = read(req, maxBytes);
         JsonNode node;
         try {
+            // Strict UTF-8 first: Jackson accepts overlong sequences (C0 AF reads as '/').
+            java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes));
             node = MAPPER.readTree(bytes);
-        } catch (IOException e) {
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not valid UTF-8");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // Only the location is logged: Jackson's message quotes the offending token, which may be a key.
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not valid JSON")
-                    .withDetail(e.getMessage());
+                    .withDetail("at " + (e.getLocation() == null ? "?" : e.getLocation().offsetDescription()));
+        } catch (IOException e) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not valid JSON");
         }
         if (node == null || !node.isObject()) {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body must be a JSON object");
@@ -80,9 +95,17 @@ public final class Json {
                 throw tooLarge(maxBytes);
             }
             return bytes;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ApiError a) {
+                throw a;
+            }
+            if (e instanceof io.helidon.http.RequestException r && r.status().code() == 413
+                    || e instanceof io.helidon.http.HttpException h && h.status().code() == 413) {
+                throw tooLarge(maxBytes);
+            }
+            // A body shorter than its Content-Length, bad chunking: the client's fault, never a 500.
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "unreadable_body", "The body could not be read")
-                    .withDetail(e.getMessage());
+                    .withDetail(e.getClass().getSimpleName());
         }
     }
 
