@@ -1,0 +1,196 @@
+package io.gatehouse.bench;
+
+import io.gatehouse.Bootstrap;
+import io.gatehouse.GatehouseServer;
+import io.gatehouse.Logging;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.Settings;
+import io.gatehouse.door.Door;
+import io.gatehouse.door.Principal;
+import io.gatehouse.door.Requirement;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.keys.KeyFormat;
+import io.gatehouse.keys.KeyHasher;
+import io.gatehouse.keys.KeyVerifier;
+import io.gatehouse.store.Invalidation;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+/**
+ * The in-process credential check at the door, against a real node (SQLite in a temporary data
+ * directory, HTTP on a free port, nothing mocked), with baselines measured in the same run:
+ *
+ * <ul>
+ *   <li>{@code admitCacheHit} — a valid key whose answer is cached: format, hash, cache, authorize, note use</li>
+ *   <li>{@code admitUnknownNegativeCacheHit} — a well-formed key that does not exist, answered from the
+ *       negative cache (the door throws the 401 {@code unknown} denial)</li>
+ *   <li>{@code rejectMalformed} — a key whose checksum fails: no hash, no lookup</li>
+ *   <li>{@code admitCacheMiss} — the key's cache entry is dropped before every call, so each call runs
+ *       the one query of the miss path (the drop itself, a Caffeine invalidate, is in the figure)</li>
+ *   <li>{@code baselineSha256} — SHA-256 of a key-sized string: the floor any hit pays</li>
+ *   <li>{@code baselineSha256Hex} — the same plus lower-case hex, which is what the cache is keyed by</li>
+ *   <li>{@code baselineConcurrentHashMapGet} — a map read by a 64-character hex key: the floor of a lookup</li>
+ * </ul>
+ *
+ * One thread: the "one core" figure. Run with {@code bench/run-jmh} (see docs/benchmarks.md).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Threads(1)
+public class DoorBenchmark {
+    /** Keys to cycle through, so one branch-predicted cache slot does not flatter the figures. */
+    private static final int KEYS = 16;
+    private static final String CLIENT = "127.0.0.1";
+
+    private Path dataDir;
+    private GatehouseServer server;
+    private Door door;
+    private KeyVerifier verifier;
+    private final Requirement dataPlane = Requirement.dataPlane();
+
+    private String[] validKeys;
+    private Invalidation[] validKeyInvalidations;
+    private String unknownKey;
+    private String malformedKey;
+
+    private MessageDigest sha256;
+    private static final HexFormat HEX = HexFormat.of();
+    private ConcurrentHashMap<String, Object> map;
+    private String[] mapKeys;
+
+    private int next;
+
+    @Setup(Level.Trial)
+    public void start() throws IOException, NoSuchAlgorithmException {
+        dataDir = Files.createTempDirectory("gatehouse-jmh-");
+        Logging.configure("WARN");
+        GatehouseConfig config = GatehouseConfig.from(Settings.of(Map.of(
+                "data-dir", dataDir.toString(), "http.port", "0", "log.level", "WARN")));
+        server = GatehouseServer.start(config, Optional.empty());
+        GatehouseServer.Services services = server.services();
+        door = services.door();
+        verifier = services.verifier();
+
+        KeyHasher hasher = new KeyHasher(config.keys().hashSecret());
+        validKeys = new String[KEYS];
+        validKeyInvalidations = new Invalidation[KEYS];
+        for (int i = 0; i < KEYS; i++) {
+            validKeys[i] = Bootstrap.initAdmin(services, "admin@localhost", i > 0).key().plaintext();
+            validKeyInvalidations[i] = new Invalidation.Credential(hasher.hash(validKeys[i]));
+        }
+        unknownKey = new KeyFormat(config.keys().prefix()).generate();
+        char last = validKeys[0].charAt(validKeys[0].length() - 1);
+        malformedKey = validKeys[0].substring(0, validKeys[0].length() - 1) + (last == 'a' ? 'b' : 'a');
+
+        // Fail fast if the set-up is not what the benchmark names claim.
+        for (String key : validKeys) {
+            door.admit(Optional.of(key), dataPlane, CLIENT);
+        }
+        expectDenied(unknownKey, "unknown");
+        expectDenied(malformedKey, "malformed");
+
+        sha256 = MessageDigest.getInstance("SHA-256");
+        map = new ConcurrentHashMap<>();
+        List<String> hashes = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            String h = hasher.hash(new KeyFormat(config.keys().prefix()).generate());
+            map.put(h, new Object());
+            hashes.add(h);
+        }
+        mapKeys = hashes.subList(0, KEYS).toArray(String[]::new);
+    }
+
+    private void expectDenied(String key, String reason) {
+        try {
+            door.admit(Optional.of(key), dataPlane, CLIENT);
+            throw new IllegalStateException("expected a denial (" + reason + ") for " + key);
+        } catch (ApiError denied) {
+            if (!denied.reason().orElse("").equals(reason)) {
+                throw new IllegalStateException("expected " + reason + ", got " + denied.getMessage());
+            }
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() throws IOException {
+        server.close();
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private int nextIndex() {
+        int i = next;
+        next = (i + 1) & (KEYS - 1);
+        return i;
+    }
+
+    @Benchmark
+    public Principal admitCacheHit() {
+        return door.admit(Optional.of(validKeys[nextIndex()]), dataPlane, CLIENT);
+    }
+
+    @Benchmark
+    public Object admitUnknownNegativeCacheHit() {
+        try {
+            return door.admit(Optional.of(unknownKey), dataPlane, CLIENT);
+        } catch (ApiError denied) {
+            return denied;
+        }
+    }
+
+    @Benchmark
+    public Object rejectMalformed() {
+        try {
+            return door.admit(Optional.of(malformedKey), dataPlane, CLIENT);
+        } catch (ApiError denied) {
+            return denied;
+        }
+    }
+
+    @Benchmark
+    public Principal admitCacheMiss() {
+        int i = nextIndex();
+        verifier.invalidate(validKeyInvalidations[i]);
+        return door.admit(Optional.of(validKeys[i]), dataPlane, CLIENT);
+    }
+
+    @Benchmark
+    public byte[] baselineSha256() {
+        return sha256.digest(validKeys[nextIndex()].getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Benchmark
+    public String baselineSha256Hex() {
+        return HEX.formatHex(sha256.digest(validKeys[nextIndex()].getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Benchmark
+    public Object baselineConcurrentHashMapGet() {
+        return map.get(mapKeys[nextIndex()]);
+    }
+}
