@@ -49,7 +49,7 @@ public final class Bootstrap {
                 return created;
             });
             KeyRequests.Create request = new KeyRequests.Create("admin (gatehouse admin init)", Optional.of(admin.id()),
-                    Optional.of(org.id()), Targets.ALL, Targets.ALL, Optional.of(ADMIN_PERMISSIONS),
+                    Optional.of(org.id()), Targets.ALL, Targets.ALL, Targets.ALL, Optional.of(ADMIN_PERMISSIONS),
                     new KeyRequests.Expiry.Never());
             KeyRequests.Issued key = s.keys().issue(tx, operator, org.id(), admin.id(), request, Optional.empty());
             return new Result(admin, org, key, existing.isEmpty());

@@ -8,6 +8,7 @@ import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.CredentialResolver;
 import io.gatehouse.door.Door;
+import io.gatehouse.gateway.Gateway;
 import io.gatehouse.http.DiscoveryEndpoint;
 import io.gatehouse.http.Errors;
 import io.gatehouse.http.Guard;
@@ -24,6 +25,7 @@ import io.gatehouse.keys.KeysEndpoint;
 import io.gatehouse.keys.UsageRecorder;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Invalidations;
+import io.gatehouse.store.Sealer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -50,7 +52,7 @@ public final class GatehouseServer implements AutoCloseable {
     /** The parts other code (bootstrap, tests, the CLI) may use directly. */
     public record Services(Database db, Invalidations invalidations, AccountStore accountStore,
                            AccountService accounts, KeyService keys, KeyVerifier verifier, Door door, Routes routes,
-                           GatehouseConfig.Plans plans) {
+                           GatehouseConfig.Plans plans, Gateway gateway) {
     }
 
     private GatehouseServer(GatehouseConfig config, Database db, Invalidations invalidations, UsageRecorder usage,
@@ -81,6 +83,7 @@ public final class GatehouseServer implements AutoCloseable {
         AuditLog audit = new AuditLog(clock);
         AccountService accounts = new AccountService(db, invalidations, accountStore, audit, config.plans(), clock);
 
+        Sealer sealer = Sealer.open(config.secretKey(), config.dataDir());
         KeyFormat format = new KeyFormat(config.keys().prefix());
         KeyHasher hasher = new KeyHasher(config.keys().hashSecret());
         KeyStore keyStore = new KeyStore();
@@ -103,11 +106,13 @@ public final class GatehouseServer implements AutoCloseable {
         new AccountsEndpoint(accounts, guard).register(routes);
         new KeysEndpoint(keys, guard, clock).register(routes);
         new AuditEndpoint(audit, db, guard).register(routes);
+        Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock);
+        gateway.register(routes);
         HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));
         publicUrl.set(config.publicUrl(http.port()));
 
         Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
-                config.plans());
+                config.plans(), gateway);
         return new GatehouseServer(config, db, invalidations, usage, http, services, publicUrl.get());
     }
 

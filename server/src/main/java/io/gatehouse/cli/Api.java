@@ -30,7 +30,7 @@ public final class Api {
 
     /** The answer of one call. */
     public record Answer(int status, JsonNode body) {
-        boolean ok() {
+        public boolean ok() {
             return status >= 200 && status < 300;
         }
     }
@@ -47,13 +47,13 @@ public final class Api {
         GatehouseConfig config = localConfig.get();
         GatehouseConfig loopback = new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
                 config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false), config.database(),
-                config.dataDir(), config.keys(), config.plans(), config.logLevel());
+                config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
         try (GatehouseServer server = GatehouseServer.start(loopback, Optional.of(local))) {
             return send(server.publicUrl(), local.secret(), method, path, body);
         }
     }
 
-    private static Answer send(URI base, String credential, String method, String path,
+    public static Answer send(URI base, String credential, String method, String path,
                                Optional<Map<String, Object>> body) {
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
             HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))

@@ -23,8 +23,21 @@ import java.util.regex.Pattern;
  * @param keys     API key format and the verification cache
  * @param plans    plans by name and the plan of new organisations
  * @param logLevel {@code log.level}: ERROR, WARN, INFO or DEBUG; default INFO
+ * @param secretKey {@code secret-key}: the node secret that seals stored secrets (signing keys, static upstream
+ *                  credentials) and binds MCP sessions; at least 32 characters, the same on every node sharing a
+ *                  database; default a random one kept in {@code <data-dir>/secret.key}
+ * @param gateway  the proxy in front of upstream servers
  */
-public record GatehouseConfig(Http http, Database database, Path dataDir, Keys keys, Plans plans, String logLevel) {
+public record GatehouseConfig(Http http, Database database, Path dataDir, Keys keys, Plans plans, String logLevel,
+                              Optional<String> secretKey, Gateway gateway) {
+
+    /**
+     * @param allowedOrigins {@code gateway.allowed-origins}: comma-separated browser origins allowed to call the
+     *                       MCP and API routes besides this server's own origin and loopback origins; default none
+     * @param assertionTtl   {@code gateway.assertion-ttl}: lifetime of the signed assertion sent upstream; default PT2M
+     */
+    public record Gateway(List<String> allowedOrigins, Duration assertionTtl) {
+    }
 
     /**
      * @param host              {@code http.host}: address to bind; default {@code 127.0.0.1}
@@ -104,7 +117,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "http.trust-forwarded-for", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
-            "plans.default", "log.level");
+            "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -178,7 +191,29 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             throw new ConfigException(s.describe("log.level") + ": must be ERROR, WARN, INFO or DEBUG, was '"
                     + s.get("log.level").orElse("") + "'");
         }
-        return new GatehouseConfig(http, database, dataDir, keys, plans, level);
+        Optional<String> secretKey = s.get("secret-key");
+        secretKey.filter(v -> v.length() < 32).ifPresent(v -> {
+            throw new ConfigException(s.describe("secret-key") + ": must be at least 32 characters");
+        });
+        List<String> origins = s.get("gateway.allowed-origins").stream()
+                .flatMap(v -> java.util.Arrays.stream(v.split(","))).map(String::strip).filter(o -> !o.isEmpty())
+                .map(o -> parse(s, "gateway.allowed-origins", o, GatehouseConfig::origin)).toList();
+        Duration assertionTtl = durationSetting(s, "gateway.assertion-ttl", Duration.ofMinutes(2));
+        if (assertionTtl.compareTo(Duration.ofSeconds(10)) < 0 || assertionTtl.compareTo(Duration.ofHours(1)) > 0) {
+            throw new ConfigException(s.describe("gateway.assertion-ttl") + ": must be between 10s and 1h");
+        }
+        return new GatehouseConfig(http, database, dataDir, keys, plans, level, secretKey,
+                new Gateway(origins, assertionTtl));
+    }
+
+    /** An origin as browsers send it: scheme, host and port, no path ({@code https://claude.ai}). */
+    private static String origin(String raw) {
+        URI uri = URI.create(raw);
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+                || (uri.getRawPath() != null && !uri.getRawPath().isEmpty()) || uri.getRawQuery() != null) {
+            throw new IllegalArgumentException("is not an origin such as https://app.example.com");
+        }
+        return raw;
     }
 
     /** The URL clients reach this server at, without a trailing slash. */

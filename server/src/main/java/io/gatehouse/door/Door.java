@@ -93,7 +93,8 @@ public final class Door {
                 throw ApiError.forbidden("not_member", "The key's owner is not a member of this workspace");
             }
         }
-        if (requirement.server().isPresent() && !id.servers().allows(requirement.server().get())) {
+        if (requirement.server().isPresent() && !id.servers().allows(requirement.server().get())
+                && !requirement.serverAlias().map(id.servers()::allows).orElse(false)) {
             throw ApiError.forbidden("out_of_scope", "API key does not have permission for this resource");
         }
         Set<String> permissions = effectivePermissions(id);

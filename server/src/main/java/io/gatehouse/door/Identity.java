@@ -20,13 +20,14 @@ import java.util.Set;
  * @param userDisabled     whether the owner's account is disabled
  * @param workspaces       the credential's workspace scope
  * @param servers          the credential's server scope
+ * @param tools            the credential's tool scope ({@link ToolScope})
  * @param permissions      the credential's permissions as granted
  * @param memberWorkspaces the owner's current workspaces in the organisation
  * @param expiresAt        when the credential stops working, if ever
  */
 public record Identity(String credentialId, CredentialKind kind, String displayPrefix, String userId, String orgId,
                        String plan, Optional<Role> role, boolean instanceAdmin, boolean userDisabled,
-                       Targets workspaces, Targets servers, Set<String> permissions, Set<String> memberWorkspaces,
+                       Targets workspaces, Targets servers, Targets tools, Set<String> permissions, Set<String> memberWorkspaces,
                        Optional<Instant> expiresAt) {
 
     public enum CredentialKind {

@@ -12,6 +12,11 @@ public final class Permissions {
     public static final String ADMIN_READ = "admin:read";
     public static final String ADMIN_WRITE = "admin:write";
     public static final String KEYS_VERIFY = "keys:verify";
+    /** Any MCP request through the gateway. */
+    public static final String MCP_USE = "mcp:use";
+    /** HTTP API calls that read (GET, HEAD, OPTIONS) and the rest. */
+    public static final String API_READ = "api:read";
+    public static final String API_WRITE = "api:write";
     /** Given to a new key when its creator names none: every data-plane action. */
     public static final Set<String> DEFAULT_DATA_PLANE = Set.of("api:*", "mcp:*");
 

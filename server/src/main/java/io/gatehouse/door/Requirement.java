@@ -7,31 +7,37 @@ import java.util.Optional;
  *
  * @param permission a permission the credential must grant, if any
  * @param workspace  a workspace the call acts in, if any
- * @param server     an upstream server the call reaches, if any
+ * @param server     an upstream server the call reaches, if any (its id)
+ * @param serverAlias another name of that server a scope may use (its slug)
  * @param planGated  whether the organisation's plan must allow API access (data-plane calls)
  */
 public record Requirement(Optional<String> permission, Optional<String> workspace, Optional<String> server,
-                          boolean planGated) {
+                          Optional<String> serverAlias, boolean planGated) {
 
     /** A data-plane call: the plan must allow API access. */
     public static Requirement dataPlane() {
-        return new Requirement(Optional.empty(), Optional.empty(), Optional.empty(), true);
+        return new Requirement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true);
     }
 
     /** A management call needing {@code permission}; not gated by plan, so a downgraded org can still manage. */
     public static Requirement management(String permission) {
-        return new Requirement(Optional.of(permission), Optional.empty(), Optional.empty(), false);
+        return new Requirement(Optional.of(permission), Optional.empty(), Optional.empty(), Optional.empty(), false);
     }
 
     public Requirement withPermission(String p) {
-        return new Requirement(Optional.of(p), workspace, server, planGated);
+        return new Requirement(Optional.of(p), workspace, server, serverAlias, planGated);
     }
 
     public Requirement withWorkspace(String w) {
-        return new Requirement(permission, Optional.of(w), server, planGated);
+        return new Requirement(permission, Optional.of(w), server, serverAlias, planGated);
     }
 
     public Requirement withServer(String s) {
-        return new Requirement(permission, workspace, Optional.of(s), planGated);
+        return new Requirement(permission, workspace, Optional.of(s), Optional.empty(), planGated);
+    }
+
+    /** A server known by its id and its slug: a scope naming either reaches it. */
+    public Requirement withServer(String id, String slug) {
+        return new Requirement(permission, workspace, Optional.of(id), Optional.of(slug), planGated);
     }
 }

@@ -21,7 +21,11 @@ public enum ErrorCode {
     HEADERS_TOO_LARGE("headers_too_large", 431),
     /** Something failed inside Gatehouse; the details are logged, never sent. */
     INTERNAL("internal_error", 500),
-    UNAVAILABLE("unavailable", 503);
+    /** The upstream server could not be reached or failed (gateway routes). */
+    BAD_GATEWAY("bad_gateway", 502),
+    UNAVAILABLE("unavailable", 503),
+    /** The upstream server did not answer in time (gateway routes). */
+    GATEWAY_TIMEOUT("gateway_timeout", 504);
 
     private final String code;
     private final int status;

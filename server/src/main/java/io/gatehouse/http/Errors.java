@@ -32,7 +32,7 @@ public final class Errors {
         if (res.isSent()) {
             return;
         }
-        challenge(error).ifPresent(c -> res.header(HeaderNames.WWW_AUTHENTICATE, c));
+        challenge(error, req.path().path()).ifPresent(c -> res.header(HeaderNames.WWW_AUTHENTICATE, c));
         Json.send(res, Status.create(error.code().status()), body(error, info.requestId()));
     }
 
@@ -60,9 +60,14 @@ public final class Errors {
         return outer;
     }
 
-    /** RFC 6750 §3 and RFC 9728 §5.1: how to get a credential that would work. */
-    java.util.Optional<String> challenge(ApiError error) {
-        String metadata = "resource_metadata=\"" + publicUrl + "/.well-known/oauth-protected-resource\"";
+    /**
+     * RFC 6750 §3 and RFC 9728 §5.1: how to get a credential that would work. An MCP endpoint is a
+     * resource of its own, so its metadata is at the well-known URI followed by its path (RFC 9728 §3.1).
+     */
+    java.util.Optional<String> challenge(ApiError error, String path) {
+        String resourcePath = path.equals("/mcp") || path.startsWith("/mcp/") ? path : "";
+        String metadata = "resource_metadata=\"" + publicUrl + "/.well-known/oauth-protected-resource"
+                + resourcePath + "\"";
         return switch (error.code()) {
             case UNAUTHORIZED -> java.util.Optional.of(error.credentialSent()
                     ? "Bearer error=\"invalid_token\", error_description=\"" + quoted(error.publicMessage()) + "\", "

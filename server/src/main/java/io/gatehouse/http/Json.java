@@ -83,6 +83,11 @@ public final class Json {
         return body(req, maxBytes);
     }
 
+    /** The raw body, at most {@code maxBytes} (413 past it, 400 when it cannot be read). */
+    public static byte[] bytes(ServerRequest req, long maxBytes) {
+        return read(req, maxBytes);
+    }
+
     private static byte[] read(ServerRequest req, long maxBytes) {
         req.headers().contentLength().ifPresent(len -> {
             if (len > maxBytes) {

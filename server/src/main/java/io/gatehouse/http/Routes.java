@@ -79,6 +79,6 @@ public final class Routes {
     }
 
     private static Pattern regex(String pattern) {
-        return Pattern.compile(pattern.replaceAll("\\{[^}/]+}", "[^/]+"));
+        return Pattern.compile(pattern.replaceAll("\\{\\+[^}/]*}", ".+").replaceAll("\\{[^}/]+}", "[^/]+"));
     }
 }

@@ -31,13 +31,13 @@ public final class KeyRequests {
      * @param orgId  organisation; empty means the caller's
      */
     public record Create(String name, Optional<String> userId, Optional<String> orgId, Targets workspaces,
-                         Targets servers, Optional<Set<String>> permissions, Expiry expiry) {
+                         Targets servers, Targets tools, Optional<Set<String>> permissions, Expiry expiry) {
     }
 
     /** A key from another system, known by the SHA-256 of its plaintext. */
     public record Import(String sha256, String prefix, Optional<String> displayPrefix, Optional<String> last4,
                          String name, Optional<String> userId, Optional<String> orgId, ApiKey.Kind kind,
-                         Targets workspaces, Targets servers, Optional<Set<String>> permissions,
+                         Targets workspaces, Targets servers, Targets tools, Optional<Set<String>> permissions,
                          Optional<Instant> expiresAt, Optional<Instant> createdAt) {
     }
 

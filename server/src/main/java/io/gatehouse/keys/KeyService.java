@@ -95,7 +95,7 @@ public final class KeyService {
         String hash = hasher.hash(plaintext);
         ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, request.name(), ApiKey.Kind.STANDARD,
                 format.displayPrefix(plaintext), Optional.of(KeyFormat.last4(plaintext)), request.workspaces(),
-                request.servers(), permissions, now, actor.userId(), expiresAt, Optional.empty(), Optional.empty(),
+                request.servers(), request.tools(), permissions, now, actor.userId(), expiresAt, Optional.empty(), Optional.empty(),
                 Optional.empty(), rolledFrom, false, Optional.empty(), Optional.empty(), 0);
         keys.insert(h, key, hash);
         tx.invalidate(new Invalidation.Credential(hash)); // drops a negative cache entry, however unlikely
@@ -172,7 +172,7 @@ public final class KeyService {
                 expiry = new Expiry.Default();
             }
             Create request = new Create(old.name(), Optional.of(old.userId()), Optional.of(old.orgId()),
-                    old.workspaces(), old.servers(), Optional.of(old.permissions()), expiry);
+                    old.workspaces(), old.servers(), old.tools(), Optional.of(old.permissions()), expiry);
             Issued issued = issue(tx, actor, old.orgId(), old.userId(), request, Optional.of(old.id()));
             if (grace.isZero()) {
                 keys.revoke(h, id, now, "renewed");
@@ -226,7 +226,7 @@ public final class KeyService {
                 Instant now = clock.instant();
                 ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, r.name(), r.kind(),
                         r.displayPrefix().orElse(r.prefix()), r.last4(), legacy ? Targets.ALL : r.workspaces(),
-                        legacy ? Targets.ALL : r.servers(), permissions, r.createdAt().orElse(now), actor.userId(),
+                        legacy ? Targets.ALL : r.servers(), legacy ? Targets.ALL : r.tools(), permissions, r.createdAt().orElse(now), actor.userId(),
                         r.expiresAt(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true,
                         Optional.empty(), Optional.empty(), 0);
                 keys.insert(h, key, hash);

@@ -116,6 +116,9 @@ public final class KeyVerifier implements CredentialResolver {
 
     /** Drops every cached answer the change may have altered. */
     public void invalidate(Invalidation invalidation) {
+        if (invalidation instanceof Invalidation.Servers) {
+            return;
+        }
         generation.incrementAndGet();
         switch (invalidation) {
             case Invalidation.Credential c -> cache.invalidate(c.hash());
@@ -123,6 +126,9 @@ public final class KeyVerifier implements CredentialResolver {
                     e -> e instanceof Found f && f.key().identity().userId().equals(u.userId()));
             case Invalidation.Organization o -> cache.asMap().values().removeIf(
                     e -> e instanceof Found f && f.key().identity().orgId().equals(o.orgId()));
+            case Invalidation.Servers s -> {
+                // servers change no key's answer: scope is checked per request against the registry
+            }
             case Invalidation.All a -> {
                 cache.invalidateAll();
                 importPrefixes = db.withHandle(store::importPrefixes);

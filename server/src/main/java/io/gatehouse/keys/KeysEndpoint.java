@@ -4,6 +4,7 @@ import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.gatehouse.door.Targets;
+import io.gatehouse.door.ToolScope;
 import io.gatehouse.http.ApiError;
 import io.gatehouse.http.Body;
 import io.gatehouse.http.Errors;
@@ -58,11 +59,11 @@ public final class KeysEndpoint {
     private void create(ServerRequest req, ServerResponse res) {
         Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
         Body body = guard.body(req).allow("name", "user_id", "organization_id", "workspaces", "servers",
-                "permissions", "expires", "expires_in_days", "expires_at");
+                "tools", "permissions", "expires", "expires_in_days", "expires_at");
         Scope scope = scope(body);
         KeyRequests.Create request = new KeyRequests.Create(body.string("name", 200).strip(),
                 body.optString("user_id", 64), body.optString("organization_id", 64), scope.workspaces(),
-                scope.servers(), scope.permissions(), expiry(body));
+                scope.servers(), scope.tools(), scope.permissions(), expiry(body));
         if (request.name().isEmpty()) {
             throw ApiError.invalid("name: must not be blank");
         }
@@ -117,7 +118,7 @@ public final class KeysEndpoint {
         Body body = guard.body(req).allow("keys");
         List<KeyRequests.Import> imports = body.objects("keys", 1000).stream().map(k -> {
             k.allow("sha256", "prefix", "display_prefix", "last4", "name", "user_id", "organization_id", "kind",
-                    "workspaces", "servers", "permissions", "expires_at", "created_at");
+                    "workspaces", "servers", "tools", "permissions", "expires_at", "created_at");
             String sha = k.string("sha256", 64);
             if (!SHA256_HEX.matcher(sha).matches()) {
                 throw ApiError.invalid("keys[].sha256: must be 64 hexadecimal characters");
@@ -135,7 +136,7 @@ public final class KeysEndpoint {
                     k.optString("display_prefix", 64), k.optString("last4", 4), k.string("name", 200),
                     k.optString("user_id", 64), k.optString("organization_id", 64),
                     ApiKey.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)), scope.workspaces(), scope.servers(),
-                    scope.permissions(), k.optInstant("expires_at"), k.optInstant("created_at"));
+                    scope.tools(), scope.permissions(), k.optInstant("expires_at"), k.optInstant("created_at"));
         }).toList();
         Instant now = clock.instant();
         List<ApiKey> imported = keys.importKeys(caller, guard.actor(req, caller), imports);
@@ -151,7 +152,7 @@ public final class KeysEndpoint {
         Body body = guard.body(req).allow("key", "workspace", "server", "permission", "plan_gated", "client_address");
         String key = body.string("key", 512);
         Requirement requirement = new Requirement(body.optString("permission", 100), body.optString("workspace", 64),
-                body.optString("server", 64), body.optBoolean("plan_gated").orElse(true));
+                body.optString("server", 64), Optional.empty(), body.optBoolean("plan_gated").orElse(true));
         String address = body.optString("client_address", 64).orElse(RequestInfo.of(req).clientAddress());
         Map<String, Object> out = new LinkedHashMap<>();
         try {
@@ -165,6 +166,7 @@ public final class KeysEndpoint {
             out.put("role", p.identity().role().map(r -> r.wire()).orElse(null));
             out.put("workspaces", new TreeSet<>(p.workspaces()));
             out.put("servers", targets(p.identity().servers()));
+            out.put("tools", targets(p.identity().tools()));
             out.put("permissions", new TreeSet<>(p.permissions()));
             out.put("expires_at", p.identity().expiresAt().map(Instant::toString).orElse(null));
         } catch (ApiError denied) {
@@ -175,7 +177,7 @@ public final class KeysEndpoint {
         Json.ok(res, out);
     }
 
-    private record Scope(Targets workspaces, Targets servers, Optional<Set<String>> permissions) {
+    private record Scope(Targets workspaces, Targets servers, Targets tools, Optional<Set<String>> permissions) {
     }
 
     /** Reads {@code workspaces}, {@code servers} and {@code permissions}: a list, or seed 004's {@code {"mcps": …}}. */
@@ -195,7 +197,8 @@ public final class KeysEndpoint {
                 permissions = body.optStringSet("permissions", 100);
             }
         }
-        return new Scope(workspaces, servers.orElse(Targets.ALL), permissions);
+        Targets tools = ToolScope.read(body, "tools").orElse(Targets.ALL);
+        return new Scope(workspaces, servers.orElse(Targets.ALL), tools, permissions);
     }
 
     private static Targets targets(Optional<Set<String>> ids) {
@@ -249,6 +252,7 @@ public final class KeysEndpoint {
         Map<String, Object> scope = new LinkedHashMap<>();
         scope.put("workspaces", targets(k.workspaces()));
         scope.put("servers", targets(k.servers()));
+        scope.put("tools", targets(k.tools()));
         scope.put("permissions", new TreeSet<>(k.permissions()));
         out.put("scope", scope);
         out.put("permissions", Map.of("mcps", targets(k.servers())));

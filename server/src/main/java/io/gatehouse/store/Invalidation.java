@@ -19,6 +19,10 @@ public sealed interface Invalidation {
     record Organization(String orgId) implements Invalidation {
     }
 
+    /** The registry of upstream servers. */
+    record Servers() implements Invalidation {
+    }
+
     /** Everything: used when a node may have missed messages. */
     record All() implements Invalidation {
     }
@@ -28,6 +32,7 @@ public sealed interface Invalidation {
             case Credential c -> "credential:" + c.hash();
             case User u -> "user:" + u.userId();
             case Organization o -> "org:" + o.orgId();
+            case Servers s -> "servers";
             case All a -> "all";
         };
     }
@@ -40,6 +45,7 @@ public sealed interface Invalidation {
             case "credential" -> Optional.of(new Credential(value));
             case "user" -> Optional.of(new User(value));
             case "org" -> Optional.of(new Organization(value));
+            case "servers" -> Optional.of(new Servers());
             case "all" -> Optional.of(new All());
             default -> Optional.empty();
         };

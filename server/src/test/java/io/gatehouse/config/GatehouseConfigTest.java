@@ -60,6 +60,22 @@ class GatehouseConfigTest {
                 .hasMessageContaining("no plan named 'gold'");
         assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("keys.hash-secret", "short"))))
                 .hasMessageContaining("keys.hash-secret");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.load(Optional.empty(),
+                Map.of("GATEHOUSE_SECRET_KEY", "short"), Map.of()))).hasMessageContaining("GATEHOUSE_SECRET_KEY");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.allowed-origins",
+                "https://ok.example, https://bad.example/path")))).hasMessageContaining("gateway.allowed-origins");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.assertion-ttl", "2s"))))
+                .hasMessageContaining("gateway.assertion-ttl");
+    }
+
+    @Test
+    void gatewaySettingsWhenGivenThenParsed() {
+        GatehouseConfig c = GatehouseConfig.from(Settings.load(Optional.empty(), Map.of(
+                "GATEHOUSE_GATEWAY_ALLOWED_ORIGINS", "https://claude.ai, https://chatgpt.com",
+                "GATEHOUSE_GATEWAY_ASSERTION_TTL", "90s"), Map.of()));
+        assertThat(c.gateway().allowedOrigins()).containsExactly("https://claude.ai", "https://chatgpt.com");
+        assertThat(c.gateway().assertionTtl()).hasSeconds(90);
+        assertThat(c.secretKey()).isEmpty();
     }
 
     @Test

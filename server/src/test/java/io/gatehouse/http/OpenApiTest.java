@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.accounts.AccountsEndpoint;
 import io.gatehouse.audit.AuditEndpoint;
+import io.gatehouse.gateway.ServersEndpoint;
 import io.gatehouse.keys.KeysEndpoint;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,6 +43,7 @@ class OpenApiTest {
         new AccountsEndpoint(null, null).register(routes);
         new KeysEndpoint(null, null, null).register(routes);
         new AuditEndpoint(null, null, null).register(routes);
+        new ServersEndpoint(null, null, null).register(routes);
         try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
             assertThat(in).as("openapi.json on the class path").isNotNull();
             doc = Json.MAPPER.readTree(in);

@@ -53,6 +53,8 @@ public final class TestNode implements AutoCloseable {
         all.put("data-dir", dir.toString());
         all.put("http.port", "0");
         all.put("keys.usage-flush-interval", "200ms");
+        // Nodes sharing a database must share the node secret (it seals the signing key).
+        all.put("secret-key", "integration-tests-node-secret-0123456789");
         all.putAll(settings);
         GatehouseConfig config = GatehouseConfig.from(Settings.of(all));
         GatehouseServer server = GatehouseServer.start(config, Optional.empty());
@@ -103,6 +105,11 @@ public final class TestNode implements AutoCloseable {
 
     public JsonNode createKey(String orgId, String userId, String name) {
         return createKey(Map.of("organization_id", orgId, "user_id", userId, "name", name));
+    }
+
+    /** Registers an upstream server as the administrator; returns its view. */
+    public JsonNode createServer(Map<String, Object> body) {
+        return ok(http.post("/v1/servers", adminKey, body), 201);
     }
 
     public Http.Response whoami(String key) {

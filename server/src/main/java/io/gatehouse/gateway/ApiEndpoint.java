@@ -1,0 +1,171 @@
+package io.gatehouse.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.gatehouse.door.Permissions;
+import io.gatehouse.door.Principal;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.ErrorCode;
+import io.gatehouse.http.Json;
+import io.gatehouse.http.RequestInfo;
+import io.gatehouse.http.Routes;
+import io.gatehouse.store.Database;
+import io.helidon.http.Method;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /api/{server}/…}, and any path an HTTP API is mounted at ({@code /api/v1/…}): HTTP APIs
+ * proxied through the same door. Request and answer bodies stream; only a job-creating answer is
+ * read (to learn the job's id) before it is passed on.
+ *
+ * <p>Jobs (seed 001: "Use the same API key to poll a job that created it"): when a server declares
+ * job routes, Gatehouse records which credential created each job and answers a poll from any
+ * other credential with 404, as if the job did not exist, without asking the upstream.
+ */
+public final class ApiEndpoint {
+    private static final String METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+    private static final int MAX_JOB_ANSWER = 1024 * 1024;
+
+    private final ServerRegistry registry;
+    private final GatewayAccess access;
+    private final Origins origins;
+    private final Upstream upstream;
+    private final Database db;
+    private final ServerStore store = new ServerStore();
+    private final Clock clock;
+    private final Cache<String, String> jobOwners = Caffeine.newBuilder().maximumSize(100_000)
+            .expireAfterWrite(Duration.ofHours(1)).build();
+
+    ApiEndpoint(ServerRegistry registry, GatewayAccess access, Origins origins, Upstream upstream, Database db,
+                Clock clock) {
+        this.registry = registry;
+        this.access = access;
+        this.origins = origins;
+        this.upstream = upstream;
+        this.db = db;
+        this.clock = clock;
+    }
+
+    public void register(Routes routes) {
+        for (Method m : new Method[]{Method.GET, Method.HEAD, Method.POST, Method.PUT, Method.PATCH, Method.DELETE}) {
+            routes.operational(m, "/api/{+rest}", this::forward);
+        }
+        routes.operational(Method.OPTIONS, "/api/{+rest}", (req, res) -> origins.preflight(req, res, METHODS));
+    }
+
+    /** The server a path reaches, and the rest of the path (raw, as sent) to send upstream. */
+    private record Target(Server server, String rest) {
+    }
+
+    private Target target(ServerRequest req) {
+        String path = req.path().path();
+        String raw = req.path().rawPath();
+        Optional<Server> mounted = registry.mountedAt(path);
+        if (mounted.isPresent()) {
+            return new Target(mounted.get(), raw.substring(mounted.get().mount().orElseThrow().length()));
+        }
+        String afterApi = path.substring("/api/".length());
+        int slash = afterApi.indexOf('/');
+        String slug = slash < 0 ? afterApi : afterApi.substring(0, slash);
+        Server s = registry.bySlug(slug).filter(x -> x.kind() == Server.Kind.HTTP)
+                .orElseThrow(() -> ApiError.of(ErrorCode.NOT_FOUND, "unknown_server", "No API at this path"));
+        return new Target(s, raw.substring(("/api/" + slug).length()));
+    }
+
+    private void forward(ServerRequest req, ServerResponse res) {
+        origins.check(req, res);
+        Target t = target(req);
+        Server server = t.server();
+        Method method = req.prologue().method();
+        boolean reads = method == Method.GET || method == Method.HEAD;
+        Optional<Principal> caller = access.admit(req, server, reads ? Permissions.API_READ : Permissions.API_WRITE);
+
+        Optional<Server.JobRoutes> jobs = server.jobs();
+        if (jobs.isPresent()) {
+            Optional<String> polled = pollOf(jobs.get(), method, t.rest());
+            if (polled.isPresent()) {
+                checkOwner(server, polled.get(), caller);
+            }
+        }
+        boolean creates = jobs.isPresent() && caller.isPresent()
+                && method.text().equals(jobs.get().createMethod()) && t.rest().equals(jobs.get().createPath());
+
+        String query = req.query().rawValue();
+        URI target = URI.create(server.upstream() + t.rest() + (query.isEmpty() ? "" : "?" + query));
+        Upstream.Call call = new Upstream.Call(server, method, target, access.identityHeaders(server, caller),
+                Optional.empty(), true, server.timeout());
+        RequestInfo info = RequestInfo.of(req);
+        try (Upstream.Answer answer = upstream.open(req, call, info.clientAddress(), info.requestId())) {
+            McpEndpoint.checkUpstreamAccepted(server, answer);
+            if (creates && answer.status() / 100 == 2) {
+                recordJob(answer, res, server, caller.get());
+            } else {
+                Upstream.relay(answer, res, r -> { });
+            }
+        }
+    }
+
+    /** The job id when this request polls a job. */
+    private static Optional<String> pollOf(Server.JobRoutes jobs, Method method, String rest) {
+        if (!method.text().equals(jobs.pollMethod())) {
+            return Optional.empty();
+        }
+        String[] parts = jobs.pollPath().split("\\{id}", -1);
+        Matcher m = Pattern.compile(Pattern.quote(parts[0]) + "([^/]+)" + Pattern.quote(parts[1])).matcher(rest);
+        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    private void checkOwner(Server server, String jobId, Optional<Principal> caller) {
+        String key = server.id() + " " + jobId;
+        String owner = jobOwners.getIfPresent(key);
+        if (owner == null) {
+            owner = db.withHandle(h -> store.jobOwner(h, server.id(), jobId)).orElse(null);
+            if (owner != null) {
+                jobOwners.put(key, owner);
+            }
+        }
+        if (owner == null || caller.isEmpty() || !owner.equals(caller.get().credentialId())) {
+            throw ApiError.of(ErrorCode.NOT_FOUND, "unknown_job", "No such job for this credential");
+        }
+    }
+
+    /** Reads the creating answer, remembers who owns the job, then passes the answer on unchanged. */
+    private void recordJob(Upstream.Answer answer, ServerResponse res, Server server, Principal caller) {
+        byte[] body;
+        try (InputStream in = answer.body()) {
+            body = in.readNBytes(MAX_JOB_ANSWER);
+        } catch (IOException e) {
+            throw ApiError.of(ErrorCode.BAD_GATEWAY, "upstream_failed", "The upstream's answer could not be read");
+        }
+        String field = server.jobs().orElseThrow().idField();
+        try {
+            JsonNode id = Json.MAPPER.readTree(body).path(field);
+            if (id.isTextual() || id.isIntegralNumber()) {
+                db.inTransaction(h -> {
+                    store.recordJob(h, server.id(), id.asText(), caller.credentialId(), clock.instant());
+                    return null;
+                });
+                jobOwners.put(server.id() + " " + id.asText(), caller.credentialId());
+            }
+        } catch (IOException notJson) {
+            // an answer without a job id creates nothing to protect
+        }
+        Upstream.copyHead(answer, res, false);
+        try (OutputStream out = res.outputStream()) {
+            out.write(body);
+        } catch (IOException e) {
+            throw Upstream.streamBroken(e);
+        }
+    }
+}

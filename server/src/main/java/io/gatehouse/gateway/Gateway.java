@@ -1,0 +1,98 @@
+package io.gatehouse.gateway;
+
+import io.gatehouse.accounts.AccountStore;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.http.Guard;
+import io.gatehouse.http.Json;
+import io.gatehouse.http.PublicUrl;
+import io.gatehouse.http.Routes;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Invalidations;
+import io.gatehouse.store.Sealer;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The gateway capability, wired: the server registry and its management API, the MCP and HTTP API
+ * proxies, the keys that sign upstream assertions, and the documents that describe them.
+ */
+public final class Gateway {
+    private final ServerService servers;
+    private final ServerRegistry registry;
+    private final SigningKeys signingKeys;
+    private final McpEndpoint mcp;
+    private final ApiEndpoint api;
+    private final ServersEndpoint serversEndpoint;
+    private final Origins origins;
+    private final PublicUrl publicUrl;
+
+    public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
+                   AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock) {
+        this.publicUrl = publicUrl;
+        this.servers = new ServerService(db, invalidations, accounts, audit, sealer, clock);
+        this.registry = servers.registry();
+        this.signingKeys = SigningKeys.open(db, sealer, clock);
+        UpstreamAssertions assertions = new UpstreamAssertions(signingKeys, publicUrl,
+                config.gateway().assertionTtl(), clock);
+        GatewayAccess access = new GatewayAccess(guard, assertions, sealer);
+        this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
+        Upstream upstream = new Upstream();
+        this.mcp = new McpEndpoint(registry, access, origins,
+                new McpSessions(sealer.derive("gatehouse mcp session v1")), upstream, config.http().maxBodyBytes());
+        this.api = new ApiEndpoint(registry, access, origins, upstream, db, clock);
+        this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
+    }
+
+    public void register(Routes routes) {
+        serversEndpoint.register(routes);
+        mcp.register(routes);
+        api.register(routes);
+        // RFC 7517 §5: the public keys upstreams verify Gatehouse's assertions with.
+        routes.operational(Method.GET, "/oauth/jwks", (req, res) -> {
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+            res.header(HeaderNames.CACHE_CONTROL, "public, max-age=300");
+            res.send(Json.MAPPER.writeValueAsBytes(signingKeys.jwks()));
+        });
+        // RFC 9728 §3.1: the metadata of a resource with a path lives at the well-known URI + that path.
+        routes.operational(Method.GET, "/.well-known/oauth-protected-resource/mcp",
+                (req, res) -> resourceMetadata(res, registry.defaultMcp(), "/mcp"));
+        routes.operational(Method.GET, "/.well-known/oauth-protected-resource/mcp/{server}", (req, res) -> {
+            String slug = req.path().pathParameters().get("server");
+            resourceMetadata(res, registry.bySlug(slug).filter(s -> s.kind() == Server.Kind.MCP), "/mcp/" + slug);
+        });
+        for (String path : new String[]{"/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-protected-resource/mcp/{server}"}) {
+            routes.operational(Method.OPTIONS, path, (req, res) -> {
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS");
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, Origins.ALLOW_HEADERS);
+                res.status(io.helidon.http.Status.NO_CONTENT_204).send();
+            });
+        }
+    }
+
+    private void resourceMetadata(io.helidon.webserver.http.ServerResponse res, Optional<Server> server, String path) {
+        Server s = server.orElseThrow(() -> io.gatehouse.http.ApiError.notFound("MCP server"));
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        // MCP 2025-11-25 Authorization: the resource is the URL the client connects to, path included.
+        metadata.put("resource", publicUrl + path);
+        metadata.put("bearer_methods_supported", List.of("header"));
+        metadata.put("resource_name", s.name());
+        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        Json.ok(res, metadata);
+    }
+
+    public ServerService servers() {
+        return servers;
+    }
+
+    public ServerRegistry registry() {
+        return registry;
+    }
+}

@@ -1,0 +1,76 @@
+package io.gatehouse.gateway;
+
+import io.gatehouse.door.Targets;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An upstream MCP server or HTTP API that Gatehouse fronts.
+ *
+ * @param orgId      owning organisation; empty for the instance's own servers, which every organisation reaches
+ * @param slug       the name in URLs: {@code /mcp/{slug}}, {@code /api/{slug}/…}
+ * @param mount      HTTP APIs only: a path served as-is ({@code /api/v1}), besides {@code /api/{slug}}
+ * @param isDefault  MCP only: the server behind a bare {@code /mcp}
+ * @param isPublic   callable without a credential (a credential that is sent is still checked)
+ * @param workspaces the workspaces whose members may reach it: all, or these
+ * @param hiddenTools MCP tools nobody may see or call through Gatehouse
+ * @param creditCost credits one call costs (charged once plans carry credit pools)
+ * @param auth       how the upstream learns who is calling
+ * @param jobs       HTTP APIs only: routes that create and poll jobs, polled only by the creating credential
+ * @param connectTimeout how long to wait for a connection to the upstream (502 past it)
+ * @param timeout    how long to wait for the upstream's answer to start (504 past it); a started stream runs on
+ */
+public record Server(String id, Optional<String> orgId, String slug, String name, Kind kind, URI upstream,
+                     Optional<String> mount, boolean isDefault, boolean isPublic, Targets workspaces,
+                     Set<String> hiddenTools, long creditCost, UpstreamAuth auth, Optional<JobRoutes> jobs,
+                     Duration connectTimeout, Duration timeout, Instant createdAt, Instant updatedAt) {
+
+    public enum Kind {
+        MCP, HTTP;
+
+        public String wire() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * @param mode        assertion (a JWT Gatehouse signs, the default), static (a fixed header), or none
+     * @param header      static only: the header to set, e.g. {@code Authorization}
+     * @param sealedValue static only: the header's value, sealed; opened only to send it
+     */
+    public record UpstreamAuth(Mode mode, Optional<String> header, Optional<String> sealedValue) {
+        public enum Mode {
+            ASSERTION, STATIC, NONE;
+
+            public String wire() {
+                return name().toLowerCase(Locale.ROOT);
+            }
+        }
+
+        public static final UpstreamAuth ASSERTION = new UpstreamAuth(Mode.ASSERTION, Optional.empty(), Optional.empty());
+
+        @Override
+        public String toString() {
+            return "UpstreamAuth[" + mode.wire() + header.map(h -> ", " + h).orElse("") + "]";
+        }
+    }
+
+    /**
+     * Seed 001: "Use the same API key to poll a job that created it." Paths are relative to the
+     * server's base ({@code /generate}, {@code /jobs/{id}}).
+     *
+     * @param idField the field of the create answer that holds the job's id
+     */
+    public record JobRoutes(String createMethod, String createPath, String pollMethod, String pollPath,
+                            String idField) {
+    }
+
+    /** Whether a tool may be seen or called by anyone through Gatehouse. */
+    public boolean exposes(String tool) {
+        return !hiddenTools.contains(tool);
+    }
+}

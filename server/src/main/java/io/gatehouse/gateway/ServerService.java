@@ -1,0 +1,199 @@
+package io.gatehouse.gateway;
+
+import io.gatehouse.accounts.AccountStore;
+import io.gatehouse.audit.Actor;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.door.Principal;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.ErrorCode;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Ids;
+import io.gatehouse.store.Invalidation;
+import io.gatehouse.store.Invalidations;
+import io.gatehouse.store.Sealer;
+import io.gatehouse.store.Tx;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Registering upstream servers. The instance's own servers (no organisation) are managed by instance
+ * administrators; an organisation's servers by its owners and admins. Every change is audited and
+ * reaches every node's {@link ServerRegistry} through an invalidation.
+ */
+public final class ServerService {
+    private final Database db;
+    private final Invalidations invalidations;
+    private final ServerStore store;
+    private final AccountStore accounts;
+    private final AuditLog audit;
+    private final Sealer sealer;
+    private final Clock clock;
+
+    public ServerService(Database db, Invalidations invalidations, AccountStore accounts, AuditLog audit,
+                         Sealer sealer, Clock clock) {
+        this.db = db;
+        this.invalidations = invalidations;
+        this.store = new ServerStore();
+        this.accounts = accounts;
+        this.audit = audit;
+        this.sealer = sealer;
+        this.clock = clock;
+    }
+
+    /** The registry the data plane reads, kept current by invalidations. */
+    public ServerRegistry registry() {
+        ServerRegistry registry = new ServerRegistry(db, store);
+        invalidations.subscribe(registry::onInvalidation);
+        return registry;
+    }
+
+    /** The fields of a create or an update; on update, empty means "unchanged". */
+    public record Changes(Optional<String> slug, Optional<String> name, Optional<java.net.URI> upstream,
+                          Optional<Optional<String>> mount, Optional<Boolean> isDefault, Optional<Boolean> isPublic,
+                          Optional<io.gatehouse.door.Targets> workspaces, Optional<java.util.Set<String>> hiddenTools,
+                          Optional<Long> creditCost, Optional<AuthChange> auth,
+                          Optional<Optional<Server.JobRoutes>> jobs, Optional<java.time.Duration> connectTimeout,
+                          Optional<java.time.Duration> timeout) {
+    }
+
+    /** A new upstream authentication; the static value in plaintext, sealed before it is stored. */
+    public record AuthChange(Server.UpstreamAuth.Mode mode, Optional<String> header, Optional<String> value) {
+        @Override
+        public String toString() {
+            return "AuthChange[" + mode + "]";
+        }
+    }
+
+    public Server create(Principal caller, Actor actor, Optional<String> orgId, Server.Kind kind, Changes c) {
+        checkManager(caller, orgId);
+        Instant now = clock.instant();
+        Server s = new Server(Ids.next("srv"), orgId, c.slug().orElseThrow(), c.name().orElseThrow(), kind,
+                c.upstream().orElseThrow(), c.mount().flatMap(m -> m), c.isDefault().orElse(false),
+                c.isPublic().orElse(false), c.workspaces().orElse(io.gatehouse.door.Targets.ALL),
+                c.hiddenTools().orElse(java.util.Set.of()), c.creditCost().orElse(0L),
+                c.auth().map(a -> auth(a, Optional.empty())).orElse(Server.UpstreamAuth.ASSERTION),
+                c.jobs().flatMap(j -> j), c.connectTimeout().orElse(java.time.Duration.ofSeconds(5)),
+                c.timeout().orElse(java.time.Duration.ofMinutes(5)), now, now);
+        check(s);
+        return Tx.run(db, invalidations, tx -> {
+            orgId.ifPresent(o -> accounts.organization(tx.handle(), o)
+                    .orElseThrow(() -> ApiError.notFound("organization")));
+            if (store.slugTaken(tx.handle(), s.slug(), s.id())) {
+                throw ApiError.of(ErrorCode.CONFLICT, "slug_taken", "A server with the slug '" + s.slug() + "' exists");
+            }
+            store.upsert(tx.handle(), s, true);
+            if (s.isDefault()) {
+                store.clearDefault(tx.handle(), s.id());
+            }
+            tx.invalidate(new Invalidation.Servers());
+            audit.record(tx.handle(), actor, orgId.orElse(null), "server.created", "server", s.id(), detail(s));
+            return s;
+        });
+    }
+
+    public Server update(Principal caller, Actor actor, String id, Changes c) {
+        return Tx.run(db, invalidations, tx -> {
+            Server old = visible(tx.handle(), caller, id);
+            checkManager(caller, old.orgId());
+            Server s = new Server(old.id(), old.orgId(), c.slug().orElse(old.slug()), c.name().orElse(old.name()),
+                    old.kind(), c.upstream().orElse(old.upstream()), c.mount().orElse(old.mount()),
+                    c.isDefault().orElse(old.isDefault()), c.isPublic().orElse(old.isPublic()),
+                    c.workspaces().orElse(old.workspaces()), c.hiddenTools().orElse(old.hiddenTools()),
+                    c.creditCost().orElse(old.creditCost()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
+                    .orElse(old.auth()), c.jobs().orElse(old.jobs()), c.connectTimeout().orElse(old.connectTimeout()),
+                    c.timeout().orElse(old.timeout()), old.createdAt(), clock.instant());
+            check(s);
+            if (store.slugTaken(tx.handle(), s.slug(), s.id())) {
+                throw ApiError.of(ErrorCode.CONFLICT, "slug_taken", "A server with the slug '" + s.slug() + "' exists");
+            }
+            store.upsert(tx.handle(), s, false);
+            if (s.isDefault()) {
+                store.clearDefault(tx.handle(), s.id());
+            }
+            tx.invalidate(new Invalidation.Servers());
+            audit.record(tx.handle(), actor, s.orgId().orElse(null), "server.updated", "server", s.id(), detail(s));
+            return s;
+        });
+    }
+
+    public void delete(Principal caller, Actor actor, String id) {
+        Tx.run(db, invalidations, tx -> {
+            Server old = visible(tx.handle(), caller, id);
+            checkManager(caller, old.orgId());
+            store.delete(tx.handle(), id);
+            tx.invalidate(new Invalidation.Servers());
+            audit.record(tx.handle(), actor, old.orgId().orElse(null), "server.deleted", "server", id, detail(old));
+            return null;
+        });
+    }
+
+    public Server get(Principal caller, String id) {
+        return db.withHandle(h -> visible(h, caller, id));
+    }
+
+    /** The instance's servers and the caller's organisation's; an instance administrator sees all. */
+    public List<Server> list(Principal caller) {
+        return db.withHandle(store::all).stream().filter(s -> sees(caller, s)).toList();
+    }
+
+    private static boolean sees(Principal caller, Server s) {
+        return caller.instanceAdmin() || s.orgId().map(caller::canRead).orElse(true);
+    }
+
+    private Server visible(org.jdbi.v3.core.Handle h, Principal caller, String id) {
+        return store.find(h, id).filter(s -> sees(caller, s)).orElseThrow(() -> ApiError.notFound("server"));
+    }
+
+    private static void checkManager(Principal caller, Optional<String> orgId) {
+        if (orgId.isEmpty() && !caller.instanceAdmin()) {
+            throw ApiError.forbidden("not_instance_admin",
+                    "Only an instance administrator can manage the instance's own servers; name an organization_id");
+        }
+        if (orgId.isPresent() && !caller.canManage(orgId.get())) {
+            throw ApiError.forbidden("not_org_admin", "Only an owner or admin of the organization can manage its servers");
+        }
+    }
+
+    private Server.UpstreamAuth auth(AuthChange a, Optional<Server.UpstreamAuth> old) {
+        if (a.mode() != Server.UpstreamAuth.Mode.STATIC) {
+            return new Server.UpstreamAuth(a.mode(), Optional.empty(), Optional.empty());
+        }
+        String header = a.header().orElse("Authorization");
+        Optional<String> sealed = a.value().map(sealer::seal)
+                .or(() -> old.filter(o -> o.mode() == Server.UpstreamAuth.Mode.STATIC).flatMap(Server.UpstreamAuth::sealedValue));
+        if (sealed.isEmpty()) {
+            throw ApiError.invalid("upstream_auth.value: required with type static");
+        }
+        return new Server.UpstreamAuth(a.mode(), Optional.of(header), sealed);
+    }
+
+    /** Rules that span fields. */
+    private static void check(Server s) {
+        if (s.kind() == Server.Kind.MCP && s.mount().isPresent()) {
+            throw ApiError.invalid("mount: only HTTP APIs are mounted; MCP servers are reached at /mcp/{slug}");
+        }
+        if (s.kind() == Server.Kind.MCP && s.jobs().isPresent()) {
+            throw ApiError.invalid("jobs: only HTTP APIs have job routes");
+        }
+        if (s.kind() == Server.Kind.HTTP && s.isDefault()) {
+            throw ApiError.invalid("default: only an MCP server can answer a bare /mcp");
+        }
+        if (s.kind() == Server.Kind.HTTP && !s.hiddenTools().isEmpty()) {
+            throw ApiError.invalid("hidden_tools: only MCP servers have tools");
+        }
+    }
+
+    private static Map<String, Object> detail(Server s) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("slug", s.slug());
+        d.put("kind", s.kind().wire());
+        d.put("upstream_url", s.upstream().toString());
+        d.put("public", s.isPublic());
+        d.put("upstream_auth", s.auth().mode().wire());
+        return d;
+    }
+}

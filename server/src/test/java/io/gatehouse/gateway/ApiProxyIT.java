@@ -1,0 +1,164 @@
+package io.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.TestNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HTTP APIs through the gateway (seed 001): plan-gated access, jobs polled only with the key that
+ * created them, what the upstream is and is not told, and 502 / 504 when the upstream fails.
+ */
+class ApiProxyIT {
+    private static GatewayNode gw;
+    private static Http http;
+    private static String businessKey;
+    private static String businessOrg;
+    private static String businessUser;
+
+    @BeforeAll
+    static void start() {
+        gw = GatewayNode.start(Map.of("plans.free.api-access", "false", "plans.business.api-access", "true"));
+        http = new Http(gw.node.server.publicUrl());
+        businessUser = gw.node.createUser("owner@business.test");
+        businessOrg = gw.node.createOrg("Business", "business", businessUser);
+        businessKey = key(businessOrg, businessUser, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    private static String key(String org, String user, Map<String, Object> extra) {
+        Map<String, Object> body = new java.util.HashMap<>(Map.of("organization_id", org, "user_id", user, "name", "k"));
+        body.putAll(extra);
+        return gw.node.createKey(body).path("key").asText();
+    }
+
+    private static Http.Response generate(String key) {
+        return http.send("POST", "/api/v1/generate", Map.of("Authorization", "Bearer " + key,
+                "Content-Type", "application/json"), Map.of("prompt", "a lighthouse"));
+    }
+
+    @Test
+    void jobWhenPolledByItsCreatorThenServedAndByAnyOtherKeyThen404() throws Exception {
+        Http.Response created = generate(businessKey);
+        assertThat(created.status()).isEqualTo(202);
+        String id = created.json().path("id").asText();
+        assertThat(id).isNotBlank();
+
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+        JsonNode job = http.get("/api/v1/jobs/" + id, businessKey).json();
+        while (!job.path("status").asText().equals("succeeded") && Instant.now().isBefore(deadline)) {
+            Thread.sleep(100);
+            job = http.get("/api/v1/jobs/" + id, businessKey).json();
+        }
+        assertThat(job.path("status").asText()).isEqualTo("succeeded");
+
+        String sameOrgOtherKey = key(businessOrg, businessUser, Map.of());
+        Http.Response other = http.get("/api/v1/jobs/" + id, sameOrgOtherKey);
+        assertThat(other.status()).isEqualTo(404);
+        assertThat(other.reason()).isEqualTo("unknown_job");
+        assertThat(http.send("GET", "/api/v1/jobs/" + id, Map.of(), null).status()).isEqualTo(401);
+        assertThat(http.get("/api/v1/jobs/job_never_made", businessKey).status()).isEqualTo(404);
+    }
+
+    @Test
+    void callWhenPlanNotEligibleThen403AndWhenKeyRevokedThen401() {
+        String freeUser = gw.node.createUser("someone@free.test");
+        String freeOrg = gw.node.createOrg("Free", "free", freeUser);
+        Http.Response refused = generate(key(freeOrg, freeUser, Map.of()));
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.reason()).isEqualTo("plan_not_eligible");
+        assertThat(refused.json().path("success").asBoolean(true)).isFalse();
+
+        JsonNode k = gw.node.createKey(Map.of("organization_id", businessOrg, "user_id", businessUser, "name", "r"));
+        TestNode.ok(http.post("/v1/keys/" + k.path("id").asText() + "/revoke", gw.node.adminKey, Map.of()), 200);
+        Http.Response revoked = generate(k.path("key").asText());
+        assertThat(revoked.status()).isEqualTo(401);
+        assertThat(revoked.reason()).isEqualTo("revoked");
+    }
+
+    @Test
+    void writeWhenKeyOnlyReadsThen403InsufficientScope() {
+        String reader = key(businessOrg, businessUser, Map.of("permissions", List.of("api:read")));
+        Http.Response r = generate(reader);
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.json().path("error").path("code").asText()).isEqualTo("insufficient_scope");
+        assertThat(r.header("WWW-Authenticate")).contains("insufficient_scope", "api:write");
+        assertThat(http.get("/api/v1/jobs/none", reader).status()).as("reads still pass the door").isEqualTo(404);
+    }
+
+    @Test
+    void upstreamWhenCalledBySlugThenSeesForwardedFactsNotTheKey() {
+        Http.Response r = http.send("GET", "/api/jobs/headers?x=1&y=two", Map.of("Authorization", "Bearer " + businessKey,
+                "X-Custom", "kept", "Cookie", "session=dropped"), null);
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode seen = r.json();
+        assertThat(r.text()).doesNotContain(businessKey).doesNotContain("session=dropped");
+        assertThat(seen.path("authorization").asText()).startsWith("Bearer ey");
+        assertThat(seen.path("x-custom").asText()).isEqualTo("kept");
+        assertThat(seen.path("x-forwarded-for").asText()).isEqualTo("127.0.0.1");
+        assertThat(seen.path("x-request-id").asText()).isEqualTo(r.header("X-Request-Id"));
+    }
+
+    @Test
+    void upstreamWhenUnreachableThen502AndWhenSlowThen504() throws IOException {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        gw.node.createServer(Map.of("name", "Gone", "slug", "gone", "kind", "http",
+                "upstream_url", "http://127.0.0.1:" + closedPort));
+        Http.Response gone = http.get("/api/gone/anything", businessKey);
+        assertThat(gone.status()).isEqualTo(502);
+        assertThat(gone.reason()).isEqualTo("upstream_unreachable");
+        assertThat(gone.json().path("error").path("code").asText()).isEqualTo("bad_gateway");
+
+        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        slow.createContext("/", exchange -> {
+            try {
+                Thread.sleep(3_000);
+                exchange.sendResponseHeaders(200, -1);
+            } catch (InterruptedException | IOException ignored) {
+                // the gateway gave up first
+            } finally {
+                exchange.close();
+            }
+        });
+        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        slow.start();
+        try {
+            gw.node.createServer(Map.of("name", "Slow", "slug", "slow", "kind", "http",
+                    "upstream_url", "http://127.0.0.1:" + slow.getAddress().getPort(), "timeout_ms", 1000));
+            Http.Response late = http.get("/api/slow/x", businessKey);
+            assertThat(late.status()).isEqualTo(504);
+            assertThat(late.reason()).isEqualTo("upstream_timeout");
+            assertThat(late.text()).doesNotContain("Exception").doesNotContain("at io.");
+        } finally {
+            slow.stop(0);
+        }
+    }
+
+    @Test
+    void pathWhenNoServerThen404InTheDocumentedShape() {
+        Http.Response r = http.get("/api/nothing-here/x", businessKey);
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.json().path("success").asBoolean(true)).isFalse();
+        assertThat(r.reason()).isEqualTo("unknown_server");
+    }
+}

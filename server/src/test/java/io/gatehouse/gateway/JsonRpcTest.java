@@ -1,0 +1,57 @@
+package io.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.Json;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class JsonRpcTest {
+    private static JsonRpc.Inspection inspect(String body) {
+        return JsonRpc.inspect(body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void inspectWhenBatchThenEveryCallAndListIdFound() {
+        JsonRpc.Inspection rpc = inspect("""
+                [{"jsonrpc":"2.0","id":1,"method":"tools/list"},
+                 {"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"echo","arguments":{}}},
+                 {"jsonrpc":"2.0","method":"notifications/initialized"}]""");
+        assertThat(rpc.batch()).isTrue();
+        assertThat(rpc.toolsListIds()).containsExactly("1");
+        assertThat(rpc.toolCalls()).extracting(JsonRpc::toolName).containsExactly("echo");
+    }
+
+    @Test
+    void inspectWhenNotJsonRpcThenInvalidRequest() {
+        assertThatThrownBy(() -> inspect("not json")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("[]")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("[1]")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}"))
+                .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
+    }
+
+    @Test
+    void filterToolListWhenAnswerToListThenOnlyUsableToolsKept() throws Exception {
+        JsonNode answer = Json.MAPPER.readTree("""
+                {"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"},{"name":"add"},{"name":"secret"}],"nextCursor":"c"}}""");
+        JsonNode filtered = JsonRpc.filterToolList(answer, Set.of("1"), t -> !t.equals("secret")).orElseThrow();
+        assertThat(filtered.path("result").path("tools").findValuesAsText("name")).containsExactly("echo", "add");
+        assertThat(filtered.path("result").path("nextCursor").asText()).isEqualTo("c");
+        assertThat(JsonRpc.filterToolList(answer, Set.of("2"), t -> false)).isEmpty();
+        assertThat(JsonRpc.filterToolList(answer, Set.of("\"1\""), t -> false)).as("id 1 is not id \"1\"").isEmpty();
+    }
+
+    @Test
+    void errorWhenRequestHasIdThenSameIdAndReason() throws Exception {
+        JsonNode req = Json.MAPPER.readTree("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
+        JsonNode err = JsonRpc.error(req, JsonRpc.FORBIDDEN, "no", "tool_not_allowed");
+        assertThat(err.path("id").asInt()).isEqualTo(7);
+        assertThat(err.path("error").path("code").asInt()).isEqualTo(-32003);
+        assertThat(err.path("error").path("data").path("reason").asText()).isEqualTo("tool_not_allowed");
+    }
+}

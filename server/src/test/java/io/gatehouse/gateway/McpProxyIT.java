@@ -1,0 +1,203 @@
+package io.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.gatehouse.http.Json;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Mcp;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The MCP proxy over real HTTP, in front of the demo upstream (MCP Java SDK): sessions bound to
+ * their credential, the upstream never seeing the client's credential, per-tool authorization,
+ * discovery, and the 2026-07-28 headers passing through.
+ */
+class McpProxyIT {
+    private static GatewayNode gw;
+
+    @BeforeAll
+    static void start() {
+        gw = GatewayNode.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    @Test
+    void initializeWhenKeyValidThenSessionBoundAndToolsListed() {
+        Mcp mcp = gw.mcp(gw.node.adminKey);
+        Mcp.Answer init = mcp.initialize();
+        assertThat(init.status()).isEqualTo(200);
+        assertThat(init.last().path("result").path("serverInfo").isObject()).isTrue();
+        assertThat(mcp.session()).get().asString().startsWith("gh1.");
+        assertThat(mcp.toolNames()).contains("echo", "add", "slow", "whoami");
+        Mcp.Answer echo = mcp.callTool("echo", Map.of("text", "hello through the door"));
+        assertThat(echo.last().path("result").path("content").get(0).path("text").asText())
+                .isEqualTo("hello through the door");
+    }
+
+    @Test
+    void sessionWhenPresentedByAnotherCredentialThen404() {
+        Mcp owner = gw.mcp(gw.node.adminKey);
+        owner.initialize();
+        String other = gw.keyForNewUser("thief@example.test", "free", Map.of());
+        Mcp thief = gw.mcp(other).header("Mcp-Session-Id", owner.session().orElseThrow())
+                .header("MCP-Protocol-Version", "2025-11-25");
+        Mcp.Answer stolen = thief.request("tools/list", Map.of());
+        assertThat(stolen.status()).isEqualTo(404);
+        assertThat(Json.MAPPER.valueToTree(parse(stolen.body())).path("error").path("reason").asText())
+                .isEqualTo("unknown_session");
+        // the owner's session is untouched
+        assertThat(owner.toolNames()).contains("echo");
+    }
+
+    @Test
+    void upstreamWhenCalledThenSeesSignedAssertionNeverTheKey() throws Exception {
+        Mcp mcp = gw.mcp(gw.node.adminKey);
+        mcp.initialize();
+        JsonNode seen = Json.MAPPER.readTree(mcp.callTool("whoami", Map.of()).last()
+                .path("result").path("content").get(0).path("text").asText());
+        String body = seen.toString();
+        assertThat(body).doesNotContain(gw.node.adminKey);
+        String authorization = seen.path("authorization").asText(null);
+        assertThat(authorization).startsWith("Bearer ");
+        SignedJWT jwt = SignedJWT.parse(authorization.substring(7));
+        JWKSet jwks = JWKSet.parse(new Http(gw.node.server.publicUrl()).send("GET", "/oauth/jwks", Map.of(), null).text());
+        ECKey key = (ECKey) jwks.getKeyByKeyId(jwt.getHeader().getKeyID());
+        assertThat(jwt.verify(new ECDSAVerifier(key))).as("signature checks against /oauth/jwks").isTrue();
+        assertThat(jwt.getJWTClaimsSet().getSubject()).isEqualTo(gw.node.adminUserId);
+        assertThat(jwt.getJWTClaimsSet().getStringClaim("org")).isEqualTo(gw.node.adminOrgId);
+        assertThat(jwt.getJWTClaimsSet().getStringClaim("cred")).startsWith("key_");
+        assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly(gw.upstream.mcpUrl().toString());
+        assertThat(jwt.getJWTClaimsSet().getExpirationTime()).isAfter(new java.util.Date());
+    }
+
+    @Test
+    void toolsWhenKeyScopedToOneToolThenListFilteredAndOtherCallsRefused() {
+        String key = gw.keyForNewUser("echo-only@example.test", "free", Map.of("tools", List.of("demo/echo")));
+        Mcp mcp = gw.mcp(key);
+        mcp.initialize();
+        assertThat(mcp.toolNames()).containsExactly("echo");
+        Mcp.Answer add = mcp.callTool("add", Map.of("a", 1, "b", 2));
+        assertThat(add.status()).isEqualTo(200);
+        assertThat(add.last().path("error").path("code").asInt()).isEqualTo(JsonRpc.FORBIDDEN);
+        assertThat(add.last().path("error").path("message").asText()).contains("'add'");
+        assertThat(add.last().path("error").path("data").path("reason").asText()).isEqualTo("tool_not_allowed");
+        assertThat(mcp.callTool("echo", Map.of("text", "ok")).last().path("result").isObject()).isTrue();
+    }
+
+    @Test
+    void toolsWhenHiddenByServerThenNobodySeesThem() {
+        gw.node.createServer(Map.of("name", "Hidden", "slug", "hidden-tools", "upstream_url",
+                gw.upstream.mcpUrl().toString(), "hidden_tools", List.of("whoami", "slow")));
+        Mcp mcp = Mcp.withKey(gw.url("/mcp/hidden-tools"), gw.node.adminKey);
+        mcp.initialize();
+        assertThat(mcp.toolNames()).contains("echo").doesNotContain("whoami", "slow");
+        assertThat(mcp.callTool("whoami", Map.of()).last().path("error").path("code").asInt()).isEqualTo(JsonRpc.FORBIDDEN);
+    }
+
+    @Test
+    void postWhenNoCredentialThen401WithPathSpecificResourceMetadata() {
+        Mcp anonymous = new Mcp(gw.url("/mcp/demo"), Map.of());
+        Mcp.Answer a = anonymous.initialize();
+        assertThat(a.status()).isEqualTo(401);
+        String challenge = a.header("WWW-Authenticate");
+        String metadataUrl = gw.node.server.publicUrl() + "/.well-known/oauth-protected-resource/mcp/demo";
+        assertThat(challenge).startsWith("Bearer ").contains("resource_metadata=\"" + metadataUrl + "\"");
+        Http.Response prm = new Http(gw.node.server.publicUrl())
+                .send("GET", "/.well-known/oauth-protected-resource/mcp/demo", Map.of(), null);
+        assertThat(prm.status()).isEqualTo(200);
+        // MCP 2025-11-25: the resource is exactly the URL the client was given, /mcp/demo included.
+        assertThat(prm.json().path("resource").asText()).isEqualTo(gw.node.server.publicUrl() + "/mcp/demo");
+    }
+
+    @Test
+    void postWhenKeyScopedToAnotherServerThen403() {
+        String key = gw.keyForNewUser("other-server@example.test", "free", Map.of("servers", List.of("srv_elsewhere")));
+        Mcp.Answer a = gw.mcp(key).initialize();
+        assertThat(a.status()).isEqualTo(403);
+        assertThat(parse(a.body()).path("error").path("reason").asText()).isEqualTo("out_of_scope");
+        String bySlug = gw.keyForNewUser("by-slug@example.test", "free", Map.of("servers", List.of("demo")));
+        assertThat(gw.mcp(bySlug).initialize().status()).as("a scope may name the server by slug").isEqualTo(200);
+    }
+
+    @Test
+    void originWhenForeignThen403AndWhenLoopbackThenCorsHeaders() {
+        Mcp.Answer evil = gw.mcp(gw.node.adminKey).header("Origin", "https://evil.example").initialize();
+        assertThat(evil.status()).isEqualTo(403);
+        assertThat(parse(evil.body()).path("error").path("reason").asText()).isEqualTo("origin_not_allowed");
+        Mcp.Answer local = gw.mcp(gw.node.adminKey).header("Origin", "http://localhost:6274").initialize();
+        assertThat(local.status()).isEqualTo(200);
+        assertThat(local.header("Access-Control-Allow-Origin")).isEqualTo("http://localhost:6274");
+        assertThat(local.header("Access-Control-Expose-Headers")).contains("Mcp-Session-Id", "WWW-Authenticate");
+        Http.Response preflight = new Http(gw.node.server.publicUrl()).send("OPTIONS", "/mcp/demo",
+                Map.of("Origin", "http://127.0.0.1:6274", "Access-Control-Request-Method", "POST"), null);
+        assertThat(preflight.status()).isEqualTo(204);
+        assertThat(preflight.header("Access-Control-Allow-Headers")).contains("Authorization", "Mcp-Session-Id",
+                "MCP-Protocol-Version", "Last-Event-ID", "Mcp-Method", "Mcp-Name");
+    }
+
+    @Test
+    void bareMcpWhenDefaultServerThenReachesIt() {
+        Mcp mcp = Mcp.withKey(gw.url("/mcp"), gw.node.adminKey);
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        assertThat(mcp.toolNames()).contains("echo");
+        assertThat(Mcp.withKey(gw.url("/mcp/nope"), gw.node.adminKey).initialize().status()).isEqualTo(404);
+    }
+
+    @Test
+    void statelessHeadersWhenSentThenForwardedAndMcpNameChecked() throws Exception {
+        Mcp mcp = gw.mcp(gw.node.adminKey);
+        mcp.initialize();
+        mcp.header("Mcp-Method", "tools/call").header("Mcp-Name", "whoami").header("Mcp-Param-Region", "eu-west");
+        JsonNode seen = Json.MAPPER.readTree(mcp.callTool("whoami", Map.of()).last()
+                .path("result").path("content").get(0).path("text").asText());
+        assertThat(seen.toString()).contains("eu-west");
+        assertThat(seen.path("mcp-method").asText()).isEqualTo("tools/call");
+        mcp.header("Mcp-Name", "echo");
+        Mcp.Answer mismatch = mcp.callTool("whoami", Map.of());
+        assertThat(mismatch.status()).isEqualTo(400);
+        assertThat(parse(mismatch.body()).path("error").path("reason").asText()).isEqualTo("header_mismatch");
+    }
+
+    @Test
+    void publicServerWhenNoCredentialThenServed() {
+        gw.node.createServer(Map.of("name", "Open", "slug", "open", "upstream_url", gw.upstream.mcpUrl().toString(),
+                "public", true));
+        Mcp anonymous = new Mcp(gw.url("/mcp/open"), Map.of());
+        assertThat(anonymous.initialize().status()).isEqualTo(200);
+        assertThat(anonymous.toolNames()).contains("echo");
+        // a credential that is sent is still checked
+        Mcp.Answer bad = new Mcp(gw.url("/mcp/open"), Map.of("Authorization", "Bearer nonsense")).initialize();
+        assertThat(bad.status()).isEqualTo(401);
+    }
+
+    @Test
+    void deleteWhenSessionOpenThenEndsIt() {
+        Mcp mcp = gw.mcp(gw.node.adminKey);
+        mcp.initialize();
+        Mcp.Answer end = mcp.send("DELETE");
+        assertThat(end.status()).isBetween(200, 204);
+        assertThat(mcp.request("tools/list", Map.of()).status()).as("the upstream forgot the session").isEqualTo(404);
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            return Json.MAPPER.readTree(body);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("not JSON: " + body, e);
+        }
+    }
+}
