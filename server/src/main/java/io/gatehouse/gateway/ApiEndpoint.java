@@ -140,17 +140,21 @@ public final class ApiEndpoint {
         }
     }
 
-    /** Reads the creating answer, remembers who owns the job, then passes the answer on unchanged. */
+    /**
+     * Reads the creating answer (its first MiB: a job id is near the top of any sane answer),
+     * remembers who owns the job, then passes the whole answer on unchanged.
+     */
     private void recordJob(Upstream.Answer answer, ServerResponse res, Server server, Principal caller) {
-        byte[] body;
-        try (InputStream in = answer.body()) {
-            body = in.readNBytes(MAX_JOB_ANSWER);
+        InputStream in = answer.body();
+        byte[] head;
+        try {
+            head = in.readNBytes(MAX_JOB_ANSWER);
         } catch (IOException e) {
             throw ApiError.of(ErrorCode.BAD_GATEWAY, "upstream_failed", "The upstream's answer could not be read");
         }
         String field = server.jobs().orElseThrow().idField();
         try {
-            JsonNode id = Json.MAPPER.readTree(body).path(field);
+            JsonNode id = Json.MAPPER.readTree(head).path(field);
             if (id.isTextual() || id.isIntegralNumber()) {
                 db.inTransaction(h -> {
                     store.recordJob(h, server.id(), id.asText(), caller.credentialId(), clock.instant());
@@ -158,12 +162,13 @@ public final class ApiEndpoint {
                 });
                 jobOwners.put(server.id() + " " + id.asText(), caller.credentialId());
             }
-        } catch (IOException notJson) {
-            // an answer without a job id creates nothing to protect
+        } catch (IOException notJsonOrTooLong) {
+            // an answer without a readable job id creates nothing to protect
         }
-        Upstream.copyHead(answer, res, false);
-        try (OutputStream out = res.outputStream()) {
-            out.write(body);
+        Upstream.copyHead(answer, res, true);
+        try (in; OutputStream out = res.outputStream()) {
+            out.write(head);
+            in.transferTo(out);
         } catch (IOException e) {
             throw Upstream.streamBroken(e);
         }

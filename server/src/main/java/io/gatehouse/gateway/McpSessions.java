@@ -21,10 +21,16 @@ import javax.crypto.spec.SecretKeySpec;
 final class McpSessions {
     private static final String PREFIX = "gh1.";
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
-    private final SecretKeySpec key;
+    /** Initialised once; each use clones it (a provider look-up per request costs more than the MAC). */
+    private final Mac prototype;
 
     McpSessions(byte[] key) {
-        this.key = new SecretKeySpec(key, "HmacSHA256");
+        try {
+            this.prototype = Mac.getInstance("HmacSHA256");
+            prototype.init(new SecretKeySpec(key, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     String wrap(String upstreamId, String binding) {
@@ -54,12 +60,11 @@ final class McpSessions {
 
     private String mac(String upstreamId, String binding) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(key);
+            Mac mac = (Mac) prototype.clone();
             mac.update(binding.getBytes(StandardCharsets.UTF_8));
             mac.update((byte) 0);
             return B64.encodeToString(mac.doFinal(upstreamId.getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
+        } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -170,7 +169,6 @@ final class Upstream {
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(server.connectTimeout())
                     .followRedirects(HttpClient.Redirect.NEVER)
-                    .executor(Executors.newVirtualThreadPerTaskExecutor())
                     .build());
             Client old = clients.put(server.id(), c);
             if (old != null) {

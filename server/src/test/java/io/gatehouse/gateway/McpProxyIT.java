@@ -85,6 +85,18 @@ class McpProxyIT {
     }
 
     @Test
+    void upstreamWhenStaticCredentialConfiguredThenReceivesItInsteadOfAnAssertion() throws Exception {
+        gw.node.createServer(Map.of("name", "Static", "slug", "static-mcp", "upstream_url", gw.upstream.mcpUrl().toString(),
+                "upstream_auth", Map.of("type", "static", "header", "X-Upstream-Key", "value", "upstream-s3cret")));
+        Mcp mcp = Mcp.withKey(gw.url("/mcp/static-mcp"), gw.node.adminKey);
+        mcp.initialize();
+        JsonNode seen = Json.MAPPER.readTree(mcp.callTool("whoami", Map.of()).last()
+                .path("result").path("content").get(0).path("text").asText());
+        assertThat(seen.path("x-upstream-key").asText()).isEqualTo("upstream-s3cret");
+        assertThat(seen.has("authorization")).as("no assertion, and never the client's key").isFalse();
+    }
+
+    @Test
     void toolsWhenKeyScopedToOneToolThenListFilteredAndOtherCallsRefused() {
         String key = gw.keyForNewUser("echo-only@example.test", "free", Map.of("tools", List.of("demo/echo")));
         Mcp mcp = gw.mcp(key);
@@ -191,6 +203,38 @@ class McpProxyIT {
         Mcp.Answer end = mcp.send("DELETE");
         assertThat(end.status()).isBetween(200, 204);
         assertThat(mcp.request("tools/list", Map.of()).status()).as("the upstream forgot the session").isEqualTo(404);
+    }
+
+    @Test
+    void badBodiesWhenPostedThenPrecise4xxAndTheNodeStillServes() {
+        Mcp mcp = gw.mcp(gw.node.adminKey);
+        mcp.initialize();
+        Mcp.Answer notJson = mcp.post("{not json");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(parse(notJson.body()).path("error").path("reason").asText()).isEqualTo("invalid_json");
+        assertThat(mcp.post("[]").status()).isEqualTo(400);
+        assertThat(mcp.post("42").status()).isEqualTo(400);
+        Mcp.Answer noName = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{}}");
+        assertThat(parse(noName.body()).path("error").path("reason").asText()).isEqualTo("invalid_tool_call");
+        Mcp.Answer huge = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
+                + "\"arguments\":{\"text\":\"" + "x".repeat(1_100_000) + "\"}}}");
+        assertThat(huge.status()).isEqualTo(413);
+        assertThat(huge.body()).doesNotContain("Exception");
+        assertThat(mcp.toolNames()).as("the session and node still serve").contains("echo");
+    }
+
+    @Test
+    void batchWhenItCallsARefusedToolThenNothingIsForwardedAndEveryRequestAnswered() {
+        String key = gw.keyForNewUser("batch@example.test", "free", Map.of("tools", List.of("demo/echo")));
+        Mcp mcp = gw.mcp(key);
+        mcp.initialize();
+        Mcp.Answer a = mcp.post(List.of(
+                Map.of("jsonrpc", "2.0", "id", 1, "method", "tools/call", "params", Map.of("name", "echo", "arguments", Map.of("text", "x"))),
+                Map.of("jsonrpc", "2.0", "id", 2, "method", "tools/call", "params", Map.of("name", "whoami", "arguments", Map.of()))));
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(a.messages()).hasSize(2);
+        assertThat(a.messages().get(0).path("error").path("data").path("reason").asText()).isEqualTo("batch_refused");
+        assertThat(a.messages().get(1).path("error").path("data").path("reason").asText()).isEqualTo("tool_not_allowed");
     }
 
     private static JsonNode parse(String body) {
