@@ -12,15 +12,10 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,10 +33,8 @@ import java.util.logging.Logger;
  * not start answering in time a 504, both in the documented error shape; once the answer has
  * started, a failure closes the connection instead (a truncated stream must not look complete).
  *
- * <p>The JDK's HTTP client, not Helidon's: Helidon's client hands a chunk to the reader only once the
- * CRLF that ends it has arrived, and servers such as Jetty send that CRLF with the next chunk, so
- * every Server-Sent Event would reach the client one event late (a sampling request, which waits
- * for the client's answer, never would).
+ * <p>The upstream side is {@link Http1Client}: it relays each chunk of a streamed answer the moment
+ * it arrives (see there for why neither Helidon's nor the JDK's client is used).
  */
 final class Upstream {
     private static final Logger LOG = Logger.getLogger(Upstream.class.getName());
@@ -56,7 +49,7 @@ final class Upstream {
             "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers", ":status");
     static final HeaderName MCP_SESSION_ID = HeaderNames.create("Mcp-Session-Id");
 
-    private record Client(Server server, HttpClient http) {
+    private record Client(Server server, Http1Client http) {
     }
 
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
@@ -67,9 +60,10 @@ final class Upstream {
     }
 
     /** The upstream's answer, its body not read yet; closing it releases (or cancels) the stream. */
-    record Answer(int status, HttpHeaders headers, InputStream body) implements AutoCloseable {
+    record Answer(int status, Map<String, List<String>> headers, InputStream body) implements AutoCloseable {
         Optional<String> header(HeaderName name) {
-            return headers.firstValue(name.defaultCase());
+            List<String> values = headers.get(name.lowerCase());
+            return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
         }
 
         boolean isEventStream() {
@@ -89,40 +83,33 @@ final class Upstream {
 
     /** Opens the upstream answer; the caller must close it. */
     Answer open(ServerRequest req, Call call, String clientAddress, String requestId) {
-        HttpRequest.Builder out = HttpRequest.newBuilder(call.target()).timeout(call.timeout());
+        List<String[]> headers = new ArrayList<>();
         for (Header header : req.headers()) {
-            if (!NOT_FORWARDED.contains(header.name().toLowerCase(Locale.ROOT))) {
+            String lower = header.name().toLowerCase(Locale.ROOT);
+            if (!NOT_FORWARDED.contains(lower) && !call.extraHeaders().containsKey(HeaderNames.create(header.name()))) {
                 for (String value : header.allValues()) {
-                    out.header(header.name(), value);
+                    headers.add(new String[]{header.name(), value});
                 }
             }
         }
-        out.setHeader("X-Forwarded-For", clientAddress);
-        out.setHeader("X-Request-Id", requestId);
-        call.extraHeaders().forEach((name, value) -> out.setHeader(name.defaultCase(), value));
-        HttpRequest.BodyPublisher body;
-        if (call.body().isPresent()) {
-            body = HttpRequest.BodyPublishers.ofByteArray(call.body().get());
-        } else if (call.streamRequestBody() && req.content().hasEntity()) {
-            HttpRequest.BodyPublisher stream = HttpRequest.BodyPublishers.ofInputStream(() -> req.content().inputStream());
-            body = req.headers().contentLength().isPresent()
-                    ? HttpRequest.BodyPublishers.fromPublisher(stream, req.headers().contentLength().getAsLong())
-                    : stream;
-        } else {
-            body = HttpRequest.BodyPublishers.noBody();
+        headers.add(new String[]{"X-Forwarded-For", clientAddress});
+        headers.add(new String[]{"X-Request-Id", requestId});
+        call.extraHeaders().forEach((name, value) -> headers.add(new String[]{name.defaultCase(), value}));
+        byte[] body = call.body().orElse(null);
+        InputStream streamed = null;
+        long length = -1;
+        if (body == null && call.streamRequestBody() && req.content().hasEntity()) {
+            streamed = req.content().inputStream();
+            length = req.headers().contentLength().isPresent() ? req.headers().contentLength().getAsLong() : -1;
         }
-        out.method(call.method().text(), body);
         try {
-            HttpResponse<InputStream> answer = client(call.server()).send(out.build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            return new Answer(answer.statusCode(), answer.headers(), answer.body());
+            Http1Client.Response r = client(call.server()).send(call.method().text(), call.target(), headers, body,
+                    streamed, length, call.timeout());
+            return new Answer(r.status(), r.headers(), r.body());
         } catch (IOException e) {
             throw unreachable(call.server(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unreachable(call.server(), new IOException("interrupted", e));
         } catch (IllegalArgumentException e) {
-            // a header value the JDK refuses to send (for example a control character)
+            // a header value that cannot travel in HTTP/1.1 (a line break, a character past Latin-1)
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_header", "A request header cannot be forwarded");
         }
     }
@@ -148,7 +135,7 @@ final class Upstream {
 
     static void copyHead(Answer upstream, ServerResponse res, boolean keepLength) {
         res.status(Status.create(upstream.status()));
-        for (Map.Entry<String, List<String>> header : upstream.headers().map().entrySet()) {
+        for (Map.Entry<String, List<String>> header : upstream.headers().entrySet()) {
             String name = header.getKey().toLowerCase(Locale.ROOT);
             if (!NOT_RETURNED.contains(name) && (keepLength || !name.equals("content-length"))) {
                 res.header(HeaderNames.create(header.getKey()), header.getValue().toArray(String[]::new));
@@ -162,14 +149,10 @@ final class Upstream {
         return new java.io.UncheckedIOException(new IOException("stream ended early", e));
     }
 
-    private HttpClient client(Server server) {
+    private Http1Client client(Server server) {
         Client c = clients.get(server.id());
         if (c == null || !c.server().equals(server)) {
-            c = new Client(server, HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(server.connectTimeout())
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .build());
+            c = new Client(server, new Http1Client(server.connectTimeout()));
             Client old = clients.put(server.id(), c);
             if (old != null) {
                 old.http().close();
@@ -179,13 +162,13 @@ final class Upstream {
     }
 
     private static ApiError unreachable(Server server, IOException e) {
-        if (e instanceof HttpTimeoutException && !(e instanceof HttpConnectTimeoutException)) {
+        if (e instanceof SocketTimeoutException) {
             return ApiError.of(ErrorCode.GATEWAY_TIMEOUT, "upstream_timeout",
                     "The upstream server '" + server.slug() + "' did not answer in time").withDetail(e.toString());
         }
-        String reason = e instanceof ConnectException || e instanceof HttpConnectTimeoutException
-                ? "upstream_unreachable" : "upstream_failed";
-        return ApiError.of(ErrorCode.BAD_GATEWAY, reason, "The upstream server '" + server.slug()
-                + (reason.equals("upstream_unreachable") ? "' could not be reached" : "' failed")).withDetail(e.toString());
+        boolean connect = e instanceof Http1Client.ConnectFailed;
+        return ApiError.of(ErrorCode.BAD_GATEWAY, connect ? "upstream_unreachable" : "upstream_failed",
+                "The upstream server '" + server.slug() + (connect ? "' could not be reached" : "' failed"))
+                .withDetail(e.toString());
     }
 }

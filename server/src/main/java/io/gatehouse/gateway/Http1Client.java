@@ -1,0 +1,513 @@
+package io.gatehouse.gateway;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * A small blocking HTTP/1.1 client for the proxy's upstream side, written for virtual threads: one
+ * request is one write, the answer is read straight off the socket, and a chunked body hands each
+ * chunk's bytes to the reader as soon as they arrive (the CRLF that ends a chunk is consumed on the
+ * next read, not waited for), so every Server-Sent Event is relayed the moment the upstream sends
+ * it. Connections are kept alive and reused per origin.
+ *
+ * <p>Why not an existing client: Helidon's delivers a chunk only once its trailing CRLF arrives,
+ * which servers such as Jetty send with the next chunk (every event one event late); the JDK's
+ * streams correctly but its asynchronous machinery cost more than everything else on the proxy's
+ * path put together (see docs/benchmarks.md).
+ *
+ * <p>RFC 9112 §6.3 (message body length) and §7.1 (chunked transfer coding) are what it implements.
+ */
+final class Http1Client implements AutoCloseable {
+    private static final int MAX_IDLE_PER_ORIGIN = 64;
+    private static final long MAX_IDLE_MILLIS = 30_000;
+    private static final int MAX_HEAD_BYTES = 64 * 1024;
+
+    /** The connection could not be made: nothing was sent. */
+    static final class ConnectFailed extends IOException {
+        ConnectFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** The answer: its status, its headers (names as sent), and its body, to be read or closed. */
+    record Response(int status, Map<String, List<String>> headers, InputStream body) {
+    }
+
+    private record Origin(String scheme, String host, int port) {
+    }
+
+    private static final class Connection {
+        final Socket socket;
+        final InputStream in;
+        final OutputStream out;
+        long idleSince;
+
+        Connection(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+            this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+        }
+
+        void close() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+    }
+
+    private final Duration connectTimeout;
+    private final Map<Origin, ConcurrentLinkedDeque<Connection>> idle = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    Http1Client(Duration connectTimeout) {
+        this.connectTimeout = connectTimeout;
+    }
+
+    /**
+     * Sends one request and reads the answer's head.
+     *
+     * @param headers    name/value pairs, sent as given (no Host, Content-Length or Transfer-Encoding)
+     * @param body       the whole body, or null for none or a streamed one
+     * @param streamed   a body of unknown or given length ({@code length} -1: chunked), or null
+     * @param headTimeout how long the answer's head may take
+     */
+    Response send(String method, URI target, List<String[]> headers, byte[] body, InputStream streamed, long length,
+                  Duration headTimeout) throws IOException {
+        Origin origin = origin(target);
+        byte[] head = head(method, target, origin, headers, body, streamed, length);
+        Connection reused = checkout(origin);
+        if (reused != null) {
+            try {
+                return exchange(reused, origin, method, head, body, streamed, length, headTimeout);
+            } catch (IOException stale) {
+                reused.close();
+                if (streamed != null) {
+                    throw stale; // a streamed body cannot be sent twice
+                }
+                // RFC 9112 §9.3.1: a kept-alive connection the server closed meanwhile: retry on a new one
+            }
+        }
+        return exchange(connect(origin), origin, method, head, body, streamed, length, headTimeout);
+    }
+
+    private Response exchange(Connection c, Origin origin, String method, byte[] head, byte[] body, InputStream streamed,
+                              long length, Duration headTimeout) throws IOException {
+        try {
+            c.out.write(head);
+            if (body != null) {
+                c.out.write(body);
+            } else if (streamed != null) {
+                copyBody(streamed, length, c.out);
+            }
+            c.out.flush();
+            c.socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, headTimeout.toMillis())));
+            int status;
+            Map<String, List<String>> headers;
+            do { // RFC 9110 §15.2: interim 1xx answers are skipped
+                String statusLine = line(c.in);
+                if (statusLine == null) {
+                    throw new EOFException("the upstream closed the connection before answering");
+                }
+                status = status(statusLine);
+                headers = headers(c.in);
+            } while (status >= 100 && status < 200);
+            c.socket.setSoTimeout(0);
+            boolean keepAlive = !token(headers, "connection", "close");
+            InputStream bodyStream = body(c, origin, method, status, headers, keepAlive);
+            return new Response(status, headers, bodyStream);
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private InputStream body(Connection c, Origin origin, String method, int status, Map<String, List<String>> headers,
+                             boolean keepAlive) throws IOException {
+        if (method.equals("HEAD") || status == 204 || status == 304) {
+            release(c, origin, keepAlive);
+            return InputStream.nullInputStream();
+        }
+        if (token(headers, "transfer-encoding", "chunked")) {
+            return new Chunked(c, origin, keepAlive);
+        }
+        List<String> length = headers.get("content-length");
+        if (length != null && !length.isEmpty()) {
+            long n;
+            try {
+                n = Long.parseLong(length.getFirst().strip());
+            } catch (NumberFormatException e) {
+                throw new IOException("the upstream sent a malformed Content-Length");
+            }
+            if (n == 0) {
+                release(c, origin, keepAlive);
+                return InputStream.nullInputStream();
+            }
+            return new Fixed(c, origin, keepAlive, n);
+        }
+        return new UntilClose(c); // RFC 9112 §6.3 (8): the body ends when the connection does
+    }
+
+    private static void copyBody(InputStream in, long length, OutputStream out) throws IOException {
+        if (length >= 0) {
+            in.transferTo(out);
+            return;
+        }
+        byte[] buffer = new byte[16 * 1024];
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(buffer, 0, n);
+            out.write('\r');
+            out.write('\n');
+        }
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static byte[] head(String method, URI target, Origin origin, List<String[]> headers, byte[] body,
+                               InputStream streamed, long length) {
+        StringBuilder sb = new StringBuilder(512);
+        String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
+        sb.append(method).append(' ').append(path);
+        if (target.getRawQuery() != null) {
+            sb.append('?').append(target.getRawQuery());
+        }
+        sb.append(" HTTP/1.1\r\nHost: ").append(origin.host().contains(":") ? "[" + origin.host() + "]" : origin.host());
+        if (origin.port() != (origin.scheme().equals("https") ? 443 : 80)) {
+            sb.append(':').append(origin.port());
+        }
+        sb.append("\r\n");
+        for (String[] h : headers) {
+            checkField(h[0], h[1]);
+            sb.append(h[0]).append(": ").append(h[1]).append("\r\n");
+        }
+        if (body != null) {
+            sb.append("Content-Length: ").append(body.length).append("\r\n");
+        } else if (streamed != null) {
+            sb.append(length >= 0 ? "Content-Length: " + length : "Transfer-Encoding: chunked").append("\r\n");
+        } else if (method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
+            sb.append("Content-Length: 0\r\n");
+        }
+        sb.append("\r\n");
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** RFC 9110 §5.5: no CR, LF or NUL in a field; nothing past Latin-1 either. */
+    private static void checkField(String name, String value) {
+        for (String s : new String[]{name, value}) {
+            for (int i = 0; i < s.length(); i++) {
+                char ch = s.charAt(i);
+                if (ch == '\r' || ch == '\n' || ch == 0 || ch > 0xff) {
+                    throw new IllegalArgumentException("a header field cannot be forwarded");
+                }
+            }
+        }
+    }
+
+    private static Origin origin(URI target) {
+        String scheme = target.getScheme().toLowerCase(Locale.ROOT);
+        int port = target.getPort() > 0 ? target.getPort() : scheme.equals("https") ? 443 : 80;
+        String host = target.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new Origin(scheme, host, port);
+    }
+
+    private Connection connect(Origin origin) throws IOException {
+        Socket socket = origin.scheme().equals("https") ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setKeepAlive(true);
+            socket.connect(new InetSocketAddress(origin.host(), origin.port()),
+                    (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+            return new Connection(socket);
+        } catch (IOException e) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // never opened
+            }
+            throw new ConnectFailed("cannot connect to " + origin.host() + ":" + origin.port() + ": " + e, e);
+        }
+    }
+
+    private Connection checkout(Origin origin) {
+        ConcurrentLinkedDeque<Connection> pool = idle.get(origin);
+        if (pool == null) {
+            return null;
+        }
+        long now = System.currentTimeMillis();
+        Connection c;
+        while ((c = pool.pollFirst()) != null) {
+            if (now - c.idleSince < MAX_IDLE_MILLIS && !c.socket.isClosed()) {
+                return c;
+            }
+            c.close();
+        }
+        return null;
+    }
+
+    private void release(Connection c, Origin origin, boolean keepAlive) {
+        if (!keepAlive || closed) {
+            c.close();
+            return;
+        }
+        ConcurrentLinkedDeque<Connection> pool = idle.computeIfAbsent(origin, o -> new ConcurrentLinkedDeque<>());
+        if (pool.size() >= MAX_IDLE_PER_ORIGIN) {
+            c.close();
+            return;
+        }
+        c.idleSince = System.currentTimeMillis();
+        pool.addFirst(c);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        idle.values().forEach(pool -> {
+            Connection c;
+            while ((c = pool.pollFirst()) != null) {
+                c.close();
+            }
+        });
+    }
+
+    // --- reading -----------------------------------------------------------------------------
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream(64);
+        int b;
+        while ((b = in.read()) != -1) {
+            if (b == '\n') {
+                byte[] bytes = buf.toByteArray();
+                int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+                return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
+            }
+            if (buf.size() >= MAX_HEAD_BYTES) {
+                throw new IOException("the upstream sent a line too long");
+            }
+            buf.write(b);
+        }
+        return buf.size() == 0 ? null : buf.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static int status(String line) throws IOException {
+        if (!line.startsWith("HTTP/1.") || line.length() < 12) {
+            throw new IOException("the upstream did not answer in HTTP/1.1");
+        }
+        try {
+            return Integer.parseInt(line.substring(9, 12));
+        } catch (NumberFormatException e) {
+            throw new IOException("the upstream sent a malformed status line");
+        }
+    }
+
+    /** Header names are lower-cased keys; values keep their order. */
+    private static Map<String, List<String>> headers(InputStream in) throws IOException {
+        Map<String, List<String>> headers = new TreeMap<>();
+        int total = 0;
+        String line;
+        while ((line = line(in)) != null && !line.isEmpty()) {
+            total += line.length();
+            if (total > MAX_HEAD_BYTES) {
+                throw new IOException("the upstream sent too many headers");
+            }
+            int colon = line.indexOf(':');
+            if (colon <= 0) {
+                throw new IOException("the upstream sent a malformed header");
+            }
+            headers.computeIfAbsent(line.substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>(1))
+                    .add(line.substring(colon + 1).strip());
+        }
+        if (line == null) {
+            throw new EOFException("the upstream closed the connection inside its answer's head");
+        }
+        return headers;
+    }
+
+    private static boolean token(Map<String, List<String>> headers, String name, String token) {
+        List<String> values = headers.get(name);
+        if (values == null) {
+            return false;
+        }
+        for (String v : values) {
+            for (String part : v.split(",")) {
+                if (part.strip().equalsIgnoreCase(token)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Bodies read in blocks; a single byte is a block of one. */
+    private abstract static class BodyStream extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) == -1 ? -1 : one[0] & 0xff;
+        }
+    }
+
+    /** A body of known length; the connection is reused once it has been read to the end. */
+    private final class Fixed extends BodyStream {
+        private final Connection c;
+        private final Origin origin;
+        private final boolean keepAlive;
+        private long remaining;
+        private boolean done;
+
+        Fixed(Connection c, Origin origin, boolean keepAlive, long length) {
+            this.c = c;
+            this.origin = origin;
+            this.keepAlive = keepAlive;
+            this.remaining = length;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (remaining == 0) {
+                finish();
+                return -1;
+            }
+            int n = c.in.read(b, off, (int) Math.min(len, remaining));
+            if (n == -1) {
+                done = true;
+                c.close();
+                throw new EOFException("the upstream's answer ended early");
+            }
+            remaining -= n;
+            if (remaining == 0) {
+                finish();
+            }
+            return n;
+        }
+
+        private void finish() {
+            if (!done) {
+                done = true;
+                release(c, origin, keepAlive);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!done) {
+                done = true;
+                c.close(); // unread bytes left: the connection cannot carry another answer
+            }
+        }
+    }
+
+    /** RFC 9112 §7.1: each chunk's bytes are handed on as they arrive. */
+    private final class Chunked extends BodyStream {
+        private final Connection c;
+        private final Origin origin;
+        private final boolean keepAlive;
+        private long remaining;
+        private boolean afterChunk;
+        private boolean done;
+
+        Chunked(Connection c, Origin origin, boolean keepAlive) {
+            this.c = c;
+            this.origin = origin;
+            this.keepAlive = keepAlive;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (done) {
+                return -1;
+            }
+            if (remaining == 0) {
+                if (afterChunk && !"".equals(line(c.in))) {
+                    throw fail("a chunk did not end with CRLF");
+                }
+                String size = line(c.in);
+                if (size == null) {
+                    throw fail("the upstream's answer ended inside its chunks");
+                }
+                int ext = size.indexOf(';');
+                try {
+                    remaining = Long.parseLong((ext >= 0 ? size.substring(0, ext) : size).strip(), 16);
+                } catch (NumberFormatException e) {
+                    throw fail("a chunk size is not a number");
+                }
+                if (remaining == 0) {
+                    String trailer;
+                    do { // trailers are read and dropped
+                        trailer = line(c.in);
+                    } while (trailer != null && !trailer.isEmpty());
+                    done = true;
+                    release(c, origin, keepAlive);
+                    return -1;
+                }
+                afterChunk = true;
+            }
+            int n = c.in.read(b, off, (int) Math.min(len, remaining));
+            if (n == -1) {
+                throw fail("the upstream's answer ended inside a chunk");
+            }
+            remaining -= n;
+            return n;
+        }
+
+        private IOException fail(String message) {
+            done = true;
+            c.close();
+            return new EOFException(message);
+        }
+
+        @Override
+        public void close() {
+            if (!done) {
+                done = true;
+                c.close();
+            }
+        }
+    }
+
+    /** A body that ends with the connection (no length, no chunks); never reused. */
+    private static final class UntilClose extends InputStream {
+        private final Connection c;
+
+        UntilClose(Connection c) {
+            this.c = c;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return c.in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return c.in.read(b, off, len);
+        }
+
+        @Override
+        public void close() {
+            c.close();
+        }
+    }
+}

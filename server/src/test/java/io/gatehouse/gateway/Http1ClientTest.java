@@ -1,0 +1,179 @@
+package io.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The upstream client against a raw loopback server that writes exactly the bytes each test
+ * scripts, so framing cases real servers produce only sometimes are produced every time.
+ */
+class Http1ClientTest {
+    private final Http1Client client = new Http1Client(Duration.ofSeconds(2));
+    private ServerSocket server;
+
+    @AfterEach
+    void stop() throws IOException {
+        client.close();
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** Serves each accepted connection with {@code script}; returns what each connection received. */
+    private BlockingQueue<String> serve(Script script) throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try {
+                    Socket s = server.accept();
+                    Thread.ofVirtual().start(() -> {
+                        try (s) {
+                            script.run(s.getInputStream(), s.getOutputStream(), received);
+                        } catch (Exception ignored) {
+                            // the test decides what matters
+                        }
+                    });
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        });
+        return received;
+    }
+
+    interface Script {
+        void run(InputStream in, OutputStream out, BlockingQueue<String> received) throws Exception;
+    }
+
+    private URI url(String path) {
+        return URI.create("http://127.0.0.1:" + server.getLocalPort() + path);
+    }
+
+    private static String readRequest(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        while (!sb.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b == -1) {
+                return sb.toString();
+            }
+            sb.append((char) b);
+        }
+        String head = sb.toString();
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                int n = Integer.parseInt(line.substring(15).strip());
+                head += new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
+            }
+        }
+        return head;
+    }
+
+    private static void write(OutputStream out, String s) throws IOException {
+        out.write(s.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    @Test
+    void chunkWhenItsCrlfComesWithTheNextChunkThenItsBytesArriveAtOnce() throws Exception {
+        BlockingQueue<String> proceed = new LinkedBlockingQueue<>();
+        serve((in, out, received) -> {
+            readRequest(in);
+            // Jetty's framing: the CRLF that ends a chunk is sent in front of the next chunk's size.
+            write(out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "10\r\ndata: first!!!\n\n");
+            proceed.poll(5, TimeUnit.SECONDS);
+            write(out, "\r\n6\r\nsecond\r\n0\r\n\r\n");
+        });
+        Http1Client.Response r = client.send("GET", url("/sse"), List.of(), null, null, -1, Duration.ofSeconds(2));
+        byte[] buf = new byte[100];
+        int n = r.body().read(buf);
+        assertThat(new String(buf, 0, n, StandardCharsets.UTF_8)).isEqualTo("data: first!!!\n\n");
+        proceed.add("go");
+        assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("second");
+    }
+
+    @Test
+    void connectionWhenReusedThenAStreamedBodyIsSentWhole() throws Exception {
+        BlockingQueue<String> received = serve((in, out, log) -> {
+            for (int i = 0; i < 2; i++) {
+                log.add(readRequest(in));
+                write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        Http1Client.Response first = client.send("GET", url("/a"), List.of(), null, null, -1, Duration.ofSeconds(2));
+        assertThat(first.body().readAllBytes()).hasSize(2);
+        byte[] payload = "{\"prompt\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+        Http1Client.Response second = client.send("POST", url("/b"), List.<String[]>of(new String[]{"Content-Type", "application/json"}),
+                null, new ByteArrayInputStream(payload), payload.length, Duration.ofSeconds(2));
+        assertThat(new String(second.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("ok");
+        received.take();
+        assertThat(received.poll(2, TimeUnit.SECONDS)).as("the same connection carried the POST and its body")
+                .startsWith("POST /b HTTP/1.1").contains("Content-Length: 14").endsWith("{\"prompt\":\"x\"}");
+    }
+
+    @Test
+    void pooledConnectionWhenClosedByTheServerThenTheRequestIsRetriedOnANewOne() throws Exception {
+        serve((in, out, log) -> {
+            readRequest(in);
+            write(out, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1"); // then closes: the client pooled it
+        });
+        assertThat(client.send("GET", url("/1"), List.of(), null, null, -1, Duration.ofSeconds(2)).body().readAllBytes()).hasSize(1);
+        Thread.sleep(100);
+        Http1Client.Response again = client.send("POST", url("/2"), List.of(), "{}".getBytes(), null, -1, Duration.ofSeconds(2));
+        assertThat(again.status()).isEqualTo(200);
+    }
+
+    @Test
+    void answerWhenInterimAndUntilCloseThenFinalStatusAndWholeBody() throws Exception {
+        serve((in, out, log) -> {
+            readRequest(in);
+            write(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-A: 1\r\nX-A: 2\r\n\r\nuntil the end");
+        });
+        Http1Client.Response r = client.send("POST", url("/c"), List.of(), new byte[0], null, -1, Duration.ofSeconds(2));
+        assertThat(r.status()).isEqualTo(201);
+        assertThat(r.headers().get("x-a")).containsExactly("1", "2");
+        assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("until the end");
+    }
+
+    @Test
+    void upstreamWhenSilentThenHeadTimeoutAndWhenClosedPortThenConnectFailed() throws Exception {
+        serve((in, out, log) -> {
+            readRequest(in);
+            Thread.sleep(3_000);
+        });
+        assertThatThrownBy(() -> client.send("GET", url("/slow"), List.of(), null, null, -1, Duration.ofMillis(300)))
+                .isInstanceOf(SocketTimeoutException.class);
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        assertThatThrownBy(() -> client.send("GET", URI.create("http://127.0.0.1:" + closed + "/"), List.of(), null,
+                null, -1, Duration.ofSeconds(1))).isInstanceOf(Http1Client.ConnectFailed.class);
+    }
+
+    @Test
+    void headerWhenItCarriesALineBreakThenRefusedBeforeSending() {
+        assertThatThrownBy(() -> client.send("GET", URI.create("http://127.0.0.1:9/"),
+                List.<String[]>of(new String[]{"X-Evil", "a\r\nInjected: yes"}), null, null, -1, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
