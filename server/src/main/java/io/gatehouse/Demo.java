@@ -5,7 +5,6 @@ import io.gatehouse.cli.Api;
 import io.gatehouse.cli.LocalCredential;
 import io.gatehouse.config.GatehouseConfig;
 import java.net.URI;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -37,18 +36,10 @@ final class Demo implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Map<String, String> overrides = new HashMap<>();
-        if (port != null) {
-            overrides.put("http.port", port.toString());
-        }
-        GatehouseConfig config = root.config(overrides);
+        GatehouseConfig config = root.config(Gatehouse.portOverride(port));
         LocalCredential operator = new LocalCredential();
         GatehouseServer server = GatehouseServer.start(config, Optional.of(operator));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "gatehouse-shutdown"));
+        CountDownLatch stopped = Gatehouse.closeOnShutdown(server);
         Setup setup = new Setup(server.publicUrl(), operator.secret());
         String base = upstream.toString().replaceAll("/+$", "");
         setup.server("demo", Map.of("name", "Demo MCP server", "kind", "mcp", "upstream_url", base + "/mcp",

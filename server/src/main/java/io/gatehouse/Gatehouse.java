@@ -77,6 +77,24 @@ public final class Gatehouse {
         return all;
     }
 
+    static Map<String, String> portOverride(Integer port) {
+        Map<String, String> overrides = new HashMap<>();
+        if (port != null) {
+            overrides.put("http.port", port.toString());
+        }
+        return overrides;
+    }
+
+    /** Closes the node when the JVM is asked to stop; the latch opens once it is closed. */
+    static CountDownLatch closeOnShutdown(GatehouseServer server) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "gatehouse-shutdown"));
+        return stopped;
+    }
+
     @Command(name = "serve", description = "Run Gatehouse until stopped (Ctrl-C).")
     static final class Serve implements Callable<Integer> {
         @ParentCommand
@@ -87,17 +105,9 @@ public final class Gatehouse {
 
         @Override
         public Integer call() throws InterruptedException {
-            Map<String, String> overrides = new HashMap<>();
-            if (port != null) {
-                overrides.put("http.port", port.toString());
-            }
-            GatehouseConfig config = root.config(overrides);
+            GatehouseConfig config = root.config(portOverride(port));
             GatehouseServer server = GatehouseServer.start(config, Optional.empty());
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                stopped.countDown();
-            }, "gatehouse-shutdown"));
+            CountDownLatch stopped = closeOnShutdown(server);
             boolean initialised = server.services().db().withHandle(h -> server.services().accountStore().anyInstanceAdmin(h));
             System.out.println("Gatehouse is listening on " + server.publicUrl());
             System.out.println("  database: " + server.services().db().describe());

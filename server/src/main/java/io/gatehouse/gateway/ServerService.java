@@ -82,16 +82,7 @@ public final class ServerService {
         return Tx.run(db, invalidations, tx -> {
             orgId.ifPresent(o -> accounts.organization(tx.handle(), o)
                     .orElseThrow(() -> ApiError.notFound("organization")));
-            if (store.slugTaken(tx.handle(), s.slug(), s.id())) {
-                throw ApiError.of(ErrorCode.CONFLICT, "slug_taken", "A server with the slug '" + s.slug() + "' exists");
-            }
-            store.upsert(tx.handle(), s, true);
-            if (s.isDefault()) {
-                store.clearDefault(tx.handle(), s.id());
-            }
-            tx.invalidate(new Invalidation.Servers());
-            audit.record(tx.handle(), actor, orgId.orElse(null), "server.created", "server", s.id(), detail(s));
-            return s;
+            return save(tx, actor, s, true);
         });
     }
 
@@ -107,17 +98,23 @@ public final class ServerService {
                     .orElse(old.auth()), c.jobs().orElse(old.jobs()), c.connectTimeout().orElse(old.connectTimeout()),
                     c.timeout().orElse(old.timeout()), old.createdAt(), clock.instant());
             check(s);
-            if (store.slugTaken(tx.handle(), s.slug(), s.id())) {
-                throw ApiError.of(ErrorCode.CONFLICT, "slug_taken", "A server with the slug '" + s.slug() + "' exists");
-            }
-            store.upsert(tx.handle(), s, false);
-            if (s.isDefault()) {
-                store.clearDefault(tx.handle(), s.id());
-            }
-            tx.invalidate(new Invalidation.Servers());
-            audit.record(tx.handle(), actor, s.orgId().orElse(null), "server.updated", "server", s.id(), detail(s));
-            return s;
+            return save(tx, actor, s, false);
         });
+    }
+
+    /** Writes a new or changed server, keeps one default, tells every node, and audits it. */
+    private Server save(Tx tx, Actor actor, Server s, boolean insert) {
+        if (store.slugTaken(tx.handle(), s.slug(), s.id())) {
+            throw ApiError.of(ErrorCode.CONFLICT, "slug_taken", "A server with the slug '" + s.slug() + "' exists");
+        }
+        store.upsert(tx.handle(), s, insert);
+        if (s.isDefault()) {
+            store.clearDefault(tx.handle(), s.id());
+        }
+        tx.invalidate(new Invalidation.Servers());
+        audit.record(tx.handle(), actor, s.orgId().orElse(null), insert ? "server.created" : "server.updated",
+                "server", s.id(), detail(s));
+        return s;
     }
 
     public void delete(Principal caller, Actor actor, String id) {
