@@ -1,13 +1,15 @@
 -- wrk script: one small MCP tool call (tools/call echo) per request, on a session opened beforehand
--- by bench/run-proxy. MCP_SESSION and (for Gatehouse) API_KEY come from the environment, never
+-- by bench/run-proxy (none for the static upstream, which keeps no sessions). MCP_SESSION and (for Gatehouse) API_KEY come from the environment, never
 -- from the command line. No response() callback (client CPU); wrk counts non-2xx answers itself.
-local session = os.getenv("MCP_SESSION") or error("MCP_SESSION is not set")
+local session = os.getenv("MCP_SESSION") or ""
 local key = os.getenv("API_KEY") or ""
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
-wrk.headers["Mcp-Session-Id"] = session
+if session ~= "" then
+  wrk.headers["Mcp-Session-Id"] = session
+end
 wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
 if key ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. key
