@@ -1,6 +1,5 @@
 package io.gatehouse.gateway;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -62,7 +61,7 @@ final class Http1Client implements AutoCloseable {
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
-            this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+            this.in = new SocketReader(socket.getInputStream());
             this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
         }
 
@@ -358,6 +357,64 @@ final class Http1Client implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * A read buffer without the lock {@link java.io.BufferedInputStream} takes on every call: the
+     * answer's head is read a byte at a time, by one virtual thread.
+     */
+    private static final class SocketReader extends InputStream {
+        private final InputStream raw;
+        private final byte[] buf = new byte[16 * 1024];
+        private int pos;
+        private int limit;
+
+        SocketReader(InputStream raw) {
+            this.raw = raw;
+        }
+
+        private boolean fill() throws IOException {
+            int n = raw.read(buf, 0, buf.length);
+            if (n <= 0) {
+                return false;
+            }
+            pos = 0;
+            limit = n;
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (pos == limit && !fill()) {
+                return -1;
+            }
+            return buf[pos++] & 0xff;
+        }
+
+        /** What is buffered, else one read of the socket: never waits for more than is there. */
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (pos == limit) {
+                if (len >= buf.length) {
+                    return raw.read(b, off, len);
+                }
+                if (!fill()) {
+                    return -1;
+                }
+            }
+            int n = Math.min(len, limit - pos);
+            System.arraycopy(buf, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return limit - pos + raw.available();
+        }
     }
 
     /** Bodies read in blocks; a single byte is a block of one. */

@@ -83,10 +83,10 @@ final class Upstream {
 
     /** Opens the upstream answer; the caller must close it. */
     Answer open(ServerRequest req, Call call, String clientAddress, String requestId) {
-        List<String[]> headers = new ArrayList<>();
+        List<String[]> headers = new ArrayList<>(24);
         for (Header header : req.headers()) {
-            String lower = header.name().toLowerCase(Locale.ROOT);
-            if (!NOT_FORWARDED.contains(lower) && !call.extraHeaders().containsKey(HeaderNames.create(header.name()))) {
+            HeaderName name = header.headerName();
+            if (!NOT_FORWARDED.contains(name.lowerCase()) && !call.extraHeaders().containsKey(name)) {
                 for (String value : header.allValues()) {
                     headers.add(new String[]{header.name(), value});
                 }
@@ -115,18 +115,21 @@ final class Upstream {
     }
 
     /**
-     * Copies the answer's status and end-to-end headers, then its body, flushing after every read
-     * so that Server-Sent Events reach the client as the upstream sends them.
+     * Copies the answer's status and end-to-end headers, then its body; Server-Sent Events are
+     * flushed after every read so that they reach the client as the upstream sends them.
      */
     static void relay(Answer upstream, ServerResponse res, Consumer<ServerResponse> headerHook) {
         copyHead(upstream, res, true);
         headerHook.accept(res);
+        boolean events = upstream.isEventStream();
         byte[] buffer = new byte[8192];
         try (InputStream in = upstream.body(); OutputStream out = res.outputStream()) {
             int n;
             while ((n = in.read(buffer)) > 0) {
                 out.write(buffer, 0, n);
-                out.flush();
+                if (events) {
+                    out.flush(); // each event leaves as it came; other answers leave in as few writes as fit
+                }
             }
         } catch (IOException | RuntimeException e) {
             throw streamBroken(e);

@@ -216,10 +216,19 @@ class McpProxyIT {
         assertThat(mcp.post("42").status()).isEqualTo(400);
         Mcp.Answer noName = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{}}");
         assertThat(parse(noName.body()).path("error").path("reason").asText()).isEqualTo("invalid_tool_call");
-        Mcp.Answer huge = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
-                + "\"arguments\":{\"text\":\"" + "x".repeat(1_100_000) + "\"}}}");
-        assertThat(huge.status()).isEqualTo(413);
-        assertThat(huge.body()).doesNotContain("Exception");
+        // Over http.max-body-bytes: 413 (the shared body reader, proven byte by byte in BadInputIT); the node
+        // may close the connection before the client has sent it all, which a client sees as an early close.
+        Mcp.Answer huge = null;
+        try {
+            huge = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":"
+                    + "\"echo\",\"arguments\":{\"text\":\"" + "x".repeat(1_100_000) + "\"}}}");
+        } catch (AssertionError closedEarly) {
+            assertThat(closedEarly).hasMessageContaining("POST").hasMessageContaining("failed");
+        }
+        if (huge != null) {
+            assertThat(huge.status()).isEqualTo(413);
+            assertThat(huge.body()).doesNotContain("Exception");
+        }
         assertThat(mcp.toolNames()).as("the session and node still serve").contains("echo");
     }
 
