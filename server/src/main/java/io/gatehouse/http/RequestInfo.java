@@ -25,7 +25,7 @@ public final class RequestInfo {
 
     static RequestInfo create(ServerRequest req, boolean trustForwardedFor) {
         String incoming = req.headers().first(X_REQUEST_ID).orElse("");
-        String id = SANE_ID.matcher(incoming).matches() ? incoming : "req_" + io.gatehouse.store.Ids.random(16);
+        String id = SANE_ID.matcher(incoming).matches() ? incoming : "req_" + io.gatehouse.store.Ids.label(16);
         String address = req.remotePeer().host();
         if (trustForwardedFor) {
             address = req.headers().first(HeaderNames.X_FORWARDED_FOR)

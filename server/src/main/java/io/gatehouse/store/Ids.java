@@ -14,6 +14,19 @@ public final class Ids {
         return type + "_" + random(20);
     }
 
+    /**
+     * {@code length} characters of base62 from a fast, unpredictable-enough source: for ids that
+     * label things (request ids) and guard nothing. Secrets and public ids use {@link #random}.
+     */
+    public static String label(int length) {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        char[] out = new char[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = BASE62.charAt(r.nextInt(62));
+        }
+        return new String(out);
+    }
+
     /** {@code length} characters of base62, each from the system's secure random source. */
     public static String random(int length) {
         char[] out = new char[length];
