@@ -21,8 +21,6 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code /api/{server}/…}, and any path an HTTP API is mounted at ({@code /api/v1/…}): HTTP APIs
@@ -92,14 +90,11 @@ public final class ApiEndpoint {
         Optional<Principal> caller = access.admit(req, server, reads ? Permissions.API_READ : Permissions.API_WRITE);
 
         Optional<Server.JobRoutes> jobs = server.jobs();
-        if (jobs.isPresent()) {
-            Optional<String> polled = pollOf(jobs.get(), method, t.rest());
-            if (polled.isPresent()) {
-                checkOwner(server, polled.get(), caller);
-            }
+        Optional<String> polled = jobs.flatMap(j -> j.polled(method.text(), t.rest()));
+        if (polled.isPresent()) {
+            checkOwner(server, polled.get(), caller);
         }
-        boolean creates = jobs.isPresent() && caller.isPresent()
-                && method.text().equals(jobs.get().createMethod()) && t.rest().equals(jobs.get().createPath());
+        boolean creates = caller.isPresent() && jobs.map(j -> j.creates(method.text(), t.rest())).orElse(false);
 
         String query = req.query().rawValue();
         URI target = URI.create(server.upstream() + t.rest() + (query.isEmpty() ? "" : "?" + query));
@@ -114,16 +109,6 @@ public final class ApiEndpoint {
                 Upstream.relay(answer, res, r -> { });
             }
         }
-    }
-
-    /** The job id when this request polls a job. */
-    private static Optional<String> pollOf(Server.JobRoutes jobs, Method method, String rest) {
-        if (!method.text().equals(jobs.pollMethod())) {
-            return Optional.empty();
-        }
-        String[] parts = jobs.pollPath().split("\\{id}", -1);
-        Matcher m = Pattern.compile(Pattern.quote(parts[0]) + "([^/]+)" + Pattern.quote(parts[1])).matcher(rest);
-        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     private void checkOwner(Server server, String jobId, Optional<Principal> caller) {

@@ -2,7 +2,6 @@ package io.gatehouse.gateway;
 
 import io.gatehouse.http.ApiError;
 import io.gatehouse.http.PublicUrl;
-import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -77,9 +76,5 @@ final class Origins {
     private String own() {
         URI u = publicUrl.get();
         return (u.getScheme() + "://" + u.getRawAuthority()).toLowerCase(Locale.ROOT);
-    }
-
-    static HeaderName name(String n) {
-        return io.helidon.http.HeaderNames.create(n);
     }
 }

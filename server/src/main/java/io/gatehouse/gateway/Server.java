@@ -67,6 +67,27 @@ public record Server(String id, Optional<String> orgId, String slug, String name
      */
     public record JobRoutes(String createMethod, String createPath, String pollMethod, String pollPath,
                             String idField) {
+        /** Poll paths as patterns, compiled once per distinct path rather than per request. */
+        private static final java.util.Map<String, java.util.regex.Pattern> POLL_PATTERNS =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        /** Whether {@code method} on {@code path} (relative to the server's base) creates a job. */
+        public boolean creates(String method, String path) {
+            return method.equals(createMethod) && path.equals(createPath);
+        }
+
+        /** The job id, when {@code method} on {@code path} polls a job. */
+        public Optional<String> polled(String method, String path) {
+            if (!method.equals(pollMethod)) {
+                return Optional.empty();
+            }
+            java.util.regex.Matcher m = POLL_PATTERNS.computeIfAbsent(pollPath, p -> {
+                String[] parts = p.split("\\{id}", -1);
+                return java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(parts[0]) + "([^/]+)"
+                        + java.util.regex.Pattern.quote(parts[1]));
+            }).matcher(path);
+            return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+        }
     }
 
     /** Whether a tool may be seen or called by anyone through Gatehouse. */

@@ -46,7 +46,7 @@ final class Upstream {
     private static final Set<String> NOT_RETURNED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "mcp-session-id", "www-authenticate",
             "set-cookie", "access-control-allow-origin", "access-control-allow-credentials",
-            "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers", ":status");
+            "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers");
     static final HeaderName MCP_SESSION_ID = HeaderNames.create("Mcp-Session-Id");
 
     private record Client(Server server, Http1Client http) {
