@@ -101,13 +101,16 @@ public final class GatehouseServer implements AutoCloseable {
 
         PublicUrl publicUrl = new PublicUrl();
         Routes routes = new Routes();
+        Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock);
+        // Routes are tried in order: the proxied traffic first, so that it is not matched against every
+        // management route before its own.
+        gateway.registerDataPlane(routes);
         new OpsEndpoint(db, metrics).register(routes);
         new DiscoveryEndpoint(publicUrl).register(routes);
         new AccountsEndpoint(accounts, guard).register(routes);
         new KeysEndpoint(keys, guard, clock).register(routes);
         new AuditEndpoint(audit, db, guard).register(routes);
-        Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock);
-        gateway.register(routes);
+        gateway.registerManagement(routes);
         HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));
         publicUrl.set(config.publicUrl(http.port()));
 

@@ -49,10 +49,15 @@ public final class Gateway {
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
     }
 
-    public void register(Routes routes) {
-        serversEndpoint.register(routes);
+    /** {@code /mcp} and {@code /api}: what clients call, through to the upstreams. */
+    public void registerDataPlane(Routes routes) {
         mcp.register(routes);
         api.register(routes);
+    }
+
+    /** The servers API, the signing keys and the discovery documents. */
+    public void registerManagement(Routes routes) {
+        serversEndpoint.register(routes);
         // RFC 7517 §5: the public keys upstreams verify Gatehouse's assertions with.
         routes.operational(Method.GET, "/oauth/jwks", (req, res) -> {
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");

@@ -12,10 +12,11 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import javax.net.ssl.SSLSocketFactory;
@@ -55,7 +56,7 @@ final class Http1Client implements AutoCloseable {
 
     private static final class Connection {
         final Socket socket;
-        final InputStream in;
+        final SocketReader in;
         final OutputStream out;
         long idleSince;
 
@@ -184,42 +185,79 @@ final class Http1Client implements AutoCloseable {
 
     private static byte[] head(String method, URI target, Origin origin, List<String[]> headers, byte[] body,
                                InputStream streamed, long length) {
-        StringBuilder sb = new StringBuilder(512);
+        Head h = new Head();
         String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
-        sb.append(method).append(' ').append(path);
+        h.text(method).text(" ").text(path);
         if (target.getRawQuery() != null) {
-            sb.append('?').append(target.getRawQuery());
+            h.text("?").text(target.getRawQuery());
         }
-        sb.append(" HTTP/1.1\r\nHost: ").append(origin.host().contains(":") ? "[" + origin.host() + "]" : origin.host());
+        h.text(" HTTP/1.1").crlf().text("Host: ").text(origin.host().contains(":") ? "[" + origin.host() + "]" : origin.host());
         if (origin.port() != (origin.scheme().equals("https") ? 443 : 80)) {
-            sb.append(':').append(origin.port());
+            h.text(":").text(Integer.toString(origin.port()));
         }
-        sb.append("\r\n");
-        for (String[] h : headers) {
-            checkField(h[0], h[1]);
-            sb.append(h[0]).append(": ").append(h[1]).append("\r\n");
+        h.crlf();
+        for (String[] field : headers) {
+            h.text(field[0]).text(": ").text(field[1]).crlf();
         }
         if (body != null) {
-            sb.append("Content-Length: ").append(body.length).append("\r\n");
+            h.text("Content-Length: ").text(Integer.toString(body.length)).crlf();
         } else if (streamed != null) {
-            sb.append(length >= 0 ? "Content-Length: " + length : "Transfer-Encoding: chunked").append("\r\n");
+            h.text(length >= 0 ? "Content-Length: " + length : "Transfer-Encoding: chunked").crlf();
         } else if (method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
-            sb.append("Content-Length: 0\r\n");
+            h.text("Content-Length: 0").crlf();
         }
-        sb.append("\r\n");
-        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        return h.crlf().bytes();
     }
 
-    /** RFC 9110 §5.5: no CR, LF or NUL in a field; nothing past Latin-1 either. */
-    private static void checkField(String name, String value) {
-        for (String s : new String[]{name, value}) {
-            for (int i = 0; i < s.length(); i++) {
-                char ch = s.charAt(i);
-                if (ch == '\r' || ch == '\n' || ch == 0 || ch > 0xff) {
+    /** A request head, encoded as it is built: each character checked as it is copied, in one pass. */
+    private static final class Head {
+        private byte[] buf = new byte[512];
+        private int size;
+
+        /**
+         * RFC 9110 §5.5: no CR, LF or NUL inside a field; nothing past Latin-1 either. The text is
+         * encoded in bulk (a copy, for a Latin-1 string), then its bytes are checked: a character
+         * past Latin-1 shows as a '?' that the text does not have.
+         */
+        Head text(String s) {
+            byte[] bytes = s.getBytes(StandardCharsets.ISO_8859_1);
+            for (int i = 0; i < bytes.length; i++) {
+                byte b = bytes[i];
+                if (b == '\r' || b == '\n' || b == 0 || (b == '?' && s.charAt(i) != '?')) {
                     throw new IllegalArgumentException("a header field cannot be forwarded");
                 }
             }
+            room(bytes.length);
+            System.arraycopy(bytes, 0, buf, size, bytes.length);
+            size += bytes.length;
+            return this;
         }
+
+        Head crlf() {
+            room(2);
+            buf[size++] = '\r';
+            buf[size++] = '\n';
+            return this;
+        }
+
+        private void room(int n) {
+            if (size + n > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+            }
+        }
+
+        byte[] bytes() {
+            return Arrays.copyOf(buf, size);
+        }
+    }
+
+    /**
+     * The whole of an answer's body when its length was given and all of it has arrived with the
+     * head (a small answer usually has): it can then leave in one write. Null otherwise, and then
+     * nothing has been taken from {@code body}.
+     */
+    static byte[] takeIfArrived(InputStream body) throws IOException {
+        return body instanceof Fixed fixed ? fixed.takeIfArrived() : null;
     }
 
     private static Origin origin(URI target) {
@@ -293,21 +331,9 @@ final class Http1Client implements AutoCloseable {
 
     // --- reading -----------------------------------------------------------------------------
 
-    private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(64);
-        int b;
-        while ((b = in.read()) != -1) {
-            if (b == '\n') {
-                byte[] bytes = buf.toByteArray();
-                int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
-            }
-            if (buf.size() >= MAX_HEAD_BYTES) {
-                throw new IOException("the upstream sent a line too long");
-            }
-            buf.write(b);
-        }
-        return buf.size() == 0 ? null : buf.toString(StandardCharsets.ISO_8859_1);
+    /** One line of an answer's head or chunk framing, without its CRLF; null at the end of the stream. */
+    private static String line(SocketReader in) throws IOException {
+        return in.line(MAX_HEAD_BYTES);
     }
 
     private static int status(String line) throws IOException {
@@ -322,8 +348,8 @@ final class Http1Client implements AutoCloseable {
     }
 
     /** Header names are lower-cased keys; values keep their order. */
-    private static Map<String, List<String>> headers(InputStream in) throws IOException {
-        Map<String, List<String>> headers = new TreeMap<>();
+    private static Map<String, List<String>> headers(SocketReader in) throws IOException {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
         int total = 0;
         String line;
         while ((line = line(in)) != null && !line.isEmpty()) {
@@ -415,6 +441,46 @@ final class Http1Client implements AutoCloseable {
         public int available() throws IOException {
             return limit - pos + raw.available();
         }
+
+        /** Bytes read off the socket and not yet taken. */
+        int buffered() {
+            return limit - pos;
+        }
+
+        /**
+         * A line ending in LF (a CR before it dropped), found in the buffer without copying byte by
+         * byte; a line that spans two reads of the socket is put together. Null at the end of the stream.
+         */
+        String line(int max) throws IOException {
+            ByteArrayOutputStream spanning = null;
+            while (true) {
+                for (int i = pos; i < limit; i++) {
+                    if (buf[i] == '\n') {
+                        int start = pos;
+                        pos = i + 1;
+                        if (spanning == null) {
+                            int end = i > start && buf[i - 1] == '\r' ? i - 1 : i;
+                            return new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
+                        }
+                        spanning.write(buf, start, i - start);
+                        byte[] bytes = spanning.toByteArray();
+                        int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+                        return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
+                    }
+                }
+                if (spanning == null) {
+                    spanning = new ByteArrayOutputStream(128);
+                }
+                spanning.write(buf, pos, limit - pos);
+                pos = limit;
+                if (spanning.size() > max) {
+                    throw new IOException("the upstream sent a line too long");
+                }
+                if (!fill()) {
+                    return spanning.size() == 0 ? null : spanning.toString(StandardCharsets.ISO_8859_1);
+                }
+            }
+        }
     }
 
     /** Bodies read in blocks; a single byte is a block of one. */
@@ -458,6 +524,18 @@ final class Http1Client implements AutoCloseable {
                 finish();
             }
             return n;
+        }
+
+        /** The rest of the body if all of it is already in the read buffer, else null. */
+        byte[] takeIfArrived() throws IOException {
+            if (done || remaining > c.in.buffered()) {
+                return null;
+            }
+            byte[] rest = new byte[(int) remaining];
+            c.in.readNBytes(rest, 0, rest.length);
+            remaining = 0;
+            finish();
+            return rest;
         }
 
         private void finish() {

@@ -1,6 +1,12 @@
 package io.gatehouse.gateway;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.http.ApiError;
@@ -22,8 +28,24 @@ import java.util.function.Predicate;
 final class JsonRpc {
     /** JSON-RPC 2.0 §5.1: -32000 to -32099 are for implementation-defined server errors. */
     static final int FORBIDDEN = -32003;
+    /** Reads one value in place; the body's end is checked once, by {@link #inspect}. */
+    private static final ObjectReader VALUE_READER = Json.MAPPER.reader()
+            .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private JsonRpc() {
+    }
+
+    /**
+     * One message of a POSTed body, as far as the gateway reads it.
+     *
+     * @param method   its method, or null (a response, or a method that is not a string)
+     * @param id       its id, or null when it has none (a notification)
+     * @param toolName {@code params.name} of a {@code tools/call}, else null
+     */
+    record Message(String method, JsonNode id, String toolName) {
+        boolean isRequest() {
+            return id != null && method != null;
+        }
     }
 
     /**
@@ -31,53 +53,127 @@ final class JsonRpc {
      *
      * @param toolsListIds ids (as JSON text) of the {@code tools/list} requests in it
      */
-    record Inspection(boolean batch, List<JsonNode> messages, Set<String> toolsListIds) {
-        /** Tool names the body calls, with the request they are in. */
-        List<JsonNode> toolCalls() {
-            return messages.stream().filter(m -> "tools/call".equals(m.path("method").asText())).toList();
+    record Inspection(boolean batch, List<Message> messages, Set<String> toolsListIds) {
+        /** The body's {@code tools/call} requests. */
+        List<Message> toolCalls() {
+            List<Message> calls = new ArrayList<>(1);
+            for (Message m : messages) {
+                if (m.toolName() != null) {
+                    calls.add(m);
+                }
+            }
+            return calls;
         }
     }
 
+    /**
+     * Reads a body as a stream of tokens, never as a tree: only {@code method}, {@code id} and
+     * {@code params.name} are looked at, the rest is skipped. Those members may appear only once:
+     * a second {@code name} that this gateway and the upstream's parser might each pick differently
+     * would let a refused tool through.
+     */
     static Inspection inspect(byte[] body) {
-        JsonNode root;
-        try {
-            root = Json.MAPPER.readTree(body);
+        try (JsonParser p = Json.MAPPER.createParser(body)) {
+            JsonToken first = p.nextToken();
+            List<Message> messages = new ArrayList<>(1);
+            boolean batch = first == JsonToken.START_ARRAY;
+            if (first == JsonToken.START_OBJECT) {
+                messages.add(message(p));
+            } else if (batch) {
+                JsonToken t;
+                while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                    if (t != JsonToken.START_OBJECT) {
+                        throw invalid("Every JSON-RPC message must be an object");
+                    }
+                    messages.add(message(p));
+                }
+            }
+            if (messages.isEmpty() || p.nextToken() != null) {
+                throw invalid("The body is not a JSON-RPC message");
+            }
+            Set<String> listIds = new HashSet<>();
+            for (Message m : messages) {
+                if ("tools/list".equals(m.method()) && m.id() != null) {
+                    listIds.add(m.id().toString());
+                }
+            }
+            return new Inspection(batch, messages, listIds);
         } catch (IOException e) {
-            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not a JSON-RPC message");
+            throw invalid("The body is not a JSON-RPC message");
         }
-        if (root == null || !(root.isObject() || root.isArray() && !root.isEmpty())) {
-            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not a JSON-RPC message");
-        }
-        List<JsonNode> messages = new ArrayList<>();
-        if (root.isArray()) {
-            root.forEach(messages::add);
-        } else {
-            messages.add(root);
-        }
-        Set<String> listIds = new HashSet<>();
-        for (JsonNode m : messages) {
-            if (!m.isObject()) {
-                throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "Every JSON-RPC message must be an object");
-            }
-            if ("tools/list".equals(m.path("method").asText()) && m.has("id")) {
-                listIds.add(m.get("id").toString());
-            }
-            if ("tools/call".equals(m.path("method").asText()) && !m.path("params").path("name").isTextual()) {
-                throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call", "tools/call needs params.name");
-            }
-        }
-        return new Inspection(root.isArray(), messages, listIds);
     }
 
-    static String toolName(JsonNode call) {
-        return call.path("params").path("name").asText();
+    /** One message; the parser is on its START_OBJECT and is left on its END_OBJECT. */
+    private static Message message(JsonParser p) throws IOException {
+        String method = null;
+        JsonNode id = null;
+        String name = null;
+        boolean sawMethod = false;
+        boolean sawId = false;
+        boolean sawParams = false;
+        boolean nameIsText = false;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            switch (field) {
+                case "method" -> {
+                    sawMethod = once(sawMethod);
+                    method = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    p.skipChildren();
+                }
+                case "id" -> {
+                    sawId = once(sawId);
+                    id = switch (value) { // the usual ids without a deserializer's machinery
+                        case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.INT
+                                ? IntNode.valueOf(p.getIntValue()) : VALUE_READER.readTree(p);
+                        case VALUE_STRING -> TextNode.valueOf(p.getText());
+                        default -> VALUE_READER.readTree(p);
+                    };
+                }
+                case "params" -> {
+                    sawParams = once(sawParams);
+                    if (value == JsonToken.START_OBJECT) {
+                        boolean sawName = false;
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            boolean isName = p.currentName().equals("name");
+                            JsonToken v = p.nextToken();
+                            if (isName) {
+                                sawName = once(sawName);
+                                nameIsText = v == JsonToken.VALUE_STRING;
+                                name = nameIsText ? p.getText() : null;
+                            }
+                            p.skipChildren();
+                        }
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        boolean toolCall = "tools/call".equals(method);
+        if (toolCall && !nameIsText) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call", "tools/call needs params.name");
+        }
+        return new Message(method, id, toolCall ? name : null);
+    }
+
+    private static boolean once(boolean seen) {
+        if (seen) {
+            throw invalid("A JSON-RPC message has a member twice");
+        }
+        return true;
+    }
+
+    private static ApiError invalid(String message) {
+        return ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", message);
     }
 
     /** A JSON-RPC error answer to {@code request}. */
-    static ObjectNode error(JsonNode request, int code, String message, String reason) {
+    static ObjectNode error(Message request, int code, String message, String reason) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("jsonrpc", "2.0");
-        out.set("id", request.has("id") ? request.get("id") : Json.MAPPER.nullNode());
+        out.set("id", request.id() != null ? request.id() : Json.MAPPER.nullNode());
         ObjectNode err = out.putObject("error");
         err.put("code", code);
         err.put("message", message);

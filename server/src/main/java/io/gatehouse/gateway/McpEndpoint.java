@@ -1,6 +1,5 @@
 package io.gatehouse.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
@@ -16,6 +15,7 @@ import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +56,7 @@ public final class McpEndpoint {
     }
 
     public void register(Routes routes) {
-        for (String path : new String[]{"/mcp", "/mcp/{server}"}) {
+        for (String path : new String[]{"/mcp/{server}", "/mcp"}) {
             routes.operational(Method.POST, path, this::post)
                     .operational(Method.GET, path, this::get)
                     .operational(Method.DELETE, path, this::delete)
@@ -80,15 +80,20 @@ public final class McpEndpoint {
         Predicate<String> usable = tool -> server.exposes(tool) && caller
                 .map(p -> ToolScope.allows(p.identity().tools(), server.id(), server.slug(), tool)).orElse(true);
 
-        List<JsonNode> refused = rpc.toolCalls().stream().filter(c -> !usable.test(JsonRpc.toolName(c))).toList();
+        List<JsonRpc.Message> calls = rpc.toolCalls();
+        List<JsonRpc.Message> refused = new ArrayList<>(0);
+        for (JsonRpc.Message call : calls) {
+            if (!usable.test(call.toolName())) {
+                refused.add(call);
+            }
+        }
         if (!refused.isEmpty()) {
             refuse(res, rpc, refused);
             return;
         }
         // MCP 2026-07-28: Mcp-Name must match the body; an upstream routing on the header must not be fooled.
         Optional<String> headerName = req.headers().first(MCP_NAME);
-        if (headerName.isPresent() && rpc.toolCalls().size() == 1
-                && !headerName.get().equals(JsonRpc.toolName(rpc.toolCalls().getFirst()))) {
+        if (headerName.isPresent() && calls.size() == 1 && !headerName.get().equals(calls.getFirst().toolName())) {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "header_mismatch", "Mcp-Name does not match params.name");
         }
         boolean filterLists = !rpc.toolsListIds().isEmpty() && restricted(server, caller);
@@ -160,14 +165,14 @@ public final class McpEndpoint {
     }
 
     /** Answers a body that calls tools the caller may not use, without forwarding any of it. */
-    private static void refuse(ServerResponse res, JsonRpc.Inspection rpc, List<JsonNode> refused) {
+    private static void refuse(ServerResponse res, JsonRpc.Inspection rpc, List<JsonRpc.Message> refused) {
         ArrayNode answers = Json.MAPPER.createArrayNode();
-        for (JsonNode m : rpc.messages()) {
-            if (!m.has("id") || !m.has("method")) {
+        for (JsonRpc.Message m : rpc.messages()) {
+            if (!m.isRequest()) {
                 continue; // notifications and responses get no answer
             }
             answers.add(refused.contains(m)
-                    ? JsonRpc.error(m, JsonRpc.FORBIDDEN, "Tool '" + JsonRpc.toolName(m)
+                    ? JsonRpc.error(m, JsonRpc.FORBIDDEN, "Tool '" + m.toolName()
                     + "' is not available to this credential", "tool_not_allowed")
                     : JsonRpc.error(m, JsonRpc.FORBIDDEN, "Not run: the batch calls a tool that is not available "
                     + "to this credential", "batch_refused"));

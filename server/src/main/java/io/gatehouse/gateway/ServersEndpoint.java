@@ -165,6 +165,11 @@ public final class ServersEndpoint {
             }
         });
         Optional<String> value = a.optString("value", 4096);
+        value.ifPresent(v -> { // RFC 9110 §5.5: it travels as a field value, byte for byte
+            if (v.isEmpty() || !v.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f))) {
+                throw ApiError.invalid("upstream_auth.value: printable ASCII, no line breaks");
+            }
+        });
         if (mode != Server.UpstreamAuth.Mode.STATIC && (header.isPresent() || value.isPresent())) {
             throw ApiError.invalid("upstream_auth: header and value go with type static only");
         }

@@ -59,7 +59,10 @@ final class Upstream {
                 Optional<byte[]> body, boolean streamRequestBody, Duration timeout) {
     }
 
-    /** The upstream's answer, its body not read yet; closing it releases (or cancels) the stream. */
+    /**
+     * The upstream's answer, its body not read yet; closing it releases (or cancels) the stream.
+     * Header names are lower-case.
+     */
     record Answer(int status, Map<String, List<String>> headers, InputStream body) implements AutoCloseable {
         Optional<String> header(HeaderName name) {
             List<String> values = headers.get(name.lowerCase());
@@ -116,11 +119,22 @@ final class Upstream {
 
     /**
      * Copies the answer's status and end-to-end headers, then its body; Server-Sent Events are
-     * flushed after every read so that they reach the client as the upstream sends them.
+     * flushed after every read so that they reach the client as the upstream sends them. A small
+     * answer that arrived whole leaves whole.
      */
     static void relay(Answer upstream, ServerResponse res, Consumer<ServerResponse> headerHook) {
-        copyHead(upstream, res, true);
+        byte[] whole;
+        try {
+            whole = Http1Client.takeIfArrived(upstream.body());
+        } catch (IOException e) {
+            throw streamBroken(e);
+        }
+        copyHead(upstream, res, whole == null);
         headerHook.accept(res);
+        if (whole != null) {
+            res.send(whole); // head and body in one write
+            return;
+        }
         boolean events = upstream.isEventStream();
         byte[] buffer = new byte[8192];
         try (InputStream in = upstream.body(); OutputStream out = res.outputStream()) {
@@ -139,7 +153,7 @@ final class Upstream {
     static void copyHead(Answer upstream, ServerResponse res, boolean keepLength) {
         res.status(Status.create(upstream.status()));
         for (Map.Entry<String, List<String>> header : upstream.headers().entrySet()) {
-            String name = header.getKey().toLowerCase(Locale.ROOT);
+            String name = header.getKey(); // lower-case, as Http1Client keys them
             if (!NOT_RETURNED.contains(name) && (keepLength || !name.equals("content-length"))) {
                 res.header(HeaderNames.create(header.getKey()), header.getValue().toArray(String[]::new));
             }

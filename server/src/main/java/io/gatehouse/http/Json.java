@@ -13,9 +13,11 @@ import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.OptionalLong;
 
 /** Reading request bodies and writing JSON answers. */
 public final class Json {
@@ -89,12 +91,18 @@ public final class Json {
     }
 
     private static byte[] read(ServerRequest req, long maxBytes) {
-        req.headers().contentLength().ifPresent(len -> {
-            if (len > maxBytes) {
-                throw tooLarge(maxBytes);
-            }
-        });
+        OptionalLong declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
         try (InputStream in = req.content().inputStream()) {
+            if (declared.isPresent()) { // the usual case: one array of the right size, filled
+                byte[] bytes = new byte[(int) declared.getAsLong()];
+                if (in.readNBytes(bytes, 0, bytes.length) < bytes.length) {
+                    throw new EOFException("the body is shorter than its Content-Length");
+                }
+                return bytes;
+            }
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
             if (bytes.length > maxBytes) {
                 throw tooLarge(maxBytes);

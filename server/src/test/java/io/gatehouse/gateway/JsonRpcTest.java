@@ -23,7 +23,33 @@ class JsonRpcTest {
                  {"jsonrpc":"2.0","method":"notifications/initialized"}]""");
         assertThat(rpc.batch()).isTrue();
         assertThat(rpc.toolsListIds()).containsExactly("1");
-        assertThat(rpc.toolCalls()).extracting(JsonRpc::toolName).containsExactly("echo");
+        assertThat(rpc.toolCalls()).extracting(JsonRpc.Message::toolName).containsExactly("echo");
+        assertThat(rpc.toolCalls().getFirst().id().toString()).isEqualTo("\"a\"");
+        assertThat(rpc.messages()).extracting(JsonRpc.Message::isRequest).containsExactly(true, true, false);
+    }
+
+    @Test
+    void inspectWhenNestedValuesThenOnlyTopLevelMembersCount() {
+        JsonRpc.Inspection rpc = inspect("""
+                {"jsonrpc":"2.0","params":{"arguments":{"name":"not this","method":"tools/list"},"name":"echo",
+                 "_meta":{"progressToken":[1,{"id":2}]}},"id":{"weird":[1]},"method":"tools/call"}""");
+        assertThat(rpc.batch()).isFalse();
+        assertThat(rpc.toolsListIds()).isEmpty();
+        assertThat(rpc.toolCalls()).extracting(JsonRpc.Message::toolName).containsExactly("echo");
+        assertThat(rpc.toolCalls().getFirst().id().toString()).isEqualTo("{\"weird\":[1]}");
+    }
+
+    @Test
+    void inspectWhenMemberTwiceThenRefused() {
+        // Parsers disagree on which of two equal names wins: the tool checked must be the tool run.
+        assertThatThrownBy(() -> inspect("""
+                {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"secret"}}"""))
+                .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
+        assertThatThrownBy(() -> inspect("""
+                {"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"x"}}"""))
+                .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}"))
+                .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
     }
 
     @Test
@@ -31,6 +57,11 @@ class JsonRpcTest {
         assertThatThrownBy(() -> inspect("not json")).isInstanceOf(ApiError.class);
         assertThatThrownBy(() -> inspect("[]")).isInstanceOf(ApiError.class);
         assertThatThrownBy(() -> inspect("[1]")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("42")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1} {}")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"method\":\"ping\"")).isInstanceOf(ApiError.class);
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":3}}"))
+                .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
         assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}"))
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
     }
@@ -48,7 +79,8 @@ class JsonRpcTest {
 
     @Test
     void errorWhenRequestHasIdThenSameIdAndReason() throws Exception {
-        JsonNode req = Json.MAPPER.readTree("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
+        JsonRpc.Message req = inspect("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}")
+                .messages().getFirst();
         JsonNode err = JsonRpc.error(req, JsonRpc.FORBIDDEN, "no", "tool_not_allowed");
         assertThat(err.path("id").asInt()).isEqualTo(7);
         assertThat(err.path("error").path("code").asInt()).isEqualTo(-32003);

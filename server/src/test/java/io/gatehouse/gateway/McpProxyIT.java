@@ -216,6 +216,14 @@ class McpProxyIT {
         assertThat(mcp.post("42").status()).isEqualTo(400);
         Mcp.Answer noName = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{}}");
         assertThat(parse(noName.body()).path("error").path("reason").asText()).isEqualTo("invalid_tool_call");
+        // Two names: which one a parser keeps varies, so the one checked might not be the one run.
+        Mcp.Answer twoNames = mcp.post("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
+                + "\"params\":{\"name\":\"echo\",\"name\":\"add\",\"arguments\":{}}}");
+        assertThat(twoNames.status()).isEqualTo(400);
+        assertThat(parse(twoNames.body()).path("error").path("reason").asText()).isEqualTo("invalid_json");
+        // Only what the gateway reads is parsed: a long argument is the upstream's business.
+        String longText = "y".repeat(200_000);
+        assertThat(mcp.callTool("echo", Map.of("text", longText)).last().toString()).contains(longText);
         // Over http.max-body-bytes: 413 (the shared body reader, proven byte by byte in BadInputIT); the node
         // may close the connection before the client has sent it all, which a client sees as an early close.
         Mcp.Answer huge = null;

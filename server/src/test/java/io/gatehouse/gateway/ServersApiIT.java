@@ -69,6 +69,8 @@ class ServersApiIT {
                 Map.of("name", "x", "slug", "ok", "kind", "http", "upstream_url", "http://h", "default", true),
                 Map.of("name", "x", "slug", "ok", "kind", "grpc", "upstream_url", "http://h"),
                 Map.of("name", "x", "slug", "ok", "upstream_url", "http://h", "upstream_auth", Map.of("type", "static")),
+                Map.of("name", "x", "slug", "ok", "upstream_url", "http://h",
+                        "upstream_auth", Map.of("type", "static", "value", "k\r\nX-Injected: 1")),
                 Map.of("name", "x", "slug", "ok", "upstream_url", "http://h", "timeout_ms", 5),
                 Map.of("name", "x", "slug", "ok", "upstream_url", "http://h", "hidden_tools", List.of("no spaces")),
                 Map.of("name", "x", "slug", "ok", "kind", "http", "upstream_url", "http://h",

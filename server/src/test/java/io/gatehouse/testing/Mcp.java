@@ -122,6 +122,9 @@ public final class Mcp {
         }
     }
 
+    /** A client's reader: Jackson's own limits, not the ones Gatehouse puts on request bodies. */
+    private static final com.fasterxml.jackson.databind.ObjectMapper ANSWERS = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private static List<JsonNode> messages(HttpResponse<String> r) {
         List<JsonNode> out = new ArrayList<>();
         String type = r.headers().firstValue("Content-Type").orElse("");
@@ -129,11 +132,11 @@ public final class Mcp {
             if (type.startsWith("text/event-stream")) {
                 for (String line : r.body().split("\r?\n")) {
                     if (line.startsWith("data:")) {
-                        out.add(Json.MAPPER.readTree(line.substring(5).strip()));
+                        out.add(ANSWERS.readTree(line.substring(5).strip()));
                     }
                 }
             } else if (type.startsWith("application/json") && !r.body().isEmpty()) {
-                JsonNode n = Json.MAPPER.readTree(r.body());
+                JsonNode n = ANSWERS.readTree(r.body());
                 if (n.isArray()) {
                     n.forEach(out::add);
                 } else {
