@@ -108,7 +108,7 @@ public final class GatehouseServer implements AutoCloseable {
         new OpsEndpoint(db, metrics).register(routes);
         new DiscoveryEndpoint(publicUrl).register(routes);
         new AccountsEndpoint(accounts, guard).register(routes);
-        new KeysEndpoint(keys, guard, clock).register(routes);
+        new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
         new AuditEndpoint(audit, db, guard).register(routes);
         gateway.registerManagement(routes);
         HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));

@@ -49,6 +49,11 @@ public final class Gateway {
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
     }
 
+    /** A registered server's other name: its slug for its id, its id for its slug. */
+    public Optional<String> serverAlias(String idOrSlug) {
+        return registry.byId(idOrSlug).map(Server::slug).or(() -> registry.bySlug(idOrSlug).map(Server::id));
+    }
+
     /** {@code /mcp} and {@code /api}: what clients call, through to the upstreams. */
     public void registerDataPlane(Routes routes) {
         mcp.register(routes);

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -37,11 +38,17 @@ public final class KeysEndpoint {
     private final KeyService keys;
     private final Guard guard;
     private final Clock clock;
+    private final UnaryOperator<Optional<String>> serverAlias;
 
-    public KeysEndpoint(KeyService keys, Guard guard, Clock clock) {
+    /**
+     * @param serverAlias a registered server's other name: its slug for its id, its id for its slug
+     *                    (a key may be scoped by either, and a verifying service may know either)
+     */
+    public KeysEndpoint(KeyService keys, Guard guard, Clock clock, UnaryOperator<Optional<String>> serverAlias) {
         this.keys = keys;
         this.guard = guard;
         this.clock = clock;
+        this.serverAlias = serverAlias;
     }
 
     public void register(Routes routes) {
@@ -151,8 +158,9 @@ public final class KeysEndpoint {
         Principal caller = guard.admit(req, Requirement.management(Permissions.KEYS_VERIFY));
         Body body = guard.body(req).allow("key", "workspace", "server", "permission", "plan_gated", "client_address");
         String key = body.string("key", 512);
+        Optional<String> server = body.optString("server", 64);
         Requirement requirement = new Requirement(body.optString("permission", 100), body.optString("workspace", 64),
-                body.optString("server", 64), Optional.empty(), body.optBoolean("plan_gated").orElse(true));
+                server, serverAlias.apply(server), body.optBoolean("plan_gated").orElse(true));
         String address = body.optString("client_address", 64).orElse(RequestInfo.of(req).clientAddress());
         Map<String, Object> out = new LinkedHashMap<>();
         try {

@@ -143,6 +143,16 @@ class McpProxyIT {
         assertThat(parse(a.body()).path("error").path("reason").asText()).isEqualTo("out_of_scope");
         String bySlug = gw.keyForNewUser("by-slug@example.test", "free", Map.of("servers", List.of("demo")));
         assertThat(gw.mcp(bySlug).initialize().status()).as("a scope may name the server by slug").isEqualTo(200);
+        // A service verifying keys itself may know the server by either name, as the gateway does.
+        String byId = gw.keyForNewUser("by-id@example.test", "free", Map.of("servers", List.of(gw.demoServerId)));
+        for (String name : List.of("demo", gw.demoServerId)) {
+            for (String scoped : List.of(bySlug, byId)) {
+                assertThat(gw.node.http.post("/v1/keys/verify", gw.node.adminKey, Map.of("key", scoped, "server", name))
+                        .json().path("valid").asBoolean()).as(name).isTrue();
+            }
+            assertThat(gw.node.http.post("/v1/keys/verify", gw.node.adminKey, Map.of("key", key, "server", name))
+                    .json().path("error").path("reason").asText()).as(name).isEqualTo("out_of_scope");
+        }
     }
 
     @Test

@@ -41,7 +41,7 @@ class OpenApiTest {
         new OpsEndpoint(null, null).register(routes);
         new DiscoveryEndpoint(new PublicUrl()).register(routes);
         new AccountsEndpoint(null, null).register(routes);
-        new KeysEndpoint(null, null, null).register(routes);
+        new KeysEndpoint(null, null, null, null).register(routes);
         new AuditEndpoint(null, null, null).register(routes);
         new ServersEndpoint(null, null, null).register(routes);
         try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
