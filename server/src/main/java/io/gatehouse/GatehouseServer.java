@@ -101,7 +101,8 @@ public final class GatehouseServer implements AutoCloseable {
 
         PublicUrl publicUrl = new PublicUrl();
         Routes routes = new Routes();
-        Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock);
+        Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock,
+                metrics);
         // Routes are tried in order: the proxied traffic first, so that it is not matched against every
         // management route before its own.
         gateway.registerDataPlane(routes);

@@ -12,6 +12,7 @@ import io.gatehouse.store.Invalidations;
 import io.gatehouse.store.Sealer;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class Gateway {
     private final PublicUrl publicUrl;
 
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
-                   AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock) {
+                   AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
         this.publicUrl = publicUrl;
         this.servers = new ServerService(db, invalidations, accounts, audit, sealer, clock);
         this.registry = servers.registry();
@@ -42,9 +43,11 @@ public final class Gateway {
                 config.gateway().assertionTtl(), clock);
         GatewayAccess access = new GatewayAccess(guard, assertions, sealer);
         this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
-        Upstream upstream = new Upstream();
+        GatewayMetrics gatewayMetrics = new GatewayMetrics(metrics);
+        Upstream upstream = new Upstream(gatewayMetrics);
         this.mcp = new McpEndpoint(registry, access, origins,
-                new McpSessions(sealer.derive("gatehouse mcp session v1")), upstream, config.http().maxBodyBytes());
+                new McpSessions(sealer.derive("gatehouse mcp session v1")), upstream, gatewayMetrics,
+                config.http().maxBodyBytes());
         this.api = new ApiEndpoint(registry, access, origins, upstream, db, clock);
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
     }

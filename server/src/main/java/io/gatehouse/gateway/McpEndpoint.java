@@ -43,15 +43,17 @@ public final class McpEndpoint {
     private final Origins origins;
     private final McpSessions sessions;
     private final Upstream upstream;
+    private final GatewayMetrics metrics;
     private final long maxBodyBytes;
 
     McpEndpoint(ServerRegistry registry, GatewayAccess access, Origins origins, McpSessions sessions,
-                Upstream upstream, long maxBodyBytes) {
+                Upstream upstream, GatewayMetrics metrics, long maxBodyBytes) {
         this.registry = registry;
         this.access = access;
         this.origins = origins;
         this.sessions = sessions;
         this.upstream = upstream;
+        this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;
     }
 
@@ -88,6 +90,7 @@ public final class McpEndpoint {
             }
         }
         if (!refused.isEmpty()) {
+            metrics.refusedTools(server, refused.size());
             refuse(res, rpc, refused);
             return;
         }

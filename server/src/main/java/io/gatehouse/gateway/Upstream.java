@@ -53,6 +53,11 @@ final class Upstream {
     }
 
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
+    private final GatewayMetrics metrics;
+
+    Upstream(GatewayMetrics metrics) {
+        this.metrics = metrics;
+    }
 
     /** One outgoing request. {@code extraHeaders} are set after the copied ones (identity, session). */
     record Call(Server server, Method method, URI target, Map<HeaderName, String> extraHeaders,
@@ -105,12 +110,16 @@ final class Upstream {
             streamed = req.content().inputStream();
             length = req.headers().contentLength().isPresent() ? req.headers().contentLength().getAsLong() : -1;
         }
+        long start = System.nanoTime();
         try {
             Http1Client.Response r = client(call.server()).send(call.method().text(), call.target(), headers, body,
                     streamed, length, call.timeout());
+            metrics.answered(call.server(), r.status(), System.nanoTime() - start);
             return new Answer(r.status(), r.headers(), r.body());
         } catch (IOException e) {
-            throw unreachable(call.server(), e);
+            ApiError error = unreachable(call.server(), e);
+            metrics.failed(call.server(), error.reason().orElse("failed").replace("upstream_", ""));
+            throw error;
         } catch (IllegalArgumentException e) {
             // a header value that cannot travel in HTTP/1.1 (a line break, a character past Latin-1)
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_header", "A request header cannot be forwarded");

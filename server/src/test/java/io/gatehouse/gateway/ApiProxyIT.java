@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Metrics;
 import io.gatehouse.testing.TestNode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -128,6 +129,8 @@ class ApiProxyIT {
         assertThat(gone.status()).isEqualTo(502);
         assertThat(gone.reason()).isEqualTo("upstream_unreachable");
         assertThat(gone.json().path("error").path("code").asText()).isEqualTo("bad_gateway");
+        assertThat(Metrics.value(http, "gatehouse_upstream_requests_total", Map.of("server", "gone", "outcome", "unreachable")))
+                .isEqualTo(1.0);
 
         HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         slow.createContext("/", exchange -> {
@@ -149,6 +152,8 @@ class ApiProxyIT {
             assertThat(late.status()).isEqualTo(504);
             assertThat(late.reason()).isEqualTo("upstream_timeout");
             assertThat(late.text()).doesNotContain("Exception").doesNotContain("at io.");
+            assertThat(Metrics.value(http, "gatehouse_upstream_requests_total", Map.of("server", "slow", "outcome", "timeout")))
+                    .isEqualTo(1.0);
         } finally {
             slow.stop(0);
         }

@@ -11,6 +11,7 @@ import io.gatehouse.http.Json;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.Mcp;
+import io.gatehouse.testing.Metrics;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -99,6 +100,8 @@ class McpProxyIT {
     @Test
     void toolsWhenKeyScopedToOneToolThenListFilteredAndOtherCallsRefused() {
         String key = gw.keyForNewUser("echo-only@example.test", "free", Map.of("tools", List.of("demo/echo")));
+        Map<String, String> demo = Map.of("server", "demo");
+        double refusedBefore = Metrics.value(gw.node.http, "gatehouse_gateway_tool_refusals_total", demo);
         Mcp mcp = gw.mcp(key);
         mcp.initialize();
         assertThat(mcp.toolNames()).containsExactly("echo");
@@ -108,6 +111,11 @@ class McpProxyIT {
         assertThat(add.last().path("error").path("message").asText()).contains("'add'");
         assertThat(add.last().path("error").path("data").path("reason").asText()).isEqualTo("tool_not_allowed");
         assertThat(mcp.callTool("echo", Map.of("text", "ok")).last().path("result").isObject()).isTrue();
+        assertThat(Metrics.value(gw.node.http, "gatehouse_gateway_tool_refusals_total", demo) - refusedBefore)
+                .as("the refused call is counted, the allowed ones are not").isEqualTo(1.0);
+        assertThat(Metrics.value(gw.node.http, "gatehouse_upstream_requests_total", Map.of("server", "demo", "outcome", "2xx")))
+                .isGreaterThanOrEqualTo(3.0);
+        assertThat(Metrics.value(gw.node.http, "gatehouse_upstream_latency_seconds_count", demo)).isGreaterThanOrEqualTo(3.0);
     }
 
     @Test
