@@ -35,9 +35,15 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param allowedOrigins {@code gateway.allowed-origins}: comma-separated browser origins allowed to call the
      *                       MCP and API routes besides this server's own origin and loopback origins; default none
      * @param assertionTtl   {@code gateway.assertion-ttl}: lifetime of the signed assertion sent upstream; default PT2M
+     * @param privateUpstreams {@code gateway.private-upstreams}: which servers may have an upstream on a loopback,
+     *                       private or link-local address: {@code instance} (default: instance-wide servers only,
+     *                       registered by the operator; an organisation's own servers may not) or {@code any}
      */
-    public record Gateway(List<String> allowedOrigins, Duration assertionTtl) {
+    public record Gateway(List<String> allowedOrigins, Duration assertionTtl, PrivateUpstreams privateUpstreams) {
     }
+
+    /** Who may point a server at an internal address (SSRF: an organisation must not reach the operator's network). */
+    public enum PrivateUpstreams { INSTANCE, ANY }
 
     /**
      * @param host              {@code http.host}: address to bind; default {@code 127.0.0.1}
@@ -117,7 +123,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "http.trust-forwarded-for", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
-            "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl");
+            "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
+            "gateway.private-upstreams");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -202,8 +209,13 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         if (assertionTtl.compareTo(Duration.ofSeconds(10)) < 0 || assertionTtl.compareTo(Duration.ofHours(1)) > 0) {
             throw new ConfigException(s.describe("gateway.assertion-ttl") + ": must be between 10s and 1h");
         }
-        return new GatehouseConfig(http, database, dataDir, keys, plans, level, secretKey,
-                new Gateway(origins, assertionTtl));
+        String privateUpstreams = s.get("gateway.private-upstreams").orElse("instance").strip();
+        if (!Set.of("instance", "any").contains(privateUpstreams)) {
+            throw new ConfigException(s.describe("gateway.private-upstreams") + ": must be instance or any, was '"
+                    + privateUpstreams + "'");
+        }
+        return new GatehouseConfig(http, database, dataDir, keys, plans, level, secretKey, new Gateway(origins,
+                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT))));
     }
 
     /** An origin as browsers send it: scheme, host and port, no path ({@code https://claude.ai}). */

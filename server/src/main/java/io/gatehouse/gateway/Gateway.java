@@ -36,7 +36,8 @@ public final class Gateway {
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                    AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
         this.publicUrl = publicUrl;
-        this.servers = new ServerService(db, invalidations, accounts, audit, sealer, clock);
+        UpstreamAddresses addresses = new UpstreamAddresses(config.gateway().privateUpstreams());
+        this.servers = new ServerService(db, invalidations, accounts, audit, sealer, addresses, clock);
         this.registry = servers.registry();
         this.signingKeys = SigningKeys.open(db, sealer, clock);
         UpstreamAssertions assertions = new UpstreamAssertions(signingKeys, publicUrl,
@@ -44,7 +45,7 @@ public final class Gateway {
         GatewayAccess access = new GatewayAccess(guard, assertions, sealer);
         this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
         GatewayMetrics gatewayMetrics = new GatewayMetrics(metrics);
-        Upstream upstream = new Upstream(gatewayMetrics);
+        Upstream upstream = new Upstream(gatewayMetrics, addresses);
         this.mcp = new McpEndpoint(registry, access, origins,
                 new McpSessions(sealer.derive("gatehouse mcp session v1")), upstream, gatewayMetrics,
                 config.http().maxBodyBytes());

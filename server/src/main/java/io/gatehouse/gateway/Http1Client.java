@@ -6,9 +6,11 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +21,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -44,6 +49,13 @@ final class Http1Client implements AutoCloseable {
     static final class ConnectFailed extends IOException {
         ConnectFailed(String message, Throwable cause) {
             super(message, cause);
+        }
+    }
+
+    /** The host resolved only to addresses this client may not connect to: nothing was tried. */
+    static final class AddressNotAllowed extends IOException {
+        AddressNotAllowed(String message) {
+            super(message);
         }
     }
 
@@ -76,11 +88,18 @@ final class Http1Client implements AutoCloseable {
     }
 
     private final Duration connectTimeout;
+    private final Predicate<InetAddress> allowed;
     private final Map<Origin, ConcurrentLinkedDeque<Connection>> idle = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     Http1Client(Duration connectTimeout) {
+        this(connectTimeout, address -> true);
+    }
+
+    /** @param allowed the addresses it may connect to, checked against every resolution of a host */
+    Http1Client(Duration connectTimeout, Predicate<InetAddress> allowed) {
         this.connectTimeout = connectTimeout;
+        this.allowed = allowed;
     }
 
     /**
@@ -270,12 +289,48 @@ final class Http1Client implements AutoCloseable {
         return new Origin(scheme, host, port);
     }
 
+    /** Resolves the host now (a name may have moved), then tries each address it may use, in order. */
     private Connection connect(Origin origin) throws IOException {
-        Socket socket = origin.scheme().equals("https") ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+        InetAddress[] addresses;
+        try {
+            addresses = InetAddress.getAllByName(origin.host());
+        } catch (UnknownHostException e) {
+            throw new ConnectFailed("cannot resolve " + origin.host(), e);
+        }
+        IOException last = null;
+        for (InetAddress address : addresses) {
+            if (!allowed.test(address)) {
+                continue;
+            }
+            try {
+                return connect(origin, InetAddress.getByAddress(origin.host(), address.getAddress()));
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        if (last == null) {
+            throw new AddressNotAllowed(origin.host() + " resolves only to addresses this server may not reach");
+        }
+        throw new ConnectFailed("cannot connect to " + origin.host() + ":" + origin.port() + ": " + last, last);
+    }
+
+    private Connection connect(Origin origin, InetAddress address) throws IOException {
+        Socket socket;
+        if (origin.scheme().equals("https")) {
+            SSLSocket tls = (SSLSocket) SSLSocketFactory.getDefault().createSocket();
+            // A bare SSLSocket checks the certificate's chain but not its name: ask for RFC 9110 §4.3.4's check.
+            SSLParameters params = tls.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            tls.setSSLParameters(params);
+            socket = tls;
+        } else {
+            socket = new Socket();
+        }
         try {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
-            socket.connect(new InetSocketAddress(origin.host(), origin.port()),
+            // The address keeps the host's name, so TLS sends it (SNI) and checks the certificate against it.
+            socket.connect(new InetSocketAddress(address, origin.port()),
                     (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
             return new Connection(socket);
         } catch (IOException e) {
@@ -284,7 +339,7 @@ final class Http1Client implements AutoCloseable {
             } catch (IOException ignored) {
                 // never opened
             }
-            throw new ConnectFailed("cannot connect to " + origin.host() + ":" + origin.port() + ": " + e, e);
+            throw e;
         }
     }
 

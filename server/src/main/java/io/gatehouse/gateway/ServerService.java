@@ -32,10 +32,12 @@ public final class ServerService {
     private final AuditLog audit;
     private final Sealer sealer;
     private final Clock clock;
+    private final UpstreamAddresses addresses;
 
     public ServerService(Database db, Invalidations invalidations, AccountStore accounts, AuditLog audit,
-                         Sealer sealer, Clock clock) {
+                         Sealer sealer, UpstreamAddresses addresses, Clock clock) {
         this.db = db;
+        this.addresses = addresses;
         this.invalidations = invalidations;
         this.store = new ServerStore();
         this.accounts = accounts;
@@ -79,6 +81,7 @@ public final class ServerService {
                 c.jobs().flatMap(j -> j), c.connectTimeout().orElse(java.time.Duration.ofSeconds(5)),
                 c.timeout().orElse(java.time.Duration.ofMinutes(5)), now, now);
         check(s);
+        addresses.check(s.orgId(), s.upstream());
         return Tx.run(db, invalidations, tx -> {
             orgId.ifPresent(o -> accounts.organization(tx.handle(), o)
                     .orElseThrow(() -> ApiError.notFound("organization")));
@@ -87,6 +90,9 @@ public final class ServerService {
     }
 
     public Server update(Principal caller, Actor actor, String id, Changes c) {
+        if (c.upstream().isPresent()) { // resolving a name can be slow: not inside the transaction
+            addresses.check(get(caller, id).orgId(), c.upstream().get());
+        }
         return Tx.run(db, invalidations, tx -> {
             Server old = visible(tx.handle(), caller, id);
             checkManager(caller, old.orgId());

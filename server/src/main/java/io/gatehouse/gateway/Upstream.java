@@ -54,9 +54,11 @@ final class Upstream {
 
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
     private final GatewayMetrics metrics;
+    private final UpstreamAddresses addresses;
 
-    Upstream(GatewayMetrics metrics) {
+    Upstream(GatewayMetrics metrics, UpstreamAddresses addresses) {
         this.metrics = metrics;
+        this.addresses = addresses;
     }
 
     /** One outgoing request. {@code extraHeaders} are set after the copied ones (identity, session). */
@@ -178,7 +180,7 @@ final class Upstream {
     private Http1Client client(Server server) {
         Client c = clients.get(server.id());
         if (c == null || !c.server().equals(server)) {
-            c = new Client(server, new Http1Client(server.connectTimeout()));
+            c = new Client(server, new Http1Client(server.connectTimeout(), addresses.allowedFor(server)));
             Client old = clients.put(server.id(), c);
             if (old != null) {
                 old.http().close();
@@ -188,6 +190,10 @@ final class Upstream {
     }
 
     private static ApiError unreachable(Server server, IOException e) {
+        if (e instanceof Http1Client.AddressNotAllowed) {
+            return ApiError.of(ErrorCode.BAD_GATEWAY, "upstream_not_allowed", "The upstream server '" + server.slug()
+                    + "' resolves to an internal address, which only instance-wide servers may have");
+        }
         if (e instanceof SocketTimeoutException) {
             return ApiError.of(ErrorCode.GATEWAY_TIMEOUT, "upstream_timeout",
                     "The upstream server '" + server.slug() + "' did not answer in time").withDetail(e.toString());

@@ -21,6 +21,7 @@ class GatehouseConfigTest {
         assertThat(c.keys().prefix()).isEqualTo("gk_live_");
         assertThat(c.plans().defaultPlan()).isEqualTo("free");
         assertThat(c.plans().find("free").orElseThrow().apiAccess()).isTrue();
+        assertThat(c.gateway().privateUpstreams()).isEqualTo(GatehouseConfig.PrivateUpstreams.INSTANCE);
     }
 
     @Test
@@ -66,14 +67,17 @@ class GatehouseConfigTest {
                 "https://ok.example, https://bad.example/path")))).hasMessageContaining("gateway.allowed-origins");
         assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.assertion-ttl", "2s"))))
                 .hasMessageContaining("gateway.assertion-ttl");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.private-upstreams", "org"))))
+                .hasMessageContaining("gateway.private-upstreams");
     }
 
     @Test
     void gatewaySettingsWhenGivenThenParsed() {
         GatehouseConfig c = GatehouseConfig.from(Settings.load(Optional.empty(), Map.of(
                 "GATEHOUSE_GATEWAY_ALLOWED_ORIGINS", "https://claude.ai, https://chatgpt.com",
-                "GATEHOUSE_GATEWAY_ASSERTION_TTL", "90s"), Map.of()));
+                "GATEHOUSE_GATEWAY_ASSERTION_TTL", "90s", "GATEHOUSE_GATEWAY_PRIVATE_UPSTREAMS", "any"), Map.of()));
         assertThat(c.gateway().allowedOrigins()).containsExactly("https://claude.ai", "https://chatgpt.com");
+        assertThat(c.gateway().privateUpstreams()).isEqualTo(GatehouseConfig.PrivateUpstreams.ANY);
         assertThat(c.gateway().assertionTtl()).hasSeconds(90);
         assertThat(c.secretKey()).isEmpty();
     }

@@ -171,6 +171,19 @@ class Http1ClientTest {
     }
 
     @Test
+    void hostWhenItResolvesOnlyToRefusedAddressesThenNothingIsConnected() throws Exception {
+        BlockingQueue<String> received = serve((in, out, log) -> log.add(readRequest(in)));
+        try (Http1Client guarded = new Http1Client(Duration.ofSeconds(1), a -> !a.isLoopbackAddress())) {
+            for (String host : new String[]{"127.0.0.1", "localhost"}) {
+                URI target = URI.create("http://" + host + ":" + server.getLocalPort() + "/");
+                assertThatThrownBy(() -> guarded.send("GET", target, List.of(), null, null, -1, Duration.ofSeconds(1)))
+                        .as(host).isInstanceOf(Http1Client.AddressNotAllowed.class);
+            }
+        }
+        assertThat(received.poll(300, TimeUnit.MILLISECONDS)).as("no connection reached the server").isNull();
+    }
+
+    @Test
     void headerWhenItCarriesALineBreakOrNonLatin1ThenRefusedBeforeSending() {
         for (String bad : new String[]{"a\r\nInjected: yes", "a\nb", "nul\0", "\u0141ukasz", "\u010A"}) {
             assertThatThrownBy(() -> client.send("GET", URI.create("http://127.0.0.1:9/"),

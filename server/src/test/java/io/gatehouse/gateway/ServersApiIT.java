@@ -127,6 +127,37 @@ class ServersApiIT {
     }
 
     @Test
+    void orgServerWhenUpstreamIsInternalThenRefusedButInstanceServersMayBe() {
+        String carol = node.createUser("carol@servers.test");
+        String carolOrg = node.createOrg("Carol Co", "free", carol);
+        String carolKey = node.createKey(Map.of("organization_id", carolOrg, "user_id", carol, "name", "c",
+                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
+        // Loopback, the cloud metadata address, a private network, IPv6 loopback and unique-local, an
+        // IPv4-mapped loopback, and a name that resolves to loopback: all inside the operator's network.
+        for (String url : List.of("http://127.0.0.1:9/mcp", "http://169.254.169.254/latest/meta-data",
+                "http://10.1.2.3/mcp", "http://192.168.0.1/", "http://[::1]:9/mcp", "http://[fd00::1]/",
+                "http://[::ffff:127.0.0.1]/", "http://localhost:9/mcp", "http://0.0.0.0:9/")) {
+            Http.Response r = http.post("/v1/servers", carolKey, Map.of("name", "x", "slug", "carol-inside",
+                    "organization_id", carolOrg, "upstream_url", url));
+            assertThat(r.status()).as(url).isEqualTo(400);
+            assertThat(r.reason()).as(url).isEqualTo("upstream_not_allowed");
+        }
+        JsonNode outside = TestNode.ok(http.post("/v1/servers", carolKey, Map.of("name", "x", "slug", "carol-outside",
+                "organization_id", carolOrg, "upstream_url", "https://mcp.example.com/mcp")), 201);
+        Http.Response moved = http.send("PATCH", "/v1/servers/" + outside.path("id").asText(), TestNode.auth(carolKey),
+                Map.of("upstream_url", "http://127.0.0.1:8080/admin"));
+        assertThat(moved.status()).isEqualTo(400);
+        assertThat(moved.reason()).isEqualTo("upstream_not_allowed");
+        // The rule is the server's, not the registrant's: every connection is checked against it too.
+        assertThat(http.post("/v1/servers", node.adminKey, Map.of("name", "x", "slug", "operator-inside",
+                "organization_id", carolOrg, "upstream_url", "http://127.0.0.1:9/mcp")).reason())
+                .isEqualTo("upstream_not_allowed");
+        assertThat(TestNode.ok(http.post("/v1/servers", node.adminKey, Map.of("name", "x", "slug", "operator-global",
+                "upstream_url", "http://127.0.0.1:9/mcp")), 201).path("organization_id").isNull())
+                .as("an instance-wide server may be inside").isTrue();
+    }
+
+    @Test
     void createWhenDataPlaneKeyThen403() {
         String user = node.createUser("plain@servers.test");
         String org = node.createOrg("Plain", "free", user);

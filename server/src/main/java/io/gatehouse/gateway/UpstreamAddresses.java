@@ -1,0 +1,93 @@
+package io.gatehouse.gateway;
+
+import io.gatehouse.config.GatehouseConfig.PrivateUpstreams;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.ErrorCode;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Which network addresses a server's upstream may have. An organisation registers its own servers,
+ * and Gatehouse connects to them from inside the operator's network: without a rule, an organisation
+ * could point a server at the cloud metadata service or at an internal admin port and read the
+ * answers (server-side request forgery). So by default only instance-wide servers, which the
+ * operator registers, may be on a loopback, private, link-local or otherwise internal address.
+ *
+ * <p>The rule is applied twice: when a server is registered (its host as written and as it resolves
+ * then), and on every new connection (as the host resolves then), so a name that later resolves to
+ * an internal address is refused too.
+ */
+final class UpstreamAddresses {
+    private final PrivateUpstreams privateUpstreams;
+
+    UpstreamAddresses(PrivateUpstreams privateUpstreams) {
+        this.privateUpstreams = privateUpstreams;
+    }
+
+    /** Addresses {@code server}'s upstream connections may go to. */
+    Predicate<InetAddress> allowedFor(Server server) {
+        return mayBeInternal(server.orgId()) ? a -> true : a -> !isInternal(a);
+    }
+
+    /**
+     * Refuses an upstream that a server owned by {@code orgId} may not have: a host that is, or now
+     * resolves to, an internal address.
+     */
+    void check(Optional<String> orgId, URI upstream) {
+        if (mayBeInternal(orgId)) {
+            return;
+        }
+        String host = upstream.getHost();
+        InetAddress[] resolved;
+        try {
+            resolved = InetAddress.getAllByName(host);
+        } catch (UnknownHostException | SecurityException e) {
+            return; // not resolvable now: every connection is checked when it is made
+        }
+        for (InetAddress a : resolved) {
+            if (isInternal(a)) {
+                throw ApiError.of(ErrorCode.INVALID_REQUEST, "upstream_not_allowed", "upstream_url: " + host
+                        + " is an internal address, which only instance-wide servers may have");
+            }
+        }
+    }
+
+    private boolean mayBeInternal(Optional<String> orgId) {
+        return privateUpstreams == PrivateUpstreams.ANY || orgId.isEmpty();
+    }
+
+    /**
+     * Loopback, unspecified, private (RFC 1918, RFC 4193), link-local (cloud metadata lives there),
+     * shared (RFC 6598, carrier-grade NAT) and multicast addresses.
+     */
+    static boolean isInternal(InetAddress a) {
+        if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
+                || a.isMulticastAddress()) {
+            return true;
+        }
+        byte[] b = a.getAddress();
+        if (a instanceof Inet6Address) {
+            if ((b[0] & 0xfe) == 0xfc) {
+                return true; // fc00::/7, unique local
+            }
+            boolean compatible = Arrays.equals(b, 0, 12, new byte[12], 0, 12); // ::a.b.c.d
+            boolean nat64 = (b[0] & 0xff) == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b
+                    && Arrays.equals(b, 4, 12, new byte[8], 0, 8); // 64:ff9b::a.b.c.d
+            if (compatible || nat64) {
+                try {
+                    return isInternal(InetAddress.getByAddress(Arrays.copyOfRange(b, 12, 16)));
+                } catch (UnknownHostException impossible) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64 // 100.64.0.0/10
+                || (b[0] & 0xff) == 0; // 0.0.0.0/8, "this network"
+    }
+}

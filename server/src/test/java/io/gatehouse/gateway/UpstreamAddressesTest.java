@@ -1,0 +1,31 @@
+package io.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import org.junit.jupiter.api.Test;
+
+class UpstreamAddressesTest {
+    private static boolean internal(String literal) throws UnknownHostException {
+        return UpstreamAddresses.isInternal(InetAddress.getByName(literal));
+    }
+
+    @Test
+    void isInternalWhenLoopbackPrivateLinkLocalOrSharedThenTrue() throws Exception {
+        for (String a : new String[]{"127.0.0.1", "127.5.6.7", "0.0.0.0", "0.1.2.3", "10.0.0.1", "172.16.0.1",
+                "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "100.127.255.254", "224.0.0.1",
+                "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "::ffff:10.0.0.1", "::127.0.0.1",
+                "64:ff9b::a9fe:a9fe", "ff02::1"}) {
+            assertThat(internal(a)).as(a).isTrue();
+        }
+    }
+
+    @Test
+    void isInternalWhenPublicThenFalse() throws Exception {
+        for (String a : new String[]{"93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "11.0.0.1",
+                "2606:4700:4700::1111", "2001:db8::1", "64:ff9b::808:808"}) {
+            assertThat(internal(a)).as(a).isFalse();
+        }
+    }
+}
