@@ -89,6 +89,7 @@ final class Http1Client implements AutoCloseable {
 
     private final Duration connectTimeout;
     private final Predicate<InetAddress> allowed;
+    private final SSLSocketFactory tls;
     private final Map<Origin, ConcurrentLinkedDeque<Connection>> idle = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -98,8 +99,14 @@ final class Http1Client implements AutoCloseable {
 
     /** @param allowed the addresses it may connect to, checked against every resolution of a host */
     Http1Client(Duration connectTimeout, Predicate<InetAddress> allowed) {
+        this(connectTimeout, allowed, (SSLSocketFactory) SSLSocketFactory.getDefault());
+    }
+
+    /** @param tls the JVM's trust by default; another for tests with their own certificate authority */
+    Http1Client(Duration connectTimeout, Predicate<InetAddress> allowed, SSLSocketFactory tls) {
         this.connectTimeout = connectTimeout;
         this.allowed = allowed;
+        this.tls = tls;
     }
 
     /**
@@ -317,12 +324,12 @@ final class Http1Client implements AutoCloseable {
     private Connection connect(Origin origin, InetAddress address) throws IOException {
         Socket socket;
         if (origin.scheme().equals("https")) {
-            SSLSocket tls = (SSLSocket) SSLSocketFactory.getDefault().createSocket();
+            SSLSocket tlsSocket = (SSLSocket) tls.createSocket();
             // A bare SSLSocket checks the certificate's chain but not its name: ask for RFC 9110 §4.3.4's check.
-            SSLParameters params = tls.getSSLParameters();
+            SSLParameters params = tlsSocket.getSSLParameters();
             params.setEndpointIdentificationAlgorithm("HTTPS");
-            tls.setSSLParameters(params);
-            socket = tls;
+            tlsSocket.setSSLParameters(params);
+            socket = tlsSocket;
         } else {
             socket = new Socket();
         }

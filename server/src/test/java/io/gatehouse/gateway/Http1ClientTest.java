@@ -13,13 +13,22 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The upstream client against a raw loopback server that writes exactly the bytes each test
@@ -181,6 +190,74 @@ class Http1ClientTest {
             }
         }
         assertThat(received.poll(300, TimeUnit.MILLISECONDS)).as("no connection reached the server").isNull();
+    }
+
+    /** A key pair and self-signed certificate for {@code san}, made by the JDK's keytool, in a PKCS#12 store. */
+    private static KeyStore certificate(Path dir, String name, String san) throws Exception {
+        Path store = dir.resolve(name + ".p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "upstream", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+                "-dname", "CN=" + name, "-ext", "SAN=" + san, "-keystore", store.toString(), "-storetype", "PKCS12",
+                "-storepass", "test-only", "-keypass", "test-only").redirectErrorStream(true).start();
+        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(keytool.waitFor()).as(output).isZero();
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            ks.load(in, "test-only".toCharArray());
+        }
+        return ks;
+    }
+
+    /** An HTTPS upstream on loopback presenting {@code identity}; answers every request with "ok". */
+    private URI tlsUpstream(KeyStore identity) throws Exception {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(identity, "test-only".toCharArray());
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), null, null);
+        server = ctx.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    readRequest(s.getInputStream());
+                    write(s.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                } catch (IOException failedHandshakeOrClosed) {
+                    // the client refused the certificate, or the test is over
+                }
+            }
+        });
+        return URI.create("https://127.0.0.1:" + server.getLocalPort() + "/");
+    }
+
+    /** A client that trusts exactly {@code certificate}'s certificate. */
+    private static SSLSocketFactory trusting(KeyStore certificate) throws Exception {
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(certificate);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx.getSocketFactory();
+    }
+
+    @Test
+    void httpsWhenCertificateNamesTheHostThenServedAndWhenAnotherNameThenRefused(@TempDir Path dir) throws Exception {
+        KeyStore right = certificate(dir, "right", "ip:127.0.0.1");
+        URI upstream = tlsUpstream(right);
+        try (Http1Client c = new Http1Client(Duration.ofSeconds(2), a -> true, trusting(right))) {
+            Http1Client.Response r = c.send("GET", upstream, List.of(), null, null, -1, Duration.ofSeconds(2));
+            assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("ok");
+        }
+        server.close();
+
+        // Trusted, but issued to another name: what an attacker holding any trusted certificate would present.
+        KeyStore wrongName = certificate(dir, "elsewhere", "dns:elsewhere.example");
+        URI impostor = tlsUpstream(wrongName);
+        try (Http1Client c = new Http1Client(Duration.ofSeconds(2), a -> true, trusting(wrongName))) {
+            assertThatThrownBy(() -> c.send("GET", impostor, List.of(), null, null, -1, Duration.ofSeconds(2)))
+                    .isInstanceOf(SSLHandshakeException.class);
+        }
+        try (Http1Client c = new Http1Client(Duration.ofSeconds(2))) {
+            assertThatThrownBy(() -> c.send("GET", impostor, List.of(), null, null, -1, Duration.ofSeconds(2)))
+                    .as("the JVM's own trust does not know a self-signed certificate").isInstanceOf(IOException.class);
+        }
     }
 
     @Test
