@@ -25,7 +25,9 @@ public final class KeysCommand {
         @Option(names = "--user", description = "owner (default: the caller)") String user;
         @Option(names = "--org", description = "organization (default: the caller's)") String org;
         @Option(names = "--workspaces", description = "'*' or comma-separated workspace ids (default *)") String workspaces;
-        @Option(names = "--servers", description = "'*' or comma-separated server ids (default *)") String servers;
+        @Option(names = "--servers", description = "'*' or comma-separated server ids or slugs (default *)") String servers;
+        @Option(names = "--tools", description = "'*' or comma-separated server/tool entries, e.g. search/query,demo/* "
+                + "(default *)") String tools;
         @Option(names = "--permissions", description = "comma-separated, e.g. api:read,mcp:tools") String permissions;
         @Option(names = "--expires", description = "never, 30d, 90d, 365d, or a date (2027-01-31)") String expires;
 
@@ -48,6 +50,9 @@ public final class KeysCommand {
             }
             if (servers != null) {
                 b.put("servers", idsOrAll(servers));
+            }
+            if (tools != null) {
+                b.put("tools", idsOrAll(tools));
             }
             if (permissions != null) {
                 b.put("permissions", list(permissions));

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.Gatehouse;
 import io.gatehouse.http.Json;
 import io.gatehouse.testing.TestNode;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -79,6 +81,50 @@ class CliIT {
             Run denied = run("orgs", "list", "--url", url, "--key", "gk_live_not_a_key");
             assertThat(denied.exit()).isEqualTo(1);
             assertThat(denied.err()).contains("HTTP 401").contains("malformed");
+        }
+    }
+
+    @Test
+    void serversAndToolScopedKeysFromTheCommandLine() throws Exception {
+        // The local store, so that no key is on any command line (a failing assertion prints the arguments).
+        List<String> base = List.of("--data-dir", TestNode.tempDir().toString());
+        assertThat(run(args(base, "admin", "init", "--email", "ops@example.test")).exit()).isZero();
+        String userId = run(args(base, "users", "create", "--email", "dev@example.test")).json().path("id").asText();
+        String orgId = run(args(base, "orgs", "create", "--name", "Tools", "--owner", userId)).json().path("id").asText();
+        {
+            Run created = run(args(base, "servers", "create", "--name", "Search", "--slug", "search",
+                    "--upstream-url", "http://127.0.0.1:9/mcp", "--hidden-tools", "admin_reset", "--timeout-ms", "2000"));
+            assertThat(created.exit()).as(created.err()).isZero();
+            String id = created.json().path("id").asText();
+            assertThat(created.json().path("hidden_tools").get(0).asText()).isEqualTo("admin_reset");
+            assertThat(run(args(base, "servers", "list")).json().path("data").findValuesAsText("slug")).contains("search");
+
+            // A static credential comes from standard input, never from the command line.
+            InputStream in = System.in;
+            System.setIn(new ByteArrayInputStream("upstream-secret-1\n".getBytes(StandardCharsets.UTF_8)));
+            Run updated;
+            try {
+                updated = run(args(base, "servers", "update", id, "--public", "true", "--auth", "static",
+                        "--auth-header", "X-Upstream-Key"));
+            } finally {
+                System.setIn(in);
+            }
+            assertThat(updated.exit()).as(updated.err()).isZero();
+            assertThat(updated.json().path("public").asBoolean()).isTrue();
+            assertThat(updated.json().path("upstream_auth").path("value_set").asBoolean()).isTrue();
+            assertThat(updated.out()).doesNotContain("upstream-secret-1");
+
+            Run key = run(args(base, "keys", "create", "--name", "one tool", "--org", orgId, "--user", userId,
+                    "--servers", "search", "--tools", "search/query,demo/*"));
+            assertThat(key.exit()).as(key.err()).isZero();
+            assertThat(key.json().path("scope").path("tools")).extracting(JsonNode::asText)
+                    .containsExactlyInAnyOrder("search/query", "demo/*");
+
+            Run bad = run(args(base, "servers", "create", "--name", "x", "--slug", "Not A Slug", "--upstream-url", "http://h"));
+            assertThat(bad.exit()).isEqualTo(1);
+            assertThat(bad.err()).contains("HTTP 400");
+            assertThat(run(args(base, "servers", "delete", id)).exit()).isZero();
+            assertThat(run(args(base, "servers", "get", id)).err()).contains("HTTP 404");
         }
     }
 
