@@ -73,10 +73,9 @@ class DoorContractIT {
 
     @Test
     void onlyAnInstanceAdministratorChangesAPlan() {
-        String owner = node.createUser("self-upgrader@example.test");
-        String org = node.createOrg("Cheap", "free", owner);
-        String ownerAdminKey = node.createKey(Map.of("organization_id", org, "user_id", owner, "name", "admin",
-                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
+        TestNode.OrgAdmin owner = node.orgAdmin("self-upgrader@example.test", "Cheap");
+        String org = owner.orgId();
+        String ownerAdminKey = owner.key();
         Http.Response r = node.http.send("PATCH", "/v1/orgs/" + org, auth(ownerAdminKey), Map.of("plan", "enterprise"));
         assertThat(r.status()).isEqualTo(403);
         assertThat(r.reason()).isEqualTo("not_instance_admin");

@@ -101,14 +101,10 @@ class ServersApiIT {
 
     @Test
     void orgServerWhenManagedByItsAdminThenInvisibleToOtherOrgs() {
-        String alice = node.createUser("alice@servers.test");
-        String aliceOrg = node.createOrg("Alice Co", "free", alice);
-        String aliceKey = node.createKey(Map.of("organization_id", aliceOrg, "user_id", alice, "name", "a",
-                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
-        String bob = node.createUser("bob@servers.test");
-        String bobOrg = node.createOrg("Bob Co", "free", bob);
-        String bobKey = node.createKey(Map.of("organization_id", bobOrg, "user_id", bob, "name", "b",
-                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
+        TestNode.OrgAdmin alice = node.orgAdmin("alice@servers.test", "Alice Co");
+        String aliceOrg = alice.orgId();
+        String aliceKey = alice.key();
+        String bobKey = node.orgAdmin("bob@servers.test", "Bob Co").key();
 
         Http.Response instanceWide = http.post("/v1/servers", aliceKey, Map.of("name", "x", "slug", "alice-global",
                 "upstream_url", "http://h/mcp"));
@@ -128,10 +124,9 @@ class ServersApiIT {
 
     @Test
     void orgServerWhenUpstreamIsInternalThenRefusedButInstanceServersMayBe() {
-        String carol = node.createUser("carol@servers.test");
-        String carolOrg = node.createOrg("Carol Co", "free", carol);
-        String carolKey = node.createKey(Map.of("organization_id", carolOrg, "user_id", carol, "name", "c",
-                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
+        TestNode.OrgAdmin carol = node.orgAdmin("carol@servers.test", "Carol Co");
+        String carolOrg = carol.orgId();
+        String carolKey = carol.key();
         // Loopback, the cloud metadata address, a private network, IPv6 loopback and unique-local, an
         // IPv4-mapped loopback, and a name that resolves to loopback: all inside the operator's network.
         for (String url : List.of("http://127.0.0.1:9/mcp", "http://169.254.169.254/latest/meta-data",

@@ -107,6 +107,19 @@ public final class TestNode implements AutoCloseable {
         return createKey(Map.of("organization_id", orgId, "user_id", userId, "name", name));
     }
 
+    /** An organisation's owner, and a key of theirs that may manage it ({@code admin:read}, {@code admin:write}). */
+    public record OrgAdmin(String userId, String orgId, String key) {
+    }
+
+    /** A new user owning a new organisation on the free plan, with a managing key. */
+    public OrgAdmin orgAdmin(String email, String orgName) {
+        String user = createUser(email);
+        String org = createOrg(orgName, "free", user);
+        String key = createKey(Map.of("organization_id", org, "user_id", user, "name", "admin",
+                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
+        return new OrgAdmin(user, org, key);
+    }
+
     /** Registers an upstream server as the administrator; returns its view. */
     public JsonNode createServer(Map<String, Object> body) {
         return ok(http.post("/v1/servers", adminKey, body), 201);
