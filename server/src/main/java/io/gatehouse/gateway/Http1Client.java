@@ -283,7 +283,10 @@ final class Http1Client implements AutoCloseable {
      * nothing has been taken from {@code body}.
      */
     static byte[] takeIfArrived(InputStream body) throws IOException {
-        return body instanceof Fixed fixed ? fixed.takeIfArrived() : null;
+        if (body instanceof Fixed fixed) {
+            return fixed.takeIfArrived();
+        }
+        return body instanceof Chunked chunked ? chunked.takeIfArrived() : null;
     }
 
     private static Origin origin(URI target) {
@@ -510,6 +513,75 @@ final class Http1Client implements AutoCloseable {
         }
 
         /**
+         * A chunked body (RFC 9112 §7.1) decoded from what is buffered, if all of it is there: every
+         * chunk, the last chunk and the trailer section's end. Otherwise null, and nothing is taken.
+         */
+        byte[] takeChunkedBody() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(limit - pos);
+            int i = pos;
+            while (true) {
+                int eol = indexOf('\n', i);
+                if (eol < 0) {
+                    return null;
+                }
+                long size = chunkSize(i, eol);
+                i = eol + 1;
+                if (size < 0) {
+                    return null; // malformed: left for the streaming reader to refuse
+                }
+                if (size == 0) {
+                    while (true) { // trailer fields, then the empty line that ends the message
+                        int end = indexOf('\n', i);
+                        if (end < 0) {
+                            return null;
+                        }
+                        boolean empty = end == i || end == i + 1 && buf[i] == '\r';
+                        i = end + 1;
+                        if (empty) {
+                            pos = i;
+                            return out.toByteArray();
+                        }
+                    }
+                }
+                if (size > limit - i - 2) {
+                    return null;
+                }
+                out.write(buf, i, (int) size);
+                i += (int) size;
+                if (buf[i] != '\r' || buf[i + 1] != '\n') {
+                    return null;
+                }
+                i += 2;
+            }
+        }
+
+        private int indexOf(char b, int from) {
+            for (int i = from; i < limit; i++) {
+                if (buf[i] == b) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** The hexadecimal size on the line {@code [from, eol)}, extensions and CR dropped; -1 if malformed. */
+        private long chunkSize(int from, int eol) {
+            long size = 0;
+            int digits = 0;
+            for (int i = from; i < eol; i++) {
+                int d = Character.digit(buf[i], 16);
+                if (d < 0) {
+                    break; // ';' extensions, white space, the CR
+                }
+                if (++digits > 15) {
+                    return -1;
+                }
+                size = size * 16 + d;
+            }
+            return digits == 0 ? -1 : size;
+        }
+
+        /**
          * A line ending in LF (a CR before it dropped), found in the buffer without copying byte by
          * byte; a line that spans two reads of the socket is put together. Null at the end of the stream.
          */
@@ -629,6 +701,19 @@ final class Http1Client implements AutoCloseable {
             this.c = c;
             this.origin = origin;
             this.keepAlive = keepAlive;
+        }
+
+        /** The whole body, if nothing of it has been read and all of it, last chunk included, is buffered. */
+        byte[] takeIfArrived() {
+            if (done || remaining != 0 || afterChunk) {
+                return null;
+            }
+            byte[] body = c.in.takeChunkedBody();
+            if (body != null) {
+                done = true;
+                release(c, origin, keepAlive);
+            }
+            return body;
         }
 
         @Override
