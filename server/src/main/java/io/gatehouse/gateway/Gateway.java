@@ -74,14 +74,19 @@ public final class Gateway {
             res.send(Json.MAPPER.writeValueAsBytes(signingKeys.jwks()));
         });
         // RFC 9728 §3.1: the metadata of a resource with a path lives at the well-known URI + that path.
-        routes.operational(Method.GET, "/.well-known/oauth-protected-resource/mcp",
-                (req, res) -> resourceMetadata(res, registry.defaultMcp(), "/mcp"));
-        routes.operational(Method.GET, "/.well-known/oauth-protected-resource/mcp/{server}", (req, res) -> {
-            String slug = req.path().pathParameters().get("server");
-            resourceMetadata(res, registry.bySlug(slug).filter(s -> s.kind() == Server.Kind.MCP), "/mcp/" + slug);
-        });
+        // The resource is named as the client was given it, with a trailing slash if it had one.
+        for (String slash : new String[]{"", "/"}) {
+            routes.operational(Method.GET, "/.well-known/oauth-protected-resource/mcp" + slash,
+                    (req, res) -> resourceMetadata(res, registry.defaultMcp(), "/mcp" + slash));
+            routes.operational(Method.GET, "/.well-known/oauth-protected-resource/mcp/{server}" + slash, (req, res) -> {
+                String slug = req.path().pathParameters().get("server");
+                resourceMetadata(res, registry.bySlug(slug).filter(s -> s.kind() == Server.Kind.MCP),
+                        "/mcp/" + slug + slash);
+            });
+        }
         for (String path : new String[]{"/.well-known/oauth-protected-resource/mcp",
-                "/.well-known/oauth-protected-resource/mcp/{server}"}) {
+                "/.well-known/oauth-protected-resource/mcp/{server}", "/.well-known/oauth-protected-resource/mcp/",
+                "/.well-known/oauth-protected-resource/mcp/{server}/"}) {
             routes.operational(Method.OPTIONS, path, (req, res) -> {
                 res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
                 res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS");

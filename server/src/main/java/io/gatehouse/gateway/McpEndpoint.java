@@ -58,7 +58,8 @@ public final class McpEndpoint {
     }
 
     public void register(Routes routes) {
-        for (String path : new String[]{"/mcp/{server}", "/mcp"}) {
+        // A URL pasted with a trailing slash reaches the same server.
+        for (String path : new String[]{"/mcp/{server}", "/mcp", "/mcp/{server}/", "/mcp/"}) {
             routes.operational(Method.POST, path, this::post)
                     .operational(Method.GET, path, this::get)
                     .operational(Method.DELETE, path, this::delete)

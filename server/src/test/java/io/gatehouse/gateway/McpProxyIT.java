@@ -130,17 +130,21 @@ class McpProxyIT {
 
     @Test
     void postWhenNoCredentialThen401WithPathSpecificResourceMetadata() {
-        Mcp anonymous = new Mcp(gw.url("/mcp/demo"), Map.of());
-        Mcp.Answer a = anonymous.initialize();
-        assertThat(a.status()).isEqualTo(401);
-        String challenge = a.header("WWW-Authenticate");
-        String metadataUrl = gw.node.server.publicUrl() + "/.well-known/oauth-protected-resource/mcp/demo";
-        assertThat(challenge).startsWith("Bearer ").contains("resource_metadata=\"" + metadataUrl + "\"");
-        Http.Response prm = new Http(gw.node.server.publicUrl())
-                .send("GET", "/.well-known/oauth-protected-resource/mcp/demo", Map.of(), null);
-        assertThat(prm.status()).isEqualTo(200);
-        // MCP 2025-11-25: the resource is exactly the URL the client was given, /mcp/demo included.
-        assertThat(prm.json().path("resource").asText()).isEqualTo(gw.node.server.publicUrl() + "/mcp/demo");
+        // A URL pasted with a trailing slash is the same server, and its metadata names it as pasted.
+        for (String path : List.of("/mcp/demo", "/mcp/demo/", "/mcp", "/mcp/")) {
+            Mcp anonymous = new Mcp(gw.url(path), Map.of());
+            Mcp.Answer a = anonymous.initialize();
+            assertThat(a.status()).as(path).isEqualTo(401);
+            String challenge = a.header("WWW-Authenticate");
+            String metadataUrl = gw.node.server.publicUrl() + "/.well-known/oauth-protected-resource" + path;
+            assertThat(challenge).as(path).startsWith("Bearer ").contains("resource_metadata=\"" + metadataUrl + "\"");
+            Http.Response prm = new Http(gw.node.server.publicUrl())
+                    .send("GET", "/.well-known/oauth-protected-resource" + path, Map.of(), null);
+            assertThat(prm.status()).as(path).isEqualTo(200);
+            // MCP 2025-11-25: the resource is exactly the URL the client was given, /mcp/demo included.
+            assertThat(prm.json().path("resource").asText()).isEqualTo(gw.node.server.publicUrl() + path);
+            assertThat(Mcp.withKey(gw.url(path), gw.node.adminKey).initialize().status()).as(path).isEqualTo(200);
+        }
     }
 
     @Test
