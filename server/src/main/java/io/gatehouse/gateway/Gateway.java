@@ -4,6 +4,7 @@ import io.gatehouse.accounts.AccountStore;
 import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.http.Guard;
+import io.gatehouse.http.Cors;
 import io.gatehouse.http.Json;
 import io.gatehouse.http.PublicUrl;
 import io.gatehouse.http.Routes;
@@ -87,12 +88,7 @@ public final class Gateway {
         for (String path : new String[]{"/.well-known/oauth-protected-resource/mcp",
                 "/.well-known/oauth-protected-resource/mcp/{server}", "/.well-known/oauth-protected-resource/mcp/",
                 "/.well-known/oauth-protected-resource/mcp/{server}/"}) {
-            routes.operational(Method.OPTIONS, path, (req, res) -> {
-                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS");
-                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, Origins.ALLOW_HEADERS);
-                res.status(io.helidon.http.Status.NO_CONTENT_204).send();
-            });
+            routes.operational(Method.OPTIONS, path, Cors::publicPreflight);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.gatehouse.gateway;
 
 import io.gatehouse.http.ApiError;
+import io.gatehouse.http.Cors;
 import io.gatehouse.http.PublicUrl;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -20,10 +21,6 @@ import java.util.Set;
  * origin (local tools such as the MCP Inspector), or one configured in {@code gateway.allowed-origins}.
  */
 final class Origins {
-    static final String ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-API-Key, Mcp-Session-Id, "
-            + "MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name, X-Request-Id";
-    static final String EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, X-Request-Id, "
-            + "Retry-After, Location";
     private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
 
     private final PublicUrl publicUrl;
@@ -45,14 +42,14 @@ final class Origins {
         }
         res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin.get());
         res.header(HeaderNames.VARY, "Origin");
-        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
+        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, Cors.EXPOSE_HEADERS);
     }
 
     /** A CORS preflight (Fetch § CORS protocol): no credential needed, nothing forwarded. */
     void preflight(ServerRequest req, ServerResponse res, String methods) {
         check(req, res);
         res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, methods);
-        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
+        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, Cors.ALLOW_HEADERS);
         res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
         res.header(HeaderNames.ALLOW, methods);
         res.status(Status.NO_CONTENT_204).send();

@@ -45,5 +45,6 @@ public final class DiscoveryEndpoint {
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
             Json.ok(res, metadata);
         });
+        routes.operational(Method.OPTIONS, "/.well-known/oauth-protected-resource", Cors::publicPreflight);
     }
 }

@@ -145,6 +145,16 @@ class McpProxyIT {
             assertThat(prm.json().path("resource").asText()).isEqualTo(gw.node.server.publicUrl() + path);
             assertThat(Mcp.withKey(gw.url(path), gw.node.adminKey).initialize().status()).as(path).isEqualTo(200);
         }
+        // A browser client's preflight for any of the discovery documents, the root one included.
+        for (String path : List.of("", "/mcp/demo", "/mcp/demo/", "/mcp")) {
+            Http.Response preflight = new Http(gw.node.server.publicUrl()).send("OPTIONS",
+                    "/.well-known/oauth-protected-resource" + path, Map.of("Origin", "https://app.example",
+                            "Access-Control-Request-Method", "GET",
+                            "Access-Control-Request-Headers", "mcp-protocol-version"), null);
+            assertThat(preflight.status()).as(path).isEqualTo(204);
+            assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("*");
+            assertThat(preflight.header("Access-Control-Allow-Headers")).contains("MCP-Protocol-Version");
+        }
     }
 
     @Test
