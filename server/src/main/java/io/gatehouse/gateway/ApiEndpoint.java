@@ -18,6 +18,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -63,7 +65,13 @@ public final class ApiEndpoint {
     }
 
     /** The server a path reaches, and the rest of the path (raw, as sent) to send upstream. */
-    private record Target(Server server, String rest) {
+    /**
+     * @param rest     the raw rest of the path, forwarded as sent
+     * @param resource the rest decoded and normalised as upstreams commonly do (no empty segments, no
+     *                 trailing slash), what job routes are matched against: an encoded or doubled
+     *                 character must not take a poll past its ownership check
+     */
+    private record Target(Server server, String rest, String resource) {
     }
 
     private Target target(ServerRequest req) {
@@ -71,14 +79,67 @@ public final class ApiEndpoint {
         String raw = req.path().rawPath();
         Optional<Server> mounted = registry.mountedAt(path);
         if (mounted.isPresent()) {
-            return new Target(mounted.get(), raw.substring(mounted.get().mount().orElseThrow().length()));
+            String mount = mounted.get().mount().orElseThrow();
+            return new Target(mounted.get(), rawAfter(raw, mount).orElseThrow(ApiEndpoint::noApi),
+                    resource(path.substring(mount.length())));
         }
         String afterApi = path.substring("/api/".length());
         int slash = afterApi.indexOf('/');
         String slug = slash < 0 ? afterApi : afterApi.substring(0, slash);
-        Server s = registry.bySlug(slug).filter(x -> x.kind() == Server.Kind.HTTP)
-                .orElseThrow(() -> ApiError.of(ErrorCode.NOT_FOUND, "unknown_server", "No API at this path"));
-        return new Target(s, raw.substring(("/api/" + slug).length()));
+        Server s = registry.bySlug(slug).filter(x -> x.kind() == Server.Kind.HTTP).orElseThrow(ApiEndpoint::noApi);
+        return new Target(s, rawAfter(raw, "/api/" + slug).orElseThrow(ApiEndpoint::noApi),
+                resource(path.substring(("/api/" + slug).length())));
+    }
+
+    /** A decoded path as the upstream will most likely resolve it; dot segments are refused outright. */
+    static String resource(String decoded) {
+        StringBuilder out = new StringBuilder(decoded.length());
+        for (String segment : decoded.split("/")) {
+            if (segment.equals(".") || segment.equals("..")) {
+                throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path", "The path has a '.' or '..' segment");
+            }
+            if (!segment.isEmpty()) {
+                out.append('/').append(segment);
+            }
+        }
+        return out.toString();
+    }
+
+    private static ApiError noApi() {
+        return ApiError.of(ErrorCode.NOT_FOUND, "unknown_server", "No API at this path");
+    }
+
+    /**
+     * What follows {@code prefix} (decoded, such as {@code /api/v1}) in the raw path: empty or starting
+     * with '/', segment for segment, so the rest can be appended to the upstream's URL as sent. The
+     * raw segments must decode to the prefix's: {@code /api/v%31/x} is {@code /api/v1} then {@code /x},
+     * and {@code /api/jobs%2Fx} (an encoded slash) is no API's path. Cutting the raw path at the
+     * prefix's length instead would cut inside an escape and glue its digits to the upstream's
+     * URL (its path, or its host when the URL has no path).
+     */
+    static Optional<String> rawAfter(String raw, String prefix) {
+        int at = 0;
+        for (String wanted : prefix.substring(1).split("/")) {
+            if (at >= raw.length() || raw.charAt(at) != '/') {
+                return Optional.empty();
+            }
+            int end = raw.indexOf('/', at + 1);
+            end = end < 0 ? raw.length() : end;
+            if (!wanted.equals(decodeSegment(raw.substring(at + 1, end)))) {
+                return Optional.empty();
+            }
+            at = end;
+        }
+        return Optional.of(raw.substring(at));
+    }
+
+    /** RFC 3986 percent-decoding of one path segment ('+' is a plus here, not a space); null if malformed. */
+    private static String decodeSegment(String segment) {
+        try {
+            return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return null;
+        }
     }
 
     private void forward(ServerRequest req, ServerResponse res) {
@@ -90,14 +151,19 @@ public final class ApiEndpoint {
         Optional<Principal> caller = access.admit(req, server, reads ? Permissions.API_READ : Permissions.API_WRITE);
 
         Optional<Server.JobRoutes> jobs = server.jobs();
-        Optional<String> polled = jobs.flatMap(j -> j.polled(method.text(), t.rest()));
+        Optional<String> polled = jobs.flatMap(j -> j.polled(method.text(), t.resource()));
         if (polled.isPresent()) {
             checkOwner(server, polled.get(), caller);
         }
-        boolean creates = caller.isPresent() && jobs.map(j -> j.creates(method.text(), t.rest())).orElse(false);
+        boolean creates = caller.isPresent() && jobs.map(j -> j.creates(method.text(), t.resource())).orElse(false);
 
         String query = req.query().rawValue();
-        URI target = URI.create(server.upstream() + t.rest() + (query.isEmpty() ? "" : "?" + query));
+        URI target;
+        try {
+            target = URI.create(server.upstream() + t.rest() + (query.isEmpty() ? "" : "?" + query));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path", "The path or query cannot be forwarded");
+        }
         Upstream.Call call = new Upstream.Call(server, method, target, access.identityHeaders(server, caller),
                 Optional.empty(), true, server.timeout());
         RequestInfo info = RequestInfo.of(req);

@@ -76,6 +76,19 @@ class ApiProxyIT {
         assertThat(other.reason()).isEqualTo("unknown_job");
         assertThat(http.send("GET", "/api/v1/jobs/" + id, Map.of(), null).status()).isEqualTo(401);
         assertThat(http.get("/api/v1/jobs/job_never_made", businessKey).status()).isEqualTo(404);
+        // The same poll spelled as upstreams read it too: an encoded letter, a doubled or trailing slash,
+        // an encoded prefix, the server's slug. Each is checked; none reaches the upstream for another key.
+        for (String poll : List.of("/api/v1/job%73/" + id, "/api/v1//jobs/" + id, "/api/v1/jobs/" + id + "/",
+                "/api/v%31/jobs/" + id, "/api/jobs/jobs/" + id, "/api/job%73/jobs/" + id)) {
+            Http.Response sneaky = http.get(poll, sameOrgOtherKey);
+            assertThat(sneaky.status()).as(poll).isEqualTo(404);
+            assertThat(sneaky.reason()).as(poll).isEqualTo("unknown_job");
+        }
+        assertThat(http.get("/api/v1/./jobs/" + id, sameOrgOtherKey).status()).isIn(400, 404);
+        assertThat(http.get("/api/v%31/jobs/" + id, businessKey).json().path("status").asText())
+                .as("an encoded prefix routes like the plain one").isEqualTo("succeeded");
+        assertThat(http.get("/api/jobs%2Fjobs/" + id, businessKey).reason())
+                .as("an encoded slash is not a separator").isEqualTo("unknown_server");
     }
 
     @Test
