@@ -78,7 +78,8 @@ public record Server(String id, Optional<String> orgId, String slug, String name
 
         /** The job id, when {@code method} on {@code path} polls a job. */
         public Optional<String> polled(String method, String path) {
-            if (!method.equals(pollMethod)) {
+            // HEAD is a GET without its body (RFC 9110 §9.3.2): it would still say whether the job exists.
+            if (!method.equals(pollMethod) && !(method.equals("HEAD") && pollMethod.equals("GET"))) {
                 return Optional.empty();
             }
             java.util.regex.Matcher m = POLL_PATTERNS.computeIfAbsent(pollPath, p -> {

@@ -84,6 +84,8 @@ class ApiProxyIT {
             assertThat(sneaky.status()).as(poll).isEqualTo(404);
             assertThat(sneaky.reason()).as(poll).isEqualTo("unknown_job");
         }
+        assertThat(http.send("HEAD", "/api/v1/jobs/" + id, Map.of("Authorization", "Bearer " + sameOrgOtherKey), null)
+                .status()).as("HEAD polls too").isEqualTo(404);
         assertThat(http.get("/api/v1/./jobs/" + id, sameOrgOtherKey).status()).isIn(400, 404);
         assertThat(http.get("/api/v%31/jobs/" + id, businessKey).json().path("status").asText())
                 .as("an encoded prefix routes like the plain one").isEqualTo("succeeded");
