@@ -52,6 +52,13 @@ final class Http1Client implements AutoCloseable {
         }
     }
 
+    /** The connection ended before a byte of the answer: a kept-alive one the server had closed. */
+    static final class ClosedBeforeAnswer extends EOFException {
+        ClosedBeforeAnswer() {
+            super("the upstream closed the connection before answering");
+        }
+    }
+
     /** The host resolved only to addresses this client may not connect to: nothing was tried. */
     static final class AddressNotAllowed extends IOException {
         AddressNotAllowed(String message) {
@@ -127,10 +134,13 @@ final class Http1Client implements AutoCloseable {
                 return exchange(reused, origin, method, head, body, streamed, length, headTimeout);
             } catch (IOException stale) {
                 reused.close();
-                if (streamed != null) {
-                    throw stale; // a streamed body cannot be sent twice
+                // RFC 9112 §9.3.1: a kept-alive connection the server closed meanwhile is retried on a new
+                // one, but only then: not a timeout, not a broken answer (the request may have run), and
+                // never with a streamed body (it cannot be sent twice).
+                boolean closedMeanwhile = stale instanceof ClosedBeforeAnswer || stale instanceof java.net.SocketException;
+                if (streamed != null || !closedMeanwhile) {
+                    throw stale;
                 }
-                // RFC 9112 §9.3.1: a kept-alive connection the server closed meanwhile: retry on a new one
             }
         }
         return exchange(connect(origin), origin, method, head, body, streamed, length, headTimeout);
@@ -152,7 +162,7 @@ final class Http1Client implements AutoCloseable {
             do { // RFC 9110 §15.2: interim 1xx answers are skipped
                 String statusLine = line(c.in);
                 if (statusLine == null) {
-                    throw new EOFException("the upstream closed the connection before answering");
+                    throw new ClosedBeforeAnswer();
                 }
                 status = status(statusLine);
                 headers = headers(c.in);
@@ -178,12 +188,11 @@ final class Http1Client implements AutoCloseable {
         }
         List<String> length = headers.get("content-length");
         if (length != null && !length.isEmpty()) {
-            long n;
-            try {
-                n = Long.parseLong(length.getFirst().strip());
-            } catch (NumberFormatException e) {
-                throw new IOException("the upstream sent a malformed Content-Length");
+            String given = length.getFirst().strip();
+            if (given.isEmpty() || given.length() > 18 || !given.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+                throw new IOException("the upstream sent a malformed Content-Length"); // RFC 9110 §8.6: digits only
             }
+            long n = Long.parseLong(given);
             if (n == 0) {
                 release(c, origin, keepAlive);
                 return InputStream.nullInputStream();
@@ -275,6 +284,29 @@ final class Http1Client implements AutoCloseable {
         byte[] bytes() {
             return Arrays.copyOf(buf, size);
         }
+    }
+
+    /**
+     * RFC 9112 §7.1: a chunk size line is 1 to 15 hex digits, then optional white space and
+     * {@code ;extensions}, then the line end (its CR may still be there). Anything else, a sign or a
+     * {@code 0x} included, is -1.
+     */
+    static long chunkSize(String line) {
+        int i = 0;
+        long size = 0;
+        while (i < line.length() && Character.digit(line.charAt(i), 16) >= 0 && line.charAt(i) < 0x80) {
+            if (i == 15) {
+                return -1;
+            }
+            size = size * 16 + Character.digit(line.charAt(i), 16);
+            i++;
+        }
+        if (i == 0) {
+            return -1;
+        }
+        String after = line.substring(i);
+        String beforeExtensions = after.contains(";") ? after.substring(0, after.indexOf(';')) : after;
+        return beforeExtensions.isBlank() || beforeExtensions.equals("\r") ? size : -1;
     }
 
     /**
@@ -370,7 +402,9 @@ final class Http1Client implements AutoCloseable {
     }
 
     private void release(Connection c, Origin origin, boolean keepAlive) {
-        if (!keepAlive || closed) {
+        // Bytes past the end of the answer: the upstream and this client disagree on framing, and the
+        // next request on this connection would read them as its answer.
+        if (!keepAlive || closed || c.in.buffered() > 0) {
             c.close();
             return;
         }
@@ -564,21 +598,9 @@ final class Http1Client implements AutoCloseable {
             return -1;
         }
 
-        /** The hexadecimal size on the line {@code [from, eol)}, extensions and CR dropped; -1 if malformed. */
+        /** The size on the line {@code [from, eol)}; -1 unless it is what {@link #chunkSize(String)} accepts. */
         private long chunkSize(int from, int eol) {
-            long size = 0;
-            int digits = 0;
-            for (int i = from; i < eol; i++) {
-                int d = Character.digit(buf[i], 16);
-                if (d < 0) {
-                    break; // ';' extensions, white space, the CR
-                }
-                if (++digits > 15) {
-                    return -1;
-                }
-                size = size * 16 + d;
-            }
-            return digits == 0 ? -1 : size;
+            return Http1Client.chunkSize(new String(buf, from, eol - from, StandardCharsets.ISO_8859_1));
         }
 
         /**
@@ -729,10 +751,8 @@ final class Http1Client implements AutoCloseable {
                 if (size == null) {
                     throw fail("the upstream's answer ended inside its chunks");
                 }
-                int ext = size.indexOf(';');
-                try {
-                    remaining = Long.parseLong((ext >= 0 ? size.substring(0, ext) : size).strip(), 16);
-                } catch (NumberFormatException e) {
+                remaining = chunkSize(size);
+                if (remaining < 0) {
                     throw fail("a chunk size is not a number");
                 }
                 if (remaining == 0) {

@@ -114,6 +114,7 @@ final class JsonRpc {
         boolean nameIsText = false;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
+            checkNotLookalike(field, "method", "id", "params", "jsonrpc");
             JsonToken value = p.nextToken();
             switch (field) {
                 case "method" -> {
@@ -135,6 +136,7 @@ final class JsonRpc {
                     if (value == JsonToken.START_OBJECT) {
                         boolean sawName = false;
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            checkNotLookalike(p.currentName(), "name");
                             boolean isName = p.currentName().equals("name");
                             JsonToken v = p.nextToken();
                             if (isName) {
@@ -156,6 +158,22 @@ final class JsonRpc {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call", "tools/call needs params.name");
         }
         return new Message(method, id, toolCall ? name : null);
+    }
+
+    /**
+     * Refuses a member whose name is one of {@code names} in another spelling. Some upstream parsers
+     * match names loosely (Go's encoding/json ignores case and folds 'ſ' to 's' and 'K' to 'k'; some
+     * drop trailing NULs), so {@code "Name": "secret"} beside {@code "name": "echo"} could run the tool
+     * this gateway never checked.
+     */
+    private static void checkNotLookalike(String field, String... names) {
+        String folded = field.replace("\u0000", "").replace('\u017f', 's').replace('\u212a', 'k')
+                .toLowerCase(java.util.Locale.ROOT);
+        for (String name : names) {
+            if (folded.equals(name) && !field.equals(name)) {
+                throw invalid("A JSON-RPC message has a member spelled like '" + name + "' but not as it");
+            }
+        }
     }
 
     private static boolean once(boolean seen) {

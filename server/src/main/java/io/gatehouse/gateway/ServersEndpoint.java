@@ -32,7 +32,9 @@ public final class ServersEndpoint {
     private static final Pattern MOUNT = Pattern.compile("/api(/[A-Za-z0-9._~-]+)+");
     private static final Pattern TOOL = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
     private static final Pattern HEADER = Pattern.compile("[A-Za-z0-9-]{1,64}");
-    private static final Pattern JOB_ROUTE = Pattern.compile("(GET|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9._~{}/-]*)");
+    /** A method and a path of non-empty segments, no '.' or '..' (requests are matched normalised so). */
+    private static final Pattern JOB_ROUTE = Pattern.compile(
+            "(GET|POST|PUT|PATCH|DELETE) ((?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~{}-]+)+)");
     private static final Set<String> REFUSED_STATIC_HEADERS = Set.of("host", "content-length", "transfer-encoding",
             "connection", "mcp-session-id", "mcp-protocol-version");
     private static final String[] FIELDS = {"name", "slug", "kind", "organization_id", "upstream_url", "mount",

@@ -75,7 +75,9 @@ final class UpstreamAddresses {
             if ((b[0] & 0xfe) == 0xfc) {
                 return true; // fc00::/7, unique local
             }
-            boolean compatible = Arrays.equals(b, 0, 12, new byte[12], 0, 12); // ::a.b.c.d
+            boolean compatible = Arrays.equals(b, 0, 12, new byte[12], 0, 12) // ::a.b.c.d
+                    || Arrays.equals(b, 0, 10, new byte[10], 0, 10) && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+            // ::ffff:a.b.c.d too: a resolver may hand it over as an IPv6 address, and it connects to IPv4
             boolean nat64 = (b[0] & 0xff) == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b
                     && Arrays.equals(b, 4, 12, new byte[8], 0, 8); // 64:ff9b::a.b.c.d
             if (compatible || nat64) {

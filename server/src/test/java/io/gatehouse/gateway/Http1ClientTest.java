@@ -210,6 +210,42 @@ class Http1ClientTest {
     }
 
     @Test
+    void chunkSizeWhenNotPlainHexThenRefused() {
+        assertThat(Http1Client.chunkSize("10")).isEqualTo(16);
+        assertThat(Http1Client.chunkSize("1a;name=value")).isEqualTo(26);
+        assertThat(Http1Client.chunkSize("0\r")).isZero();
+        for (String bad : new String[]{"0x10", "-5", "+5", "", " 5", "5 x", "1234567890abcdef0"}) {
+            assertThat(Http1Client.chunkSize(bad)).as(bad).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void answerWhenFramingIsBrokenThen502AndTheConnectionIsNotReused() throws Exception {
+        BlockingQueue<String> connections = serve((in, out, log) -> {
+            log.add("connection");
+            String request;
+            while (!(request = readRequest(in)).isEmpty()) {
+                // "0x10" is no chunk size, and "-5" no length: neither may pass as an answer, nor leave
+                // bytes behind that the next request on a pooled connection would read as its own.
+                write(out, request.startsWith("GET /chunked")
+                        ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x10\r\nSTALE!STALE!STALE!\r\n0\r\n\r\n"
+                        : request.startsWith("GET /negative") ? "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nSTALE"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        Http1Client.Response chunked = client.send("GET", url("/chunked"), List.of(), null, null, -1, Duration.ofSeconds(2));
+        assertThat(Http1Client.takeIfArrived(chunked.body())).isNull();
+        assertThatThrownBy(() -> chunked.body().readAllBytes()).isInstanceOf(IOException.class);
+        assertThat(new String(client.send("GET", url("/ok"), List.of(), null, null, -1, Duration.ofSeconds(2)).body()
+                .readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("ok");
+        assertThatThrownBy(() -> client.send("GET", url("/negative"), List.of(), null, null, -1, Duration.ofSeconds(2)))
+                .isInstanceOf(IOException.class).hasMessageContaining("Content-Length");
+        assertThat(new String(client.send("GET", url("/ok"), List.of(), null, null, -1, Duration.ofSeconds(2)).body()
+                .readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("ok");
+        assertThat(connections).as("a new connection after each broken answer").hasSize(3);
+    }
+
+    @Test
     void hostWhenItResolvesOnlyToRefusedAddressesThenNothingIsConnected() throws Exception {
         BlockingQueue<String> received = serve((in, out, log) -> log.add(readRequest(in)));
         try (Http1Client guarded = new Http1Client(Duration.ofSeconds(1), a -> !a.isLoopbackAddress())) {

@@ -50,6 +50,16 @@ class JsonRpcTest {
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
         assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}"))
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
+        // Go's encoding/json matches names ignoring case, folding 'ſ' and 'K'; some parsers drop NULs.
+        for (String lookalike : new String[]{"\"Name\"", "\"NAME\"", "\"nam\u0000e\"", "\"name\\u0000\""}) {
+            assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+                    + "{\"name\":\"echo\"," + lookalike + ":\"secret\"}}")).as(lookalike)
+                    .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
+        }
+        for (String lookalike : new String[]{"\"Method\"", "\"param\u017f\"", "\"ID\""}) {
+            assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+                    + lookalike + ":\"x\"}")).as(lookalike).isInstanceOf(ApiError.class);
+        }
     }
 
     @Test

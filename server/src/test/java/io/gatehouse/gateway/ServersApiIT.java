@@ -74,7 +74,14 @@ class ServersApiIT {
                 Map.of("name", "x", "slug", "ok", "upstream_url", "http://h", "timeout_ms", 5),
                 Map.of("name", "x", "slug", "ok", "upstream_url", "http://h", "hidden_tools", List.of("no spaces")),
                 Map.of("name", "x", "slug", "ok", "kind", "http", "upstream_url", "http://h",
-                        "jobs", Map.of("create", "POST /g", "poll", "GET /jobs")))) {
+                        "jobs", Map.of("create", "POST /g", "poll", "GET /jobs")),
+                // Requests are matched normalised: a route with a trailing or doubled slash would never match.
+                Map.of("name", "x", "slug", "ok", "kind", "http", "upstream_url", "http://h",
+                        "jobs", Map.of("create", "POST /g", "poll", "GET /jobs/{id}/")),
+                Map.of("name", "x", "slug", "ok", "kind", "http", "upstream_url", "http://h",
+                        "jobs", Map.of("create", "POST /g", "poll", "GET /jobs//{id}")),
+                Map.of("name", "x", "slug", "ok", "kind", "http", "upstream_url", "http://h",
+                        "jobs", Map.of("create", "POST /a/../g", "poll", "GET /jobs/{id}")))) {
             Http.Response r = http.post("/v1/servers", node.adminKey, bad);
             assertThat(r.status()).as(bad.toString()).isEqualTo(400);
             assertThat(r.json().path("success").asBoolean(true)).isFalse();

@@ -22,6 +22,21 @@ class UpstreamAddressesTest {
     }
 
     @Test
+    void isInternalWhenIpv4MappedComesAsAnIpv6AddressThenTrue() throws Exception {
+        // What a resolver may return for an AAAA record of ::ffff:127.0.0.1; it connects to 127.0.0.1.
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        for (byte[] v4 : new byte[][]{{127, 0, 0, 1}, {(byte) 169, (byte) 254, (byte) 169, (byte) 254}, {10, 0, 0, 1}}) {
+            System.arraycopy(v4, 0, mapped, 12, 4);
+            java.net.Inet6Address a = java.net.Inet6Address.getByAddress("mapped.test", mapped, -1);
+            assertThat(UpstreamAddresses.isInternal(a)).as(a.toString()).isTrue();
+        }
+        mapped[12] = 93;
+        assertThat(UpstreamAddresses.isInternal(java.net.Inet6Address.getByAddress("m", mapped, -1))).isFalse();
+    }
+
+    @Test
     void isInternalWhenPublicThenFalse() throws Exception {
         for (String a : new String[]{"93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "11.0.0.1",
                 "2606:4700:4700::1111", "2001:db8::1", "64:ff9b::808:808"}) {
