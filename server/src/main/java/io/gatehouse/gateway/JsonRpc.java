@@ -124,11 +124,14 @@ final class JsonRpc {
                 }
                 case "id" -> {
                     sawId = once(sawId);
-                    id = switch (value) { // the usual ids without a deserializer's machinery
+                    // MCP: "a string or integer ID". A 1.0 might come back as 1, and then a tools/list
+                    // answer would not be recognised as one to filter.
+                    id = switch (value) {
                         case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.INT
                                 ? IntNode.valueOf(p.getIntValue()) : VALUE_READER.readTree(p);
                         case VALUE_STRING -> TextNode.valueOf(p.getText());
-                        default -> VALUE_READER.readTree(p);
+                        case VALUE_NULL -> VALUE_READER.readTree(p); // JSON-RPC: an error answer's id
+                        default -> throw invalid("A JSON-RPC id must be a string or an integer");
                     };
                 }
                 case "params" -> {

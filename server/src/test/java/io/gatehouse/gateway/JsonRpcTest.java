@@ -32,11 +32,18 @@ class JsonRpcTest {
     void inspectWhenNestedValuesThenOnlyTopLevelMembersCount() {
         JsonRpc.Inspection rpc = inspect("""
                 {"jsonrpc":"2.0","params":{"arguments":{"name":"not this","method":"tools/list"},"name":"echo",
-                 "_meta":{"progressToken":[1,{"id":2}]}},"id":{"weird":[1]},"method":"tools/call"}""");
+                 "_meta":{"progressToken":[1,{"id":2}]}},"id":"n-1","method":"tools/call"}""");
         assertThat(rpc.batch()).isFalse();
         assertThat(rpc.toolsListIds()).isEmpty();
         assertThat(rpc.toolCalls()).extracting(JsonRpc.Message::toolName).containsExactly("echo");
-        assertThat(rpc.toolCalls().getFirst().id().toString()).isEqualTo("{\"weird\":[1]}");
+        assertThat(rpc.toolCalls().getFirst().id().toString()).isEqualTo("\"n-1\"");
+        // MCP ids are strings or integers: a 1.0 could come back as 1 and slip past the tools/list filter.
+        for (String id : new String[]{"1.0", "1e0", "{\"weird\":[1]}", "[1]", "true"}) {
+            assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/list\"}"))
+                    .as(id).isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
+        }
+        assertThat(inspect("{\"jsonrpc\":\"2.0\",\"id\":12345678901,\"method\":\"tools/list\"}").toolsListIds())
+                .containsExactly("12345678901");
     }
 
     @Test
