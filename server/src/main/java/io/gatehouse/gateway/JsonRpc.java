@@ -170,6 +170,9 @@ final class JsonRpc {
      * this gateway never checked.
      */
     private static void checkNotLookalike(String field, String... names) {
+        if (isPlainLowerAscii(field)) {
+            return; // folding would leave it as it is: it is one of the names exactly, or none of them
+        }
         String folded = field.replace("\u0000", "").replace('\u017f', 's').replace('\u212a', 'k')
                 .toLowerCase(java.util.Locale.ROOT);
         for (String name : names) {
@@ -177,6 +180,16 @@ final class JsonRpc {
                 throw invalid("A JSON-RPC message has a member spelled like '" + name + "' but not as it");
             }
         }
+    }
+
+    private static boolean isPlainLowerAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == 0 || ch >= 0x80 || (ch >= 'A' && ch <= 'Z')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean once(boolean seen) {

@@ -177,16 +177,28 @@ final class Upstream {
         return new java.io.UncheckedIOException(new IOException("stream ended early", e));
     }
 
+    /**
+     * The server's connection pool. The registry hands out the same {@code Server} until the server
+     * changes, so the usual check is one comparison; a change that leaves the pool's own inputs alone
+     * (a rename, a scope) keeps its connections, any other replaces the pool.
+     */
     private Http1Client client(Server server) {
         Client c = clients.get(server.id());
-        if (c == null || !c.server().equals(server)) {
-            c = new Client(server, new Http1Client(server.connectTimeout(), addresses.allowedFor(server)));
-            Client old = clients.put(server.id(), c);
-            if (old != null) {
-                old.http().close();
-            }
+        if (c != null && c.server() == server) {
+            return c.http();
         }
-        return c.http();
+        if (c != null && c.server().upstream().equals(server.upstream())
+                && c.server().connectTimeout().equals(server.connectTimeout())
+                && c.server().orgId().equals(server.orgId())) {
+            clients.put(server.id(), new Client(server, c.http()));
+            return c.http();
+        }
+        Client fresh = new Client(server, new Http1Client(server.connectTimeout(), addresses.allowedFor(server)));
+        Client old = clients.put(server.id(), fresh);
+        if (old != null) {
+            old.http().close();
+        }
+        return fresh.http();
     }
 
     private static ApiError unreachable(Server server, IOException e) {
