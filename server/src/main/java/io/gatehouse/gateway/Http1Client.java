@@ -158,9 +158,10 @@ final class Http1Client implements AutoCloseable {
             c.out.flush();
             c.socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, headTimeout.toMillis())));
             int status;
+            String statusLine;
             Map<String, List<String>> headers;
             do { // RFC 9110 §15.2: interim 1xx answers are skipped
-                String statusLine = line(c.in);
+                statusLine = line(c.in);
                 if (statusLine == null) {
                     throw new ClosedBeforeAnswer();
                 }
@@ -168,7 +169,9 @@ final class Http1Client implements AutoCloseable {
                 headers = headers(c.in);
             } while (status >= 100 && status < 200);
             c.socket.setSoTimeout(0);
-            boolean keepAlive = !token(headers, "connection", "close");
+            // RFC 9112 §9.3: HTTP/1.1 persists unless it says close; HTTP/1.0 only if it says keep-alive.
+            boolean keepAlive = statusLine.charAt(7) == '1'
+                    ? !token(headers, "connection", "close") : token(headers, "connection", "keep-alive");
             InputStream bodyStream = body(c, origin, method, status, headers, keepAlive);
             return new Response(status, headers, bodyStream);
         } catch (IOException | RuntimeException e) {
@@ -183,8 +186,14 @@ final class Http1Client implements AutoCloseable {
             release(c, origin, keepAlive);
             return InputStream.nullInputStream();
         }
-        if (token(headers, "transfer-encoding", "chunked")) {
-            return new Chunked(c, origin, keepAlive);
+        List<String> codings = headers.get("transfer-encoding");
+        if (codings != null) {
+            // RFC 9112 §6.1: chunked is the only coding a proxy can pass on as it is, since a relayed
+            // body is framed afresh. §6.3 (3): with a Content-Length too, the connection is not reused.
+            if (codings.size() != 1 || !codings.getFirst().equalsIgnoreCase("chunked")) {
+                throw new IOException("the upstream sent a transfer coding other than chunked");
+            }
+            return new Chunked(c, origin, keepAlive && !headers.containsKey("content-length"));
         }
         List<String> length = headers.get("content-length");
         if (length != null && !length.isEmpty()) {
@@ -435,15 +444,25 @@ final class Http1Client implements AutoCloseable {
         return in.line(MAX_HEAD_BYTES);
     }
 
+    /** RFC 9112 §4: {@code HTTP/1.x SP 3DIGIT SP [reason]}; the space before an empty reason may be missing. */
     private static int status(String line) throws IOException {
-        if (!line.startsWith("HTTP/1.") || line.length() < 12) {
+        if (line.length() < 12 || !line.startsWith("HTTP/1.") || (line.charAt(7) != '0' && line.charAt(7) != '1')) {
             throw new IOException("the upstream did not answer in HTTP/1.1");
         }
-        try {
-            return Integer.parseInt(line.substring(9, 12));
-        } catch (NumberFormatException e) {
+        if (line.charAt(8) != ' ' || !digit(line.charAt(9)) || !digit(line.charAt(10)) || !digit(line.charAt(11))
+                || line.length() > 12 && line.charAt(12) != ' ' || line.charAt(9) == '0') {
             throw new IOException("the upstream sent a malformed status line");
         }
+        return (line.charAt(9) - '0') * 100 + (line.charAt(10) - '0') * 10 + (line.charAt(11) - '0');
+    }
+
+    private static boolean digit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** RFC 9110 §5.6.2: a field name is a token. */
+    private static boolean tokenChar(char c) {
+        return c > ' ' && c < 0x7f && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
     }
 
     /** Header names are lower-cased keys; values keep their order. */
@@ -456,11 +475,20 @@ final class Http1Client implements AutoCloseable {
             if (total > MAX_HEAD_BYTES) {
                 throw new IOException("the upstream sent too many headers");
             }
+            // RFC 9112 §5: a name is a token right before its colon, so no obsolete line folding and no
+            // space before the colon; RFC 9110 §5.5: a bare CR or a NUL in a value is refused, since
+            // what the client's side would make of it differs from what this side reads.
             int colon = line.indexOf(':');
             if (colon <= 0) {
                 throw new IOException("the upstream sent a malformed header");
             }
-            headers.computeIfAbsent(line.substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>(1))
+            for (int i = 0; i < line.length(); i++) {
+                char ch = line.charAt(i);
+                if (i < colon ? !tokenChar(ch) : ch == '\r' || ch == 0) {
+                    throw new IOException("the upstream sent a malformed header");
+                }
+            }
+            headers.computeIfAbsent(line.substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>(1))
                     .add(line.substring(colon + 1).strip());
         }
         if (line == null) {

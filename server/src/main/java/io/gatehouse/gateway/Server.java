@@ -71,9 +71,14 @@ public record Server(String id, Optional<String> orgId, String slug, String name
         private static final java.util.Map<String, java.util.regex.Pattern> POLL_PATTERNS =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
+        /*
+         * Paths match ignoring case: an upstream that routes that way (ASP.NET, say) would serve
+         * /JOBS/1 as /jobs/1, and a guard that matches more than the upstream routes costs nothing.
+         */
+
         /** Whether {@code method} on {@code path} (relative to the server's base) creates a job. */
         public boolean creates(String method, String path) {
-            return method.equals(createMethod) && path.equals(createPath);
+            return method.equals(createMethod) && path.equalsIgnoreCase(createPath);
         }
 
         /** The job id, when {@code method} on {@code path} polls a job. */
@@ -85,7 +90,8 @@ public record Server(String id, Optional<String> orgId, String slug, String name
             java.util.regex.Matcher m = POLL_PATTERNS.computeIfAbsent(pollPath, p -> {
                 String[] parts = p.split("\\{id}", -1);
                 return java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(parts[0]) + "([^/]+)"
-                        + java.util.regex.Pattern.quote(parts[1]));
+                        + java.util.regex.Pattern.quote(parts[1]),
+                        java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
             }).matcher(path);
             return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
         }

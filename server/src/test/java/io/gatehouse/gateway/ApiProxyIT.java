@@ -79,7 +79,9 @@ class ApiProxyIT {
         // The same poll spelled as upstreams read it too: an encoded letter, a doubled or trailing slash,
         // an encoded prefix, the server's slug. Each is checked; none reaches the upstream for another key.
         for (String poll : List.of("/api/v1/job%73/" + id, "/api/v1//jobs/" + id, "/api/v1/jobs/" + id + "/",
-                "/api/v%31/jobs/" + id, "/api/jobs/jobs/" + id, "/api/job%73/jobs/" + id)) {
+                "/api/v%31/jobs/" + id, "/api/jobs/jobs/" + id, "/api/job%73/jobs/" + id,
+                // upstreams that route ignoring case (ASP.NET) would serve these as the job too
+                "/api/v1/JOBS/" + id, "/api/v1/Jobs/" + id)) {
             Http.Response sneaky = http.get(poll, sameOrgOtherKey);
             assertThat(sneaky.status()).as(poll).isEqualTo(404);
             assertThat(sneaky.reason()).as(poll).isEqualTo("unknown_job");

@@ -246,6 +246,63 @@ class Http1ClientTest {
     }
 
     @Test
+    void answerWhenHeadIsAmbiguousThenRefusedBeforeAnyOfItIsRelayed() throws Exception {
+        serve((in, out, log) -> {
+            String request;
+            while (!(request = readRequest(in)).isEmpty()) {
+                String path = request.substring(4, request.indexOf(' ', 4));
+                write(out, switch (path) {
+                    // what one side reads as a line break and another as part of a value
+                    case "/bare-cr" -> "HTTP/1.1 200 OK\r\nX-Note: a\rSet-Cookie: b=c\r\nContent-Length: 2\r\n\r\nok";
+                    case "/nul" -> "HTTP/1.1 200 OK\r\nX-Note: a\0b\r\nContent-Length: 2\r\n\r\nok";
+                    case "/folded" -> "HTTP/1.1 200 OK\r\nX-Note: a\r\n b\r\nContent-Length: 2\r\n\r\nok";
+                    case "/space-before-colon" -> "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok";
+                    // a body coded in a way the client's side would not be told of once re-framed
+                    case "/gzip" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+                    case "/chunked-twice" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked"
+                            + "\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+                    case "/signed-status" -> "HTTP/1.1 +20 OK\r\nContent-Length: 2\r\n\r\nok";
+                    case "/long-status" -> "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok";
+                    case "/version" -> "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    default -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                });
+            }
+        });
+        for (String path : List.of("/bare-cr", "/nul", "/folded", "/space-before-colon", "/gzip", "/chunked-twice",
+                "/signed-status", "/long-status", "/version")) {
+            assertThatThrownBy(() -> client.send("GET", url(path), List.of(), null, null, -1, Duration.ofSeconds(2)))
+                    .as(path).isInstanceOf(IOException.class);
+        }
+        Http1Client.Response plain = client.send("GET", url("/plain"), List.of(), null, null, -1, Duration.ofSeconds(2));
+        assertThat(plain.status()).isEqualTo(200);
+        assertThat(new String(plain.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("ok");
+    }
+
+    @Test
+    void answerWhenHttp10ThenPooledOnlyIfItSaysKeepAliveAndWhenChunkedWithALengthThenNotPooled() throws Exception {
+        BlockingQueue<String> connections = serve((in, out, log) -> {
+            log.add("connection");
+            String request;
+            while (!(request = readRequest(in)).isEmpty()) {
+                write(out, request.startsWith("GET /one-zero-keep")
+                        ? "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"
+                        : request.startsWith("GET /one-zero") ? "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                        : request.startsWith("GET /both") ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                        + "Content-Length: 99\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        for (String path : List.of("/one-zero", "/one-zero-keep", "/ok", "/both", "/ok")) {
+            Http1Client.Response r = client.send("GET", url(path), List.of(), null, null, -1, Duration.ofSeconds(2));
+            assertThat(r.status()).as(path).isEqualTo(200);
+            assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).as(path).isEqualTo("ok");
+        }
+        // /one-zero is not kept (a new connection for /one-zero-keep, which is kept for /ok, kept again
+        // for /both, which is not kept, so /ok opens the third).
+        assertThat(connections).hasSize(3);
+    }
+
+    @Test
     void hostWhenItResolvesOnlyToRefusedAddressesThenNothingIsConnected() throws Exception {
         BlockingQueue<String> received = serve((in, out, log) -> log.add(readRequest(in)));
         try (Http1Client guarded = new Http1Client(Duration.ofSeconds(1), a -> !a.isLoopbackAddress())) {
