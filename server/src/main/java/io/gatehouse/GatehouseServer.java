@@ -78,7 +78,7 @@ public final class GatehouseServer implements AutoCloseable {
         new JvmThreadMetrics().bindTo(metrics);
 
         Database db = Database.open(config.database());
-        Invalidations invalidations = new Invalidations(db);
+        Invalidations invalidations = new Invalidations(db, clock);
         AccountStore accountStore = new AccountStore();
         AuditLog audit = new AuditLog(clock);
         AccountService accounts = new AccountService(db, invalidations, accountStore, audit, config.plans(), clock);

@@ -13,27 +13,41 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * Carries {@link Invalidation}s to every cache on this node and, on PostgreSQL, to every other node
- * sharing the database. {@link #publish} is called inside the transaction that makes the change:
- * PostgreSQL delivers a NOTIFY only when that transaction commits, so no node drops an entry before
- * the change is visible, and a rolled-back change notifies nobody. The local caches are told after
- * the commit by the caller through {@link #afterCommit}.
+ * Carries {@link Invalidation}s to every cache on this node and to every other process sharing the
+ * database. {@link #publish} is called inside the transaction that makes the change, so no process
+ * drops an entry before the change is visible, and a rolled-back change tells nobody:
+ * <ul>
+ *   <li>PostgreSQL delivers a NOTIFY only when that transaction commits; every node listens.
+ *   <li>SQLite has no notifications, so the change is written to {@code change_log} in the same
+ *       transaction, and every process reads the rows past the last one it saw once a second. That
+ *       is how the local-store CLI next to a running server reaches the server's caches.
+ * </ul>
+ * The local caches are told after the commit by the caller through {@link #afterCommit}.
  */
 public final class Invalidations implements AutoCloseable {
     static final String CHANNEL = "gatehouse_invalidate";
     private static final Logger LOG = Logger.getLogger(Invalidations.class.getName());
 
+    /** How often a process on SQLite reads the change log. */
+    static final Duration LOG_POLL = Duration.ofSeconds(1);
+    /** How long a change stays in the log: a process that did not read it for that long starts over. */
+    static final Duration LOG_KEEP = Duration.ofMinutes(10);
+
     private final Database database;
+    private final java.time.Clock clock;
     private final List<Consumer<Invalidation>> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     private final Thread listenerThread;
 
-    public Invalidations(Database database) {
+    public Invalidations(Database database, java.time.Clock clock) {
         this.database = database;
+        this.clock = clock;
         if (database.engine() == Database.Engine.POSTGRES) {
             listenerThread = Thread.ofPlatform().daemon().name("gatehouse-invalidations").start(this::listen);
         } else {
-            listenerThread = null;
+            long seen = database.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+                    .mapTo(Long.class).one());
+            listenerThread = Thread.ofPlatform().daemon().name("gatehouse-change-log").start(() -> follow(seen));
         }
     }
 
@@ -49,6 +63,12 @@ public final class Invalidations implements AutoCloseable {
                     .bind("payload", invalidation.payload())
                     .mapTo(String.class)
                     .one();
+        } else {
+            // SQLite: writers take the lock up front, so seq (the rowid) grows in commit order.
+            handle.createUpdate("INSERT INTO change_log (payload, created_at) VALUES (:payload, :at)")
+                    .bind("payload", invalidation.payload())
+                    .bind("at", clock.millis())
+                    .execute();
         }
     }
 
@@ -99,6 +119,60 @@ public final class Invalidations implements AutoCloseable {
                         ? Duration.ofSeconds(10) : backoff.multipliedBy(2);
             }
         }
+    }
+
+    /**
+     * SQLite: delivers the changes other processes (and this one) logged past {@code seen}. This
+     * process's own changes come round a second time, which costs a cache entry re-read at most.
+     */
+    private void follow(long seen) {
+        long polls = 0;
+        while (running) {
+            try {
+                Thread.sleep(LOG_POLL);
+                seen = readLog(seen);
+                if (++polls % 60 == 0) {
+                    prune();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (!running) {
+                    return;
+                }
+                LOG.log(Level.WARNING, "could not read the change log; retrying: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The rows past {@code seen}, delivered; returns the last one read. */
+    long readLog(long seen) {
+        record Row(long seq, String payload) {
+        }
+        List<Row> rows = database.withHandle(h -> h.createQuery(
+                        "SELECT seq, payload FROM change_log WHERE seq > :seen ORDER BY seq LIMIT 1000")
+                .bind("seen", seen)
+                .map((rs, ctx) -> new Row(rs.getLong("seq"), rs.getString("payload")))
+                .list());
+        if (rows.isEmpty()) {
+            return seen;
+        }
+        if (rows.getFirst().seq() != seen + 1) {
+            // Rows this process never read were pruned (it was stopped for longer than LOG_KEEP):
+            // anything may have changed.
+            deliver(new Invalidation.All());
+        } else {
+            rows.forEach(r -> Invalidation.parse(r.payload()).ifPresent(this::deliver));
+        }
+        return rows.getLast().seq();
+    }
+
+    /** Drops rows older than {@link #LOG_KEEP}, always keeping the newest, so seq never starts over. */
+    private void prune() {
+        database.withHandle(h -> h.createUpdate("DELETE FROM change_log WHERE created_at < :before "
+                        + "AND seq < (SELECT MAX(seq) FROM change_log)")
+                .bind("before", clock.millis() - LOG_KEEP.toMillis())
+                .execute());
     }
 
     @Override

@@ -3,15 +3,22 @@ package io.gatehouse.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.Gatehouse;
 import io.gatehouse.http.Json;
+import io.gatehouse.testing.Http;
 import io.gatehouse.testing.TestNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -126,6 +133,47 @@ class CliIT {
             assertThat(run(args(base, "servers", "delete", id)).exit()).isZero();
             assertThat(run(args(base, "servers", "get", id)).err()).contains("HTTP 404");
         }
+    }
+
+    @Test
+    void localStoreChangesReachAServerRunningOnTheSameFile() throws Exception {
+        // SQLite whichever engine the suite runs on: the change log is how processes sharing a file hear
+        // of each other's changes (PostgreSQL nodes use LISTEN/NOTIFY, ClusterInvalidationIT).
+        Path dir = TestNode.tempDir();
+        Path config = dir.resolve("gatehouse.properties");
+        Files.writeString(config, "secret-key=integration-tests-node-secret-0123456789\n");
+        List<String> base = List.of("--config", config.toString(), "--data-dir", dir.toString());
+        try (TestNode node = TestNode.startWith(dir, Map.of(), true)) {
+            String owner = node.createUser("local@example.test");
+            String org = node.createOrg("Local", "free", owner);
+            JsonNode key = node.createKey(org, owner, "revoked from the CLI");
+            assertThat(node.whoami(key.path("key").asText()).status()).as("the server caches the key as valid")
+                    .isEqualTo(200);
+
+            Run revoke = run(args(base, "keys", "revoke", key.path("id").asText()));
+            assertThat(revoke.exit()).as(revoke.err()).isZero();
+            Http.Response refused = until(() -> node.whoami(key.path("key").asText()), r -> r.status() == 401);
+            assertThat(refused.reason()).isEqualTo("revoked");
+
+            Run created = run(args(base, "servers", "create", "--name", "Late", "--slug", "late",
+                    "--upstream-url", "http://127.0.0.1:9/mcp"));
+            assertThat(created.exit()).as(created.err()).isZero();
+            assertThat(until(() -> node.http.get("/.well-known/oauth-protected-resource/mcp/late", null),
+                    r -> r.status() == 200).json().path("resource_name").asText()).isEqualTo("Late");
+        }
+    }
+
+    /** Polls {@code call} until {@code done}, for at most ten change-log polls. */
+    private static Http.Response until(Supplier<Http.Response> call, Predicate<Http.Response> done)
+            throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+        Http.Response r = call.get();
+        while (!done.test(r) && Instant.now().isBefore(deadline)) {
+            Thread.sleep(50);
+            r = call.get();
+        }
+        assertThat(done.test(r)).as("within 10 s: " + r.status() + " " + r.reason()).isTrue();
+        return r;
     }
 
     private static String[] args(List<String> base, String... more) {
