@@ -38,8 +38,11 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param privateUpstreams {@code gateway.private-upstreams}: which servers may have an upstream on a loopback,
      *                       private or link-local address: {@code instance} (default: instance-wide servers only,
      *                       registered by the operator; an organisation's own servers may not) or {@code any}
+     * @param privateUpstreamRanges {@code gateway.private-upstream-ranges}: internal addresses an organisation's
+     *                       servers may have all the same (comma-separated CIDR ranges); default none
      */
-    public record Gateway(List<String> allowedOrigins, Duration assertionTtl, PrivateUpstreams privateUpstreams) {
+    public record Gateway(List<String> allowedOrigins, Duration assertionTtl, PrivateUpstreams privateUpstreams,
+                          List<AddressRange> privateUpstreamRanges) {
     }
 
     /** Who may point a server at an internal address (SSRF: an organisation must not reach the operator's network). */
@@ -124,7 +127,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
-            "gateway.private-upstreams");
+            "gateway.private-upstreams", "gateway.private-upstream-ranges");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -214,8 +217,11 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             throw new ConfigException(s.describe("gateway.private-upstreams") + ": must be instance or any, was '"
                     + privateUpstreams + "'");
         }
+        List<AddressRange> ranges = s.get("gateway.private-upstream-ranges").stream()
+                .flatMap(v -> java.util.Arrays.stream(v.split(","))).map(String::strip).filter(r -> !r.isEmpty())
+                .map(r -> parse(s, "gateway.private-upstream-ranges", r, AddressRange::parse)).toList();
         return new GatehouseConfig(http, database, dataDir, keys, plans, level, secretKey, new Gateway(origins,
-                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT))));
+                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT)), ranges));
     }
 
     /** An origin as browsers send it: scheme, host and port, no path ({@code https://claude.ai}). */

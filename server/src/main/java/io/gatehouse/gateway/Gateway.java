@@ -37,7 +37,8 @@ public final class Gateway {
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                    AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
         this.publicUrl = publicUrl;
-        UpstreamAddresses addresses = new UpstreamAddresses(config.gateway().privateUpstreams());
+        UpstreamAddresses addresses = new UpstreamAddresses(config.gateway().privateUpstreams(),
+                config.gateway().privateUpstreamRanges());
         this.servers = new ServerService(db, invalidations, accounts, audit, sealer, addresses, clock);
         this.registry = servers.registry();
         this.signingKeys = SigningKeys.open(db, sealer, clock);

@@ -1,5 +1,6 @@
 package io.gatehouse.gateway;
 
+import io.gatehouse.config.AddressRange;
 import io.gatehouse.config.GatehouseConfig.PrivateUpstreams;
 import io.gatehouse.http.ApiError;
 import io.gatehouse.http.ErrorCode;
@@ -8,6 +9,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 
@@ -16,7 +18,9 @@ import java.util.function.Predicate;
  * and Gatehouse connects to them from inside the operator's network: without a rule, an organisation
  * could point a server at the cloud metadata service or at an internal admin port and read the
  * answers (server-side request forgery). So by default only instance-wide servers, which the
- * operator registers, may be on a loopback, private, link-local or otherwise internal address.
+ * operator registers, may be on a loopback, private, link-local or otherwise internal address —
+ * unless the operator names the internal ranges organisations may use anyway
+ * ({@code gateway.private-upstream-ranges}: a team's network in a company's own deployment, say).
  *
  * <p>The rule is applied twice: when a server is registered (its host as written and as it resolves
  * then), and on every new connection (as the host resolves then), so a name that later resolves to
@@ -24,14 +28,28 @@ import java.util.function.Predicate;
  */
 final class UpstreamAddresses {
     private final PrivateUpstreams privateUpstreams;
+    private final List<AddressRange> approved;
 
-    UpstreamAddresses(PrivateUpstreams privateUpstreams) {
+    UpstreamAddresses(PrivateUpstreams privateUpstreams, List<AddressRange> approved) {
         this.privateUpstreams = privateUpstreams;
+        this.approved = List.copyOf(approved);
     }
 
     /** Addresses {@code server}'s upstream connections may go to. */
     Predicate<InetAddress> allowedFor(Server server) {
-        return mayBeInternal(server.orgId()) ? a -> true : a -> !isInternal(a);
+        return mayBeInternal(server.orgId()) ? a -> true : this::allowedForOrganisations;
+    }
+
+    private boolean allowedForOrganisations(InetAddress a) {
+        if (!isInternal(a)) {
+            return true;
+        }
+        for (AddressRange range : approved) {
+            if (range.contains(a)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -50,7 +68,7 @@ final class UpstreamAddresses {
             return; // not resolvable now: every connection is checked when it is made
         }
         for (InetAddress a : resolved) {
-            if (isInternal(a)) {
+            if (!allowedForOrganisations(a)) {
                 throw ApiError.of(ErrorCode.INVALID_REQUEST, "upstream_not_allowed", "upstream_url: " + host
                         + " is an internal address, which only instance-wide servers may have");
             }

@@ -69,6 +69,14 @@ class GatehouseConfigTest {
                 .hasMessageContaining("gateway.assertion-ttl");
         assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.private-upstreams", "org"))))
                 .hasMessageContaining("gateway.private-upstreams");
+        for (String[] bad : new String[][]{{"10.0.0.0/33", "has a prefix outside 0 to 32"},
+                {"fd00::/129", "has a prefix outside 0 to 128"}, {"10.1.2.3/16", "has bits set past its prefix"},
+                {"intranet.example", "is not an IP address"}, {"10.0.0/8", "is not an IP address"},
+                {"10.0.0.0/-1", "has a prefix outside"}}) {
+            assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.private-upstream-ranges",
+                    "192.168.0.0/16, " + bad[0])))).as(bad[0]).hasMessageContaining("gateway.private-upstream-ranges")
+                    .hasMessageContaining("'" + bad[0] + "' " + bad[1]);
+        }
     }
 
     @Test
@@ -79,7 +87,11 @@ class GatehouseConfigTest {
         assertThat(c.gateway().allowedOrigins()).containsExactly("https://claude.ai", "https://chatgpt.com");
         assertThat(c.gateway().privateUpstreams()).isEqualTo(GatehouseConfig.PrivateUpstreams.ANY);
         assertThat(c.gateway().assertionTtl()).hasSeconds(90);
+        assertThat(c.gateway().privateUpstreamRanges()).isEmpty();
         assertThat(c.secretKey()).isEmpty();
+        assertThat(GatehouseConfig.from(Settings.of(Map.of("gateway.private-upstream-ranges", " 10.20.0.0/16,fd00:1::/64 ,"
+                + "192.168.7.7"))).gateway().privateUpstreamRanges()).extracting(Object::toString)
+                .containsExactly("10.20.0.0/16", "fd00:1::/64", "192.168.7.7");
     }
 
     @Test

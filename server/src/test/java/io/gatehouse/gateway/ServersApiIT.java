@@ -130,6 +130,27 @@ class ServersApiIT {
     }
 
     @Test
+    void orgServerWhenItsInternalAddressIsInARangeTheOperatorNamedThenRegisteredAndReached() {
+        try (TestNode inside = TestNode.start(Map.of("gateway.private-upstream-ranges", "127.0.0.0/8",
+                "plans.free.api-access", "true"))) {
+            TestNode.OrgAdmin team = inside.orgAdmin("team@inside.test", "Team");
+            int port = java.net.URI.create(inside.server.publicUrl().toString()).getPort();
+            // The node itself is the upstream: its /healthz, reached as /api/self/healthz.
+            TestNode.ok(inside.http.post("/v1/servers", team.key(), Map.of("name", "Self", "slug", "self", "kind", "http",
+                    "organization_id", team.orgId(), "upstream_url", "http://127.0.0.1:" + port)), 201);
+            String caller = inside.createKey(team.orgId(), team.userId(), "caller").path("key").asText();
+            assertThat(inside.http.get("/api/self/healthz", caller).status())
+                    .as("the connection is checked against the range too").isEqualTo(200);
+
+            for (String url : List.of("http://[::1]:" + port, "http://169.254.169.254/", "http://10.0.0.1/")) {
+                Http.Response r = inside.http.post("/v1/servers", team.key(), Map.of("name", "x", "slug", "outside",
+                        "kind", "http", "organization_id", team.orgId(), "upstream_url", url));
+                assertThat(r.reason()).as(url + ": outside the range").isEqualTo("upstream_not_allowed");
+            }
+        }
+    }
+
+    @Test
     void orgServerWhenUpstreamIsInternalThenRefusedButInstanceServersMayBe() {
         TestNode.OrgAdmin carol = node.orgAdmin("carol@servers.test", "Carol Co");
         String carolOrg = carol.orgId();

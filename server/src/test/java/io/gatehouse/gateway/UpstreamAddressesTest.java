@@ -1,9 +1,16 @@
 package io.gatehouse.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gatehouse.config.AddressRange;
+import io.gatehouse.config.GatehouseConfig.PrivateUpstreams;
+import io.gatehouse.http.ApiError;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class UpstreamAddressesTest {
@@ -34,6 +41,23 @@ class UpstreamAddressesTest {
         }
         mapped[12] = 93;
         assertThat(UpstreamAddresses.isInternal(java.net.Inet6Address.getByAddress("m", mapped, -1))).isFalse();
+    }
+
+    @Test
+    void orgServerWhenItsInternalAddressIsInANamedRangeThenAllowedAndOtherInternalOnesStillNot() throws Exception {
+        UpstreamAddresses addresses = new UpstreamAddresses(PrivateUpstreams.INSTANCE, List.of(
+                AddressRange.parse("10.20.0.0/16"), AddressRange.parse("fd00:1::/64"), AddressRange.parse("192.168.7.7")));
+        Optional<String> org = Optional.of("org_1");
+        for (String ok : new String[]{"10.20.0.1", "10.20.255.254", "::ffff:10.20.3.4", "fd00:1::5", "192.168.7.7",
+                "93.184.216.34"}) {
+            addresses.check(org, URI.create("http://" + (ok.contains(":") ? "[" + ok + "]" : ok) + "/mcp"));
+        }
+        for (String refused : new String[]{"10.21.0.1", "10.19.255.255", "fd00:2::5", "192.168.7.8", "127.0.0.1",
+                "169.254.169.254"}) {
+            assertThatThrownBy(() -> addresses.check(org,
+                    URI.create("http://" + (refused.contains(":") ? "[" + refused + "]" : refused) + "/mcp")))
+                    .as(refused).isInstanceOf(ApiError.class);
+        }
     }
 
     @Test
