@@ -81,7 +81,7 @@ final class UpstreamAddresses {
 
     /**
      * Loopback, unspecified, private (RFC 1918, RFC 4193), link-local (cloud metadata lives there),
-     * shared (RFC 6598, carrier-grade NAT) and multicast addresses.
+     * shared (RFC 6598, carrier-grade NAT), benchmarking (RFC 2544), reserved and multicast addresses.
      */
     static boolean isInternal(InetAddress a) {
         if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
@@ -108,6 +108,9 @@ final class UpstreamAddresses {
             return false;
         }
         return (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64 // 100.64.0.0/10
-                || (b[0] & 0xff) == 0; // 0.0.0.0/8, "this network"
+                || (b[0] & 0xff) == 0 // 0.0.0.0/8, "this network"
+                || (b[0] & 0xff) == 198 && (b[1] & 0xfe) == 18 // 198.18.0.0/15: benchmarking, used inside networks
+                || (b[0] & 0xff) == 192 && b[1] == 0 && b[2] == 0 // 192.0.0.0/24: protocol assignments
+                || (b[0] & 0xf0) == 240; // 240.0.0.0/4: reserved, and the broadcast address
     }
 }
