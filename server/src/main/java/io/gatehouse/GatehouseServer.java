@@ -32,7 +32,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 
@@ -78,46 +80,63 @@ public final class GatehouseServer implements AutoCloseable {
         new JvmThreadMetrics().bindTo(metrics);
 
         Database db = Database.open(config.database());
-        Invalidations invalidations = new Invalidations(db, clock);
-        AccountStore accountStore = new AccountStore();
-        AuditLog audit = new AuditLog(clock);
-        AccountService accounts = new AccountService(db, invalidations, accountStore, audit, config.plans(), clock);
+        // What was started before a later step fails (a port in use, say) is stopped, newest first.
+        Deque<AutoCloseable> started = new ArrayDeque<>();
+        started.push(db);
+        try {
+            Invalidations invalidations = new Invalidations(db, clock);
+            started.push(invalidations);
+            AccountStore accountStore = new AccountStore();
+            AuditLog audit = new AuditLog(clock);
+            AccountService accounts = new AccountService(db, invalidations, accountStore, audit, config.plans(), clock);
 
-        Sealer sealer = Sealer.open(config.secretKey(), config.dataDir());
-        KeyFormat format = new KeyFormat(config.keys().prefix());
-        KeyHasher hasher = new KeyHasher(config.keys().hashSecret());
-        KeyStore keyStore = new KeyStore();
-        UsageRecorder usage = new UsageRecorder(db, keyStore, config.keys().usageFlushInterval());
-        KeyVerifier verifier = new KeyVerifier(format, hasher, keyStore, db, usage, config.keys(), metrics);
-        invalidations.subscribe(verifier::invalidate);
-        KeyService keys = new KeyService(db, invalidations, keyStore, accountStore, audit, format, hasher,
-                config.keys().maxRollGrace(), clock);
+            Sealer sealer = Sealer.open(config.secretKey(), config.dataDir());
+            KeyFormat format = new KeyFormat(config.keys().prefix());
+            KeyHasher hasher = new KeyHasher(config.keys().hashSecret());
+            KeyStore keyStore = new KeyStore();
+            UsageRecorder usage = new UsageRecorder(db, keyStore, config.keys().usageFlushInterval());
+            started.push(usage);
+            KeyVerifier verifier = new KeyVerifier(format, hasher, keyStore, db, usage, config.keys(), metrics);
+            invalidations.subscribe(verifier::invalidate);
+            KeyService keys = new KeyService(db, invalidations, keyStore, accountStore, audit, format, hasher,
+                    config.keys().maxRollGrace(), clock);
 
-        List<CredentialResolver> resolvers = new ArrayList<>();
-        extraResolver.ifPresent(resolvers::add);
-        resolvers.add(verifier);
-        Door door = new Door(resolvers, config.plans(), clock, metrics);
-        Guard guard = new Guard(door, config.http().maxBodyBytes());
+            List<CredentialResolver> resolvers = new ArrayList<>();
+            extraResolver.ifPresent(resolvers::add);
+            resolvers.add(verifier);
+            Door door = new Door(resolvers, config.plans(), clock, metrics);
+            Guard guard = new Guard(door, config.http().maxBodyBytes());
 
-        PublicUrl publicUrl = new PublicUrl();
-        Routes routes = new Routes();
-        Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock,
-                metrics);
-        // Routes are tried in order: the proxied traffic first, so that it is not matched against every
-        // management route before its own.
-        gateway.registerDataPlane(routes);
-        new OpsEndpoint(db, metrics).register(routes);
-        new DiscoveryEndpoint(publicUrl).register(routes);
-        new AccountsEndpoint(accounts, guard).register(routes);
-        new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
-        new AuditEndpoint(audit, db, guard).register(routes);
-        gateway.registerManagement(routes);
-        HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));
-        publicUrl.set(config.publicUrl(http.port()));
+            PublicUrl publicUrl = new PublicUrl();
+            Routes routes = new Routes();
+            Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock,
+                    metrics);
+            started.push(gateway);
+            // Routes are tried in order: the proxied traffic first, so that it is not matched against every
+            // management route before its own.
+            gateway.registerDataPlane(routes);
+            new OpsEndpoint(db, metrics).register(routes);
+            new DiscoveryEndpoint(publicUrl).register(routes);
+            new AccountsEndpoint(accounts, guard).register(routes);
+            new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
+            new AuditEndpoint(audit, db, guard).register(routes);
+            gateway.registerManagement(routes);
+            HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));
+            publicUrl.set(config.publicUrl(http.port()));
 
-        Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
-                config.plans(), gateway);
-        return new GatehouseServer(config, db, invalidations, usage, http, services, publicUrl.get());
+            Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
+                    config.plans(), gateway);
+            return new GatehouseServer(config, db, invalidations, usage, http, services, publicUrl.get());
+        } catch (RuntimeException | Error e) {
+            while (!started.isEmpty()) {
+                try {
+                    started.pop().close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
     }
 
     public int port() {
@@ -136,10 +155,11 @@ public final class GatehouseServer implements AutoCloseable {
         return config;
     }
 
-    /** Stops taking requests, writes pending usage, closes the database. */
+    /** Stops taking requests, closes upstream connections, writes pending usage, closes the database. */
     @Override
     public void close() {
         http.close();
+        services.gateway().close();
         usage.close();
         invalidations.close();
         db.close();

@@ -98,7 +98,10 @@ public final class RelayBaseline {
                     })
                     .connect("127.0.0.1", upstreamPort)
                     .addListener((ChannelFutureListener) connected -> {
-                        if (connected.isSuccess()) {
+                        if (connected.isSuccess() && !client.isActive()) {
+                            request.release(); // the client left while this connected
+                            connected.channel().close();
+                        } else if (connected.isSuccess()) {
                             upstream = connected.channel();
                             upstream.writeAndFlush(request);
                         } else {

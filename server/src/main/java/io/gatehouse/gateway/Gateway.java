@@ -24,7 +24,7 @@ import java.util.Optional;
  * The gateway capability, wired: the server registry and its management API, the MCP and HTTP API
  * proxies, the keys that sign upstream assertions, and the documents that describe them.
  */
-public final class Gateway {
+public final class Gateway implements AutoCloseable {
     private final ServerService servers;
     private final ServerRegistry registry;
     private final SigningKeys signingKeys;
@@ -33,6 +33,7 @@ public final class Gateway {
     private final ServersEndpoint serversEndpoint;
     private final Origins origins;
     private final PublicUrl publicUrl;
+    private final Upstream upstream;
 
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                    AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
@@ -47,12 +48,18 @@ public final class Gateway {
         GatewayAccess access = new GatewayAccess(guard, assertions, sealer);
         this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
         GatewayMetrics gatewayMetrics = new GatewayMetrics(metrics);
-        Upstream upstream = new Upstream(gatewayMetrics, addresses);
+        this.upstream = new Upstream(gatewayMetrics, addresses);
         this.mcp = new McpEndpoint(registry, access, origins,
                 new McpSessions(sealer.derive("gatehouse mcp session v1")), upstream, gatewayMetrics,
                 config.http().maxBodyBytes());
         this.api = new ApiEndpoint(registry, access, origins, upstream, db, clock);
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
+    }
+
+    /** Closes the upstream connections kept for reuse. */
+    @Override
+    public void close() {
+        upstream.close();
     }
 
     /** A registered server's other name: its slug for its id, its id for its slug. */

@@ -170,9 +170,10 @@ final class Http1Client implements AutoCloseable {
             } while (status >= 100 && status < 200);
             c.socket.setSoTimeout(0);
             // RFC 9112 §9.3: HTTP/1.1 persists unless it says close; HTTP/1.0 only if it says keep-alive.
-            boolean keepAlive = statusLine.charAt(7) == '1'
+            boolean http11 = statusLine.charAt(7) == '1';
+            boolean keepAlive = http11
                     ? !token(headers, "connection", "close") : token(headers, "connection", "keep-alive");
-            InputStream bodyStream = body(c, origin, method, status, headers, keepAlive);
+            InputStream bodyStream = body(c, origin, method, status, headers, keepAlive, http11);
             return new Response(status, headers, bodyStream);
         } catch (IOException | RuntimeException e) {
             c.close();
@@ -181,7 +182,7 @@ final class Http1Client implements AutoCloseable {
     }
 
     private InputStream body(Connection c, Origin origin, String method, int status, Map<String, List<String>> headers,
-                             boolean keepAlive) throws IOException {
+                             boolean keepAlive, boolean http11) throws IOException {
         if (method.equals("HEAD") || status == 204 || status == 304) {
             release(c, origin, keepAlive);
             return InputStream.nullInputStream();
@@ -189,19 +190,18 @@ final class Http1Client implements AutoCloseable {
         List<String> codings = headers.get("transfer-encoding");
         if (codings != null) {
             // RFC 9112 §6.1: chunked is the only coding a proxy can pass on as it is, since a relayed
-            // body is framed afresh. §6.3 (3): with a Content-Length too, the connection is not reused.
+            // body is framed afresh. §6.3 (3): a Content-Length next to it is dropped, so the client
+            // never sees a length that is not the relayed body's, and the connection is not reused;
+            // §6.1 again: Transfer-Encoding in an HTTP/1.0 answer means faulty framing, so no reuse.
             if (codings.size() != 1 || !codings.getFirst().equalsIgnoreCase("chunked")) {
                 throw new IOException("the upstream sent a transfer coding other than chunked");
             }
-            return new Chunked(c, origin, keepAlive && !headers.containsKey("content-length"));
+            boolean alsoLength = headers.remove("content-length") != null;
+            return new Chunked(c, origin, keepAlive && http11 && !alsoLength);
         }
         List<String> length = headers.get("content-length");
         if (length != null && !length.isEmpty()) {
-            String given = length.getFirst().strip();
-            if (given.isEmpty() || given.length() > 18 || !given.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
-                throw new IOException("the upstream sent a malformed Content-Length"); // RFC 9110 §8.6: digits only
-            }
-            long n = Long.parseLong(given);
+            long n = contentLength(length);
             if (n == 0) {
                 release(c, origin, keepAlive);
                 return InputStream.nullInputStream();
@@ -209,6 +209,27 @@ final class Http1Client implements AutoCloseable {
             return new Fixed(c, origin, keepAlive, n);
         }
         return new UntilClose(c); // RFC 9112 §6.3 (8): the body ends when the connection does
+    }
+
+    /**
+     * RFC 9110 §8.6: digits only; RFC 9112 §6.3 (5): several values (in several fields or one list)
+     * are accepted only when they are all the same, since otherwise the body's end is ambiguous.
+     */
+    private static long contentLength(List<String> fields) throws IOException {
+        String agreed = null;
+        for (String field : fields) {
+            for (String part : field.split(",", -1)) {
+                String given = part.strip();
+                if (given.isEmpty() || given.length() > 18 || !given.chars().allMatch(ch -> digit((char) ch))) {
+                    throw new IOException("the upstream sent a malformed Content-Length");
+                }
+                if (agreed != null && Long.parseLong(agreed) != Long.parseLong(given)) {
+                    throw new IOException("the upstream sent differing Content-Length values");
+                }
+                agreed = given;
+            }
+        }
+        return Long.parseLong(agreed);
     }
 
     private static void copyBody(InputStream in, long length, OutputStream out) throws IOException {

@@ -73,7 +73,9 @@ public record Server(String id, Optional<String> orgId, String slug, String name
 
         /*
          * Paths match ignoring case: an upstream that routes that way (ASP.NET, say) would serve
-         * /JOBS/1 as /jobs/1, and a guard that matches more than the upstream routes costs nothing.
+         * /JOBS/1 as /jobs/1. The price on a case-sensitive upstream: a distinct route that differs
+         * from the poll path only in case (/Jobs/stats) is taken for a poll and answers 404
+         * unknown_job. That fails closed, which is the side a guard should err on.
          */
 
         /** Whether {@code method} on {@code path} (relative to the server's base) creates a job. */

@@ -28,7 +28,11 @@ public final class ServerRegistry {
         reload();
     }
 
-    void reload() {
+    /**
+     * Synchronized so two reloads (one after a commit here, one from the change feed) never finish out
+     * of order: the one that read the database last is the one that stays. Readers take no lock.
+     */
+    synchronized void reload() {
         List<Server> all = db.withHandle(store::all);
         Map<String, Server> bySlug = new HashMap<>();
         Map<String, Server> byId = new HashMap<>();

@@ -182,6 +182,12 @@ final class Upstream {
      * changes, so the usual check is one comparison; a change that leaves the pool's own inputs alone
      * (a rename, a scope) keeps its connections, any other replaces the pool.
      */
+    /** Closes every pooled connection; answers still streaming end with their connections. */
+    void close() {
+        clients.values().forEach(c -> c.http().close());
+        clients.clear();
+    }
+
     private Http1Client client(Server server) {
         Client c = clients.get(server.id());
         if (c != null && c.server() == server) {

@@ -54,6 +54,11 @@ public final class HttpServer implements AutoCloseable {
                 })
                 .build()
                 .start();
+        if (!server.isRunning()) {
+            // Helidon logs a listener that could not bind and returns a server that is not running.
+            throw new IllegalStateException("could not listen on " + config.host() + ":" + config.port()
+                    + " (is the port in use?)");
+        }
         return new HttpServer(server);
     }
 

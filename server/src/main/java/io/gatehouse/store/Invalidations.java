@@ -64,7 +64,8 @@ public final class Invalidations implements AutoCloseable {
                     .mapTo(String.class)
                     .one();
         } else {
-            // SQLite: writers take the lock up front, so seq (the rowid) grows in commit order.
+            // SQLite has one writer at a time and assigns the rowid (seq) under its write lock as the
+            // largest plus one: seq grows in commit order, and a rolled-back row leaves no gap.
             handle.createUpdate("INSERT INTO change_log (payload, created_at) VALUES (:payload, :at)")
                     .bind("payload", invalidation.payload())
                     .bind("at", clock.millis())
@@ -167,9 +168,14 @@ public final class Invalidations implements AutoCloseable {
         return rows.getLast().seq();
     }
 
-    /** Drops rows older than {@link #LOG_KEEP}, always keeping the newest, so seq never starts over. */
-    private void prune() {
-        database.withHandle(h -> h.createUpdate("DELETE FROM change_log WHERE created_at < :before "
+    /**
+     * Drops rows older than {@link #LOG_KEEP}, always keeping the newest, so seq never starts over.
+     * Only ever a prefix goes, up to the last row old enough: if a clock stepped back, a row in the
+     * middle that looks old stays, since a reader would otherwise skip it without noticing a gap.
+     */
+    void prune() {
+        database.withHandle(h -> h.createUpdate("DELETE FROM change_log "
+                        + "WHERE seq <= (SELECT MAX(seq) FROM change_log WHERE created_at < :before) "
                         + "AND seq < (SELECT MAX(seq) FROM change_log)")
                 .bind("before", clock.millis() - LOG_KEEP.toMillis())
                 .execute());

@@ -79,6 +79,16 @@ class CliIT {
     }
 
     @Test
+    void serveOnAPortInUseSaysSoAndExits() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run serve = run("--data-dir", TestNode.tempDir().toString(), "serve",
+                    "--port", Integer.toString(taken.getLocalPort()));
+            assertThat(serve.exit()).isEqualTo(2);
+            assertThat(serve.err()).contains("could not listen on 127.0.0.1:" + taken.getLocalPort(), "in use");
+        }
+    }
+
+    @Test
     void talksToARunningServerWithUrlAndKey() throws Exception {
         try (TestNode node = TestNode.start()) {
             String url = node.server.publicUrl().toString();

@@ -264,18 +264,24 @@ class Http1ClientTest {
                     case "/signed-status" -> "HTTP/1.1 +20 OK\r\nContent-Length: 2\r\n\r\nok";
                     case "/long-status" -> "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok";
                     case "/version" -> "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    // RFC 9112 §6.3 (5): where the body ends depends on which length one believes
+                    case "/two-lengths" -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\nok";
+                    case "/length-list" -> "HTTP/1.1 200 OK\r\nContent-Length: 2, 7\r\n\r\nok";
+                    case "/same-lengths" -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 02\r\n\r\nok";
                     default -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
                 });
             }
         });
         for (String path : List.of("/bare-cr", "/nul", "/folded", "/space-before-colon", "/gzip", "/chunked-twice",
-                "/signed-status", "/long-status", "/version")) {
+                "/signed-status", "/long-status", "/version", "/two-lengths", "/length-list")) {
             assertThatThrownBy(() -> client.send("GET", url(path), List.of(), null, null, -1, Duration.ofSeconds(2)))
                     .as(path).isInstanceOf(IOException.class);
         }
-        Http1Client.Response plain = client.send("GET", url("/plain"), List.of(), null, null, -1, Duration.ofSeconds(2));
-        assertThat(plain.status()).isEqualTo(200);
-        assertThat(new String(plain.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("ok");
+        for (String path : List.of("/plain", "/same-lengths")) {
+            Http1Client.Response r = client.send("GET", url(path), List.of(), null, null, -1, Duration.ofSeconds(2));
+            assertThat(r.status()).as(path).isEqualTo(200);
+            assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).as(path).isEqualTo("ok");
+        }
     }
 
     @Test
@@ -289,17 +295,23 @@ class Http1ClientTest {
                         : request.startsWith("GET /one-zero") ? "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"
                         : request.startsWith("GET /both") ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
                         + "Content-Length: 99\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+                        : request.startsWith("GET /chunked-one-zero") ? "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
                         : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         });
-        for (String path : List.of("/one-zero", "/one-zero-keep", "/ok", "/both", "/ok")) {
+        for (String path : List.of("/one-zero", "/one-zero-keep", "/ok", "/both", "/ok", "/chunked-one-zero", "/ok")) {
             Http1Client.Response r = client.send("GET", url(path), List.of(), null, null, -1, Duration.ofSeconds(2));
             assertThat(r.status()).as(path).isEqualTo(200);
             assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).as(path).isEqualTo("ok");
+            if (path.startsWith("/both")) {
+                assertThat(r.headers()).as("the length that is not the relayed body's").doesNotContainKey("content-length");
+            }
         }
         // /one-zero is not kept (a new connection for /one-zero-keep, which is kept for /ok, kept again
-        // for /both, which is not kept, so /ok opens the third).
-        assertThat(connections).hasSize(3);
+        // for /both, which is not kept, so /ok opens the third, kept for /chunked-one-zero, whose
+        // framing is faulty in HTTP/1.0 whatever it says, so the last /ok opens the fourth).
+        assertThat(connections).hasSize(4);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.gatehouse.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gatehouse.testing.TestDatabase;
 import io.gatehouse.testing.TestNode;
 import java.util.List;
 import java.util.Map;
@@ -82,5 +83,66 @@ class ChangeLogIT {
         delivered.clear();
         assertThat(invalidations.readLog(seen)).isEqualTo(seen + 3);
         assertThat(delivered).containsExactly(new Invalidation.All());
+    }
+
+    @Test
+    void pruneDropsOnlyAPrefixSoAReaderBehindItAlwaysSeesTheGap() {
+        long seen = lastSeq();
+        for (String user : List.of("usr_a", "usr_b", "usr_c", "usr_d")) {
+            db.inTransaction(h -> {
+                invalidations.publish(h, new Invalidation.User(user));
+                return null;
+            });
+        }
+        // The clock stepped back while usr_c was written: it looks older than usr_b.
+        long old = System.currentTimeMillis() - Invalidations.LOG_KEEP.toMillis() - 60_000;
+        setCreatedAt(seen + 1, old);
+        setCreatedAt(seen + 3, old);
+
+        invalidations.prune();
+        // Dropping usr_a and usr_c alone would let a reader past usr_a read usr_b then usr_d and
+        // never learn of usr_c.
+        assertThat(seqsAfter(seen)).containsExactly(seen + 4);
+        delivered.clear();
+        assertThat(invalidations.readLog(seen + 1)).isEqualTo(seen + 4);
+        assertThat(delivered).containsExactly(new Invalidation.All());
+
+        setCreatedAt(seen + 4, old);
+        invalidations.prune();
+        assertThat(seqsAfter(seen)).as("the newest stays however old, so seq never starts over")
+                .containsExactly(seen + 4);
+    }
+
+    private void setCreatedAt(long seq, long at) {
+        db.withHandle(h -> h.createUpdate("UPDATE change_log SET created_at = :at WHERE seq = :s")
+                .bind("at", at).bind("s", seq).execute());
+    }
+
+    private List<Long> seqsAfter(long seen) {
+        return db.withHandle(h -> h.createQuery("SELECT seq FROM change_log WHERE seq > :seen ORDER BY seq")
+                .bind("seen", seen).mapTo(Long.class).list());
+    }
+
+    @Test
+    void aNodeThatCannotStartLeavesNoChangeFollowerBehind() throws Exception {
+        long before = followers();
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            java.nio.file.Path dir = TestNode.tempDir();
+            Map<String, String> settings = new java.util.HashMap<>(TestDatabase.settings(dir));
+            settings.put("http.port", Integer.toString(taken.getLocalPort()));
+            assertThatThrownBy(() -> TestNode.startWith(dir, settings, true))
+                    .as("the port is in use").isNotNull();
+        }
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+        while (followers() > before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(followers()).isEqualTo(before);
+    }
+
+    private static long followers() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().matches("gatehouse-(change-log|invalidations)"))
+                .count();
     }
 }
