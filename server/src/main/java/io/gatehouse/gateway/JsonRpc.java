@@ -41,8 +41,11 @@ final class JsonRpc {
      * @param method   its method, or null (a response, or a method that is not a string)
      * @param id       its id, or null when it has none (a notification)
      * @param toolName {@code params.name} of a {@code tools/call}, else null
+     * @param target   what MCP 2026-07-28 mirrors into {@code Mcp-Name}: {@code params.name} of a
+     *                 {@code tools/call} or {@code prompts/get}, {@code params.uri} of a
+     *                 {@code resources/read}, {@code /subscribe} or {@code /unsubscribe}; else null
      */
-    record Message(String method, JsonNode id, String toolName) {
+    record Message(String method, JsonNode id, String toolName, String target) {
         boolean isRequest() {
             return id != null && method != null;
         }
@@ -108,6 +111,7 @@ final class JsonRpc {
         String method = null;
         JsonNode id = null;
         String name = null;
+        String uri = null;
         boolean sawMethod = false;
         boolean sawId = false;
         boolean sawParams = false;
@@ -138,14 +142,18 @@ final class JsonRpc {
                     sawParams = once(sawParams);
                     if (value == JsonToken.START_OBJECT) {
                         boolean sawName = false;
+                        boolean sawUri = false;
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            checkNotLookalike(p.currentName(), "name");
-                            boolean isName = p.currentName().equals("name");
+                            checkNotLookalike(p.currentName(), "name", "uri");
+                            String member = p.currentName();
                             JsonToken v = p.nextToken();
-                            if (isName) {
+                            if (member.equals("name")) {
                                 sawName = once(sawName);
                                 nameIsText = v == JsonToken.VALUE_STRING;
                                 name = nameIsText ? p.getText() : null;
+                            } else if (member.equals("uri")) {
+                                sawUri = once(sawUri);
+                                uri = v == JsonToken.VALUE_STRING ? p.getText() : null;
                             }
                             p.skipChildren();
                         }
@@ -160,7 +168,12 @@ final class JsonRpc {
         if (toolCall && !nameIsText) {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call", "tools/call needs params.name");
         }
-        return new Message(method, id, toolCall ? name : null);
+        String target = method == null ? null : switch (method) {
+            case "tools/call", "prompts/get" -> name;
+            case "resources/read", "resources/subscribe", "resources/unsubscribe" -> uri;
+            default -> null;
+        };
+        return new Message(method, id, toolCall ? name : null, target);
     }
 
     /**

@@ -35,6 +35,7 @@ import java.util.function.Predicate;
  * @see <a href="https://modelcontextprotocol.io/specification/2025-11-25/basic/transports">MCP 2025-11-25 Transports</a>
  */
 public final class McpEndpoint {
+    private static final HeaderName MCP_METHOD = HeaderNames.create("Mcp-Method");
     private static final HeaderName MCP_NAME = HeaderNames.create("Mcp-Name");
     private static final String METHODS = "GET, POST, DELETE, OPTIONS";
 
@@ -80,6 +81,7 @@ public final class McpEndpoint {
         Optional<Principal> caller = access.admit(req, server, Permissions.MCP_USE);
         byte[] body = Json.bytes(req, maxBodyBytes);
         JsonRpc.Inspection rpc = JsonRpc.inspect(body);
+        checkMirroredHeaders(req, rpc);
         Predicate<String> usable = tool -> server.exposes(tool) && caller
                 .map(p -> ToolScope.allows(p.identity().tools(), server.id(), server.slug(), tool)).orElse(true);
 
@@ -95,11 +97,6 @@ public final class McpEndpoint {
             refuse(res, rpc, refused);
             return;
         }
-        // MCP 2026-07-28: Mcp-Name must match the body; an upstream routing on the header must not be fooled.
-        Optional<String> headerName = req.headers().first(MCP_NAME);
-        if (headerName.isPresent() && calls.size() == 1 && !headerName.get().equals(calls.getFirst().toolName())) {
-            throw ApiError.of(ErrorCode.INVALID_REQUEST, "header_mismatch", "Mcp-Name does not match params.name");
-        }
         boolean filterLists = !rpc.toolsListIds().isEmpty() && restricted(server, caller);
         try (Upstream.Answer answer = upstream.open(req, call(req, server, caller, Method.POST, Optional.of(body)),
                 RequestInfo.of(req).clientAddress(), RequestInfo.of(req).requestId())) {
@@ -110,6 +107,49 @@ public final class McpEndpoint {
                 Upstream.relay(answer, res, r -> session(answer, r, server, caller));
             }
         }
+    }
+
+    /**
+     * MCP 2026-07-28 mirrors the body's {@code method} into {@code Mcp-Method} and its target into
+     * {@code Mcp-Name}, so that intermediaries and the upstream may route on them. What this gateway
+     * checked (the body) and what they route on (the header) must then be the same thing: a
+     * {@code tools/list} body sent as {@code Mcp-Method: tools/call} with the name of a refused tool
+     * must not reach an upstream that believes the header. Either header, when sent, must describe
+     * the body's one message; older clients send neither, and nothing is required of them.
+     */
+    private static void checkMirroredHeaders(ServerRequest req, JsonRpc.Inspection rpc) {
+        Optional<String> method = req.headers().first(MCP_METHOD);
+        Optional<String> name = req.headers().first(MCP_NAME);
+        if (method.isEmpty() && name.isEmpty()) {
+            return;
+        }
+        JsonRpc.Message only = rpc.batch() || rpc.messages().size() != 1 ? null : rpc.messages().getFirst();
+        if (method.isPresent() && (only == null || !method.get().equals(only.method()))) {
+            throw headerMismatch("Mcp-Method does not match the body's method");
+        }
+        if (name.isPresent() && (only == null || only.target() == null || !mirrors(name.get(), only.target()))) {
+            throw headerMismatch("Mcp-Name does not match the body's params.name or params.uri");
+        }
+    }
+
+    /** A header value as sent, or in the {@code =?base64?…?=} form used for what a header cannot carry. */
+    static boolean mirrors(String header, String value) {
+        if (header.equals(value)) {
+            return true;
+        }
+        if (header.length() > 12 && header.regionMatches(true, 0, "=?base64?", 0, 9) && header.endsWith("?=")) {
+            try {
+                byte[] decoded = java.util.Base64.getDecoder().decode(header.substring(9, header.length() - 2));
+                return new String(decoded, java.nio.charset.StandardCharsets.UTF_8).equals(value);
+            } catch (IllegalArgumentException notBase64) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static ApiError headerMismatch(String message) {
+        return ApiError.of(ErrorCode.INVALID_REQUEST, "header_mismatch", message);
     }
 
     /** 2025-11-25: the stream a client opens for server-initiated messages (or 405 from the upstream). */

@@ -75,6 +75,10 @@ public final class Errors {
                     : "Bearer " + metadata);
             case INSUFFICIENT_SCOPE -> java.util.Optional.of("Bearer error=\"insufficient_scope\", scope=\""
                     + quoted(error.scope().orElse("")) + "\", " + metadata);
+            // A server or workspace the credential does not reach: another credential would, so a
+            // client that can ask for one (MCP's step-up authorization) is told where to start.
+            case FORBIDDEN -> error.reason().filter("out_of_scope"::equals).map(r -> "Bearer error=\"insufficient_scope\", "
+                    + "error_description=\"" + quoted(error.publicMessage()) + "\", " + metadata);
             default -> java.util.Optional.empty();
         };
     }

@@ -194,6 +194,73 @@ class McpProxyIT {
     }
 
     @Test
+    void sessionIdWhenPresentedWithoutACredentialThenNeverAnAuthentication() {
+        Mcp owner = gw.mcp(gw.node.adminKey);
+        owner.initialize();
+        String session = owner.session().orElseThrow();
+        Mcp.Answer bare = new Mcp(gw.url("/mcp/demo"), Map.of("Mcp-Session-Id", session,
+                "MCP-Protocol-Version", "2025-11-25")).request("tools/list", Map.of());
+        assertThat(bare.status()).isEqualTo(401);
+        assertThat(bare.header("WWW-Authenticate")).startsWith("Bearer ").contains("resource_metadata=");
+        for (String method : List.of("GET", "DELETE")) {
+            Mcp.Answer a = new Mcp(gw.url("/mcp/demo"), Map.of("Mcp-Session-Id", session)).send(method);
+            assertThat(a.status()).as(method).isEqualTo(401);
+        }
+        // On a public server no credential is needed, but a session opened by a credential stays its own.
+        gw.node.createServer(Map.of("name", "Open sessions", "slug", "open-sessions",
+                "upstream_url", gw.upstream.mcpUrl().toString(), "public", true));
+        Mcp keyed = Mcp.withKey(gw.url("/mcp/open-sessions"), gw.node.adminKey);
+        keyed.initialize();
+        Mcp.Answer anonymous = new Mcp(gw.url("/mcp/open-sessions"), Map.of("Mcp-Session-Id",
+                keyed.session().orElseThrow(), "MCP-Protocol-Version", "2025-11-25")).request("tools/list", Map.of());
+        assertThat(anonymous.status()).isEqualTo(404);
+        assertThat(parse(anonymous.body()).path("error").path("reason").asText()).isEqualTo("unknown_session");
+        assertThat(owner.toolNames()).as("the owner's session is untouched").contains("echo");
+    }
+
+    @Test
+    void keyWithoutMcpUseThen403InsufficientScopeWithAChallenge() {
+        String apiOnly = gw.keyForNewUser("api-only@example.test", "free", Map.of("permissions", List.of("api:*")));
+        Mcp.Answer a = gw.mcp(apiOnly).initialize();
+        assertThat(a.status()).isEqualTo(403);
+        assertThat(parse(a.body()).path("error").path("code").asText()).isEqualTo("insufficient_scope");
+        assertThat(parse(a.body()).path("error").path("reason").asText()).isEqualTo("missing_permission");
+        // RFC 6750 §3.1: the challenge names the error and the scope that would do.
+        assertThat(a.header("WWW-Authenticate")).startsWith("Bearer ").contains("error=\"insufficient_scope\"",
+                "scope=\"mcp:use\"", "resource_metadata=");
+        String elsewhere = gw.keyForNewUser("elsewhere@example.test", "free", Map.of("servers", List.of("srv_elsewhere")));
+        Mcp.Answer outOfScope = gw.mcp(elsewhere).initialize();
+        assertThat(outOfScope.status()).isEqualTo(403);
+        assertThat(outOfScope.header("WWW-Authenticate")).startsWith("Bearer ").contains("insufficient_scope");
+    }
+
+    @Test
+    void browserClientWhenRefusedThenCanReadWhy() {
+        // A 401 a browser cannot read is a sign-in that never starts: the CORS headers come with it.
+        Mcp.Answer a = new Mcp(gw.url("/mcp/demo"), Map.of("Origin", "http://localhost:6274")).initialize();
+        assertThat(a.status()).isEqualTo(401);
+        assertThat(a.header("Access-Control-Allow-Origin")).isEqualTo("http://localhost:6274");
+        assertThat(a.headers().allValues("Vary").toString()).contains("Origin");
+        assertThat(a.header("Access-Control-Expose-Headers")).contains("WWW-Authenticate", "Mcp-Session-Id",
+                "MCP-Protocol-Version");
+    }
+
+    @Test
+    void foreignOriginWhenNoCredentialThen403BeforeAnyChallenge() {
+        for (String method : List.of("POST", "GET", "DELETE")) {
+            Mcp evil = new Mcp(gw.url("/mcp/demo"), Map.of("Origin", "https://evil.example"));
+            Mcp.Answer a = method.equals("POST") ? evil.initialize() : evil.send(method);
+            assertThat(a.status()).as(method).isEqualTo(403);
+            assertThat(parse(a.body()).path("error").path("reason").asText()).as(method).isEqualTo("origin_not_allowed");
+            assertThat(a.header("WWW-Authenticate")).as(method).isNull();
+        }
+        Http.Response preflight = new Http(gw.node.server.publicUrl()).send("OPTIONS", "/mcp/demo",
+                Map.of("Origin", "https://evil.example", "Access-Control-Request-Method", "POST"), null);
+        assertThat(preflight.status()).isEqualTo(403);
+        assertThat(preflight.header("Access-Control-Allow-Origin")).isNull();
+    }
+
+    @Test
     void bareMcpWhenDefaultServerThenReachesIt() {
         Mcp mcp = Mcp.withKey(gw.url("/mcp"), gw.node.adminKey);
         assertThat(mcp.initialize().status()).isEqualTo(200);
@@ -214,6 +281,44 @@ class McpProxyIT {
         Mcp.Answer mismatch = mcp.callTool("whoami", Map.of());
         assertThat(mismatch.status()).isEqualTo(400);
         assertThat(parse(mismatch.body()).path("error").path("reason").asText()).isEqualTo("header_mismatch");
+    }
+
+    @Test
+    void mirroredHeadersWhenTheyDescribeAnotherMessageThenRefusedBeforeTheUpstream() throws Exception {
+        // A key that may use echo only: an upstream routing on Mcp-Method / Mcp-Name must never be
+        // told "tools/call whoami" for a body this gateway read as something harmless.
+        String echoOnly = gw.keyForNewUser("mirrored@example.test", "free", Map.of("tools", List.of("demo/echo")));
+        Mcp mcp = gw.mcp(echoOnly);
+        mcp.initialize();
+        Map<String, Map<String, String>> refused = new java.util.LinkedHashMap<>();
+        refused.put("a list sent as a call", Map.of("Mcp-Method", "tools/call", "Mcp-Name", "whoami"));
+        refused.put("a name on a list", Map.of("Mcp-Method", "tools/list", "Mcp-Name", "whoami"));
+        refused.put("a name alone on a list", Map.of("Mcp-Name", "whoami"));
+        refused.put("another method", Map.of("Mcp-Method", "prompts/list"));
+        for (var c : refused.entrySet()) {
+            Mcp.Answer a = withHeaders(mcp, c.getValue()).request("tools/list", Map.of());
+            assertThat(a.status()).as(c.getKey()).isEqualTo(400);
+            assertThat(parse(a.body()).path("error").path("reason").asText()).as(c.getKey()).isEqualTo("header_mismatch");
+        }
+        Mcp.Answer batch = withHeaders(mcp, Map.of("Mcp-Method", "tools/list"))
+                .post(List.of(Map.of("jsonrpc", "2.0", "id", 90, "method", "tools/list")));
+        assertThat(batch.status()).as("no batch in the era that mirrors headers").isEqualTo(400);
+
+        Mcp.Answer list = withHeaders(mcp, Map.of("Mcp-Method", "tools/list")).request("tools/list", Map.of());
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(list.last().path("result").path("tools").findValuesAsText("name")).containsExactly("echo");
+        String encoded = "=?base64?" + java.util.Base64.getEncoder().encodeToString("echo".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "?=";
+        Mcp.Answer call = withHeaders(mcp, Map.of("Mcp-Method", "tools/call", "Mcp-Name", encoded))
+                .callTool("echo", Map.of("text", "hi"));
+        assertThat(call.status()).as("the encoded form of the same name").isEqualTo(200);
+        assertThat(call.last().path("result").path("content").get(0).path("text").asText()).contains("hi");
+        assertThat(McpEndpoint.mirrors("=?base64?not base64?=", "echo")).isFalse();
+    }
+
+    private static Mcp withHeaders(Mcp mcp, Map<String, String> headers) {
+        mcp.without("Mcp-Method").without("Mcp-Name");
+        headers.forEach(mcp::header);
+        return mcp;
     }
 
     @Test

@@ -50,6 +50,11 @@ public final class Mcp {
         return this;
     }
 
+    public Mcp without(String name) {
+        headers.remove(name);
+        return this;
+    }
+
     public Optional<String> session() {
         return Optional.ofNullable(headers.get("Mcp-Session-Id"));
     }
