@@ -121,7 +121,8 @@ public final class GatehouseServer implements AutoCloseable {
             new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
             new AuditEndpoint(audit, db, guard).register(routes);
             gateway.registerManagement(routes);
-            HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl));
+            HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl), gateway.fastMcp(),
+                    metrics);
             publicUrl.set(config.publicUrl(http.port()));
 
             Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,

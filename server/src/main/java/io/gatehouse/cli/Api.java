@@ -46,7 +46,7 @@ public final class Api {
         LocalCredential local = new LocalCredential();
         GatehouseConfig config = localConfig.get();
         GatehouseConfig loopback = new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
-                config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false), config.database(),
+                config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false, false), config.database(),
                 config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
         try (GatehouseServer server = GatehouseServer.start(loopback, Optional.of(local))) {
             return send(server.publicUrl(), local.secret(), method, path, body);

@@ -56,9 +56,11 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param maxHeaderBytes    {@code http.max-header-bytes}: largest request head; default 16384
      * @param trustForwardedFor {@code http.trust-forwarded-for}: take the client address from
      *                          {@code X-Forwarded-For} (behind a proxy you run); default false
+     * @param eventLoop         {@code http.event-loop}: serve plain MCP calls on an event-loop
+     *                          front, handing the rest to the main listener; default true
      */
     public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
-                       boolean trustForwardedFor) {
+                       boolean trustForwardedFor, boolean eventLoop) {
     }
 
     /**
@@ -122,7 +124,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
     private static final Pattern PLAN_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Set<String> PLAN_FIELDS = Set.of("api-access");
     private static final List<String> KEYS = List.of(
-            "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
+            "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes", "http.event-loop",
             "http.trust-forwarded-for", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
@@ -171,7 +173,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         Http http = new Http(host, port, publicUrl,
                 longSetting(s, "http.max-body-bytes", 1_048_576, 1024, 1L << 30),
                 intSetting(s, "http.max-header-bytes", 16_384, 1024, 1 << 20),
-                boolSetting(s, "http.trust-forwarded-for", false));
+                boolSetting(s, "http.trust-forwarded-for", false),
+                boolSetting(s, "http.event-loop", true));
 
         String url = s.get("database.url").map(v -> parse(s, "database.url", v, GatehouseConfig::jdbcUrl))
                 .orElse("jdbc:sqlite:" + dataDir.resolve("gatehouse.db"));

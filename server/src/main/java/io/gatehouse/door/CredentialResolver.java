@@ -14,6 +14,14 @@ public interface CredentialResolver {
      */
     Optional<Identity> resolve(String credential, Instant now);
 
+    /**
+     * Whether {@link #resolve} would answer for {@code credential} without reading the store (its
+     * answer is cached, or the credential is not of this kind). The default, false, is always safe.
+     */
+    default boolean answersFromMemory(String credential) {
+        return false;
+    }
+
     /** Notes a successful use, in memory; written later in batches. */
     void recordUse(Identity identity, String clientAddress, Instant at);
 }

@@ -22,21 +22,25 @@ public final class Credentials {
 
     /** The credential, or empty when the request carries none. */
     public static Optional<String> extract(Headers headers) {
+        return extract(headers.contains(HeaderNames.AUTHORIZATION) ? headers.get(HeaderNames.AUTHORIZATION).allValues()
+                : List.of(), headers.contains(X_API_KEY) ? headers.get(X_API_KEY).allValues() : List.of());
+    }
+
+    /** The same from the values of each header as received (none: an empty list). */
+    public static Optional<String> extract(List<String> authorization, List<String> xApiKey) {
         String fromAuthorization = null;
-        if (headers.contains(HeaderNames.AUTHORIZATION)) {
-            List<String> values = headers.get(HeaderNames.AUTHORIZATION).allValues();
-            if (values.size() != 1) {
+        if (!authorization.isEmpty()) {
+            if (authorization.size() != 1) {
                 throw malformed("send one Authorization header");
             }
-            fromAuthorization = fromAuthorization(values.getFirst());
+            fromAuthorization = fromAuthorization(authorization.getFirst());
         }
         String fromHeader = null;
-        if (headers.contains(X_API_KEY)) {
-            List<String> values = headers.get(X_API_KEY).allValues();
-            if (values.size() != 1) {
+        if (!xApiKey.isEmpty()) {
+            if (xApiKey.size() != 1) {
                 throw malformed("send one X-API-Key header");
             }
-            fromHeader = token(values.getFirst().strip());
+            fromHeader = token(xApiKey.getFirst().strip());
         }
         if (fromAuthorization != null && fromHeader != null && !fromAuthorization.equals(fromHeader)) {
             throw malformed("Authorization and X-API-Key carry different credentials");

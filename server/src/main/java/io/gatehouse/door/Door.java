@@ -68,6 +68,53 @@ public final class Door {
         }
     }
 
+    /** A decision taken from memory alone, not yet counted nor noted as a use: see {@link #peek}. */
+    public final class Admission {
+        private final Principal principal;
+        private final Identity identity;
+        private final CredentialResolver resolver;
+
+        private Admission(Principal principal, Identity identity, CredentialResolver resolver) {
+            this.principal = principal;
+            this.identity = identity;
+            this.resolver = resolver;
+        }
+
+        public Principal principal() {
+            return principal;
+        }
+
+        /** The call goes ahead: counted and noted as {@link #admit} would have. */
+        public void commit(String clientAddress) {
+            resolver.recordUse(identity, clientAddress, clock.instant());
+            count("allowed");
+        }
+    }
+
+    /**
+     * What {@link #admit} would decide, when every resolver can answer from memory and the answer is
+     * yes; empty otherwise (a denial, or a credential whose answer needs the store). Nothing is
+     * counted or noted until {@link Admission#commit}: a caller that lets empty fall through to
+     * {@link #admit} gets every decision counted once.
+     */
+    public Optional<Admission> peek(String credential, Requirement requirement) {
+        Instant now = clock.instant();
+        for (CredentialResolver resolver : resolvers) {
+            if (!resolver.answersFromMemory(credential)) {
+                return Optional.empty();
+            }
+            try {
+                Optional<Identity> identity = resolver.resolve(credential, now);
+                if (identity.isPresent()) {
+                    return Optional.of(new Admission(authorize(identity.get(), requirement), identity.get(), resolver));
+                }
+            } catch (ApiError denied) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Steps 4 and 5: entitlement, then scope. */
     Principal authorize(Identity id, Requirement requirement) {
         if (id.userDisabled()) {

@@ -34,6 +34,7 @@ public final class Gateway implements AutoCloseable {
     private final Origins origins;
     private final PublicUrl publicUrl;
     private final Upstream upstream;
+    private final FastMcp fastMcp;
 
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                    AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
@@ -49,11 +50,17 @@ public final class Gateway implements AutoCloseable {
         this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
         GatewayMetrics gatewayMetrics = new GatewayMetrics(metrics);
         this.upstream = new Upstream(gatewayMetrics, addresses);
-        this.mcp = new McpEndpoint(registry, access, origins,
-                new McpSessions(sealer.derive("gatehouse mcp session v1")), upstream, gatewayMetrics,
+        McpSessions sessions = new McpSessions(sealer.derive("gatehouse mcp session v1"));
+        this.mcp = new McpEndpoint(registry, access, origins, sessions, upstream, gatewayMetrics,
                 config.http().maxBodyBytes());
+        this.fastMcp = new FastMcp(registry, access, sessions, addresses, gatewayMetrics);
         this.api = new ApiEndpoint(registry, access, origins, upstream, db, clock);
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
+    }
+
+    /** The MCP calls the event-loop front may serve itself. */
+    public FastMcp fastMcp() {
+        return fastMcp;
     }
 
     /** Closes the upstream connections kept for reuse. */

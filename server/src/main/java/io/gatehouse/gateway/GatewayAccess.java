@@ -1,6 +1,7 @@
 package io.gatehouse.gateway;
 
 import io.gatehouse.door.Credentials;
+import io.gatehouse.door.Door;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.gatehouse.http.ApiError;
@@ -38,15 +39,36 @@ final class GatewayAccess {
         if (server.isPublic() && Credentials.extract(req.headers()).isEmpty()) {
             return Optional.empty();
         }
-        Principal p = guard.admit(req, Requirement.dataPlane().withPermission(permission)
-                .withServer(server.id(), server.slug()));
+        Principal p = guard.admit(req, requirement(server, permission));
+        checkServer(server, p);
+        return Optional.of(p);
+    }
+
+    /**
+     * {@link #admit} from memory and without side effects, for a credential that was sent: empty
+     * when the answer is no or needs the store, and then the caller asks {@link #admit}.
+     */
+    Optional<Door.Admission> peek(String credential, Server server, String permission) {
+        Optional<Door.Admission> admission = guard.door().peek(credential, requirement(server, permission));
+        try {
+            admission.ifPresent(a -> checkServer(server, a.principal()));
+            return admission;
+        } catch (ApiError denied) {
+            return Optional.empty();
+        }
+    }
+
+    private static Requirement requirement(Server server, String permission) {
+        return Requirement.dataPlane().withPermission(permission).withServer(server.id(), server.slug());
+    }
+
+    private static void checkServer(Server server, Principal p) {
         if (server.orgId().isPresent() && !server.orgId().get().equals(p.orgId()) && !p.instanceAdmin()) {
             throw ApiError.notFound("server"); // another organisation's server does not exist for this caller
         }
         if (!server.workspaces().all() && Collections.disjoint(server.workspaces().ids(), p.workspaces())) {
             throw ApiError.forbidden("out_of_scope", "This server is not available to the workspaces your key reaches");
         }
-        return Optional.of(p);
     }
 
     /** The headers that tell the upstream who is calling (never the client's own credential). */

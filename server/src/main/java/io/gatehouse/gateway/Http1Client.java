@@ -43,7 +43,7 @@ import javax.net.ssl.SSLSocketFactory;
 final class Http1Client implements AutoCloseable {
     private static final int MAX_IDLE_PER_ORIGIN = 64;
     private static final long MAX_IDLE_MILLIS = 30_000;
-    private static final int MAX_HEAD_BYTES = 64 * 1024;
+    static final int MAX_HEAD_BYTES = 64 * 1024;
 
     /** The connection could not be made: nothing was sent. */
     static final class ConnectFailed extends IOException {
@@ -215,7 +215,7 @@ final class Http1Client implements AutoCloseable {
      * RFC 9110 §8.6: digits only; RFC 9112 §6.3 (5): several values (in several fields or one list)
      * are accepted only when they are all the same, since otherwise the body's end is ambiguous.
      */
-    private static long contentLength(List<String> fields) throws IOException {
+    static long contentLength(List<String> fields) throws IOException {
         String agreed = null;
         for (String field : fields) {
             for (String part : field.split(",", -1)) {
@@ -466,7 +466,7 @@ final class Http1Client implements AutoCloseable {
     }
 
     /** RFC 9112 §4: {@code HTTP/1.x SP 3DIGIT SP [reason]}; the space before an empty reason may be missing. */
-    private static int status(String line) throws IOException {
+    static int status(String line) throws IOException {
         if (line.length() < 12 || !line.startsWith("HTTP/1.") || (line.charAt(7) != '0' && line.charAt(7) != '1')) {
             throw new IOException("the upstream did not answer in HTTP/1.1");
         }
@@ -496,21 +496,7 @@ final class Http1Client implements AutoCloseable {
             if (total > MAX_HEAD_BYTES) {
                 throw new IOException("the upstream sent too many headers");
             }
-            // RFC 9112 §5: a name is a token right before its colon, so no obsolete line folding and no
-            // space before the colon; RFC 9110 §5.5: a bare CR or a NUL in a value is refused, since
-            // what the client's side would make of it differs from what this side reads.
-            int colon = line.indexOf(':');
-            if (colon <= 0) {
-                throw new IOException("the upstream sent a malformed header");
-            }
-            for (int i = 0; i < line.length(); i++) {
-                char ch = line.charAt(i);
-                if (i < colon ? !tokenChar(ch) : ch == '\r' || ch == 0) {
-                    throw new IOException("the upstream sent a malformed header");
-                }
-            }
-            headers.computeIfAbsent(line.substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>(1))
-                    .add(line.substring(colon + 1).strip());
+            headerLine(line, headers);
         }
         if (line == null) {
             throw new EOFException("the upstream closed the connection inside its answer's head");
@@ -518,7 +504,28 @@ final class Http1Client implements AutoCloseable {
         return headers;
     }
 
-    private static boolean token(Map<String, List<String>> headers, String name, String token) {
+    /**
+     * One line of an answer's head into {@code headers}. RFC 9112 §5: a name is a token right before
+     * its colon, so no obsolete line folding and no space before the colon; RFC 9110 §5.5: a bare CR
+     * or a NUL in a value is refused, since what the client's side would make of it differs from
+     * what this side reads.
+     */
+    static void headerLine(String line, Map<String, List<String>> headers) throws IOException {
+        int colon = line.indexOf(':');
+        if (colon <= 0) {
+            throw new IOException("the upstream sent a malformed header");
+        }
+        for (int i = 0; i < line.length(); i++) {
+            char ch = line.charAt(i);
+            if (i < colon ? !tokenChar(ch) : ch == '\r' || ch == 0) {
+                throw new IOException("the upstream sent a malformed header");
+            }
+        }
+        headers.computeIfAbsent(line.substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>(1))
+                .add(line.substring(colon + 1).strip());
+    }
+
+    static boolean token(Map<String, List<String>> headers, String name, String token) {
         List<String> values = headers.get(name);
         if (values == null) {
             return false;

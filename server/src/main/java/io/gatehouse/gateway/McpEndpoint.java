@@ -81,9 +81,8 @@ public final class McpEndpoint {
         Optional<Principal> caller = access.admit(req, server, Permissions.MCP_USE);
         byte[] body = Json.bytes(req, maxBodyBytes);
         JsonRpc.Inspection rpc = JsonRpc.inspect(body);
-        checkMirroredHeaders(req, rpc);
-        Predicate<String> usable = tool -> server.exposes(tool) && caller
-                .map(p -> ToolScope.allows(p.identity().tools(), server.id(), server.slug(), tool)).orElse(true);
+        checkMirroredHeaders(req.headers().first(MCP_METHOD), req.headers().first(MCP_NAME), rpc);
+        Predicate<String> usable = usable(server, caller);
 
         List<JsonRpc.Message> calls = rpc.toolCalls();
         List<JsonRpc.Message> refused = new ArrayList<>(0);
@@ -117,9 +116,7 @@ public final class McpEndpoint {
      * must not reach an upstream that believes the header. Either header, when sent, must describe
      * the body's one message; older clients send neither, and nothing is required of them.
      */
-    private static void checkMirroredHeaders(ServerRequest req, JsonRpc.Inspection rpc) {
-        Optional<String> method = req.headers().first(MCP_METHOD);
-        Optional<String> name = req.headers().first(MCP_NAME);
+    static void checkMirroredHeaders(Optional<String> method, Optional<String> name, JsonRpc.Inspection rpc) {
         if (method.isEmpty() && name.isEmpty()) {
             return;
         }
@@ -150,6 +147,11 @@ public final class McpEndpoint {
 
     private static ApiError headerMismatch(String message) {
         return ApiError.of(ErrorCode.INVALID_REQUEST, "header_mismatch", message);
+    }
+
+    static Predicate<String> usable(Server server, Optional<Principal> caller) {
+        return tool -> server.exposes(tool) && caller
+                .map(p -> ToolScope.allows(p.identity().tools(), server.id(), server.slug(), tool)).orElse(true);
     }
 
     /** 2025-11-25: the stream a client opens for server-initiated messages (or 405 from the upstream). */
@@ -188,11 +190,11 @@ public final class McpEndpoint {
                 res.header(Upstream.MCP_SESSION_ID, sessions.wrap(id, binding(server, caller))));
     }
 
-    private static String binding(Server server, Optional<Principal> caller) {
+    static String binding(Server server, Optional<Principal> caller) {
         return server.id() + "\n" + caller.map(p -> p.userId() + "\n" + p.credentialId()).orElse("anonymous");
     }
 
-    private static boolean restricted(Server server, Optional<Principal> caller) {
+    static boolean restricted(Server server, Optional<Principal> caller) {
         return !server.hiddenTools().isEmpty() || caller.map(p -> !p.identity().tools().all()).orElse(false);
     }
 
@@ -203,9 +205,13 @@ public final class McpEndpoint {
     static void checkUpstreamAccepted(Server server, Upstream.Answer answer) {
         int code = answer.status();
         if (code == 401 || code == 407) {
-            throw ApiError.of(ErrorCode.BAD_GATEWAY, "upstream_rejected_gatehouse",
-                    "The upstream server '" + server.slug() + "' refused Gatehouse's credentials");
+            throw upstreamRejected(server);
         }
+    }
+
+    static ApiError upstreamRejected(Server server) {
+        return ApiError.of(ErrorCode.BAD_GATEWAY, "upstream_rejected_gatehouse",
+                "The upstream server '" + server.slug() + "' refused Gatehouse's credentials");
     }
 
     /** Answers a body that calls tools the caller may not use, without forwarding any of it. */

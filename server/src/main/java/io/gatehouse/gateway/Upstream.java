@@ -39,11 +39,11 @@ import java.util.logging.Logger;
 final class Upstream {
     private static final Logger LOG = Logger.getLogger(Upstream.class.getName());
     /** RFC 9110 §7.6.1 hop-by-hop fields, and what Gatehouse sets itself or must never pass on. */
-    private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection", "te",
+    static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate", "host",
             "content-length", "authorization", "x-api-key", "cookie", "origin", "accept-encoding", "forwarded",
             "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "mcp-session-id", "expect", "http2-settings");
-    private static final Set<String> NOT_RETURNED = Set.of("connection", "keep-alive", "proxy-connection", "te",
+    static final Set<String> NOT_RETURNED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "mcp-session-id", "www-authenticate",
             "set-cookie", "access-control-allow-origin", "access-control-allow-credentials",
             "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers");
@@ -207,7 +207,7 @@ final class Upstream {
         return fresh.http();
     }
 
-    private static ApiError unreachable(Server server, IOException e) {
+    static ApiError unreachable(Server server, IOException e) {
         if (e instanceof Http1Client.AddressNotAllowed) {
             return ApiError.of(ErrorCode.BAD_GATEWAY, "upstream_not_allowed", "The upstream server '" + server.slug()
                     + "' resolves to an internal address, which only instance-wide servers may have");

@@ -1,7 +1,11 @@
 package io.gatehouse.http;
 
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.gateway.FastMcp;
+import io.gatehouse.gateway.Front;
 import io.helidon.http.HeaderNames;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetSocketAddress;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http1.Http1Config;
 import java.time.Duration;
@@ -12,16 +16,25 @@ import java.util.logging.Logger;
 public final class HttpServer implements AutoCloseable {
     private static final Logger ACCESS = Logger.getLogger("gatehouse.access");
     private final WebServer server;
+    private final Front front;
 
-    private HttpServer(WebServer server) {
+    private HttpServer(WebServer server, Front front) {
         this.server = server;
+        this.front = front;
     }
 
-    public static HttpServer start(GatehouseConfig.Http config, Routes routes, Errors errors) {
+    /**
+     * Starts Helidon with the routes; with {@code http.event-loop}, on an internal loopback port
+     * behind the {@link Front}, which owns the public one.
+     */
+    public static HttpServer start(GatehouseConfig.Http config, Routes routes, Errors errors, FastMcp fast,
+                                   MeterRegistry metrics) {
         boolean trustForwarded = config.trustForwardedFor();
+        boolean behindFront = config.eventLoop();
         WebServer server = WebServer.builder()
-                .host(config.host())
-                .port(config.port())
+                .host(behindFront ? "127.0.0.1" : config.host())
+                .port(behindFront ? 0 : config.port())
+                .enableProxyProtocol(behindFront)
                 .maxPayloadSize(config.maxBodyBytes())
                 .shutdownGracePeriod(Duration.ofSeconds(5))
                 // A streamed answer ends with a small last chunk written after the data: with Nagle's
@@ -59,7 +72,17 @@ public final class HttpServer implements AutoCloseable {
             throw new IllegalStateException("could not listen on " + config.host() + ":" + config.port()
                     + " (is the port in use?)");
         }
-        return new HttpServer(server);
+        if (!behindFront) {
+            return new HttpServer(server, null);
+        }
+        try {
+            return new HttpServer(server, Front.start(config.host(), config.port(),
+                    new InetSocketAddress("127.0.0.1", server.port()), fast, config.maxBodyBytes(),
+                    config.maxHeaderBytes(), trustForwarded, metrics));
+        } catch (RuntimeException e) {
+            server.stop();
+            throw e;
+        }
     }
 
     /** Paths and queries with control characters (a NUL, say) stop here: no store should see them. */
@@ -89,11 +112,14 @@ public final class HttpServer implements AutoCloseable {
     }
 
     public int port() {
-        return server.port();
+        return front != null ? front.port() : server.port();
     }
 
     @Override
     public void close() {
+        if (front != null) {
+            front.close();
+        }
         server.stop();
     }
 }

@@ -2,6 +2,7 @@ package io.gatehouse.http;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -24,18 +25,24 @@ public final class RequestInfo {
     }
 
     static RequestInfo create(ServerRequest req, boolean trustForwardedFor) {
-        String incoming = req.headers().first(X_REQUEST_ID).orElse("");
-        String id = SANE_ID.matcher(incoming).matches() ? incoming : "req_" + io.gatehouse.store.Ids.label(16);
-        String address = req.remotePeer().host();
-        if (trustForwardedFor) {
-            address = req.headers().first(HeaderNames.X_FORWARDED_FOR)
-                    .map(v -> v.split(",")[0].strip())
-                    .filter(v -> !v.isEmpty() && v.length() <= 64)
-                    .orElse(address);
-        }
-        RequestInfo info = new RequestInfo(id, address);
+        // Behind the front (see Front), the connection is the front's; the PROXY protocol line it
+        // sent first names the client's.
+        String peer = req.proxyProtocolData().map(io.helidon.webserver.ProxyProtocolData::sourceAddress)
+                .orElseGet(() -> req.remotePeer().host());
+        RequestInfo info = new RequestInfo(requestId(req.headers().first(X_REQUEST_ID).orElse("")),
+                clientAddress(peer, trustForwardedFor ? req.headers().first(HeaderNames.X_FORWARDED_FOR) : Optional.empty()));
         req.context().register(RequestInfo.class, info);
         return info;
+    }
+
+    /** The caller's {@code X-Request-Id} when it is sane, else a new one. */
+    public static String requestId(String incoming) {
+        return SANE_ID.matcher(incoming).matches() ? incoming : "req_" + io.gatehouse.store.Ids.label(16);
+    }
+
+    /** The peer's address, or the first of {@code X-Forwarded-For} when that is trusted and sane. */
+    public static String clientAddress(String peer, Optional<String> forwardedFor) {
+        return forwardedFor.map(v -> v.split(",")[0].strip()).filter(v -> !v.isEmpty() && v.length() <= 64).orElse(peer);
     }
 
     /** The request's info; every request has one, set by the first filter. */

@@ -91,6 +91,14 @@ public final class KeyVerifier implements CredentialResolver {
     }
 
     @Override
+    public boolean answersFromMemory(String credential) {
+        if (!format.isWellFormed(credential) && !hasImportPrefix(credential)) {
+            return true;
+        }
+        return cache.getIfPresent(hasher.hash(credential)) != null;
+    }
+
+    @Override
     public void recordUse(Identity identity, String clientAddress, Instant at) {
         usage.record(identity.credentialId(), clientAddress, at);
     }

@@ -20,7 +20,9 @@ import java.util.Optional;
  * driven through {@link NodeClients}.
  */
 public final class Mcp {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** HTTP/1.1 as MCP clients speak it (the JDK's default would offer an h2c upgrade on every first request). */
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private final URI url;
     private final Map<String, String> headers = new HashMap<>();
     private int nextId = 1;
