@@ -138,8 +138,8 @@ public final class Front implements AutoCloseable {
             return null;
         }
         String head = in.toString(in.readerIndex(), end, StandardCharsets.ISO_8859_1);
-        String[] lines = head.split("\r\n", -1);
-        String requestLine = lines[0];
+        List<String> lines = lines(head);
+        String requestLine = lines.getFirst();
         if (!requestLine.startsWith("POST /mcp") || !requestLine.endsWith(" HTTP/1.1")) {
             return null;
         }
@@ -147,10 +147,10 @@ public final class Front implements AutoCloseable {
         if (!isMcpPath(path)) {
             return null;
         }
-        List<FastMcp.Field> fields = new ArrayList<>(lines.length);
+        List<FastMcp.Field> fields = new ArrayList<>(lines.size());
         long length = -1;
-        for (int i = 1; i < lines.length; i++) { // the CRLFCRLF that ends the head is not in it
-            String line = lines[i];
+        for (int i = 1; i < lines.size(); i++) { // the CRLFCRLF that ends the head is not in it
+            String line = lines.get(i);
             int colon = line.indexOf(':');
             if (colon <= 0 || !plain(line, colon)) {
                 return null;
@@ -175,6 +175,19 @@ public final class Front implements AutoCloseable {
             return null;
         }
         return new Head(path, fields, end + 4, length);
+    }
+
+    /** The head's CRLF-separated lines (a bare CR or LF stays inside its line, to be refused there). */
+    private static List<String> lines(String head) {
+        List<String> lines = new ArrayList<>(16);
+        int from = 0;
+        int crlf;
+        while ((crlf = head.indexOf("\r\n", from)) >= 0) {
+            lines.add(head.substring(from, crlf));
+            from = crlf + 2;
+        }
+        lines.add(head.substring(from));
+        return lines;
     }
 
     /** {@code /mcp}, {@code /mcp/{slug}}, either with a trailing slash; a slug as servers have them. */
