@@ -314,7 +314,15 @@ public final class Front implements AutoCloseable {
                 String clientAddress = io.gatehouse.http.RequestInfo.clientAddress(peer.getAddress().getHostAddress(),
                         front.trustForwardedFor ? first(head, "x-forwarded-for") : Optional.empty());
                 String requestId = io.gatehouse.http.RequestInfo.requestId(first(head, "x-request-id").orElse(""));
-                Optional<FastMcp.Plan> plan = front.fast.plan(head.path(), head.fields(), body, clientAddress, requestId);
+                Optional<FastMcp.Plan> plan;
+                try {
+                    plan = front.fast.plan(head.path(), head.fields(), body, clientAddress, requestId);
+                } catch (RuntimeException e) {
+                    // A bug here must not cost the client its answer: the main listener decides and,
+                    // if it fails the same way, answers 500 and logs it once.
+                    LOG.log(Level.WARNING, requestId + " the front could not plan a call; handing it on", e);
+                    plan = Optional.empty();
+                }
                 if (plan.isEmpty()) {
                     handOn();
                     return;

@@ -90,6 +90,113 @@ class FrontIT {
     }
 
     @Test
+    void upstreamAnswersOfEveryShapeAndFailureReachTheClientAsTheMainListenerWouldSay() throws Exception {
+        try (java.net.ServerSocket upstream = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            // One scripted answer per path the upstream is registered at.
+            Thread.ofVirtual().start(() -> {
+                while (!upstream.isClosed()) {
+                    try {
+                        Socket s = upstream.accept();
+                        Thread.ofVirtual().start(() -> answer(s));
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            String base = "http://127.0.0.1:" + upstream.getLocalPort();
+            Map<String, String> paths = Map.of(
+                    "chunked", "/chunked", "until-close", "/until-close", "rejects", "/rejects",
+                    "ambiguous", "/ambiguous", "silent", "/silent", "fixed", "/fixed");
+            paths.forEach((slug, path) -> gw.node.createServer(Map.of("name", slug, "slug", "front-" + slug,
+                    "upstream_url", base + path, "timeout_ms", 1000)));
+            double served = count("gatehouse_front_served_total");
+
+            var chunked = call("front-chunked");
+            assertThat(chunked.statusCode()).isEqualTo(200);
+            assertThat(chunked.body()).as("extensions and trailers are not passed on").isEqualTo("hello, world");
+            assertThat(chunked.headers().firstValue("x-trailer")).isEmpty();
+            assertThat(call("front-until-close").body()).isEqualTo("until the end");
+            assertThat(call("front-fixed").body()).isEqualTo("fixed");
+            assertThat(call("front-fixed").headers().firstValue("content-length")).hasValue("5");
+
+            assertError(call("front-rejects"), 502, "upstream_rejected_gatehouse");
+            assertError(call("front-ambiguous"), 502, "upstream_failed");
+            assertError(call("front-silent"), 504, "upstream_timeout");
+            gw.node.createServer(Map.of("name", "gone", "slug", "front-gone", "upstream_url",
+                    "http://127.0.0.1:" + freePort() + "/mcp"));
+            assertError(call("front-gone"), 502, "upstream_unreachable");
+            assertThat(count("gatehouse_front_served_total") - served).as("all eight on the loop").isEqualTo(8);
+        }
+    }
+
+    private static void answer(Socket s) {
+        try (s) {
+            byte[] head = readHead(s.getInputStream());
+            String request = new String(head, StandardCharsets.ISO_8859_1);
+            String path = request.substring(5, request.indexOf(' ', 5));
+            OutputStream out = s.getOutputStream();
+            String answer = switch (path) {
+                case "/chunked" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n";
+                case "/until-close" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end";
+                case "/fixed" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nfixed";
+                case "/rejects" -> "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+                case "/ambiguous" -> "HTTP/1.1 200 OK\r\nX-Note: a\rSet-Cookie: b=c\r\nContent-Length: 2\r\n\r\nok";
+                default -> null; // silent
+            };
+            if (answer == null) {
+                Thread.sleep(3_000);
+                return;
+            }
+            out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        } catch (Exception ignored) {
+            // the test judges what the client got
+        }
+    }
+
+    /** The request's head and its Content-Length body, read whole. */
+    private static byte[] readHead(java.io.InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        int matched = 0;
+        int b;
+        while (matched < 4 && (b = in.read()) >= 0) {
+            head.write(b);
+            matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
+        }
+        String text = head.toString(StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(text);
+        if (m.find()) {
+            in.readNBytes(Integer.parseInt(m.group(1)));
+        }
+        return head.toByteArray();
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static java.net.http.HttpResponse<String> call(String slug) throws Exception {
+        return java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build().send(
+                java.net.http.HttpRequest.newBuilder(gw.url("/mcp/" + slug)).timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + gw.node.adminKey)
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(INITIALIZE)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void assertError(java.net.http.HttpResponse<String> r, int status, String reason) throws Exception {
+        assertThat(r.statusCode()).as(reason).isEqualTo(status);
+        JsonNode body = io.gatehouse.http.Json.MAPPER.readTree(r.body());
+        assertThat(body.path("success").asBoolean(true)).isFalse();
+        assertThat(body.path("error").path("reason").asText()).isEqualTo(reason);
+        assertThat(body.path("error").path("request_id").asText()).isEqualTo(r.headers().firstValue("x-request-id")
+                .orElseThrow());
+    }
+
+    @Test
     void withTheEventLoopOffTheMainListenerServesEverything() {
         try (GatewayNode plain = GatewayNode.start(Map.of("http.event-loop", "false"))) {
             var mcp = plain.mcp(plain.node.adminKey);
