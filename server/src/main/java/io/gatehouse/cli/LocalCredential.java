@@ -39,6 +39,12 @@ public final class LocalCredential implements CredentialResolver {
                 Optional.empty()));
     }
 
+    /** Never reads the store: the secret is in this process's memory. */
+    @Override
+    public boolean answersFromMemory(String credential) {
+        return true;
+    }
+
     @Override
     public void recordUse(Identity identity, String clientAddress, Instant at) {
         // nothing to record: the credential dies with the process
