@@ -41,8 +41,8 @@ public final class LocalCredential implements CredentialResolver {
 
     /** Never reads the store: the secret is in this process's memory. */
     @Override
-    public boolean answersFromMemory(String credential) {
-        return true;
+    public Recall recall(String credential, Instant now) {
+        return resolve(credential, now).map(Recall::of).orElse(Recall.NOT_MINE);
     }
 
     @Override

@@ -15,11 +15,22 @@ public interface CredentialResolver {
     Optional<Identity> resolve(String credential, Instant now);
 
     /**
-     * Whether {@link #resolve} would answer for {@code credential} without reading the store (its
-     * answer is cached, or the credential is not of this kind). The default, false, is always safe.
+     * {@link #resolve}'s answer when memory alone gives it: the identity, or that the credential is
+     * not of this kind. {@link Recall#UNKNOWN} when the answer needs the store, and for a denial
+     * (which {@link #resolve} then explains). The default, always unknown, is always safe.
      */
-    default boolean answersFromMemory(String credential) {
-        return false;
+    default Recall recall(String credential, Instant now) {
+        return Recall.UNKNOWN;
+    }
+
+    /** What {@link #recall} found: {@code known} false means ask {@link #resolve}. */
+    record Recall(boolean known, Optional<Identity> identity) {
+        public static final Recall UNKNOWN = new Recall(false, Optional.empty());
+        public static final Recall NOT_MINE = new Recall(true, Optional.empty());
+
+        public static Recall of(Identity identity) {
+            return new Recall(true, Optional.of(identity));
+        }
     }
 
     /** Notes a successful use, in memory; written later in batches. */

@@ -100,19 +100,55 @@ public final class Door {
     public Optional<Admission> peek(String credential, Requirement requirement) {
         Instant now = clock.instant();
         for (CredentialResolver resolver : resolvers) {
-            if (!resolver.answersFromMemory(credential)) {
+            CredentialResolver.Recall recalled = resolver.recall(credential, now);
+            if (!recalled.known()) {
                 return Optional.empty();
             }
-            try {
-                Optional<Identity> identity = resolver.resolve(credential, now);
-                if (identity.isPresent()) {
-                    return Optional.of(new Admission(authorize(identity.get(), requirement), identity.get(), resolver));
+            if (recalled.identity().isPresent()) {
+                Identity identity = recalled.identity().get();
+                try {
+                    return Optional.of(new Admission(authorize(identity, requirement), identity, resolver));
+                } catch (ApiError denied) {
+                    return Optional.empty();
                 }
-            } catch (ApiError denied) {
-                return Optional.empty();
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether {@link #peek}'s answer for {@code credential} comes from memory: false when a resolver
+     * would have to read its store (or holds a denial, which {@link #admit} explains).
+     */
+    public boolean remembers(String credential) {
+        Instant now = clock.instant();
+        for (CredentialResolver resolver : resolvers) {
+            CredentialResolver.Recall recalled = resolver.recall(credential, now);
+            if (!recalled.known()) {
+                return false;
+            }
+            if (recalled.identity().isPresent()) {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Reads what {@link #peek} needs about {@code credential} into the resolvers' memory, and nothing
+     * else: no decision, no count, no use noted. Blocks on the store; a denial is left for {@link #admit}.
+     */
+    public void load(String credential) {
+        Instant now = clock.instant();
+        for (CredentialResolver resolver : resolvers) {
+            try {
+                if (resolver.resolve(credential, now).isPresent()) {
+                    return;
+                }
+            } catch (ApiError denied) {
+                return;
+            }
+        }
     }
 
     /** Steps 4 and 5: entitlement, then scope. */

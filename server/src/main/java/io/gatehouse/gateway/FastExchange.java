@@ -12,6 +12,7 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -90,19 +91,47 @@ final class FastExchange {
         connect();
     }
 
+    /**
+     * A new upstream connection. An address literal is dialled at once; a host name is resolved on a
+     * virtual thread (a lookup blocks, and an event loop must not), then its addresses are tried in
+     * order on the loop. The head timeout runs over all of it.
+     */
     private void connect() {
+        InetSocketAddress literal = plan.literal();
+        if (literal != null) {
+            dial(List.of(literal), 0);
+            return;
+        }
+        Thread.ofVirtual().name("gatehouse-resolve").start(() -> {
+            try {
+                List<InetSocketAddress> candidates = plan.resolve();
+                client.eventLoop().execute(() -> dial(candidates, 0));
+            } catch (IOException refused) {
+                client.eventLoop().execute(() -> fail(refused));
+            }
+        });
+    }
+
+    private void dial(List<InetSocketAddress> candidates, int index) {
+        if (finished) {
+            return;
+        }
+        InetSocketAddress address = candidates.get(index);
         new Bootstrap().group(client.eventLoop()).channel(connection.front().socketClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, plan.connectTimeoutMillis())
                 .handler(new UpstreamHandler(plan.poolKey()))
-                .connect(plan.upstream())
+                .connect(address)
                 .addListener((ChannelFutureListener) f -> {
                     if (finished) {
                         f.channel().close();
                     } else if (f.isSuccess()) {
                         send(f.channel(), false);
+                    } else if (index + 1 < candidates.size()) {
+                        dial(candidates, index + 1);
                     } else {
-                        fail(new Http1Client.ConnectFailed("cannot connect to " + plan.upstream(), f.cause()));
+                        fail(new Http1Client.ConnectFailed("cannot connect to " + plan.host() + ":"
+                                + address.getPort() + ": " + f.cause(), f.cause()));
                     }
                 });
     }

@@ -30,7 +30,7 @@ import java.util.function.Predicate;
  * {@link McpEndpoint#post} would forward unchanged. {@link #plan} takes every decision McpEndpoint
  * takes, from memory and without side effects; any call it is not sure of (a credential not cached, a
  * denial, a refused tool, a {@code tools/list} to filter, a session that does not unwrap, an upstream
- * named by host name or over TLS) gets no plan, and the front hands the request to Helidon, where
+ * over TLS) gets no plan, and the front hands the request to Helidon, where
  * McpEndpoint decides and every error is written. So each rule lives in one place, and this class
  * only asks the same questions.
  */
@@ -45,7 +45,17 @@ public final class FastMcp {
     /** Per server: where its upstream is, when the front may reach it itself (else null). */
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
-    private record Target(Server server, InetSocketAddress address, byte[] requestLine) {
+    /**
+     * A server's plain-HTTP upstream: its host and port, the address itself when the host is an
+     * address literal (a name is resolved for each new connection, off the event loop), the addresses
+     * it may have, and the first line and Host header of every request to it. Null fields: the front
+     * may not reach this upstream itself.
+     */
+    private record Target(Server server, String host, int port, InetSocketAddress literal,
+                          Predicate<InetAddress> allowed, byte[] requestLine, String poolKey) {
+        boolean usable() {
+            return requestLine != null;
+        }
     }
 
     FastMcp(ServerRegistry registry, GatewayAccess access, McpSessions sessions, UpstreamAddresses addresses,
@@ -57,35 +67,74 @@ public final class FastMcp {
         this.metrics = metrics;
     }
 
+    /** What the front does with a call: see {@link #plan}. */
+    public sealed interface Decision permits Plan, HandOn, Load {
+    }
+
+    /** The main listener takes the call, and the connection. */
+    public record HandOn() implements Decision {
+    }
+
+    private static final HandOn HAND_ON = new HandOn();
+
+    /** The credential's answer is not in memory: {@link #load} it, then plan the call again. */
+    public record Load(String credential) implements Decision {
+    }
+
+    /** Reads what planning needs about {@code credential} from the store. Blocks: never on an event loop. */
+    public void load(String credential) {
+        access.load(credential);
+    }
+
     /** One header of the client's request as received; {@code lower} is its name in lower case. */
     public record Field(String name, String lower, String value) {
     }
 
     /** A call the front may make itself, and what it needs to relay the answer. */
-    public final class Plan {
+    public final class Plan implements Decision {
         private final Server server;
-        private final InetSocketAddress upstream;
+        private final Target target;
         private final byte[] request;
         private final String binding;
         private final Optional<Door.Admission> admission;
         private final String credentialId;
 
-        private Plan(Server server, InetSocketAddress upstream, byte[] request, String binding,
+        private Plan(Server server, Target target, byte[] request, String binding,
                      Optional<Door.Admission> admission) {
             this.server = server;
-            this.upstream = upstream;
+            this.target = target;
             this.request = request;
             this.binding = binding;
             this.admission = admission;
             this.credentialId = admission.map(a -> a.principal().credentialId()).orElse("-");
         }
 
+        /** Which kept connections this call may use: the server's, to the same upstream and rule. */
         public String poolKey() {
-            return server.id() + " " + upstream;
+            return target.poolKey();
         }
 
-        public InetSocketAddress upstream() {
-            return upstream;
+        /** The upstream's address when it is written as one; null for a host name, see {@link #resolve}. */
+        public InetSocketAddress literal() {
+            return target.literal();
+        }
+
+        /** The upstream's host, as written. */
+        public String host() {
+            return target.host();
+        }
+
+        /**
+         * The addresses a new connection may try, in order, as the host resolves now (so a name that
+         * moved to an internal address is refused, as {@link Http1Client} refuses it). Blocks: never
+         * on an event loop.
+         */
+        public List<InetSocketAddress> resolve() throws IOException {
+            List<InetSocketAddress> addresses = new ArrayList<>(2);
+            for (InetAddress a : Http1Client.resolve(target.host(), target.allowed())) {
+                addresses.add(new InetSocketAddress(a, target.port()));
+            }
+            return addresses;
         }
 
         public int connectTimeoutMillis() {
@@ -162,23 +211,25 @@ public final class FastMcp {
     }
 
     /**
-     * Every decision {@link McpEndpoint#post} takes, from memory; empty when the call must go to it.
+     * Every decision {@link McpEndpoint#post} takes, from memory: a {@link Plan}, or {@link HandOn} when
+     * the call must go to it, or {@link Load} when the only thing missing is the credential's answer,
+     * which {@link #load} can bring into memory (off the event loop) before the call is planned again.
      *
      * @param path          the request's path, {@code /mcp} or {@code /mcp/{slug}}, a trailing slash allowed
      * @param headers       the request's headers as received
      * @param body          the whole body
      * @param clientAddress as {@link io.gatehouse.http.RequestInfo} would say
      */
-    public Optional<Plan> plan(String path, List<Field> headers, byte[] body, String clientAddress, String requestId) {
+    public Decision plan(String path, List<Field> headers, byte[] body, String clientAddress, String requestId) {
         String slug = slug(path);
         Optional<Server> found = slug == null ? registry.defaultMcp() : registry.bySlug(slug);
         if (found.isEmpty() || found.get().kind() != Server.Kind.MCP) {
-            return Optional.empty();
+            return HAND_ON;
         }
         Server server = found.get();
         Target target = target(server);
         if (target == null) {
-            return Optional.empty();
+            return HAND_ON;
         }
         try {
             Optional<String> credential = Credentials.extract(values(headers, "authorization"),
@@ -187,7 +238,8 @@ public final class FastMcp {
             if (credential.isPresent() || !server.isPublic()) {
                 admission = credential.flatMap(c -> access.peek(c, server, Permissions.MCP_USE));
                 if (admission.isEmpty()) {
-                    return Optional.empty();
+                    return credential.isPresent() && !access.remembers(credential.get())
+                            ? new Load(credential.get()) : HAND_ON;
                 }
             }
             Optional<Principal> caller = admission.map(Door.Admission::principal);
@@ -196,11 +248,11 @@ public final class FastMcp {
             Predicate<String> usable = McpEndpoint.usable(server, caller);
             for (JsonRpc.Message call : rpc.toolCalls()) {
                 if (!usable.test(call.toolName())) {
-                    return Optional.empty();
+                    return HAND_ON;
                 }
             }
             if (!rpc.toolsListIds().isEmpty() && McpEndpoint.restricted(server, caller)) {
-                return Optional.empty();
+                return HAND_ON;
             }
             String binding = McpEndpoint.binding(server, caller);
             List<String> presented = values(headers, "mcp-session-id");
@@ -208,15 +260,14 @@ public final class FastMcp {
             if (!presented.isEmpty()) {
                 session = presented.size() == 1 ? sessions.unwrap(presented.getFirst(), binding) : Optional.empty();
                 if (session.isEmpty()) {
-                    return Optional.empty();
+                    return HAND_ON;
                 }
             }
             Map<HeaderName, String> identity = access.identityHeaders(server, caller);
             byte[] request = request(target, headers, identity, session, body, clientAddress, requestId);
-            return request == null ? Optional.empty()
-                    : Optional.of(new Plan(server, target.address(), request, binding, admission));
+            return request == null ? HAND_ON : new Plan(server, target, request, binding, admission);
         } catch (ApiError refused) {
-            return Optional.empty();
+            return HAND_ON;
         }
     }
 
@@ -227,50 +278,59 @@ public final class FastMcp {
     }
 
     /**
-     * Where the front may reach a server's upstream itself: plain HTTP at an address literal that
-     * the server may use. A host name would need a lookup, which must not happen on an event loop,
-     * and TLS is Http1Client's; both stay with it.
+     * Where the front may reach a server's upstream itself: plain HTTP (TLS is Http1Client's), at an
+     * address literal the server may use or at a host name, resolved when a connection is made.
      */
     private Target target(Server server) {
         Target t = targets.get(server.id());
         if (t != null && t.server() == server) {
-            return t.address() == null ? null : t;
+            return t.usable() ? t : null;
         }
-        URI u = server.upstream();
-        InetSocketAddress address = null;
-        byte[] line = null;
-        String host = u.getHost();
-        if ("http".equalsIgnoreCase(u.getScheme()) && host != null && isAddressLiteral(host)) {
-            try {
-                InetAddress a = InetAddress.getByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
-                if (addresses.allowedFor(server).test(a)) {
-                    address = new InetSocketAddress(a, u.getPort() > 0 ? u.getPort() : 80);
-                    String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
-                    String query = u.getRawQuery() == null ? "" : "?" + u.getRawQuery();
-                    String hostHeader = host + (u.getPort() > 0 && u.getPort() != 80 ? ":" + u.getPort() : "");
-                    line = ("POST " + path + query + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n")
-                            .getBytes(StandardCharsets.ISO_8859_1);
-                }
-            } catch (java.net.UnknownHostException notALiteral) {
-                address = null;
-            }
-        }
-        Target fresh = new Target(server, address, line);
+        Target fresh = targetOf(server);
         targets.put(server.id(), fresh);
-        return address == null ? null : fresh;
+        return fresh.usable() ? fresh : null;
     }
 
-    private static boolean isAddressLiteral(String host) {
-        if (host.startsWith("[")) {
-            return true;
+    private Target targetOf(Server server) {
+        URI u = server.upstream();
+        String host = u.getHost();
+        Target unusable = new Target(server, null, 0, null, null, null, null);
+        if (!"http".equalsIgnoreCase(u.getScheme()) || host == null || host.isEmpty()) {
+            return unusable;
         }
+        boolean bracketed = host.startsWith("[") && host.endsWith("]");
+        String bare = bracketed ? host.substring(1, host.length() - 1) : host;
+        int port = u.getPort() > 0 ? u.getPort() : 80;
+        Predicate<InetAddress> allowed = addresses.allowedFor(server);
+        InetSocketAddress literal = null;
+        if (bracketed || isDottedQuad(host)) {
+            try {
+                InetAddress a = InetAddress.getByName(bare); // a literal: no lookup
+                if (!allowed.test(a)) {
+                    return unusable; // McpEndpoint answers upstream_not_allowed
+                }
+                literal = new InetSocketAddress(a, port);
+            } catch (java.net.UnknownHostException notALiteral) {
+                return unusable;
+            }
+        }
+        String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+        String query = u.getRawQuery() == null ? "" : "?" + u.getRawQuery();
+        String hostHeader = host + (u.getPort() > 0 && u.getPort() != 80 ? ":" + u.getPort() : "");
+        byte[] line = ("POST " + path + query + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        String poolKey = server.id() + " " + server.orgId().orElse("-") + " " + bare + " " + port;
+        return new Target(server, bare, port, literal, allowed, line, poolKey);
+    }
+
+    private static boolean isDottedQuad(String host) {
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);
             if ((c < '0' || c > '9') && c != '.') {
                 return false;
             }
         }
-        return !host.isEmpty();
+        return true;
     }
 
     /** As {@link Upstream#open} builds it; null when a header cannot travel (Helidon then says so). */

@@ -255,6 +255,10 @@ public final class Front implements AutoCloseable {
         /** The client shut its side: no request follows the ones read. */
         private boolean inputShut;
         private FastExchange exchange;
+        /** A credential's answer is being read from the store for the request at the head of {@code in}. */
+        private boolean loading;
+        /** ... and was read: if it still has no plan, the main listener takes it. */
+        private boolean loaded;
         private final boolean[] complete = new boolean[1];
 
         Connection(Front front) {
@@ -297,7 +301,7 @@ public final class Front implements AutoCloseable {
 
         /** Serves the requests buffered, one at a time, or hands the connection on. */
         void next() {
-            while (exchange == null && !handedOn && in.isReadable()) {
+            while (exchange == null && !handedOn && !loading && in.isReadable()) {
                 Head head = candidate(in, front.maxHeadBytes, front.maxBodyBytes, complete);
                 if (head == null) {
                     if (complete[0]) {
@@ -314,27 +318,59 @@ public final class Front implements AutoCloseable {
                 String clientAddress = io.gatehouse.http.RequestInfo.clientAddress(peer.getAddress().getHostAddress(),
                         front.trustForwardedFor ? first(head, "x-forwarded-for") : Optional.empty());
                 String requestId = io.gatehouse.http.RequestInfo.requestId(first(head, "x-request-id").orElse(""));
-                Optional<FastMcp.Plan> plan;
+                FastMcp.Decision decision;
                 try {
-                    plan = front.fast.plan(head.path(), head.fields(), body, clientAddress, requestId);
+                    decision = front.fast.plan(head.path(), head.fields(), body, clientAddress, requestId);
                 } catch (RuntimeException e) {
                     // A bug here must not cost the client its answer: the main listener decides and,
                     // if it fails the same way, answers 500 and logs it once.
                     LOG.log(Level.WARNING, requestId + " the front could not plan a call; handing it on", e);
-                    plan = Optional.empty();
+                    decision = new FastMcp.HandOn();
                 }
-                if (plan.isEmpty()) {
+                if (decision instanceof FastMcp.Load load && !loaded) {
+                    load(load.credential());
+                    return;
+                }
+                if (!(decision instanceof FastMcp.Plan plan)) {
                     handOn();
                     return;
                 }
+                loaded = false;
                 in.skipBytes(head.headLength() + (int) head.contentLength());
                 in.discardReadBytes();
                 front.served.increment();
-                plan.get().commit(clientAddress);
+                plan.commit(clientAddress);
                 client.config().setAutoRead(false); // one request at a time: answers leave in order
-                exchange = new FastExchange(this, plan.get(), head.path(), clientAddress, requestId);
+                exchange = new FastExchange(this, plan, head.path(), clientAddress, requestId);
                 exchange.start();
             }
+        }
+
+        /**
+         * A credential not in memory (a new key, or its cached answer dropped by a change or its
+         * age): its answer is read on a virtual thread, as the main listener would read it, and the
+         * request is planned again. Handing it on instead would hand on the connection, and a
+         * client's long-lived connection would stay off the loop for good.
+         */
+        private void load(String credential) {
+            loading = true;
+            loaded = true;
+            client.config().setAutoRead(false);
+            Thread.ofVirtual().name("gatehouse-front-load").start(() -> {
+                try {
+                    front.fast.load(credential);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, "the front could not load a credential; the main listener will try", e);
+                }
+                client.eventLoop().execute(() -> {
+                    loading = false;
+                    if (in == null || !client.isActive()) {
+                        return; // the client left meanwhile
+                    }
+                    client.config().setAutoRead(true);
+                    next();
+                });
+            });
         }
 
         private static Optional<String> first(Head head, String lower) {
@@ -362,7 +398,7 @@ public final class Front implements AutoCloseable {
             }
             client.config().setAutoRead(true);
             next();
-            if (inputShut && exchange == null && !handedOn) {
+            if (inputShut && exchange == null && !handedOn && !loading) {
                 client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
         }
@@ -419,13 +455,13 @@ public final class Front implements AutoCloseable {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent && exchange == null && helidon == null) {
+            if (evt instanceof IdleStateEvent && exchange == null && helidon == null && !loading) {
                 client.close(); // nothing in flight for too long
             } else if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
                 inputShut = true;
                 if (helidon != null) {
                     ((SocketChannel) helidon).shutdownOutput(); // Helidon learns it as the client's own socket would tell it
-                } else if (exchange == null && !handedOn) {
+                } else if (exchange == null && !handedOn && !loading) {
                     if (in.isReadable()) {
                         handOn(); // an incomplete request: Helidon says what is wrong with it
                     } else {

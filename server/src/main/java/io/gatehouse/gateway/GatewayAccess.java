@@ -58,6 +58,16 @@ final class GatewayAccess {
         }
     }
 
+    /** Whether {@link #peek} answers {@code credential} from memory; see {@link Door#remembers}. */
+    boolean remembers(String credential) {
+        return guard.door().remembers(credential);
+    }
+
+    /** Brings what {@link #peek} needs into memory; blocks on the store. See {@link Door#load}. */
+    void load(String credential) {
+        guard.door().load(credential);
+    }
+
     private static Requirement requirement(Server server, String permission) {
         return Requirement.dataPlane().withPermission(permission).withServer(server.id(), server.slug());
     }

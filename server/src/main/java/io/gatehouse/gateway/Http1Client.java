@@ -363,27 +363,41 @@ final class Http1Client implements AutoCloseable {
 
     /** Resolves the host now (a name may have moved), then tries each address it may use, in order. */
     private Connection connect(Origin origin) throws IOException {
-        InetAddress[] addresses;
-        try {
-            addresses = InetAddress.getAllByName(origin.host());
-        } catch (UnknownHostException e) {
-            throw new ConnectFailed("cannot resolve " + origin.host(), e);
-        }
         IOException last = null;
-        for (InetAddress address : addresses) {
-            if (!allowed.test(address)) {
-                continue;
-            }
+        for (InetAddress address : resolve(origin.host(), allowed)) {
             try {
-                return connect(origin, InetAddress.getByAddress(origin.host(), address.getAddress()));
+                return connect(origin, address);
             } catch (IOException e) {
                 last = e;
             }
         }
-        if (last == null) {
-            throw new AddressNotAllowed(origin.host() + " resolves only to addresses this server may not reach");
-        }
         throw new ConnectFailed("cannot connect to " + origin.host() + ":" + origin.port() + ": " + last, last);
+    }
+
+    /**
+     * The addresses {@code host} resolves to now that a connection may use, in the resolver's order,
+     * each keeping the host's name (for TLS's SNI and name check). Blocks on a lookup.
+     *
+     * @throws ConnectFailed      when the host does not resolve
+     * @throws AddressNotAllowed  when it resolves only to addresses {@code allowed} refuses
+     */
+    static List<InetAddress> resolve(String host, Predicate<InetAddress> allowed) throws IOException {
+        InetAddress[] all;
+        try {
+            all = InetAddress.getAllByName(host);
+        } catch (UnknownHostException e) {
+            throw new ConnectFailed("cannot resolve " + host, e);
+        }
+        List<InetAddress> usable = new ArrayList<>(all.length);
+        for (InetAddress address : all) {
+            if (allowed.test(address)) {
+                usable.add(InetAddress.getByAddress(host, address.getAddress()));
+            }
+        }
+        if (usable.isEmpty()) {
+            throw new AddressNotAllowed(host + " resolves only to addresses this server may not reach");
+        }
+        return usable;
     }
 
     private Connection connect(Origin origin, InetAddress address) throws IOException {

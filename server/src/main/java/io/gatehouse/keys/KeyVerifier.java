@@ -80,22 +80,37 @@ public final class KeyVerifier implements CredentialResolver {
             throw ApiError.unauthorized("unknown", "Invalid or missing API key", true);
         }
         // 3. state
-        if (key.revokedAt().isPresent() || key.deletedAt().isPresent()) {
-            throw ApiError.unauthorized("revoked", "This API key has been revoked", true);
-        }
-        Optional<Instant> expiresAt = key.identity().expiresAt();
-        if (expiresAt.isPresent() && !expiresAt.get().isAfter(now)) {
-            throw ApiError.unauthorized("expired", "This API key has expired", true);
+        ApiError refusal = refusal(key, now);
+        if (refusal != null) {
+            throw refusal;
         }
         return Optional.of(key.identity());
     }
 
+    /** The same three checks on the cache alone: the key is hashed once. */
     @Override
-    public boolean answersFromMemory(String credential) {
+    public Recall recall(String credential, Instant now) {
         if (!format.isWellFormed(credential) && !hasImportPrefix(credential)) {
-            return true;
+            return Recall.NOT_MINE;
         }
-        return cache.getIfPresent(hasher.hash(credential)) != null;
+        String hash = hasher.hash(credential);
+        if (cache.getIfPresent(hash) instanceof Found(KeyStore.Verifiable key) && KeyHasher.same(key.hash(), hash)
+                && refusal(key, now) == null) {
+            return Recall.of(key.identity());
+        }
+        return Recall.UNKNOWN;
+    }
+
+    /** Why a key that exists may not be used now; null when it may. */
+    private static ApiError refusal(KeyStore.Verifiable key, Instant now) {
+        if (key.revokedAt().isPresent() || key.deletedAt().isPresent()) {
+            return ApiError.unauthorized("revoked", "This API key has been revoked", true);
+        }
+        Optional<Instant> expiresAt = key.identity().expiresAt();
+        if (expiresAt.isPresent() && !expiresAt.get().isAfter(now)) {
+            return ApiError.unauthorized("expired", "This API key has expired", true);
+        }
+        return null;
     }
 
     @Override

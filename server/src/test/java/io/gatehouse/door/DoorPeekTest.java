@@ -62,4 +62,35 @@ class DoorPeekTest {
         assertThat(both.peek(operator.secret(), Requirement.management(Permissions.ADMIN_READ)))
                 .as("the first resolver answers, from memory, as admit() would").isPresent();
     }
+
+    @Test
+    void rememberSaysWhetherPeekCanAnswerAndLoadOnlyResolves() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.Set<String> inMemory = new java.util.HashSet<>();
+        CredentialResolver stored = new CredentialResolver() {
+            @Override
+            public Optional<Identity> resolve(String credential, Instant now) {
+                reads.incrementAndGet();
+                inMemory.add(credential);
+                return Optional.empty(); // not this kind: the next resolver's
+            }
+
+            @Override
+            public Recall recall(String credential, Instant now) {
+                return inMemory.contains(credential) ? Recall.NOT_MINE : Recall.UNKNOWN;
+            }
+
+            @Override
+            public void recordUse(Identity identity, String clientAddress, Instant at) {
+                throw new AssertionError("load notes no use");
+            }
+        };
+        Door door = new Door(List.of(stored, operator), plans, Clock.systemUTC(), metrics);
+        assertThat(door.remembers(operator.secret())).as("the first resolver would read its store").isFalse();
+        door.load(operator.secret());
+        assertThat(reads).hasValue(1);
+        assertThat(door.remembers(operator.secret())).isTrue();
+        assertThat(door.peek(operator.secret(), Requirement.management(Permissions.ADMIN_READ))).isPresent();
+        assertThat(metrics.find("gatehouse.door.decisions").counters()).as("load decides nothing").isEmpty();
+    }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Mcp;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -48,7 +49,7 @@ class FrontIT {
     @Test
     void plainCallsAreServedOnTheLoopAndEverythingElseIsHandedOn() {
         double served = count("gatehouse_front_served_total");
-        var mcp = gw.mcp(gw.node.adminKey);
+        var mcp = gw.mcp(gw.node.adminKey).ownConnections();
         assertThat(mcp.initialize().status()).isEqualTo(200);
         assertThat(mcp.callTool("echo", Map.of("text", "on the loop")).last().path("result").path("content").get(0)
                 .path("text").asText()).isEqualTo("on the loop");
@@ -127,6 +128,49 @@ class FrontIT {
             assertError(call("front-gone"), 502, "upstream_unreachable");
             assertThat(count("gatehouse_front_served_total") - served).as("all eight on the loop").isEqualTo(8);
         }
+    }
+
+    @Test
+    void aKeyNotInMemoryIsLoadedOffTheLoopSoItsConnectionStaysOnTheLoopUntilTheKeyExpires() throws Exception {
+        JsonNode created = gw.node.createKey(gw.node.adminOrgId, gw.node.adminUserId, "to roll on the loop");
+        String key = created.path("key").asText();
+        double served = count("gatehouse_front_served_total");
+        double handedOn = count("gatehouse_front_handed_on_total");
+        var mcp = Mcp.withKey(gw.url("/mcp/demo"), key).ownConnections();
+        assertThat(mcp.initialize().status()).as("a key never used before").isEqualTo(200);
+
+        // Rolling drops the key's cached answer while the client's connection is open.
+        gw.node.http.post("/v1/keys/" + created.path("id").asText() + "/roll", gw.node.adminKey,
+                Map.of("grace_seconds", 2));
+        assertThat(mcp.callTool("echo", Map.of("text", "still on the loop")).status()).isEqualTo(200);
+        assertThat(count("gatehouse_front_served_total") - served).as("initialize, its notification, the call")
+                .isEqualTo(3);
+        assertThat(count("gatehouse_front_handed_on_total")).as("no connection handed on").isEqualTo(handedOn);
+
+        Thread.sleep(2_200); // the grace period is over: refused from memory, and the refusal is the main listener's
+        Mcp.Answer late = mcp.callTool("echo", Map.of("text", "too late"));
+        assertThat(late.status()).isEqualTo(401);
+        assertThat(io.gatehouse.http.Json.MAPPER.readTree(late.body()).path("error").path("reason").asText())
+                .isEqualTo("expired");
+        assertThat(count("gatehouse_front_handed_on_total") - handedOn).isEqualTo(1);
+    }
+
+    @Test
+    void upstreamsNamedByHostAreResolvedOffTheLoopAndServedOnIt() throws Exception {
+        // localhost may resolve to ::1 first, where the demo upstream does not listen: the next address is tried.
+        gw.node.createServer(Map.of("name", "by name", "slug", "front-named", "upstream_url",
+                "http://localhost:" + gw.upstream.mcpUrl().getPort() + gw.upstream.mcpUrl().getPath()));
+        gw.node.createServer(Map.of("name", "nowhere", "slug", "front-nowhere", "upstream_url",
+                "http://no-such-host.invalid/mcp"));
+        double served = count("gatehouse_front_served_total");
+
+        var named = Mcp.withKey(gw.url("/mcp/front-named"), gw.node.adminKey).ownConnections();
+        assertThat(named.initialize().status()).isEqualTo(200);
+        assertThat(named.callTool("add", Map.of("a", 2, "b", 3)).last().path("result").path("content").get(0)
+                .path("text").asText()).isEqualTo("5");
+        assertError(call("front-nowhere"), 502, "upstream_unreachable");
+        assertThat(count("gatehouse_front_served_total") - served).as("initialize, its notification, the call, the 502")
+                .isEqualTo(4);
     }
 
     private static void answer(Socket s) {

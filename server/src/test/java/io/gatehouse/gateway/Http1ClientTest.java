@@ -327,6 +327,18 @@ class Http1ClientTest {
         assertThat(received.poll(300, TimeUnit.MILLISECONDS)).as("no connection reached the server").isNull();
     }
 
+    @Test
+    void resolveKeepsTheNameDropsRefusedAddressesAndSaysWhyNothingIsLeft() throws Exception {
+        List<java.net.InetAddress> all = Http1Client.resolve("localhost", a -> true);
+        assertThat(all).isNotEmpty().allSatisfy(a -> assertThat(a.getHostName()).isEqualTo("localhost"));
+        assertThat(Http1Client.resolve("localhost", a -> a instanceof java.net.Inet4Address))
+                .extracting(java.net.InetAddress::getHostAddress).containsExactly("127.0.0.1");
+        assertThatThrownBy(() -> Http1Client.resolve("localhost", a -> !a.isLoopbackAddress()))
+                .isInstanceOf(Http1Client.AddressNotAllowed.class).hasMessageContaining("localhost");
+        assertThatThrownBy(() -> Http1Client.resolve("no-such-host.invalid", a -> true))
+                .isInstanceOf(Http1Client.ConnectFailed.class).hasMessageContaining("cannot resolve no-such-host.invalid");
+    }
+
     /** A key pair and self-signed certificate for {@code san}, made by the JDK's keytool, in a PKCS#12 store. */
     private static KeyStore certificate(Path dir, String name, String san) throws Exception {
         Path store = dir.resolve(name + ".p12");

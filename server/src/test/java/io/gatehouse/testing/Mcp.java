@@ -25,6 +25,7 @@ public final class Mcp {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final URI url;
     private final Map<String, String> headers = new HashMap<>();
+    private HttpClient client = CLIENT;
     private int nextId = 1;
 
     public Mcp(URI url, Map<String, String> headers) {
@@ -49,6 +50,16 @@ public final class Mcp {
 
     public Mcp header(String name, String value) {
         headers.put(name, value);
+        return this;
+    }
+
+    /**
+     * Its own connections from now on, not the ones every other Mcp shares: for a test that must
+     * know which connection the event-loop front handed to the main listener (they stay there).
+     */
+    public Mcp ownConnections() {
+        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+                .build();
         return this;
     }
 
@@ -117,9 +128,9 @@ public final class Mcp {
         return exchange(b.build());
     }
 
-    private static Answer exchange(HttpRequest request) {
+    private Answer exchange(HttpRequest request) {
         try {
-            HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
             return new Answer(r.statusCode(), r.headers(), r.body(), messages(r));
         } catch (IOException e) {
             throw new AssertionError(request.method() + " " + request.uri() + " failed: " + e.getMessage(), e);
