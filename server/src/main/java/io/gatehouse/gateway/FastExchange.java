@@ -7,7 +7,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.EOFException;
@@ -40,6 +43,7 @@ final class FastExchange {
         }
     };
     private static final int MAX_IDLE_PER_UPSTREAM = 64;
+    private static final long MAX_IDLE_MILLIS = 30_000;
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private enum Framing { NONE, FIXED, CHUNKED, UNTIL_CLOSE }
@@ -120,7 +124,14 @@ final class FastExchange {
         new Bootstrap().group(client.eventLoop()).channel(connection.front().socketClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, plan.connectTimeoutMillis())
-                .handler(new UpstreamHandler(plan.poolKey()))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        // A kept connection unused for MAX_IDLE_MILLIS is closed, as Http1Client closes its own.
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, MAX_IDLE_MILLIS, TimeUnit.MILLISECONDS),
+                                new UpstreamHandler(plan.poolKey()));
+                    }
+                })
                 .connect(address)
                 .addListener((ChannelFutureListener) f -> {
                     if (finished) {
@@ -206,6 +217,9 @@ final class FastExchange {
                 Http1Client.headerLine(lines.get(i), headers);
             }
             head.readerIndex(end);
+            if (code == 101) {
+                throw new IOException("the upstream switched protocols, which Gatehouse never asks it to");
+            }
             if (code >= 100 && code < 200) {
                 continue; // RFC 9110 §15.2: interim answers are not passed on
             }
@@ -243,18 +257,18 @@ final class FastExchange {
         }
         plan.answered(code, System.nanoTime() - start);
         byte[] answerHead = plan.answerHead(code, headers, length, requestId);
+        ByteBuf rest = head;
+        head = null;
+        answered = true;
         if (answerHead == null) {
+            rest.release();
             reusable = false;
-            answered = true;
             status = 502;
             client.write(Unpooled.wrappedBuffer(plan.rejected(requestId)), client.voidPromise());
             complete();
             return;
         }
-        answered = true;
         client.write(Unpooled.wrappedBuffer(answerHead), client.voidPromise());
-        ByteBuf rest = head;
-        head = null;
         if (framing == Framing.NONE) {
             reusable &= !rest.isReadable();
             rest.release();
@@ -441,6 +455,13 @@ final class FastExchange {
         }
     }
 
+    /** Before the answer, the connection's closing decides (a stale kept one is retried); inside it, it is cut. */
+    void upstreamFailed(Throwable cause) {
+        if (answered && !finished) {
+            broken(cause instanceof IOException io ? io : new IOException(cause));
+        }
+    }
+
     void upstreamClosed(Channel channel) {
         if (finished || channel != upstream) {
             return;
@@ -516,6 +537,13 @@ final class FastExchange {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent && exchange == null) {
+                ctx.close(); // kept too long unused (an exchange waiting on a slow tool is left alone)
+            }
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (exchange != null) {
                 exchange.upstreamClosed(ctx.channel());
@@ -527,8 +555,15 @@ final class FastExchange {
             }
         }
 
+        /**
+         * A reset or read error: the connection closes, and an exchange still reading from it learns
+         * it did not end cleanly (an until-close body cut by a reset is not a whole body).
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (exchange != null && exchange.upstream == ctx.channel()) {
+                exchange.upstreamFailed(cause);
+            }
             ctx.close();
         }
     }

@@ -184,10 +184,10 @@ public final class FastMcp {
                 field(out, "Mcp-Session-Id", sessions.wrap(session.getFirst(), binding));
             }
             field(out, "X-Request-Id", requestId);
-            if (length >= 0) {
-                field(out, "Content-Length", Long.toString(length));
-            } else {
-                field(out, "Transfer-Encoding", "chunked");
+            boolean bodiless = status == 204 || status == 304; // no framing: RFC 9110 §8.6, §15.4.5
+            if (!bodiless) {
+                field(out, length >= 0 ? "Content-Length" : "Transfer-Encoding",
+                        length >= 0 ? Long.toString(length) : "chunked");
             }
             out.writeBytes(CRLF);
             return out.toByteArray();
@@ -244,7 +244,7 @@ public final class FastMcp {
             }
             Optional<Principal> caller = admission.map(Door.Admission::principal);
             JsonRpc.Inspection rpc = JsonRpc.inspect(body);
-            McpEndpoint.checkMirroredHeaders(first(headers, "mcp-method"), first(headers, "mcp-name"), rpc);
+            McpEndpoint.checkMirroredHeaders(values(headers, "mcp-method"), values(headers, "mcp-name"), rpc);
             Predicate<String> usable = McpEndpoint.usable(server, caller);
             for (JsonRpc.Message call : rpc.toolCalls()) {
                 if (!usable.test(call.toolName())) {
@@ -413,15 +413,6 @@ public final class FastMcp {
             }
         }
         return values == null ? List.of() : values;
-    }
-
-    private static Optional<String> first(List<Field> headers, String lower) {
-        for (Field f : headers) {
-            if (f.lower().equals(lower)) {
-                return Optional.of(f.value());
-            }
-        }
-        return Optional.empty();
     }
 
     static String lower(String name) {

@@ -59,18 +59,19 @@ public final class Front implements AutoCloseable {
     final InetSocketAddress helidon;
     final FastMcp fast;
     final long maxBodyBytes;
-    final int maxHeadBytes;
+    /** {@code http.max-header-bytes}: the header fields' limit, as Helidon applies it. */
+    final int maxHeaderBytes;
     final boolean trustForwardedFor;
     final Class<? extends SocketChannel> socketClass;
     final Counter served;
     final Counter handedOn;
 
-    private Front(String host, int port, InetSocketAddress helidon, FastMcp fast, long maxBodyBytes, int maxHeadBytes,
+    private Front(String host, int port, InetSocketAddress helidon, FastMcp fast, long maxBodyBytes, int maxHeaderBytes,
                   boolean trustForwardedFor, MeterRegistry metrics) {
         this.helidon = helidon;
         this.fast = fast;
         this.maxBodyBytes = maxBodyBytes;
-        this.maxHeadBytes = maxHeadBytes;
+        this.maxHeaderBytes = maxHeaderBytes;
         this.trustForwardedFor = trustForwardedFor;
         this.served = Counter.builder("gatehouse.front.served")
                 .description("MCP calls the event-loop front served itself").register(metrics);
@@ -109,7 +110,7 @@ public final class Front implements AutoCloseable {
      */
     public static Front start(String host, int port, InetSocketAddress helidon, FastMcp fast, long maxBodyBytes,
                               int maxHeaderBytes, boolean trustForwardedFor, MeterRegistry metrics) {
-        return new Front(host, port, helidon, fast, maxBodyBytes, maxHeaderBytes + 8192, trustForwardedFor, metrics);
+        return new Front(host, port, helidon, fast, maxBodyBytes, maxHeaderBytes, trustForwardedFor, metrics);
     }
 
     public int port() {
@@ -126,21 +127,30 @@ public final class Front implements AutoCloseable {
     record Head(String path, List<FastMcp.Field> fields, int headLength, long contentLength) {
     }
 
+    /** The longest request line Helidon takes (its prologue limit); the front's is the same. */
+    static final int MAX_REQUEST_LINE = 8192;
+
     /**
      * The head at the start of {@code in} if it is a candidate for the event loop; null when it is
      * not (then the request goes to Helidon), or when more bytes are needed to tell (see
-     * {@code complete}). Only plain, unambiguous requests are candidates.
+     * {@code complete}). Only plain, unambiguous requests are candidates, within the limits Helidon
+     * applies (a request line of {@link #MAX_REQUEST_LINE}, header fields of {@code maxHeaderBytes}).
+     *
+     * @param from where to resume looking for the head's end: bytes before it were looked at already
+     *             (a head arriving a few bytes at a time is scanned once, not once per read)
      */
-    static Head candidate(ByteBuf in, int maxHeadBytes, long maxBodyBytes, boolean[] complete) {
-        int end = indexOfHeadEnd(in, Math.min(in.readableBytes(), maxHeadBytes));
-        complete[0] = end >= 0 || in.readableBytes() >= maxHeadBytes;
+    static Head candidate(ByteBuf in, int from, int maxHeaderBytes, long maxBodyBytes, boolean[] complete) {
+        int limit = MAX_REQUEST_LINE + maxHeaderBytes;
+        int end = indexOfHeadEnd(in, from, Math.min(in.readableBytes(), limit));
+        complete[0] = end >= 0 || in.readableBytes() >= limit;
         if (end < 0) {
             return null;
         }
         String head = in.toString(in.readerIndex(), end, StandardCharsets.ISO_8859_1);
         List<String> lines = lines(head);
         String requestLine = lines.getFirst();
-        if (!requestLine.startsWith("POST /mcp") || !requestLine.endsWith(" HTTP/1.1")) {
+        if (!requestLine.startsWith("POST /mcp") || !requestLine.endsWith(" HTTP/1.1")
+                || requestLine.length() > MAX_REQUEST_LINE || end - requestLine.length() + 2 > maxHeaderBytes) {
             return null;
         }
         String path = requestLine.substring(5, requestLine.length() - 9);
@@ -149,6 +159,7 @@ public final class Front implements AutoCloseable {
         }
         List<FastMcp.Field> fields = new ArrayList<>(lines.size());
         long length = -1;
+        int hosts = 0;
         for (int i = 1; i < lines.size(); i++) { // the CRLFCRLF that ends the head is not in it
             String line = lines.get(i);
             int colon = line.indexOf(':');
@@ -168,11 +179,14 @@ public final class Front implements AutoCloseable {
                 case "transfer-encoding", "expect", "upgrade", "origin", "connection", "te", "http2-settings" -> {
                     return null; // framing, protocol switches, closing and browsers: Helidon's
                 }
-                default -> fields.add(new FastMcp.Field(name, lower, value));
+                default -> {
+                    hosts += lower.equals("host") ? 1 : 0;
+                    fields.add(new FastMcp.Field(name, lower, value));
+                }
             }
         }
-        if (length < 0 || length > maxBodyBytes) {
-            return null;
+        if (length < 0 || length > maxBodyBytes || hosts != 1) {
+            return null; // RFC 9112 §3.2: exactly one Host, or Helidon's 400
         }
         return new Head(path, fields, end + 4, length);
     }
@@ -233,10 +247,10 @@ public final class Front implements AutoCloseable {
         return true;
     }
 
-    /** Offset (from the reader index) of the CRLFCRLF that ends the head, within {@code limit} bytes; -1 if none. */
-    private static int indexOfHeadEnd(ByteBuf in, int limit) {
+    /** Offset (from the reader index) of the CRLFCRLF that ends the head, from {@code from} to {@code limit}; -1 if none. */
+    private static int indexOfHeadEnd(ByteBuf in, int from, int limit) {
         int start = in.readerIndex();
-        for (int i = 3; i < limit; i++) {
+        for (int i = Math.max(3, from + 3); i < limit; i++) {
             if (in.getByte(start + i) == '\n' && in.getByte(start + i - 1) == '\r'
                     && in.getByte(start + i - 2) == '\n' && in.getByte(start + i - 3) == '\r') {
                 return i - 3;
@@ -255,6 +269,10 @@ public final class Front implements AutoCloseable {
         /** The client shut its side: no request follows the ones read. */
         private boolean inputShut;
         private FastExchange exchange;
+        /** The head of a request whose body is still arriving. */
+        private Head pending;
+        /** How far the head of the next request was searched for its end, in vain. */
+        private int scanned;
         /** A credential's answer is being read from the store for the request at the head of {@code in}. */
         private boolean loading;
         /** ... and was read: if it still has no plan, the main listener takes it. */
@@ -302,16 +320,24 @@ public final class Front implements AutoCloseable {
         /** Serves the requests buffered, one at a time, or hands the connection on. */
         void next() {
             while (exchange == null && !handedOn && !loading && in.isReadable()) {
-                Head head = candidate(in, front.maxHeadBytes, front.maxBodyBytes, complete);
+                Head head = pending;
                 if (head == null) {
-                    if (complete[0]) {
-                        handOn();
+                    head = candidate(in, scanned, front.maxHeaderBytes, front.maxBodyBytes, complete);
+                    if (head == null) {
+                        if (complete[0]) {
+                            handOn();
+                        } else {
+                            scanned = Math.max(0, in.readableBytes() - 3); // the head's end is not before here
+                        }
+                        return;
                     }
-                    return;
+                    scanned = 0;
                 }
                 if (in.readableBytes() < head.headLength() + head.contentLength()) {
-                    return; // the body is still arriving
+                    pending = head; // the body is still arriving: the head is read once
+                    return;
                 }
+                pending = null;
                 byte[] body = new byte[(int) head.contentLength()];
                 in.getBytes(in.readerIndex() + head.headLength(), body);
                 InetSocketAddress peer = (InetSocketAddress) client.remoteAddress();
@@ -367,8 +393,7 @@ public final class Front implements AutoCloseable {
                     if (in == null || !client.isActive()) {
                         return; // the client left meanwhile
                     }
-                    client.config().setAutoRead(true);
-                    next();
+                    resume();
                 });
             });
         }
@@ -393,9 +418,13 @@ public final class Front implements AutoCloseable {
         /** The exchange answered the client in full: on to the next request. */
         void done() {
             exchange = null;
-            if (!client.isActive()) {
-                return;
-            }
+            if (client.isActive() && client.isWritable()) {
+                resume();
+            } // else the client is not reading its answers: channelWritabilityChanged resumes
+        }
+
+        /** Reads and serves again, once nothing is in flight and the client takes its answers. */
+        private void resume() {
             client.config().setAutoRead(true);
             next();
             if (inputShut && exchange == null && !handedOn && !loading) {
@@ -427,11 +456,17 @@ public final class Front implements AutoCloseable {
                         helidon.writeAndFlush(in, helidon.voidPromise());
                         in = null;
                         if (inputShut) {
-                            ((SocketChannel) helidon).shutdownOutput();
+                            shutdownAfterWrites(helidon);
                         } else {
                             client.config().setAutoRead(true);
                         }
                     });
+        }
+
+        /** Half-closes {@code channel} once what is queued for it has left (a shutdown would fail it). */
+        private static void shutdownAfterWrites(Channel channel) {
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER)
+                    .addListener((ChannelFutureListener) f -> ((SocketChannel) f.channel()).shutdownOutput());
         }
 
         /** PROXY protocol version 1 (haproxy's proxy-protocol.txt §2.1). */
@@ -450,6 +485,8 @@ public final class Front implements AutoCloseable {
                 helidon.config().setAutoRead(writable);
             } else if (exchange != null) {
                 exchange.clientWritable(writable);
+            } else if (writable && !handedOn && !loading && in != null) {
+                resume(); // the answers queued meanwhile have left: the next request
             }
         }
 
@@ -460,12 +497,12 @@ public final class Front implements AutoCloseable {
             } else if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
                 inputShut = true;
                 if (helidon != null) {
-                    ((SocketChannel) helidon).shutdownOutput(); // Helidon learns it as the client's own socket would tell it
+                    shutdownAfterWrites(helidon); // Helidon learns it as the client's own socket would tell it
                 } else if (exchange == null && !handedOn && !loading) {
                     if (in.isReadable()) {
                         handOn(); // an incomplete request: Helidon says what is wrong with it
                     } else {
-                        client.close();
+                        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                     }
                 }
             }

@@ -167,6 +167,9 @@ final class Http1Client implements AutoCloseable {
                 }
                 status = status(statusLine);
                 headers = headers(c.in);
+                if (status == 101) {
+                    throw new IOException("the upstream switched protocols, which Gatehouse never asks it to");
+                }
             } while (status >= 100 && status < 200);
             c.socket.setSoTimeout(0);
             // RFC 9112 §9.3: HTTP/1.1 persists unless it says close; HTTP/1.0 only if it says keep-alive.

@@ -81,7 +81,7 @@ public final class McpEndpoint {
         Optional<Principal> caller = access.admit(req, server, Permissions.MCP_USE);
         byte[] body = Json.bytes(req, maxBodyBytes);
         JsonRpc.Inspection rpc = JsonRpc.inspect(body);
-        checkMirroredHeaders(req.headers().first(MCP_METHOD), req.headers().first(MCP_NAME), rpc);
+        checkMirroredHeaders(all(req, MCP_METHOD), all(req, MCP_NAME), rpc);
         Predicate<String> usable = usable(server, caller);
 
         List<JsonRpc.Message> calls = rpc.toolCalls();
@@ -116,17 +116,25 @@ public final class McpEndpoint {
      * must not reach an upstream that believes the header. Either header, when sent, must describe
      * the body's one message; older clients send neither, and nothing is required of them.
      */
-    static void checkMirroredHeaders(Optional<String> method, Optional<String> name, JsonRpc.Inspection rpc) {
-        if (method.isEmpty() && name.isEmpty()) {
+    static void checkMirroredHeaders(List<String> methods, List<String> names, JsonRpc.Inspection rpc) {
+        if (methods.isEmpty() && names.isEmpty()) {
             return;
         }
+        // Sent twice, one value would be checked and the upstream might act on the other.
+        if (methods.size() > 1 || names.size() > 1) {
+            throw headerMismatch((methods.size() > 1 ? "Mcp-Method" : "Mcp-Name") + " may be sent only once");
+        }
         JsonRpc.Message only = rpc.batch() || rpc.messages().size() != 1 ? null : rpc.messages().getFirst();
-        if (method.isPresent() && (only == null || !method.get().equals(only.method()))) {
+        if (!methods.isEmpty() && (only == null || !methods.getFirst().equals(only.method()))) {
             throw headerMismatch("Mcp-Method does not match the body's method");
         }
-        if (name.isPresent() && (only == null || only.target() == null || !mirrors(name.get(), only.target()))) {
+        if (!names.isEmpty() && (only == null || only.target() == null || !mirrors(names.getFirst(), only.target()))) {
             throw headerMismatch("Mcp-Name does not match the body's params.name or params.uri");
         }
+    }
+
+    private static List<String> all(ServerRequest req, HeaderName name) {
+        return req.headers().contains(name) ? req.headers().get(name).allValues() : List.of();
     }
 
     /** A header value as sent, or in the {@code =?base64?…?=} form used for what a header cannot carry. */

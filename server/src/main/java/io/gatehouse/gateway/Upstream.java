@@ -42,11 +42,13 @@ final class Upstream {
     static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate", "host",
             "content-length", "authorization", "x-api-key", "cookie", "origin", "accept-encoding", "forwarded",
-            "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "mcp-session-id", "expect", "http2-settings");
+            "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "mcp-session-id", "expect", "http2-settings",
+            "x-request-id"); // Gatehouse sends its own, which names the client's when it was valid
     static final Set<String> NOT_RETURNED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "mcp-session-id", "www-authenticate",
             "set-cookie", "access-control-allow-origin", "access-control-allow-credentials",
-            "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers");
+            "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers",
+            "x-request-id"); // the client gets Gatehouse's, the one its logs and error bodies name
     static final HeaderName MCP_SESSION_ID = HeaderNames.create("Mcp-Session-Id");
 
     private record Client(Server server, Http1Client http) {

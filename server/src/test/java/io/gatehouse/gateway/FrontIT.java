@@ -1,10 +1,12 @@
 package io.gatehouse.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Mcp;
+import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -28,14 +30,34 @@ class FrontIT {
     private static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
             + "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"front-it\",\"version\":\"1\"}}}";
     private static GatewayNode gw;
+    /** An upstream with one scripted answer per path, each registered as server {@code front-{path}}. */
+    private static java.net.ServerSocket scripted;
+    private static final java.util.concurrent.atomic.AtomicInteger SCRIPTED_REQUESTS = new java.util.concurrent.atomic.AtomicInteger();
 
     @BeforeAll
-    static void start() {
+    static void start() throws IOException {
         gw = GatewayNode.start();
+        scripted = new java.net.ServerSocket(0, 200, java.net.InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(() -> {
+            while (!scripted.isClosed()) {
+                try {
+                    Socket s = scripted.accept();
+                    Thread.ofVirtual().start(() -> answer(s));
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        });
+        String base = "http://127.0.0.1:" + scripted.getLocalPort();
+        for (String path : List.of("chunked", "until-close", "rejects", "ambiguous", "silent", "fixed", "big", "reset")) {
+            gw.node.createServer(Map.of("name", path, "slug", "front-" + path, "upstream_url", base + "/" + path,
+                    "timeout_ms", 1000));
+        }
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws IOException {
+        scripted.close();
         gw.close();
     }
 
@@ -92,41 +114,124 @@ class FrontIT {
 
     @Test
     void upstreamAnswersOfEveryShapeAndFailureReachTheClientAsTheMainListenerWouldSay() throws Exception {
-        try (java.net.ServerSocket upstream = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            // One scripted answer per path the upstream is registered at.
-            Thread.ofVirtual().start(() -> {
-                while (!upstream.isClosed()) {
+        double served = count("gatehouse_front_served_total");
+        var chunked = call("front-chunked");
+        assertThat(chunked.statusCode()).isEqualTo(200);
+        assertThat(chunked.body()).as("extensions and trailers are not passed on").isEqualTo("hello, world");
+        assertThat(chunked.headers().firstValue("x-trailer")).isEmpty();
+        assertThat(call("front-until-close").body()).isEqualTo("until the end");
+        var fixed = call("front-fixed");
+        assertThat(fixed.body()).isEqualTo("fixed");
+        assertThat(fixed.headers().firstValue("content-length")).hasValue("5");
+        assertThat(fixed.headers().allValues("x-request-id")).as("Gatehouse's, not the upstream's too").hasSize(1)
+                .first().asString().startsWith("req_");
+
+        assertError(call("front-rejects"), 502, "upstream_rejected_gatehouse");
+        assertError(call("front-ambiguous"), 502, "upstream_failed");
+        assertError(call("front-silent"), 504, "upstream_timeout");
+        gw.node.createServer(Map.of("name", "gone", "slug", "front-gone", "upstream_url",
+                "http://127.0.0.1:" + freePort() + "/mcp"));
+        assertError(call("front-gone"), 502, "upstream_unreachable");
+        assertThat(count("gatehouse_front_served_total") - served).as("all seven on the loop").isEqualTo(7);
+    }
+
+    @Test
+    void anAnswerCutByAResetIsNotPassedOnAsWhole() {
+        // Framed by the connection's end: a reset is not an end, and the client must not get a whole body.
+        assertThatThrownBy(() -> call("front-reset")).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void noBufferIsLeakedOnAnyAnswerPath() throws Exception {
+        List<String> leaks = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler collector = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().contains("LEAK")) {
+                    leaks.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger detectorLog = java.util.logging.Logger.getLogger(ResourceLeakDetector.class.getName());
+        detectorLog.addHandler(collector);
+        ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID); // every buffer tracked
+        try {
+            for (int round = 0; round < 3; round++) {
+                for (String path : List.of("chunked", "until-close", "rejects", "ambiguous", "fixed", "big", "reset")) {
                     try {
-                        Socket s = upstream.accept();
-                        Thread.ofVirtual().start(() -> answer(s));
-                    } catch (IOException closed) {
-                        return;
+                        call("front-" + path);
+                    } catch (IOException cut) {
+                        // the reset: what the client sees is another test's business
                     }
                 }
+                System.gc();
+                Thread.sleep(100);
+            }
+            for (int i = 0; i < 20; i++) {
+                call("front-fixed"); // new buffers make the detector report the collected ones
+            }
+        } finally {
+            ResourceLeakDetector.setLevel(level);
+            detectorLog.removeHandler(collector);
+        }
+        assertThat(leaks).as("buffers collected unreleased").isEmpty();
+    }
+
+    @Test
+    void aClientThatPipelinesAndDoesNotReadIsNotAnsweredWithoutLimit() throws Exception {
+        // 16 KiB answers that each close their upstream connection: every exchange is short and new.
+        String one = "POST /mcp/front-big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + gw.node.adminKey
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + INITIALIZE.length() + "\r\n\r\n" + INITIALIZE;
+        int requests = 2_000;
+        URI base = gw.node.server.publicUrl();
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
+            socket.setSoTimeout(30_000);
+            byte[] all = one.repeat(requests).getBytes(StandardCharsets.ISO_8859_1);
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    socket.getOutputStream().write(all);
+                    socket.getOutputStream().flush();
+                } catch (IOException closed) {
+                    // the test fails on what it reads
+                }
             });
-            String base = "http://127.0.0.1:" + upstream.getLocalPort();
-            Map<String, String> paths = Map.of(
-                    "chunked", "/chunked", "until-close", "/until-close", "rejects", "/rejects",
-                    "ambiguous", "/ambiguous", "silent", "/silent", "fixed", "/fixed");
-            paths.forEach((slug, path) -> gw.node.createServer(Map.of("name", slug, "slug", "front-" + slug,
-                    "upstream_url", base + path, "timeout_ms", 1000)));
-            double served = count("gatehouse_front_served_total");
+            Thread.sleep(2_000);
+            int early = SCRIPTED_REQUESTS.get();
+            Thread.sleep(1_500);
+            int later = SCRIPTED_REQUESTS.get();
+            assertThat(later).as("nothing more is fetched while the client reads nothing").isEqualTo(early);
 
-            var chunked = call("front-chunked");
-            assertThat(chunked.statusCode()).isEqualTo(200);
-            assertThat(chunked.body()).as("extensions and trailers are not passed on").isEqualTo("hello, world");
-            assertThat(chunked.headers().firstValue("x-trailer")).isEmpty();
-            assertThat(call("front-until-close").body()).isEqualTo("until the end");
-            assertThat(call("front-fixed").body()).isEqualTo("fixed");
-            assertThat(call("front-fixed").headers().firstValue("content-length")).hasValue("5");
+            java.io.InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < requests; i++) {
+                byte[] head = readHead(in);
+                assertThat(new String(head, StandardCharsets.ISO_8859_1)).as("answer " + i).startsWith("HTTP/1.1 200");
+            }
+            writer.join(10_000);
+        }
+    }
 
-            assertError(call("front-rejects"), 502, "upstream_rejected_gatehouse");
-            assertError(call("front-ambiguous"), 502, "upstream_failed");
-            assertError(call("front-silent"), 504, "upstream_timeout");
-            gw.node.createServer(Map.of("name", "gone", "slug", "front-gone", "upstream_url",
-                    "http://127.0.0.1:" + freePort() + "/mcp"));
-            assertError(call("front-gone"), 502, "upstream_unreachable");
-            assertThat(count("gatehouse_front_served_total") - served).as("all eight on the loop").isEqualTo(8);
+    @Test
+    void aMirroredHeaderSentTwiceIsRefusedOnBothPaths() throws Exception {
+        String echoOnly = gw.keyForNewUser("twice@example.test", "free", Map.of("tools", List.of("demo/echo")));
+        String call = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
+                + "\"arguments\":{\"text\":\"x\"}}}";
+        for (String browser : List.of("", "Origin: http://localhost:6274\r\n")) {
+            String answer = rawFrom("127.0.0.1", "POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + echoOnly
+                    + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" + browser
+                    + "Mcp-Method: tools/call\r\nMcp-Name: echo\r\nMcp-Name: whoami\r\nContent-Length: " + call.length()
+                    + "\r\n\r\n" + call);
+            assertThat(answer).as(browser).startsWith("HTTP/1.1 400").contains("\"header_mismatch\"");
         }
     }
 
@@ -179,11 +284,23 @@ class FrontIT {
             String request = new String(head, StandardCharsets.ISO_8859_1);
             String path = request.substring(5, request.indexOf(' ', 5));
             OutputStream out = s.getOutputStream();
+            SCRIPTED_REQUESTS.incrementAndGet();
+            if (path.equals("/reset")) {
+                out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: upstream\r\n\r\n{\"partial\":"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                Thread.sleep(100);
+                s.setSoLinger(true, 0); // closing now sends a reset, not an orderly end
+                return;
+            }
             String answer = switch (path) {
                 case "/chunked" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
                         + "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n";
                 case "/until-close" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end";
-                case "/fixed" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nfixed";
+                case "/fixed" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Request-Id: upstream\r\n"
+                        + "Content-Length: 5\r\n\r\nfixed";
+                case "/big" -> "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 16384"
+                        + "\r\n\r\n" + "x".repeat(16384);
                 case "/rejects" -> "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
                 case "/ambiguous" -> "HTTP/1.1 200 OK\r\nX-Note: a\rSet-Cookie: b=c\r\nContent-Length: 2\r\n\r\nok";
                 default -> null; // silent

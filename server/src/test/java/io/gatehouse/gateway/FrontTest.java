@@ -19,7 +19,7 @@ class FrontTest {
     private static Front.Head candidate(String head, boolean[] complete) {
         ByteBuf in = Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1);
         try {
-            return Front.candidate(in, 8192, 1 << 20, complete);
+            return Front.candidate(in, 0, 8192, 1 << 20, complete);
         } finally {
             in.release();
         }
@@ -79,7 +79,41 @@ class FrontTest {
         boolean[] complete = new boolean[1];
         assertThat(candidate("POST /mcp/demo HTTP/1.1\r\nHost: x\r\n", complete)).isNull();
         assertThat(complete[0]).as("more bytes may make it a candidate").isFalse();
-        assertThat(candidate("POST /mcp/demo HTTP/1.1\r\nX-Long: " + "a".repeat(9000), complete)).isNull();
+        assertThat(candidate("POST /mcp/demo HTTP/1.1\r\nX-Long: " + "a".repeat(17_000), complete)).isNull();
         assertThat(complete[0]).as("past the limit: the main listener says 431").isTrue();
+    }
+
+    @Test
+    void theMainListenersLimitsAndHostRuleAreTheFronts() {
+        boolean[] complete = new boolean[1];
+        List<String> handedOn = List.of(
+                post("/mcp/demo", "X-Long: " + "a".repeat(8200) + "\r\n"), // header fields over 8192: a 431 there
+                "POST /mcp/demo HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", // no Host: a 400 there
+                post("/mcp/demo", "Host: other.example\r\n"));
+        for (String request : handedOn) {
+            assertThat(candidate(request, complete)).as(request).isNull();
+            assertThat(complete[0]).as("decided: " + request).isTrue();
+        }
+        assertThat(candidate(post("/mcp/demo", "X-Long: " + "a".repeat(7000) + "\r\n"), complete)).isNotNull();
+    }
+
+    @Test
+    void theSearchForTheHeadsEndResumesWhereItStopped() {
+        boolean[] complete = new boolean[1];
+        String request = post("/mcp/demo", "");
+        ByteBuf in = Unpooled.buffer();
+        try {
+            int headEnd = request.indexOf("\r\n\r\n") + 4;
+            in.writeBytes(request.substring(0, headEnd - 2).getBytes(StandardCharsets.ISO_8859_1));
+            int scanned = in.readableBytes() - 3;
+            assertThat(Front.candidate(in, scanned, 8192, 1 << 20, complete)).isNull();
+            assertThat(complete[0]).isFalse();
+            in.writeBytes(request.substring(headEnd - 2).getBytes(StandardCharsets.ISO_8859_1));
+            Front.Head head = Front.candidate(in, scanned, 8192, 1 << 20, complete);
+            assertThat(head).as("a CRLFCRLF split across reads is found").isNotNull();
+            assertThat(head.headLength()).isEqualTo(headEnd);
+        } finally {
+            in.release();
+        }
     }
 }
