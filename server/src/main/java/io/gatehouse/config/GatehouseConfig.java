@@ -40,9 +40,11 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                       registered by the operator; an organisation's own servers may not) or {@code any}
      * @param privateUpstreamRanges {@code gateway.private-upstream-ranges}: internal addresses an organisation's
      *                       servers may have all the same (comma-separated CIDR ranges); default none
+     * @param upstreamCaFile {@code gateway.upstream-ca-file}: PEM certificates of the authorities that sign
+     *                       {@code https} upstreams' certificates, trusted besides the JDK's own; default none
      */
     public record Gateway(List<String> allowedOrigins, Duration assertionTtl, PrivateUpstreams privateUpstreams,
-                          List<AddressRange> privateUpstreamRanges) {
+                          List<AddressRange> privateUpstreamRanges, Optional<Path> upstreamCaFile) {
     }
 
     /** Who may point a server at an internal address (SSRF: an organisation must not reach the operator's network). */
@@ -129,7 +131,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
-            "gateway.private-upstreams", "gateway.private-upstream-ranges");
+            "gateway.private-upstreams", "gateway.private-upstream-ranges", "gateway.upstream-ca-file");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -223,8 +225,15 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         List<AddressRange> ranges = s.get("gateway.private-upstream-ranges").stream()
                 .flatMap(v -> java.util.Arrays.stream(v.split(","))).map(String::strip).filter(r -> !r.isEmpty())
                 .map(r -> parse(s, "gateway.private-upstream-ranges", r, AddressRange::parse)).toList();
+        Optional<Path> caFile = s.get("gateway.upstream-ca-file").map(String::strip).filter(v -> !v.isEmpty())
+                .map(Path::of);
+        caFile.ifPresent(f -> {
+            if (!java.nio.file.Files.isReadable(f)) {
+                throw new ConfigException(s.describe("gateway.upstream-ca-file") + ": cannot read " + f);
+            }
+        });
         return new GatehouseConfig(http, database, dataDir, keys, plans, level, secretKey, new Gateway(origins,
-                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT)), ranges));
+                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT)), ranges, caFile));
     }
 
     /** An origin as browsers send it: scheme, host and port, no path ({@code https://claude.ai}). */

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -127,6 +129,10 @@ final class FastExchange {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        SslHandler tls = plan.tlsHandler(ch.alloc());
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls);
+                        }
                         // A kept connection unused for MAX_IDLE_MILLIS is closed, as Http1Client closes its own.
                         ch.pipeline().addLast(new IdleStateHandler(0, 0, MAX_IDLE_MILLIS, TimeUnit.MILLISECONDS),
                                 new UpstreamHandler(plan.poolKey()));
@@ -455,6 +461,11 @@ final class FastExchange {
         }
     }
 
+    /** The TLS handshake failed: nothing was sent, and nothing will be. */
+    void tlsFailed(Throwable cause) {
+        fail(cause instanceof IOException io ? io : new javax.net.ssl.SSLHandshakeException(String.valueOf(cause)));
+    }
+
     /** Before the answer, the connection's closing decides (a stale kept one is retried); inside it, it is cut. */
     void upstreamFailed(Throwable cause) {
         if (answered && !finished) {
@@ -540,6 +551,10 @@ final class FastExchange {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent && exchange == null) {
                 ctx.close(); // kept too long unused (an exchange waiting on a slow tool is left alone)
+            } else if (evt instanceof SslHandshakeCompletionEvent handshake && !handshake.isSuccess()
+                    && exchange != null && exchange.upstream == ctx.channel()) {
+                // An untrusted certificate, or one for another name: said as Http1Client says it.
+                exchange.tlsFailed(handshake.cause());
             }
         }
 

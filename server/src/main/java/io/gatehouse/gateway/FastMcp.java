@@ -29,8 +29,7 @@ import java.util.function.Predicate;
  * The MCP calls the event-loop {@link Front} serves end to end: a {@code POST /mcp[/{server}]} that
  * {@link McpEndpoint#post} would forward unchanged. {@link #plan} takes every decision McpEndpoint
  * takes, from memory and without side effects; any call it is not sure of (a credential not cached, a
- * denial, a refused tool, a {@code tools/list} to filter, a session that does not unwrap, an upstream
- * over TLS) gets no plan, and the front hands the request to Helidon, where
+ * denial, a refused tool, a {@code tools/list} to filter, a session that does not unwrap) gets no plan, and the front hands the request to Helidon, where
  * McpEndpoint decides and every error is written. So each rule lives in one place, and this class
  * only asks the same questions.
  */
@@ -41,17 +40,18 @@ public final class FastMcp {
     private final GatewayAccess access;
     private final McpSessions sessions;
     private final UpstreamAddresses addresses;
+    private final UpstreamTls tls;
     private final GatewayMetrics metrics;
     /** Per server: where its upstream is, when the front may reach it itself (else null). */
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
 
     /**
-     * A server's plain-HTTP upstream: its host and port, the address itself when the host is an
+     * A server's upstream: its host and port, whether it speaks TLS, the address itself when the host is an
      * address literal (a name is resolved for each new connection, off the event loop), the addresses
      * it may have, and the first line and Host header of every request to it. Null fields: the front
      * may not reach this upstream itself.
      */
-    private record Target(Server server, String host, int port, InetSocketAddress literal,
+    private record Target(Server server, String host, int port, boolean tls, InetSocketAddress literal,
                           Predicate<InetAddress> allowed, byte[] requestLine, String poolKey) {
         boolean usable() {
             return requestLine != null;
@@ -59,11 +59,12 @@ public final class FastMcp {
     }
 
     FastMcp(ServerRegistry registry, GatewayAccess access, McpSessions sessions, UpstreamAddresses addresses,
-            GatewayMetrics metrics) {
+            UpstreamTls tls, GatewayMetrics metrics) {
         this.registry = registry;
         this.access = access;
         this.sessions = sessions;
         this.addresses = addresses;
+        this.tls = tls;
         this.metrics = metrics;
     }
 
@@ -117,6 +118,14 @@ public final class FastMcp {
         /** The upstream's address when it is written as one; null for a host name, see {@link #resolve}. */
         public InetSocketAddress literal() {
             return target.literal();
+        }
+
+        /**
+         * For an {@code https} upstream, the TLS handler of a new connection: it sends the host's name
+         * (SNI) and checks the certificate against it, as Http1Client does; null for {@code http}.
+         */
+        public io.netty.handler.ssl.SslHandler tlsHandler(io.netty.buffer.ByteBufAllocator alloc) {
+            return target.tls() ? tls.eventLoop().newHandler(alloc, target.host(), target.port()) : null;
         }
 
         /** The upstream's host, as written. */
@@ -278,8 +287,8 @@ public final class FastMcp {
     }
 
     /**
-     * Where the front may reach a server's upstream itself: plain HTTP (TLS is Http1Client's), at an
-     * address literal the server may use or at a host name, resolved when a connection is made.
+     * Where the front may reach a server's upstream itself: over HTTP or HTTPS, at an address literal
+     * the server may use or at a host name, resolved when a connection is made.
      */
     private Target target(Server server) {
         Target t = targets.get(server.id());
@@ -294,13 +303,15 @@ public final class FastMcp {
     private Target targetOf(Server server) {
         URI u = server.upstream();
         String host = u.getHost();
-        Target unusable = new Target(server, null, 0, null, null, null, null);
-        if (!"http".equalsIgnoreCase(u.getScheme()) || host == null || host.isEmpty()) {
+        Target unusable = new Target(server, null, 0, false, null, null, null, null);
+        boolean tls = "https".equalsIgnoreCase(u.getScheme());
+        if (!tls && !"http".equalsIgnoreCase(u.getScheme()) || host == null || host.isEmpty()) {
             return unusable;
         }
         boolean bracketed = host.startsWith("[") && host.endsWith("]");
         String bare = bracketed ? host.substring(1, host.length() - 1) : host;
-        int port = u.getPort() > 0 ? u.getPort() : 80;
+        int defaultPort = tls ? 443 : 80;
+        int port = u.getPort() > 0 ? u.getPort() : defaultPort;
         Predicate<InetAddress> allowed = addresses.allowedFor(server);
         InetSocketAddress literal = null;
         if (bracketed || isDottedQuad(host)) {
@@ -316,11 +327,12 @@ public final class FastMcp {
         }
         String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
         String query = u.getRawQuery() == null ? "" : "?" + u.getRawQuery();
-        String hostHeader = host + (u.getPort() > 0 && u.getPort() != 80 ? ":" + u.getPort() : "");
+        String hostHeader = host + (port != defaultPort ? ":" + port : "");
         byte[] line = ("POST " + path + query + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1);
-        String poolKey = server.id() + " " + server.orgId().orElse("-") + " " + bare + " " + port;
-        return new Target(server, bare, port, literal, allowed, line, poolKey);
+        String poolKey = server.id() + " " + server.orgId().orElse("-") + " " + (tls ? "https " : "http ") + bare
+                + " " + port;
+        return new Target(server, bare, port, tls, literal, allowed, line, poolKey);
     }
 
     private static boolean isDottedQuad(String host) {

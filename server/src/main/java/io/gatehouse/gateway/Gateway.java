@@ -49,11 +49,12 @@ public final class Gateway implements AutoCloseable {
         GatewayAccess access = new GatewayAccess(guard, assertions, sealer);
         this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
         GatewayMetrics gatewayMetrics = new GatewayMetrics(metrics);
-        this.upstream = new Upstream(gatewayMetrics, addresses);
+        UpstreamTls tls = UpstreamTls.of(config.gateway().upstreamCaFile());
+        this.upstream = new Upstream(gatewayMetrics, addresses, tls);
         McpSessions sessions = new McpSessions(sealer.derive("gatehouse mcp session v1"));
         this.mcp = new McpEndpoint(registry, access, origins, sessions, upstream, gatewayMetrics,
                 config.http().maxBodyBytes());
-        this.fastMcp = new FastMcp(registry, access, sessions, addresses, gatewayMetrics);
+        this.fastMcp = new FastMcp(registry, access, sessions, addresses, tls, gatewayMetrics);
         this.api = new ApiEndpoint(registry, access, origins, upstream, db, clock);
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
     }

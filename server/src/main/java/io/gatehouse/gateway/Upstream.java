@@ -57,10 +57,12 @@ final class Upstream {
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
     private final GatewayMetrics metrics;
     private final UpstreamAddresses addresses;
+    private final UpstreamTls tls;
 
-    Upstream(GatewayMetrics metrics, UpstreamAddresses addresses) {
+    Upstream(GatewayMetrics metrics, UpstreamAddresses addresses, UpstreamTls tls) {
         this.metrics = metrics;
         this.addresses = addresses;
+        this.tls = tls;
     }
 
     /** One outgoing request. {@code extraHeaders} are set after the copied ones (identity, session). */
@@ -201,7 +203,8 @@ final class Upstream {
             clients.put(server.id(), new Client(server, c.http()));
             return c.http();
         }
-        Client fresh = new Client(server, new Http1Client(server.connectTimeout(), addresses.allowedFor(server)));
+        Client fresh = new Client(server, new Http1Client(server.connectTimeout(), addresses.allowedFor(server),
+                tls.sockets()));
         Client old = clients.put(server.id(), fresh);
         if (old != null) {
             old.http().close();

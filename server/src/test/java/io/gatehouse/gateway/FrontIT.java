@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Mcp;
+import io.gatehouse.testing.Metrics;
 import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -63,9 +64,7 @@ class FrontIT {
 
     /** A counter without labels, as /metrics shows it. */
     private static double count(String name) {
-        return gw.node.http.send("GET", "/metrics", Map.of(), null).text().lines()
-                .filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1)))
-                .findFirst().orElse(0);
+        return Metrics.value(gw.node.http, name, Map.of());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.gatehouse.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gatehouse.testing.Certificates;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocketFactory;
@@ -339,29 +338,9 @@ class Http1ClientTest {
                 .isInstanceOf(Http1Client.ConnectFailed.class).hasMessageContaining("cannot resolve no-such-host.invalid");
     }
 
-    /** A key pair and self-signed certificate for {@code san}, made by the JDK's keytool, in a PKCS#12 store. */
-    private static KeyStore certificate(Path dir, String name, String san) throws Exception {
-        Path store = dir.resolve(name + ".p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "upstream", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=" + name, "-ext", "SAN=" + san, "-keystore", store.toString(), "-storetype", "PKCS12",
-                "-storepass", "test-only", "-keypass", "test-only").redirectErrorStream(true).start();
-        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(keytool.waitFor()).as(output).isZero();
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            ks.load(in, "test-only".toCharArray());
-        }
-        return ks;
-    }
-
     /** An HTTPS upstream on loopback presenting {@code identity}; answers every request with "ok". */
     private URI tlsUpstream(KeyStore identity) throws Exception {
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(identity, "test-only".toCharArray());
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), null, null);
-        server = ctx.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server = Certificates.serving(identity).getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
             while (!server.isClosed()) {
                 try (Socket s = server.accept()) {
@@ -386,7 +365,7 @@ class Http1ClientTest {
 
     @Test
     void httpsWhenCertificateNamesTheHostThenServedAndWhenAnotherNameThenRefused(@TempDir Path dir) throws Exception {
-        KeyStore right = certificate(dir, "right", "ip:127.0.0.1");
+        KeyStore right = Certificates.create(dir, "right", "ip:127.0.0.1");
         URI upstream = tlsUpstream(right);
         try (Http1Client c = new Http1Client(Duration.ofSeconds(2), a -> true, trusting(right))) {
             Http1Client.Response r = c.send("GET", upstream, List.of(), null, null, -1, Duration.ofSeconds(2));
@@ -395,7 +374,7 @@ class Http1ClientTest {
         server.close();
 
         // Trusted, but issued to another name: what an attacker holding any trusted certificate would present.
-        KeyStore wrongName = certificate(dir, "elsewhere", "dns:elsewhere.example");
+        KeyStore wrongName = Certificates.create(dir, "elsewhere", "dns:elsewhere.example");
         URI impostor = tlsUpstream(wrongName);
         try (Http1Client c = new Http1Client(Duration.ofSeconds(2), a -> true, trusting(wrongName))) {
             assertThatThrownBy(() -> c.send("GET", impostor, List.of(), null, null, -1, Duration.ofSeconds(2)))

@@ -11,11 +11,11 @@ public final class Metrics {
     private Metrics() {
     }
 
-    /** The sample's value, or 0 when the series does not exist yet. Labels are matched exactly. */
+    /** The sample's value, or 0 when the series does not exist yet. Labels are matched exactly (none: none). */
     public static double value(Http http, String name, Map<String, String> labels) {
         Http.Response r = http.send("GET", "/metrics", Map.of(), null);
         assertThat(r.status()).isEqualTo(200);
-        String series = name + new TreeMap<>(labels).entrySet().stream()
+        String series = labels.isEmpty() ? name : name + new TreeMap<>(labels).entrySet().stream()
                 .map(e -> e.getKey() + "=\"" + e.getValue() + "\"").collect(Collectors.joining(",", "{", "}"));
         for (String line : r.text().split("\n")) {
             if (line.startsWith(series + " ")) {
