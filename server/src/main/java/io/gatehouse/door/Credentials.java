@@ -22,8 +22,7 @@ public final class Credentials {
 
     /** The credential, or empty when the request carries none. */
     public static Optional<String> extract(Headers headers) {
-        return extract(headers.contains(HeaderNames.AUTHORIZATION) ? headers.get(HeaderNames.AUTHORIZATION).allValues()
-                : List.of(), headers.contains(X_API_KEY) ? headers.get(X_API_KEY).allValues() : List.of());
+        return extract(headers.all(HeaderNames.AUTHORIZATION, List::of), headers.all(X_API_KEY, List::of));
     }
 
     /** The same from the values of each header as received (none: an empty list). */

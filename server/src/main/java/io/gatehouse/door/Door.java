@@ -98,22 +98,16 @@ public final class Door {
      * {@link #admit} gets every decision counted once.
      */
     public Optional<Admission> peek(String credential, Requirement requirement) {
-        Instant now = clock.instant();
-        for (CredentialResolver resolver : resolvers) {
-            CredentialResolver.Recall recalled = resolver.recall(credential, now);
-            if (!recalled.known()) {
-                return Optional.empty();
-            }
-            if (recalled.identity().isPresent()) {
-                Identity identity = recalled.identity().get();
-                try {
-                    return Optional.of(new Admission(authorize(identity, requirement), identity, resolver));
-                } catch (ApiError denied) {
-                    return Optional.empty();
-                }
-            }
+        Recalled recalled = recall(credential);
+        if (recalled == null || recalled.identity() == null) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        try {
+            return Optional.of(new Admission(authorize(recalled.identity(), requirement), recalled.identity(),
+                    recalled.resolver()));
+        } catch (ApiError denied) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -121,17 +115,28 @@ public final class Door {
      * would have to read its store (or holds a denial, which {@link #admit} explains).
      */
     public boolean remembers(String credential) {
+        return recall(credential) != null;
+    }
+
+    /** The resolver that claims {@code credential} and its identity (both null: none claims it). */
+    private record Recalled(CredentialResolver resolver, Identity identity) {
+    }
+
+    private static final Recalled NOBODY = new Recalled(null, null);
+
+    /** The resolvers' answers from memory, in order, up to the first that claims it; null when one needs its store. */
+    private Recalled recall(String credential) {
         Instant now = clock.instant();
         for (CredentialResolver resolver : resolvers) {
             CredentialResolver.Recall recalled = resolver.recall(credential, now);
             if (!recalled.known()) {
-                return false;
+                return null;
             }
             if (recalled.identity().isPresent()) {
-                return true;
+                return new Recalled(resolver, recalled.identity().get());
             }
         }
-        return true;
+        return NOBODY;
     }
 
     /**

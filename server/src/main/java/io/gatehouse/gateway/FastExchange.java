@@ -223,11 +223,8 @@ final class FastExchange {
                 Http1Client.headerLine(lines.get(i), headers);
             }
             head.readerIndex(end);
-            if (code == 101) {
-                throw new IOException("the upstream switched protocols, which Gatehouse never asks it to");
-            }
-            if (code >= 100 && code < 200) {
-                continue; // RFC 9110 §15.2: interim answers are not passed on
+            if (Http1Client.interim(code)) {
+                continue;
             }
             answer(code, statusLine.charAt(7) == '1', headers);
         }

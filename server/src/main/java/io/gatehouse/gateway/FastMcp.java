@@ -28,8 +28,9 @@ import java.util.function.Predicate;
 /**
  * The MCP calls the event-loop {@link Front} serves end to end: a {@code POST /mcp[/{server}]} that
  * {@link McpEndpoint#post} would forward unchanged. {@link #plan} takes every decision McpEndpoint
- * takes, from memory and without side effects; any call it is not sure of (a credential not cached, a
- * denial, a refused tool, a {@code tools/list} to filter, a session that does not unwrap) gets no plan, and the front hands the request to Helidon, where
+ * takes, from memory and without side effects. A credential not in memory is loaded first, off the
+ * event loop ({@link Load}); any other call it is not sure of (a denial, a refused tool, a
+ * {@code tools/list} to filter, a session that does not unwrap) is handed to Helidon, where
  * McpEndpoint decides and every error is written. So each rule lives in one place, and this class
  * only asks the same questions.
  */

@@ -160,17 +160,14 @@ final class Http1Client implements AutoCloseable {
             int status;
             String statusLine;
             Map<String, List<String>> headers;
-            do { // RFC 9110 §15.2: interim 1xx answers are skipped
+            do {
                 statusLine = line(c.in);
                 if (statusLine == null) {
                     throw new ClosedBeforeAnswer();
                 }
                 status = status(statusLine);
                 headers = headers(c.in);
-                if (status == 101) {
-                    throw new IOException("the upstream switched protocols, which Gatehouse never asks it to");
-                }
-            } while (status >= 100 && status < 200);
+            } while (interim(status));
             c.socket.setSoTimeout(0);
             // RFC 9112 §9.3: HTTP/1.1 persists unless it says close; HTTP/1.0 only if it says keep-alive.
             boolean http11 = statusLine.charAt(7) == '1';
@@ -492,6 +489,17 @@ final class Http1Client implements AutoCloseable {
             throw new IOException("the upstream sent a malformed status line");
         }
         return (line.charAt(9) - '0') * 100 + (line.charAt(10) - '0') * 10 + (line.charAt(11) - '0');
+    }
+
+    /**
+     * RFC 9110 §15.2: an interim 1xx answer, skipped, never passed on. A 101 is not one here:
+     * Gatehouse never asks an upstream to switch protocols, so one that does has failed.
+     */
+    static boolean interim(int status) throws IOException {
+        if (status == 101) {
+            throw new IOException("the upstream switched protocols, which Gatehouse never asks it to");
+        }
+        return status >= 100 && status < 200;
     }
 
     private static boolean digit(char c) {

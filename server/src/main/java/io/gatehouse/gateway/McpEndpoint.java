@@ -81,7 +81,7 @@ public final class McpEndpoint {
         Optional<Principal> caller = access.admit(req, server, Permissions.MCP_USE);
         byte[] body = Json.bytes(req, maxBodyBytes);
         JsonRpc.Inspection rpc = JsonRpc.inspect(body);
-        checkMirroredHeaders(all(req, MCP_METHOD), all(req, MCP_NAME), rpc);
+        checkMirroredHeaders(req.headers().all(MCP_METHOD, List::of), req.headers().all(MCP_NAME, List::of), rpc);
         Predicate<String> usable = usable(server, caller);
 
         List<JsonRpc.Message> calls = rpc.toolCalls();
@@ -131,10 +131,6 @@ public final class McpEndpoint {
         if (!names.isEmpty() && (only == null || only.target() == null || !mirrors(names.getFirst(), only.target()))) {
             throw headerMismatch("Mcp-Name does not match the body's params.name or params.uri");
         }
-    }
-
-    private static List<String> all(ServerRequest req, HeaderName name) {
-        return req.headers().contains(name) ? req.headers().get(name).allValues() : List.of();
     }
 
     /** A header value as sent, or in the {@code =?base64?…?=} form used for what a header cannot carry. */
