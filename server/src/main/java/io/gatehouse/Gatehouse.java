@@ -23,6 +23,7 @@ import picocli.CommandLine.ParentCommand;
         description = "An access layer for MCP servers and HTTP APIs: API keys, organizations, workspaces.",
         subcommands = {Gatehouse.Serve.class, Demo.class, Gatehouse.Admin.class, KeysCommand.class, ServersCommand.class,
                 AccountsCommands.Users.class, AccountsCommands.Orgs.class, AccountsCommands.Members.class,
+                AccountsCommands.Invitations.class, AccountsCommands.ServiceAccounts.class,
                 AccountsCommands.Workspaces.class})
 public final class Gatehouse {
     @Option(names = "--config", description = "configuration file (default: $GATEHOUSE_CONFIG)")
@@ -109,14 +110,14 @@ public final class Gatehouse {
             GatehouseConfig config = root.config(portOverride(port));
             GatehouseServer server = GatehouseServer.start(config, Optional.empty());
             CountDownLatch stopped = closeOnShutdown(server);
-            boolean initialised = server.services().db().withHandle(h -> server.services().accountStore().anyInstanceAdmin(h));
+            boolean initialised = server.services().db().withHandle(h -> server.services().accountStore().anyOperator(h));
             System.out.println("Gatehouse is listening on " + server.publicUrl());
             System.out.println("  database: " + server.services().db().describe());
             System.out.println("  health:   " + server.publicUrl() + "/healthz   API: " + server.publicUrl() + "/v1/openapi.json");
             if (!initialised) {
-                System.out.println("No administrator yet. In another terminal, run:");
+                System.out.println("No operator yet. In another terminal, run:");
                 System.out.println("  ./gatehouse " + (root.dataDir != null ? "--data-dir " + root.dataDir + " " : "") + "admin init");
-                System.out.println("It prints a one-time admin key; use it as: curl -H \"Authorization: Bearer <key>\" "
+                System.out.println("It prints a one-time operator key; use it as: curl -H \"Authorization: Bearer <key>\" "
                         + server.publicUrl() + "/v1/orgs");
             }
             System.out.flush();
@@ -131,7 +132,7 @@ public final class Gatehouse {
         @ParentCommand
         Gatehouse root;
 
-        @Command(name = "init", description = "Create the first administrator and print their admin key once.")
+        @Command(name = "init", description = "Create the first operator and print their operator key once.")
         static final class Init implements Callable<Integer> {
             @ParentCommand
             Admin admin;
@@ -139,7 +140,7 @@ public final class Gatehouse {
             @Option(names = "--email", defaultValue = "admin@localhost", description = "administrator's email")
             String email;
 
-            @Option(names = "--new-key", description = "issue another admin key when an administrator exists")
+            @Option(names = "--new-key", description = "issue another operator key when an operator exists")
             boolean newKey;
 
             @Override
@@ -147,10 +148,10 @@ public final class Gatehouse {
                 GatehouseConfig config = admin.root.config(commandDefaults(Map.of("http.port", "0", "http.host", "127.0.0.1")));
                 try (GatehouseServer server = GatehouseServer.start(config, Optional.empty())) {
                     Bootstrap.Result result = Bootstrap.initAdmin(server.services(), email, newKey);
-                    System.out.println((result.created() ? "Created administrator " : "New admin key for ")
+                    System.out.println((result.created() ? "Created operator " : "New operator key for ")
                             + result.admin().email() + " (" + result.admin().id() + ") in organization "
                             + result.organization().name() + " (" + result.organization().id() + ").");
-                    System.out.println("Admin key (shown only once; store it in a secret manager):");
+                    System.out.println("Operator key (acts for the whole instance; shown only once; store it in a secret manager):");
                     System.out.println();
                     System.out.println("  " + result.key().plaintext());
                     System.out.println();

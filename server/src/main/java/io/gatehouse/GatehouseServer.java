@@ -3,6 +3,8 @@ package io.gatehouse;
 import io.gatehouse.accounts.AccountService;
 import io.gatehouse.accounts.AccountStore;
 import io.gatehouse.accounts.AccountsEndpoint;
+import io.gatehouse.accounts.InvitationService;
+import io.gatehouse.accounts.InvitationsEndpoint;
 import io.gatehouse.audit.AuditEndpoint;
 import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
@@ -117,7 +119,10 @@ public final class GatehouseServer implements AutoCloseable {
             gateway.registerDataPlane(routes);
             new OpsEndpoint(db, metrics).register(routes);
             new DiscoveryEndpoint(publicUrl).register(routes);
-            new AccountsEndpoint(accounts, guard).register(routes);
+            InvitationService invitations = new InvitationService(db, invalidations, accountStore, accounts, audit,
+                    (tx, actor, org, user, role) -> KeysEndpoint.shownOnce(keys.firstKey(tx, actor, org, user, role)), clock);
+            new AccountsEndpoint(accounts, invitations, guard).register(routes);
+            new InvitationsEndpoint(invitations, guard, clock).register(routes);
             new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
             new AuditEndpoint(audit, db, guard).register(routes);
             gateway.registerManagement(routes);

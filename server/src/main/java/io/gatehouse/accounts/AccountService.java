@@ -53,24 +53,59 @@ public final class AccountService {
     // --- users -------------------------------------------------------------------------------
 
     public User createUser(Principal caller, Actor actor, String email, Optional<String> name) {
-        requireInstanceAdmin(caller);
+        requireOperator(caller);
         return tx(tx -> createUser(tx.handle(), actor, email, name, false));
     }
 
-    /** Creates a user without a caller's check: for bootstrap and sign-in. */
-    public User createUser(Handle h, Actor actor, String email, Optional<String> name, boolean instanceAdmin) {
-        String normalized = email.strip().toLowerCase(java.util.Locale.ROOT);
-        if (store.userByEmail(h, normalized).isPresent()) {
+    /** Creates a person without a caller's check: for bootstrap, invitations and sign-in. */
+    public User createUser(Handle h, Actor actor, String email, Optional<String> name, boolean operator) {
+        return createUser(h, actor, new User(Ids.next("usr"), normalizeEmail(email), name, User.Kind.PERSON,
+                Optional.empty(), operator, now(), Optional.empty()));
+    }
+
+    /** Stores a new user made by the caller (a service account, an invitee's account). */
+    User createUser(Handle h, Actor actor, User user) {
+        if (store.userByEmail(h, user.email()).isPresent()) {
             throw ApiError.of(ErrorCode.CONFLICT, "email_taken", "A user with this email already exists");
         }
-        User user = new User(Ids.next("usr"), normalized, name, instanceAdmin, now(), Optional.empty());
         store.insertUser(h, user);
-        audit.record(h, actor, null, "user.created", "user", user.id(), Map.of("email", normalized));
+        audit.record(h, actor, user.serviceOrgId().orElse(null), "user.created", "user", user.id(),
+                Map.of("email", user.email(), "kind", user.kind().wire()));
         return user;
     }
 
+    /** Emails compare without case and surrounding space. */
+    public static String normalizeEmail(String email) {
+        return email.strip().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * A service account: a user the organization owns for its automation. It belongs to this one
+     * organization, never signs in, and cannot join another; its owners and admins issue its keys.
+     */
+    public User createServiceAccount(Principal caller, Actor actor, String orgId, String name, Role role) {
+        organization(caller, orgId);
+        requireManager(caller, orgId);
+        if (role == Role.OWNER) {
+            throw ApiError.invalid("role: a service account is a member or an admin, never an owner");
+        }
+        return tx(tx -> {
+            Handle h = tx.handle();
+            String id = Ids.next("usr");
+            // A service account has no mailbox: a reserved domain (RFC 2606) that no invitation may name.
+            User user = createUser(h, actor, new User(id, id.toLowerCase(java.util.Locale.ROOT) + "@" + SERVICE_DOMAIN,
+                    Optional.of(name), User.Kind.SERVICE, Optional.of(orgId), false, now(), Optional.empty()));
+            store.upsertMember(h, orgId, id, role, now());
+            audit.record(h, actor, orgId, "member.added", "user", id, Map.of("role", role.wire(), "kind", "service"));
+            return user;
+        });
+    }
+
+    /** Service accounts' emails end with this: {@code .invalid} can never be a real address. */
+    public static final String SERVICE_DOMAIN = "service.invalid";
+
     public List<User> users(Principal caller) {
-        if (caller.instanceAdmin()) {
+        if (caller.operator()) {
             return db.withHandle(store::users);
         }
         return db.withHandle(h -> store.members(h, caller.orgId()).stream()
@@ -80,7 +115,7 @@ public final class AccountService {
     public User user(Principal caller, String id) {
         return db.withHandle(h -> {
             User user = store.user(h, id).orElseThrow(() -> ApiError.notFound("user"));
-            boolean visible = caller.instanceAdmin() || caller.userId().equals(id)
+            boolean visible = caller.operator() || caller.userId().equals(id)
                     || store.member(h, caller.orgId(), id).isPresent();
             if (!visible) {
                 throw ApiError.notFound("user");
@@ -90,7 +125,7 @@ public final class AccountService {
     }
 
     public User setDisabled(Principal caller, Actor actor, String id, boolean disabled) {
-        requireInstanceAdmin(caller);
+        requireOperator(caller);
         if (disabled && caller.userId().equals(id)) {
             throw ApiError.of(ErrorCode.CONFLICT, "self", "You cannot disable yourself");
         }
@@ -107,14 +142,17 @@ public final class AccountService {
 
     public Organization createOrganization(Principal caller, Actor actor, String name, Optional<String> plan,
                                            Optional<String> ownerUserId) {
-        requireInstanceAdmin(caller);
+        requireOperator(caller);
         String planName = plan.orElse(plans.defaultPlan());
         requirePlan(planName);
         return tx(tx -> {
             Organization org = createOrganization(tx.handle(), actor, name, planName);
             if (ownerUserId.isPresent()) {
-                store.user(tx.handle(), ownerUserId.get())
+                User owner = store.user(tx.handle(), ownerUserId.get())
                         .orElseThrow(() -> ApiError.invalid("owner_user_id: no such user"));
+                if (owner.service()) {
+                    throw serviceAccountElsewhere();
+                }
                 store.upsertMember(tx.handle(), org.id(), ownerUserId.get(), Role.OWNER, now());
                 audit.record(tx.handle(), actor, org.id(), "member.added", "user", ownerUserId.get(),
                         Map.of("role", "owner"));
@@ -134,7 +172,7 @@ public final class AccountService {
     }
 
     public List<Organization> organizations(Principal caller) {
-        return db.withHandle(h -> caller.instanceAdmin() ? store.organizations(h)
+        return db.withHandle(h -> caller.operator() ? store.organizations(h)
                 : store.organization(h, caller.orgId()).stream().toList());
     }
 
@@ -149,8 +187,8 @@ public final class AccountService {
         Organization current = organization(caller, id);
         requireManager(caller, id);
         if (change.plan().isPresent() && !change.plan().get().equals(current.plan())) {
-            // The plan is what the operator sells: only an instance administrator changes it.
-            requireInstanceAdmin(caller);
+            // The plan is what the operator sells: only an operator changes it.
+            requireOperator(caller);
             requirePlan(change.plan().get());
         }
         Organization updated = new Organization(id, change.name().orElse(current.name()),
@@ -173,15 +211,29 @@ public final class AccountService {
         return db.withHandle(h -> store.members(h, orgId));
     }
 
-    /** Adds a user to the organisation or changes their role. Only owners make owners. */
+    /**
+     * Changes a member's role. Only owners make owners. Adding someone who is not a member needs their
+     * consent, so only an operator may do it here; everyone else invites ({@link InvitationService}).
+     */
     public Member putMember(Principal caller, Actor actor, String orgId, String userId, Role role) {
         organization(caller, orgId);
         requireManager(caller, orgId);
         return tx(tx -> {
             Handle h = tx.handle();
-            store.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
             Optional<Member> existing = store.member(h, orgId, userId);
-            boolean callerIsOwner = caller.instanceAdmin()
+            if (existing.isEmpty() && !caller.operator()) {
+                // Not "no such user": whether an id is a user elsewhere is not this organization's to learn.
+                throw ApiError.forbidden("invitation_required",
+                        "Only members' roles can be changed here; invite a person to add them");
+            }
+            User user = store.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
+            if (user.service() && !user.serviceOrgId().orElse("").equals(orgId)) {
+                throw serviceAccountElsewhere();
+            }
+            if (user.service() && role == Role.OWNER) {
+                throw ApiError.invalid("role: a service account is a member or an admin, never an owner");
+            }
+            boolean callerIsOwner = caller.operator()
                     || store.member(h, orgId, caller.userId()).map(m -> m.role() == Role.OWNER).orElse(false);
             boolean touchesOwner = role == Role.OWNER || existing.map(m -> m.role() == Role.OWNER).orElse(false);
             if (touchesOwner && !callerIsOwner) {
@@ -209,7 +261,7 @@ public final class AccountService {
             Handle h = tx.handle();
             Member member = store.member(h, orgId, userId).orElseThrow(() -> ApiError.notFound("member"));
             if (member.role() == Role.OWNER) {
-                boolean callerIsOwner = caller.instanceAdmin() || caller.userId().equals(userId)
+                boolean callerIsOwner = caller.operator() || caller.userId().equals(userId)
                         || store.member(h, orgId, caller.userId()).map(m -> m.role() == Role.OWNER).orElse(false);
                 if (!callerIsOwner) {
                     throw ApiError.forbidden("not_owner", "Only an owner can remove an owner");
@@ -309,10 +361,15 @@ public final class AccountService {
 
     // --- shared checks -----------------------------------------------------------------------
 
-    static void requireInstanceAdmin(Principal caller) {
-        if (!caller.instanceAdmin()) {
-            throw ApiError.forbidden("not_instance_admin", "Only an instance administrator can do this");
+    static void requireOperator(Principal caller) {
+        if (!caller.operator()) {
+            throw ApiError.forbidden("not_operator", "Only an operator credential can do this");
         }
+    }
+
+    static ApiError serviceAccountElsewhere() {
+        return ApiError.of(ErrorCode.CONFLICT, "service_account",
+                "A service account belongs to its own organization only");
     }
 
     static void requireManager(Principal caller, String orgId) {

@@ -19,11 +19,17 @@ import static io.gatehouse.store.Rows.instant;
 public final class AccountStore {
 
     public void insertUser(Handle h, User u) {
-        h.createUpdate("INSERT INTO users (id, email, name, instance_admin, created_at) "
-                        + "VALUES (:id, :email, :name, :admin, :at)")
+        h.createUpdate("INSERT INTO users (id, email, name, kind, service_org_id, instance_admin, created_at) "
+                        + "VALUES (:id, :email, :name, :kind, :serviceOrg, :operator, :at)")
                 .bind("id", u.id()).bind("email", u.email()).bind("name", u.name().orElse(null))
-                .bind("admin", u.instanceAdmin() ? 1 : 0).bind("at", u.createdAt().toEpochMilli())
+                .bind("kind", u.kind().wire()).bind("serviceOrg", u.serviceOrgId().orElse(null))
+                .bind("operator", u.operator() ? 1 : 0).bind("at", u.createdAt().toEpochMilli())
                 .execute();
+    }
+
+    /** Marks the user as an operator: someone holding operator keys. */
+    public void markOperator(Handle h, String id) {
+        h.createUpdate("UPDATE users SET instance_admin = 1 WHERE id = :id").bind("id", id).execute();
     }
 
     public Optional<User> user(Handle h, String id) {
@@ -39,7 +45,7 @@ public final class AccountStore {
         return h.createQuery("SELECT * FROM users ORDER BY created_at, id").map(AccountStore::toUser).list();
     }
 
-    public boolean anyInstanceAdmin(Handle h) {
+    public boolean anyOperator(Handle h) {
         return h.createQuery("SELECT COUNT(*) FROM users WHERE instance_admin = 1").mapTo(Long.class).one() > 0;
     }
 
@@ -92,13 +98,13 @@ public final class AccountStore {
     }
 
     public Optional<Member> member(Handle h, String orgId, String userId) {
-        return h.createQuery("SELECT m.*, u.email FROM memberships m JOIN users u ON u.id = m.user_id "
+        return h.createQuery("SELECT m.*, u.email, u.kind FROM memberships m JOIN users u ON u.id = m.user_id "
                         + "WHERE m.org_id = :org AND m.user_id = :user")
                 .bind("org", orgId).bind("user", userId).map(AccountStore::toMember).findOne();
     }
 
     public List<Member> members(Handle h, String orgId) {
-        return h.createQuery("SELECT m.*, u.email FROM memberships m JOIN users u ON u.id = m.user_id "
+        return h.createQuery("SELECT m.*, u.email, u.kind FROM memberships m JOIN users u ON u.id = m.user_id "
                         + "WHERE m.org_id = :org ORDER BY m.created_at, m.user_id")
                 .bind("org", orgId).map(AccountStore::toMember).list();
     }
@@ -161,8 +167,9 @@ public final class AccountStore {
 
     private static User toUser(ResultSet rs, StatementContext ctx) throws SQLException {
         return new User(rs.getString("id"), rs.getString("email"), Optional.ofNullable(rs.getString("name")),
-                rs.getInt("instance_admin") == 1, instant(rs, "created_at").orElseThrow(),
-                instant(rs, "disabled_at"));
+                User.Kind.valueOf(rs.getString("kind").toUpperCase(java.util.Locale.ROOT)),
+                Optional.ofNullable(rs.getString("service_org_id")), rs.getInt("instance_admin") == 1,
+                instant(rs, "created_at").orElseThrow(), instant(rs, "disabled_at"));
     }
 
     private static Organization toOrganization(ResultSet rs, StatementContext ctx)
@@ -175,6 +182,7 @@ public final class AccountStore {
 
     private static Member toMember(ResultSet rs, StatementContext ctx) throws SQLException {
         return new Member(rs.getString("org_id"), rs.getString("user_id"), rs.getString("email"),
+                User.Kind.valueOf(rs.getString("kind").toUpperCase(java.util.Locale.ROOT)),
                 Role.parse(rs.getString("role")).orElseThrow(), instant(rs, "created_at").orElseThrow());
     }
 

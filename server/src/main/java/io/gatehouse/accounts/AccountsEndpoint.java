@@ -24,14 +24,19 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
-/** {@code /v1/whoami}, {@code /v1/users}, {@code /v1/orgs} with members and workspaces, {@code /v1/workspaces}. */
+/**
+ * {@code /v1/whoami}, {@code /v1/users}, {@code /v1/orgs} with members, service accounts and
+ * workspaces, {@code /v1/workspaces}.
+ */
 public final class AccountsEndpoint {
     private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]{1,255}");
     private final AccountService accounts;
+    private final InvitationService invitations;
     private final Guard guard;
 
-    public AccountsEndpoint(AccountService accounts, Guard guard) {
+    public AccountsEndpoint(AccountService accounts, InvitationService invitations, Guard guard) {
         this.accounts = accounts;
+        this.invitations = invitations;
         this.guard = guard;
     }
 
@@ -49,6 +54,7 @@ public final class AccountsEndpoint {
                 .get("/v1/orgs/{id}/members", (req, res) ->
                         list(res, accounts.members(read(req), id(req)), AccountsEndpoint::view))
                 .put("/v1/orgs/{id}/members/{user}", this::putMember)
+                .post("/v1/orgs/{id}/service-accounts", this::createServiceAccount)
                 .delete("/v1/orgs/{id}/members/{user}", (req, res) -> {
                     Principal p = write(req);
                     accounts.removeMember(p, guard.actor(req, p), id(req), param(req, "user"));
@@ -91,7 +97,7 @@ public final class AccountsEndpoint {
         out.put("organization_id", p.orgId());
         out.put("role", p.identity().role().map(Role::wire).orElse(null));
         out.put("plan", p.identity().plan());
-        out.put("instance_admin", p.instanceAdmin());
+        out.put("operator", p.operator());
         out.put("workspaces", new TreeSet<>(p.workspaces()));
         out.put("permissions", new TreeSet<>(p.permissions()));
         Json.ok(res, out);
@@ -100,12 +106,28 @@ public final class AccountsEndpoint {
     private void createUser(ServerRequest req, ServerResponse res) {
         Principal p = write(req);
         Body body = guard.body(req).allow("email", "name");
-        String email = body.string("email", 320).strip();
-        if (!EMAIL.matcher(email).matches()) {
-            throw ApiError.invalid("email: not an email address");
-        }
-        User user = accounts.createUser(p, guard.actor(req, p), email, body.optString("name", 200));
+        User user = accounts.createUser(p, guard.actor(req, p), email(body, "email"), body.optString("name", 200));
         Json.send(res, Status.CREATED_201, view(user));
+    }
+
+    /** The email address in {@code field}, checked for shape. */
+    static String email(Body body, String field) {
+        String email = body.string(field, 320).strip();
+        if (!EMAIL.matcher(email).matches()) {
+            throw ApiError.invalid(field + ": not an email address");
+        }
+        return email;
+    }
+
+    private void createServiceAccount(ServerRequest req, ServerResponse res) {
+        Principal p = write(req);
+        Body body = guard.body(req).allow("name", "role");
+        Role role = body.optString("role", 16).map(r -> Role.parse(r)
+                .orElseThrow(() -> ApiError.invalid("role: must be admin or member"))).orElse(Role.MEMBER);
+        User user = accounts.createServiceAccount(p, guard.actor(req, p), id(req), name(body), role);
+        Map<String, Object> out = view(user);
+        out.put("role", role.wire());
+        Json.send(res, Status.CREATED_201, out);
     }
 
     private void setDisabled(ServerRequest req, ServerResponse res, boolean disabled) {
@@ -113,12 +135,26 @@ public final class AccountsEndpoint {
         Json.ok(res, view(accounts.setDisabled(p, guard.actor(req, p), id(req), disabled)));
     }
 
+    /**
+     * An operator makes an organization, with an existing user as its owner ({@code owner_user_id}) or,
+     * better, an invitation to its future owner ({@code owner_email}), whose token the answer carries once.
+     */
     private void createOrganization(ServerRequest req, ServerResponse res) {
         Principal p = write(req);
-        Body body = guard.body(req).allow("name", "plan", "owner_user_id");
+        Body body = guard.body(req).allow("name", "plan", "owner_user_id", "owner_email");
+        if (body.has("owner_user_id") && body.has("owner_email")) {
+            throw ApiError.invalid("owner_user_id, owner_email: give at most one");
+        }
+        Optional<String> ownerEmail = body.has("owner_email") ? Optional.of(email(body, "owner_email")) : Optional.empty();
         Organization org = accounts.createOrganization(p, guard.actor(req, p), name(body),
                 body.optString("plan", 64), body.optString("owner_user_id", 64));
-        Json.send(res, Status.CREATED_201, view(org));
+        Map<String, Object> out = view(org);
+        if (ownerEmail.isPresent()) {
+            InvitationService.Invited invited = invitations.invite(p, guard.actor(req, p), org.id(), ownerEmail.get(),
+                    Role.OWNER, java.util.Set.of(), InvitationService.DEFAULT_TTL);
+            out.put("owner_invitation", InvitationsEndpoint.shownOnce(invited));
+        }
+        Json.send(res, Status.CREATED_201, out);
     }
 
     private void updateOrganization(ServerRequest req, ServerResponse res) {
@@ -174,7 +210,9 @@ public final class AccountsEndpoint {
         out.put("object", "user");
         out.put("email", u.email());
         out.put("name", u.name().orElse(null));
-        out.put("instance_admin", u.instanceAdmin());
+        out.put("kind", u.kind().wire());
+        out.put("organization_id", u.serviceOrgId().orElse(null));
+        out.put("operator", u.operator());
         out.put("created_at", u.createdAt().toString());
         out.put("disabled_at", u.disabledAt().map(Instant::toString).orElse(null));
         return out;
@@ -193,8 +231,15 @@ public final class AccountsEndpoint {
     }
 
     static Map<String, Object> view(Member m) {
-        return Map.of("object", "member", "organization_id", m.orgId(), "user_id", m.userId(), "email", m.email(),
-                "role", m.role().wire(), "created_at", m.createdAt().toString());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("object", "member");
+        out.put("organization_id", m.orgId());
+        out.put("user_id", m.userId());
+        out.put("email", m.email());
+        out.put("kind", m.kind().wire());
+        out.put("role", m.role().wire());
+        out.put("created_at", m.createdAt().toString());
+        return out;
     }
 
     static Map<String, Object> view(Workspace w) {

@@ -23,8 +23,9 @@ public final class AuditLog {
         this.clock = clock;
     }
 
+    /** @param operatorActor whether an operator credential (or the command line) acted */
     public record Event(String id, Instant at, Optional<String> orgId, Optional<String> actorUserId,
-                        Optional<String> actorCredentialId, String action, Optional<String> targetType,
+                        Optional<String> actorCredentialId, boolean operatorActor, String action, Optional<String> targetType,
                         Optional<String> targetId, String address, String requestId, Map<String, Object> detail) {
     }
 
@@ -36,11 +37,12 @@ public final class AuditLog {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        h.createUpdate("INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_credential_id, action, "
-                        + "target_type, target_id, ip, request_id, detail) "
-                        + "VALUES (:id, :at, :org, :user, :cred, :action, :type, :target, :ip, :rid, :detail)")
+        h.createUpdate("INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_credential_id, actor_kind, "
+                        + "action, target_type, target_id, ip, request_id, detail) "
+                        + "VALUES (:id, :at, :org, :user, :cred, :kind, :action, :type, :target, :ip, :rid, :detail)")
                 .bind("id", Ids.next("evt")).bind("at", clock.millis()).bind("org", orgId)
                 .bind("user", actor.userId().orElse(null)).bind("cred", actor.credentialId().orElse(null))
+                .bind("kind", actor.operator() ? "operator" : "user")
                 .bind("action", action).bind("type", targetType).bind("target", targetId)
                 .bind("ip", actor.address()).bind("rid", actor.requestId()).bind("detail", detailJson)
                 .execute();
@@ -62,7 +64,8 @@ public final class AuditLog {
             }
             return new Event(rs.getString("id"), Rows.instant(rs, "at").orElseThrow(),
                     Optional.ofNullable(rs.getString("org_id")), Optional.ofNullable(rs.getString("actor_user_id")),
-                    Optional.ofNullable(rs.getString("actor_credential_id")), rs.getString("action"),
+                    Optional.ofNullable(rs.getString("actor_credential_id")), "operator".equals(rs.getString("actor_kind")),
+                    rs.getString("action"),
                     Optional.ofNullable(rs.getString("target_type")), Optional.ofNullable(rs.getString("target_id")),
                     rs.getString("ip"), rs.getString("request_id"), detail);
         }).list();

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code gatehouse users|orgs|members|workspaces …}: the same operations as the API. */
+/** {@code gatehouse users|orgs|members|invitations|service-accounts|workspaces …}: the same operations as the API. */
 public final class AccountsCommands {
     private AccountsCommands() {
     }
@@ -82,7 +82,9 @@ public final class AccountsCommands {
         static final class Create extends Call {
             @Option(names = "--name", required = true) String name;
             @Option(names = "--plan") String plan;
-            @Option(names = "--owner", description = "user id of the first owner") String owner;
+            @Option(names = "--owner", description = "user id of the first owner (an existing user)") String owner;
+            @Option(names = "--owner-email", description = "invite the first owner by email: the invitation's "
+                    + "token is printed once, for them to accept") String ownerEmail;
 
             String method() {
                 return "POST";
@@ -98,6 +100,7 @@ public final class AccountsCommands {
                 b.put("name", name);
                 KeysCommand.put(b, "plan", plan);
                 KeysCommand.put(b, "owner_user_id", owner);
+                KeysCommand.put(b, "owner_email", ownerEmail);
                 return Optional.of(b);
             }
         }
@@ -157,7 +160,7 @@ public final class AccountsCommands {
             }
         }
 
-        @Command(name = "set", description = "Add a user to an organization, or change their role.")
+        @Command(name = "set", description = "Change a member's role (an operator may also add an existing user).")
         static final class Set extends Call {
             @Parameters(index = "0", description = "organization id") String org;
             @Parameters(index = "1", description = "user id") String user;
@@ -188,6 +191,119 @@ public final class AccountsCommands {
 
             String path() {
                 return "/v1/orgs/" + encode(org) + "/members/" + encode(user);
+            }
+        }
+    }
+
+    @Command(name = "invitations", description = "Invite people to an organization; accept an invitation.",
+            subcommands = {Invitations.Create.class, Invitations.ListInvitations.class, Invitations.Revoke.class,
+                    Invitations.Accept.class})
+    public static final class Invitations {
+        @Command(name = "create", description = "Invite an email address; the token is printed once, to pass on.")
+        static final class Create extends Call {
+            @Parameters(index = "0", description = "organization id") String org;
+            @Option(names = "--email", required = true) String email;
+            @Option(names = "--role", description = "owner, admin or member (default member)") String role;
+            @Option(names = "--workspaces", description = "comma-separated workspace ids to join on acceptance")
+            String workspaces;
+            @Option(names = "--expires-in-days", description = "1 to 30 (default 7)") Integer days;
+
+            String method() {
+                return "POST";
+            }
+
+            String path() {
+                return "/v1/orgs/" + encode(org) + "/invitations";
+            }
+
+            @Override
+            Optional<Map<String, Object>> body() {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("email", email);
+                KeysCommand.put(b, "role", role);
+                if (workspaces != null) {
+                    b.put("workspaces", KeysCommand.list(workspaces));
+                }
+                KeysCommand.put(b, "expires_in_days", days);
+                return Optional.of(b);
+            }
+        }
+
+        @Command(name = "list")
+        static final class ListInvitations extends Call {
+            @Parameters(index = "0", description = "organization id") String org;
+
+            String method() {
+                return "GET";
+            }
+
+            String path() {
+                return "/v1/orgs/" + encode(org) + "/invitations";
+            }
+        }
+
+        @Command(name = "revoke")
+        static final class Revoke extends Call {
+            @Parameters(index = "0", description = "organization id") String org;
+            @Parameters(index = "1", description = "invitation id") String invitation;
+
+            String method() {
+                return "POST";
+            }
+
+            String path() {
+                return "/v1/orgs/" + encode(org) + "/invitations/" + encode(invitation) + "/revoke";
+            }
+        }
+
+        @Command(name = "accept", description = "Accept an invitation as yourself: with --key, one of your own "
+                + "keys; without, when you have no account yet (one is made). Prints your first key once.")
+        static final class Accept extends Call {
+            @Parameters(index = "0", description = "the invitation token (gh_inv_…)") String token;
+
+            String method() {
+                return "POST";
+            }
+
+            String path() {
+                return "/v1/invitations/accept";
+            }
+
+            @Override
+            Optional<Map<String, Object>> body() {
+                return Optional.of(Map.of("token", token));
+            }
+
+            @Override
+            boolean personal() {
+                return true;
+            }
+        }
+    }
+
+    @Command(name = "service-accounts", description = "An organization's users for automation.",
+            subcommands = {ServiceAccounts.Create.class})
+    public static final class ServiceAccounts {
+        @Command(name = "create", description = "Create a service account; then 'keys create --user' for its keys.")
+        static final class Create extends Call {
+            @Parameters(index = "0", description = "organization id") String org;
+            @Option(names = "--name", required = true) String name;
+            @Option(names = "--role", description = "member or admin (default member)") String role;
+
+            String method() {
+                return "POST";
+            }
+
+            String path() {
+                return "/v1/orgs/" + encode(org) + "/service-accounts";
+            }
+
+            @Override
+            Optional<Map<String, Object>> body() {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("name", name);
+                KeysCommand.put(b, "role", role);
+                return Optional.of(b);
             }
         }
     }

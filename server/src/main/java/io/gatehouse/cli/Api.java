@@ -17,15 +17,17 @@ import picocli.CommandLine.Option;
 
 /**
  * How a CLI command reaches the management API: a running server ({@code --url} and {@code --key},
- * or {@code GATEHOUSE_URL} and {@code GATEHOUSE_ADMIN_KEY}), or, without a URL, the local store
- * served for this one command by an in-process node on a loopback port. Either way the command is
- * the same HTTP call, so the CLI and the API cannot disagree.
+ * or {@code GATEHOUSE_URL} and {@code GATEHOUSE_ADMIN_KEY}, else {@code GATEHOUSE_KEY}), or, without a
+ * URL, the local store served for this one command by an in-process node on a loopback port, as the
+ * operator unless {@code --key} names someone else. Either way the command is the same HTTP call, so the
+ * CLI and the API cannot disagree. A command that acts for whoever runs it (accepting an invitation)
+ * sends {@code --key} if given and otherwise no credential at all.
  */
 public final class Api {
     @Option(names = "--url", description = "Gatehouse to talk to (default: $GATEHOUSE_URL, else the local store)")
     String url;
 
-    @Option(names = "--key", description = "admin key for --url (default: $GATEHOUSE_ADMIN_KEY)")
+    @Option(names = "--key", description = "credential for --url (default: $GATEHOUSE_ADMIN_KEY, else $GATEHOUSE_KEY)")
     String key;
 
     /** The answer of one call. */
@@ -35,31 +37,57 @@ public final class Api {
         }
     }
 
-    Answer call(Supplier<GatehouseConfig> localConfig, String method, String path, Optional<Map<String, Object>> body) {
+    /** @param personal the call acts for whoever runs it: only an explicit {@code --key} is sent */
+    Answer call(Supplier<GatehouseConfig> localConfig, String method, String path, Optional<Map<String, Object>> body,
+                boolean personal) {
         String target = Optional.ofNullable(url).or(() -> Optional.ofNullable(System.getenv("GATEHOUSE_URL")))
                 .filter(u -> !u.isBlank()).orElse(null);
+        if (personal || (target == null && key != null)) {
+            // Acting as someone: their --key, or (accepting an invitation) nobody yet; on the local store too.
+            Optional<String> credential = Optional.ofNullable(key);
+            if (target != null) {
+                return send(URI.create(target.replaceAll("/+$", "")), credential, method, path, body);
+            }
+            try (GatehouseServer server = GatehouseServer.start(loopback(localConfig.get()), Optional.empty())) {
+                return send(server.publicUrl(), credential, method, path, body);
+            }
+        }
         if (target != null) {
-            String credential = Optional.ofNullable(key).or(() -> Optional.ofNullable(System.getenv("GATEHOUSE_ADMIN_KEY")))
-                    .orElseThrow(() -> new IllegalArgumentException("--key (or GATEHOUSE_ADMIN_KEY) is needed with --url"));
+            String credential = Optional.ofNullable(key).or(() -> env("GATEHOUSE_ADMIN_KEY")).or(() -> env("GATEHOUSE_KEY"))
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "--key (or GATEHOUSE_ADMIN_KEY, or GATEHOUSE_KEY) is needed with --url"));
             return send(URI.create(target.replaceAll("/+$", "")), credential, method, path, body);
         }
         LocalCredential local = new LocalCredential();
-        GatehouseConfig config = localConfig.get();
-        GatehouseConfig loopback = new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
-                config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false, false), config.database(),
-                config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
-        try (GatehouseServer server = GatehouseServer.start(loopback, Optional.of(local))) {
+        try (GatehouseServer server = GatehouseServer.start(loopback(localConfig.get()), Optional.of(local))) {
             return send(server.publicUrl(), local.secret(), method, path, body);
         }
     }
 
+    private static Optional<String> env(String name) {
+        return Optional.ofNullable(System.getenv(name)).filter(v -> !v.isBlank());
+    }
+
+    /** The local store's configuration, served on a loopback port of its own for one command. */
+    private static GatehouseConfig loopback(GatehouseConfig config) {
+        return new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
+                config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false, false), config.database(),
+                config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
+    }
+
     public static Answer send(URI base, String credential, String method, String path,
                                Optional<Map<String, Object>> body) {
+        return send(base, Optional.of(credential), method, path, body);
+    }
+
+    /** One call; {@code credential} empty sends none. */
+    static Answer send(URI base, Optional<String> credential, String method, String path,
+                       Optional<Map<String, Object>> body) {
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
             HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
                     .timeout(Duration.ofSeconds(30))
-                    .header("Authorization", "Bearer " + credential)
                     .header("Accept", "application/json");
+            credential.ifPresent(c -> request.header("Authorization", "Bearer " + c));
             if (body.isPresent()) {
                 request.header("Content-Type", "application/json")
                         .method(method, HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(body.get())));

@@ -31,9 +31,14 @@ abstract class Call implements Callable<Integer> {
         return Optional.empty();
     }
 
+    /** Whether the call acts for whoever runs it, with their own {@code --key} or none (never an admin's). */
+    boolean personal() {
+        return false;
+    }
+
     @Override
     public Integer call() throws Exception {
-        Api.Answer answer = api.call(localConfig, method(), path(), body());
+        Api.Answer answer = api.call(localConfig, method(), path(), body(), personal());
         String text = Json.MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(answer.body());
         if (answer.ok()) {
             System.out.println(text);

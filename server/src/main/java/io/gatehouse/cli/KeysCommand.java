@@ -22,13 +22,18 @@ public final class KeysCommand {
     @Command(name = "create", description = "Create a key; its plaintext is printed once.")
     static final class Create extends Call {
         @Option(names = "--name", required = true) String name;
+        @Option(names = "--kind", description = "standard (default) or operator (only an operator key makes one)")
+        String kind;
         @Option(names = "--user", description = "owner (default: the caller)") String user;
         @Option(names = "--org", description = "organization (default: the caller's)") String org;
-        @Option(names = "--workspaces", description = "'*' or comma-separated workspace ids (default *)") String workspaces;
-        @Option(names = "--servers", description = "'*' or comma-separated server ids or slugs (default *)") String servers;
+        @Option(names = "--workspaces", description = "'*' or comma-separated workspace ids (default: as far as "
+                + "the calling key reaches)") String workspaces;
+        @Option(names = "--servers", description = "'*' or comma-separated server ids or slugs (default: as far as "
+                + "the calling key reaches)") String servers;
         @Option(names = "--tools", description = "'*' or comma-separated server/tool entries, e.g. search/query,demo/* "
-                + "(default *)") String tools;
-        @Option(names = "--permissions", description = "comma-separated, e.g. api:read,mcp:tools") String permissions;
+                + "(default: as far as the calling key reaches)") String tools;
+        @Option(names = "--permissions", description = "comma-separated, e.g. api:read,mcp:use,keys:self "
+                + "(default: the calling key's api:* and mcp:*)") String permissions;
         @Option(names = "--expires", description = "never, 30d, 90d, 365d, or a date (2027-01-31)") String expires;
 
         String method() {
@@ -43,6 +48,7 @@ public final class KeysCommand {
         Optional<Map<String, Object>> body() {
             Map<String, Object> b = new LinkedHashMap<>();
             b.put("name", name);
+            put(b, "kind", kind);
             put(b, "user_id", user);
             put(b, "organization_id", org);
             if (workspaces != null) {

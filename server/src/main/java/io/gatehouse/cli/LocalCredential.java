@@ -15,7 +15,7 @@ import java.util.Set;
 /**
  * The operator at the command line, acting on the local store: a random credential that lives only
  * in this process's memory, for the one in-process server the CLI starts on loopback. Holding the
- * server's files already means holding everything, so it acts as an instance administrator.
+ * server's files already means holding everything, so it acts as an operator.
  */
 public final class LocalCredential implements CredentialResolver {
     private final String secret = "gh_local_" + Ids.random(40);
@@ -34,7 +34,7 @@ public final class LocalCredential implements CredentialResolver {
             return Optional.empty();
         }
         return Optional.of(new Identity("operator", Identity.CredentialKind.INTERNAL, "gh_local_", "operator", "",
-                "", Optional.of(Role.OWNER), true, false, Targets.ALL, Targets.ALL, Targets.ALL,
+                "", Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL,
                 Set.of(Permissions.ADMIN_READ, Permissions.ADMIN_WRITE, Permissions.KEYS_VERIFY), Set.of(),
                 Optional.empty()));
     }

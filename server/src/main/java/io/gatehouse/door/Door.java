@@ -193,16 +193,30 @@ public final class Door {
         return new Principal(id, permissions, Set.copyOf(workspaces));
     }
 
-    /** Management permissions hold only while the owner is an owner or admin (or runs this instance). */
+    /**
+     * The permissions in effect now. An operator credential's hold as granted. On any other: management
+     * permissions only while the owner is an owner or admin of the key's organization, and instance-wide
+     * ones ({@code keys:verify}) never, whoever owns the key; {@code keys:*} means {@code keys:self} there.
+     */
     static Set<String> effectivePermissions(Identity id) {
-        boolean manager = id.instanceAdmin()
-                || id.role().map(r -> r == Role.OWNER || r == Role.ADMIN).orElse(false);
-        if (manager) {
+        if (id.operator()) {
             return id.permissions();
         }
-        Set<String> kept = new HashSet<>(id.permissions());
-        kept.removeIf(p -> p.startsWith("admin:"));
-        return Set.copyOf(kept);
+        boolean manager = id.role().map(r -> r == Role.OWNER || r == Role.ADMIN).orElse(false);
+        Set<String> kept = null; // copied only when something is dropped: the usual key keeps all it has
+        for (String p : id.permissions()) {
+            boolean keep = p.startsWith("admin:") ? manager : !p.startsWith("keys:") || p.equals(Permissions.KEYS_SELF);
+            if (!keep && kept == null) {
+                kept = new HashSet<>(id.permissions());
+            }
+            if (!keep) {
+                kept.remove(p);
+                if (p.equals("keys:*")) {
+                    kept.add(Permissions.KEYS_SELF);
+                }
+            }
+        }
+        return kept == null ? id.permissions() : Set.copyOf(kept);
     }
 
     private void count(String outcome) {

@@ -16,7 +16,6 @@ import java.util.Set;
  * @param orgId            organisation the credential belongs to
  * @param plan             the organisation's plan name
  * @param role             the owner's role in the organisation; empty once the owner has left it
- * @param instanceAdmin    whether the owner administers this Gatehouse
  * @param userDisabled     whether the owner's account is disabled
  * @param workspaces       the credential's workspace scope
  * @param servers          the credential's server scope
@@ -26,12 +25,20 @@ import java.util.Set;
  * @param expiresAt        when the credential stops working, if ever
  */
 public record Identity(String credentialId, CredentialKind kind, String displayPrefix, String userId, String orgId,
-                       String plan, Optional<Role> role, boolean instanceAdmin, boolean userDisabled,
+                       String plan, Optional<Role> role, boolean userDisabled,
                        Targets workspaces, Targets servers, Targets tools, Set<String> permissions, Set<String> memberWorkspaces,
                        Optional<Instant> expiresAt) {
 
+    /**
+     * Whether this credential acts for the whole instance. Only the credential's kind says so: an
+     * operator key, or the command line's one-process credential. Never its owner, whatever they are.
+     */
+    public boolean operator() {
+        return kind == CredentialKind.OPERATOR || kind == CredentialKind.INTERNAL;
+    }
+
     public enum CredentialKind {
-        API_KEY("api_key"), LEGACY_KEY("legacy_key"), INTERNAL("internal");
+        API_KEY("api_key"), LEGACY_KEY("legacy_key"), OPERATOR("operator"), INTERNAL("internal");
 
         private final String wire;
 

@@ -4,14 +4,17 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Permissions are {@code area:action} strings ({@code api:read}, {@code mcp:tools}, {@code admin:write}).
+ * Permissions are {@code area:action} strings ({@code api:read}, {@code mcp:use}, {@code admin:write}).
  * A grant of {@code area:*} covers every action of that area. Management permissions ({@code admin:…})
- * take effect only while the key's owner is an owner or admin of its organisation.
+ * take effect only while the key's owner is an owner or admin of its organisation; {@code keys:verify}
+ * only on an operator credential (it checks any key of the instance).
  */
 public final class Permissions {
     public static final String ADMIN_READ = "admin:read";
     public static final String ADMIN_WRITE = "admin:write";
     public static final String KEYS_VERIFY = "keys:verify";
+    /** A person manages their own keys: create (within this key's reach), list, renew, roll, revoke, delete. */
+    public static final String KEYS_SELF = "keys:self";
     /** Any MCP request through the gateway. */
     public static final String MCP_USE = "mcp:use";
     /** HTTP API calls that read (GET, HEAD, OPTIONS) and the rest. */

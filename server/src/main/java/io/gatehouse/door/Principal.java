@@ -21,18 +21,28 @@ public record Principal(Identity identity, Set<String> permissions, Set<String> 
         return identity.credentialId();
     }
 
-    public boolean instanceAdmin() {
-        return identity.instanceAdmin();
+    /** Acts for the whole instance: an operator credential (see {@link Identity#operator()}). */
+    public boolean operator() {
+        return identity.operator();
     }
 
-    /** May read everything in {@code orgId}: any member, or an instance administrator. */
+    /** Whether the credential grants {@code permission} now. */
+    public boolean may(String permission) {
+        return Permissions.grants(permissions, permission);
+    }
+
+    /** May read everything in {@code orgId}: a credential of that organization, or an operator's. */
     public boolean canRead(String orgId) {
-        return instanceAdmin() || orgId.equals(orgId());
+        return operator() || orgId.equals(orgId());
     }
 
-    /** May change {@code orgId}'s members, workspaces and others' keys: its owners and admins. */
+    /** May change {@code orgId}'s members, workspaces and service accounts: its owners and admins, or an operator. */
     public boolean canManage(String orgId) {
-        return instanceAdmin() || (orgId.equals(orgId())
-                && identity.role().map(r -> r == Role.OWNER || r == Role.ADMIN).orElse(false));
+        return operator() || (orgId.equals(orgId()) && manager());
+    }
+
+    /** The credential's owner is an owner or admin of the credential's organization. */
+    public boolean manager() {
+        return identity.role().map(r -> r == Role.OWNER || r == Role.ADMIN).orElse(false);
     }
 }

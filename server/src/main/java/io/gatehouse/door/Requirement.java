@@ -19,6 +19,14 @@ public record Requirement(Optional<String> permission, Optional<String> workspac
         return new Requirement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true);
     }
 
+    /**
+     * A management call whose permission depends on what it touches (one's own keys, or others'):
+     * any valid credential passes the door, and the service checks the permission.
+     */
+    public static Requirement management() {
+        return new Requirement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
+    }
+
     /** A management call needing {@code permission}; not gated by plan, so a downgraded org can still manage. */
     public static Requirement management(String permission) {
         return new Requirement(Optional.of(permission), Optional.empty(), Optional.empty(), Optional.empty(), false);

@@ -73,7 +73,7 @@ final class GatewayAccess {
     }
 
     private static void checkServer(Server server, Principal p) {
-        if (server.orgId().isPresent() && !server.orgId().get().equals(p.orgId()) && !p.instanceAdmin()) {
+        if (server.orgId().isPresent() && !server.orgId().get().equals(p.orgId()) && !p.operator()) {
             throw ApiError.notFound("server"); // another organisation's server does not exist for this caller
         }
         if (!server.workspaces().all() && Collections.disjoint(server.workspaces().ids(), p.workspaces())) {

@@ -138,13 +138,13 @@ public final class ServerService {
         return db.withHandle(h -> visible(h, caller, id));
     }
 
-    /** The instance's servers and the caller's organisation's; an instance administrator sees all. */
+    /** The instance's servers and the caller's organisation's; an operator sees all. */
     public List<Server> list(Principal caller) {
         return db.withHandle(store::all).stream().filter(s -> sees(caller, s)).toList();
     }
 
     private static boolean sees(Principal caller, Server s) {
-        return caller.instanceAdmin() || s.orgId().map(caller::canRead).orElse(true);
+        return caller.operator() || s.orgId().map(caller::canRead).orElse(true);
     }
 
     private Server visible(org.jdbi.v3.core.Handle h, Principal caller, String id) {
@@ -152,9 +152,9 @@ public final class ServerService {
     }
 
     private static void checkManager(Principal caller, Optional<String> orgId) {
-        if (orgId.isEmpty() && !caller.instanceAdmin()) {
-            throw ApiError.forbidden("not_instance_admin",
-                    "Only an instance administrator can manage the instance's own servers; name an organization_id");
+        if (orgId.isEmpty() && !caller.operator()) {
+            throw ApiError.forbidden("not_operator",
+                    "Only an operator credential can manage the instance's own servers; name an organization_id");
         }
         if (orgId.isPresent() && !caller.canManage(orgId.get())) {
             throw ApiError.forbidden("not_org_admin", "Only an owner or admin of the organization can manage its servers");

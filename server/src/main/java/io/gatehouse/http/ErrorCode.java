@@ -16,6 +16,8 @@ public enum ErrorCode {
     NOT_FOUND("not_found", 404),
     METHOD_NOT_ALLOWED("method_not_allowed", 405),
     CONFLICT("conflict", 409),
+    /** The thing existed and is no longer usable: a revoked or expired invitation. */
+    GONE("gone", 410),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415),
     HEADERS_TOO_LARGE("headers_too_large", 431),

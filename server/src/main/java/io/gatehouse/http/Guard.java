@@ -24,6 +24,14 @@ public final class Guard {
         return principal;
     }
 
+    /** Admits the request's credential if it sent one; empty when it sent none (a credential that fails is refused). */
+    public java.util.Optional<Principal> admitIfPresent(ServerRequest req, Requirement requirement) {
+        if (Credentials.extract(req.headers()).isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(admit(req, requirement));
+    }
+
     public Actor actor(ServerRequest req, Principal principal) {
         RequestInfo info = RequestInfo.of(req);
         return Actor.of(principal, info.clientAddress(), info.requestId());

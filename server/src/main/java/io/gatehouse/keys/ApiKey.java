@@ -23,7 +23,12 @@ public record ApiKey(String id, String orgId, String userId, String name, Kind k
         /** Scoped to workspaces, servers and permissions. */
         STANDARD,
         /** From before scoping: reaches all of its owner's workspaces; honoured, never created again. */
-        LEGACY;
+        LEGACY,
+        /**
+         * Acts for the whole instance: issued by {@code gatehouse admin init} or by another operator
+         * key, never by an organization. Its permissions still say which operations it may call.
+         */
+        OPERATOR;
 
         public String wire() {
             return name().toLowerCase(Locale.ROOT);

@@ -27,11 +27,24 @@ public final class KeyRequests {
     }
 
     /**
-     * @param userId owner; empty means the caller
-     * @param orgId  organisation; empty means the caller's
+     * @param kind        {@code standard}, or {@code operator} (only an operator credential makes one)
+     * @param userId      owner; empty means the caller
+     * @param orgId       organisation; empty means the caller's
+     * @param workspaces  empty: as far as the creating credential reaches (everything, for an operator)
+     * @param servers     likewise
+     * @param tools       likewise
+     * @param permissions empty: the data-plane permissions the creating credential has
      */
-    public record Create(String name, Optional<String> userId, Optional<String> orgId, Targets workspaces,
-                         Targets servers, Targets tools, Optional<Set<String>> permissions, Expiry expiry) {
+    public record Create(String name, ApiKey.Kind kind, Optional<String> userId, Optional<String> orgId,
+                         Optional<Targets> workspaces, Optional<Targets> servers, Optional<Targets> tools,
+                         Optional<Set<String>> permissions, Expiry expiry) {
+
+        /** A standard key for {@code userId} in {@code orgId} with everything stated. */
+        public static Create of(String name, ApiKey.Kind kind, String userId, String orgId, Targets workspaces,
+                                Targets servers, Targets tools, Set<String> permissions, Expiry expiry) {
+            return new Create(name, kind, Optional.of(userId), Optional.of(orgId), Optional.of(workspaces),
+                    Optional.of(servers), Optional.of(tools), Optional.of(permissions), expiry);
+        }
     }
 
     /** A key from another system, known by the SHA-256 of its plaintext. */

@@ -31,9 +31,12 @@ import java.util.Set;
 import org.jdbi.v3.core.Handle;
 
 /**
- * Creating, listing, revoking, renewing, rolling, deleting and importing API keys. A key's owner
- * manages it; so do the owners and admins of its organisation. Every change is audited and takes
- * effect at once on every node.
+ * Creating, listing, revoking, renewing, rolling, deleting and importing API keys, under one rule: a
+ * credential never creates or obtains a credential with more reach than its own ({@link KeyReach}), nor
+ * one owned by another person. So a person makes their own keys (with {@code keys:self} or
+ * {@code admin:write}); an organization's owners and admins list and revoke its members' keys and make
+ * keys for its service accounts only; operator credentials act for the whole instance. Every change
+ * is audited and takes effect at once on every node.
  */
 public final class KeyService {
     private final Database db;
@@ -62,28 +65,103 @@ public final class KeyService {
     public Issued create(Principal caller, Actor actor, Create request) {
         String orgId = request.orgId().orElse(caller.orgId());
         String userId = request.userId().orElse(caller.userId());
-        if (!caller.canManage(orgId) && !(orgId.equals(caller.orgId()) && userId.equals(caller.userId()))) {
-            throw ApiError.forbidden("not_org_admin", "Only an owner or admin can create keys for someone else");
-        }
-        return Tx.run(db, invalidations, tx -> issue(tx, actor, orgId, userId, request, Optional.empty()));
+        return Tx.run(db, invalidations, tx -> {
+            mayMakeKeyFor(tx.handle(), caller, orgId, userId, request.kind());
+            Create within = KeyReach.within(caller, request);
+            return issue(tx, actor, orgId, userId, within, Optional.empty(), caller, true);
+        });
     }
 
     /**
-     * Makes a key without checking a caller (bootstrap); the owner and scope are still checked.
-     * With the organisation's one-key-per-user rule, the owner's other keys die at once.
+     * Whether {@code caller} may make (or import, renew, roll) a key owned by {@code userId} in
+     * {@code orgId}: an operator, anyone; otherwise only in the credential's own organization, for
+     * oneself ({@code keys:self} or {@code admin:write}), or as an owner or admin for one of the
+     * organization's service accounts. Never for another person.
+     */
+    private void mayMakeKeyFor(Handle h, Principal caller, String orgId, String userId, ApiKey.Kind kind) {
+        if (caller.operator()) {
+            return;
+        }
+        if (kind != ApiKey.Kind.STANDARD) {
+            throw ApiError.forbidden("not_operator", "Only an operator credential can issue " + kind.wire() + " keys");
+        }
+        if (!orgId.equals(caller.orgId())) {
+            throw ApiError.forbidden("other_organization", "A key makes keys in its own organization only");
+        }
+        if (userId.equals(caller.userId())) {
+            requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
+            return;
+        }
+        requireAny(caller, Permissions.ADMIN_WRITE);
+        if (!caller.canManage(orgId)) {
+            throw ApiError.forbidden("not_org_admin", "Only an owner or admin can make keys for a service account");
+        }
+        User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
+        if (!owner.service() || !owner.serviceOrgId().orElse("").equals(orgId)) {
+            throw ApiError.forbidden("not_own_key",
+                    "Keys of a person are made by that person; an admin makes keys for service accounts only");
+        }
+    }
+
+    /**
+     * The first key of a person who just joined {@code orgId} by invitation: what they need to make the
+     * rest themselves ({@code keys:self}), the data plane, and management if their role manages.
+     */
+    public Issued firstKey(Tx tx, Actor actor, String orgId, String userId, Role role) {
+        Set<String> permissions = new java.util.TreeSet<>(Permissions.DEFAULT_DATA_PLANE);
+        permissions.add(Permissions.KEYS_SELF);
+        if (role == Role.OWNER || role == Role.ADMIN) {
+            permissions.addAll(Set.of(Permissions.ADMIN_READ, Permissions.ADMIN_WRITE));
+        }
+        return issue(tx, actor, orgId, userId, Create.of("first key (invitation)", ApiKey.Kind.STANDARD, userId, orgId,
+                Targets.ALL, Targets.ALL, Targets.ALL, permissions, new Expiry.Default()), Optional.empty());
+    }
+
+    /** Refused with {@code insufficient_scope} unless the caller has one of {@code permissions}. */
+    private static void requireAny(Principal caller, String... permissions) {
+        for (String p : permissions) {
+            if (caller.may(p)) {
+                return;
+            }
+        }
+        throw ApiError.insufficientScope(permissions[0], "API key does not have the permission "
+                + String.join(" or ", permissions));
+    }
+
+    /**
+     * Makes a key for the operator (bootstrap, an invitee's first key): the owner and scope are still
+     * checked, not a caller's reach. With the organisation's one-key-per-user rule, the owner's other
+     * standard keys die at once.
      */
     public Issued issue(Tx tx, Actor actor, String orgId, String userId, Create request, Optional<String> rolledFrom) {
+        return issue(tx, actor, orgId, userId, request, rolledFrom, null, false);
+    }
+
+    /**
+     * @param caller       whose expiry caps the new key's; null for none (the operator, a key renewing itself)
+     * @param refuseLonger whether an explicit expiry past the caller's is refused rather than capped
+     */
+    private Issued issue(Tx tx, Actor actor, String orgId, String userId, Create request, Optional<String> rolledFrom,
+                         Principal caller, boolean refuseLonger) {
         Handle h = tx.handle();
         Instant now = clock.instant();
         Organization org = accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization"));
         User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
         Role role = accounts.member(h, orgId, userId).map(m -> m.role()).orElseThrow(() ->
                 ApiError.of(ErrorCode.CONFLICT, "not_member", "The key's owner must be a member of the organization"));
+        Targets workspaces = request.workspaces().orElse(Targets.ALL);
         Set<String> permissions = request.permissions().orElse(Permissions.DEFAULT_DATA_PLANE);
-        checkScope(h, org, owner, role, request.workspaces(), permissions);
+        checkScope(h, org, owner, role, request.kind(), workspaces, permissions);
         Optional<Instant> expiresAt = expiry(org, request.expiry(), now);
+        if (caller != null) {
+            expiresAt = KeyReach.expiry(caller, expiresAt, refuseLonger && !(request.expiry() instanceof Expiry.Default));
+        }
+        if (request.kind() == ApiKey.Kind.OPERATOR && !owner.operator()) {
+            accounts.markOperator(h, owner.id());
+            audit.record(h, actor, null, "user.operator_granted", "user", owner.id(), Map.of());
+        }
 
-        if (org.oneKeyPerUser() && rolledFrom.isEmpty()) {
+        if (org.oneKeyPerUser() && rolledFrom.isEmpty() && request.kind() == ApiKey.Kind.STANDARD) {
             for (ApiKey old : keys.liveStandardKeys(h, orgId, userId, now)) {
                 keys.revoke(h, old.id(), now, "renewed");
                 tx.invalidate(new Invalidation.Credential(keys.hashOf(h, old.id())));
@@ -93,14 +171,16 @@ public final class KeyService {
         }
         String plaintext = format.generate();
         String hash = hasher.hash(plaintext);
-        ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, request.name(), ApiKey.Kind.STANDARD,
-                format.displayPrefix(plaintext), Optional.of(KeyFormat.last4(plaintext)), request.workspaces(),
-                request.servers(), request.tools(), permissions, now, actor.userId(), expiresAt, Optional.empty(), Optional.empty(),
-                Optional.empty(), rolledFrom, false, Optional.empty(), Optional.empty(), 0);
+        ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, request.name(), request.kind(),
+                format.displayPrefix(plaintext), Optional.of(KeyFormat.last4(plaintext)), workspaces,
+                request.servers().orElse(Targets.ALL), request.tools().orElse(Targets.ALL), permissions, now,
+                actor.userId(), expiresAt, Optional.empty(), Optional.empty(), Optional.empty(), rolledFrom, false,
+                Optional.empty(), Optional.empty(), 0);
         keys.insert(h, key, hash);
         tx.invalidate(new Invalidation.Credential(hash)); // drops a negative cache entry, however unlikely
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("name", key.name());
+        detail.put("kind", key.kind().wire());
         detail.put("masked", key.masked());
         detail.put("user_id", userId);
         rolledFrom.ifPresent(r -> detail.put("rolled_from", r));
@@ -108,27 +188,34 @@ public final class KeyService {
         return new Issued(key, plaintext);
     }
 
+    /**
+     * Keys the caller may see: their own (with {@code keys:self} or {@code admin:read}); every key of
+     * their organization for its owners and admins ({@code admin:read}); any for an operator.
+     */
     public List<ApiKey> list(Principal caller, KeyRequests.ListQuery query) {
-        Optional<String> orgId = query.orgId().or(() -> caller.instanceAdmin() ? Optional.empty()
+        Optional<String> orgId = query.orgId().or(() -> caller.operator() ? Optional.empty()
                 : Optional.of(caller.orgId()));
         if (orgId.isPresent() && !caller.canRead(orgId.get())) {
             throw ApiError.notFound("organization");
         }
-        boolean seesAll = orgId.map(caller::canManage).orElse(caller.instanceAdmin());
-        Optional<String> userId = seesAll ? query.userId() : Optional.of(caller.userId());
-        if (!seesAll && query.userId().isPresent() && !query.userId().get().equals(caller.userId())) {
-            throw ApiError.forbidden("not_org_admin", "Only an owner or admin can list other members' keys");
+        boolean seesAll = orgId.map(caller::canManage).orElse(caller.operator()) && caller.may(Permissions.ADMIN_READ);
+        if (!seesAll) {
+            requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_READ);
+            if (query.userId().isPresent() && !query.userId().get().equals(caller.userId())) {
+                throw ApiError.forbidden("not_org_admin", "Only an owner or admin can list other members' keys");
+            }
         }
+        Optional<String> userId = seesAll ? query.userId() : Optional.of(caller.userId());
         return db.withHandle(h -> keys.list(h, new KeyStore.ListFilter(orgId, userId, false)));
     }
 
     public ApiKey get(Principal caller, String id) {
-        return db.withHandle(h -> visible(h, caller, id));
+        return db.withHandle(h -> visible(h, caller, id, Permissions.ADMIN_READ));
     }
 
     public ApiKey revoke(Principal caller, Actor actor, String id) {
         return Tx.run(db, invalidations, tx -> {
-            ApiKey key = visible(tx.handle(), caller, id);
+            ApiKey key = visible(tx.handle(), caller, id, Permissions.ADMIN_WRITE);
             if (key.revokedAt().isEmpty()) {
                 keys.revoke(tx.handle(), id, clock.instant(), "revoked");
                 tx.invalidate(new Invalidation.Credential(keys.hashOf(tx.handle(), id)));
@@ -152,10 +239,16 @@ public final class KeyService {
         return replace(caller, actor, id, grace);
     }
 
+    /**
+     * Renewing or rolling hands out a new secret, so only who could make that key may do it: its owner,
+     * an admin for a service account's key, an operator; never an admin for a person's key. The copy
+     * keeps the old key's reach, which must lie within the caller's, and its lifetime, cut to the
+     * caller's own expiry unless the key renews itself.
+     */
     private Issued replace(Principal caller, Actor actor, String id, Duration grace) {
         return Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
-            ApiKey old = visible(h, caller, id);
+            ApiKey old = visible(h, caller, id, Permissions.ADMIN_WRITE);
             Instant now = clock.instant();
             if (old.kind() == ApiKey.Kind.LEGACY) {
                 throw ApiError.of(ErrorCode.CONFLICT, "legacy_key",
@@ -164,6 +257,7 @@ public final class KeyService {
             if (old.state(now) != ApiKey.State.ACTIVE) {
                 throw ApiError.of(ErrorCode.CONFLICT, "not_active", "Only an active key can be renewed or rolled");
             }
+            mayMakeKeyFor(h, caller, old.orgId(), old.userId(), old.kind());
             Expiry expiry = old.expiresAt()
                     .<Expiry>map(at -> new Expiry.At(now.plus(Duration.between(old.createdAt(), at))))
                     .orElse(new Expiry.Never());
@@ -171,9 +265,11 @@ public final class KeyService {
             if (org.maxKeyLifetimeDays().isPresent()) {
                 expiry = new Expiry.Default();
             }
-            Create request = new Create(old.name(), Optional.of(old.userId()), Optional.of(old.orgId()),
-                    old.workspaces(), old.servers(), old.tools(), Optional.of(old.permissions()), expiry);
-            Issued issued = issue(tx, actor, old.orgId(), old.userId(), request, Optional.of(old.id()));
+            Create request = KeyReach.within(caller, Create.of(old.name(), old.kind(), old.userId(), old.orgId(),
+                    old.workspaces(), old.servers(), old.tools(), old.permissions(), expiry));
+            boolean itself = old.id().equals(caller.credentialId());
+            Issued issued = issue(tx, actor, old.orgId(), old.userId(), request, Optional.of(old.id()),
+                    itself ? null : caller, false);
             if (grace.isZero()) {
                 keys.revoke(h, id, now, "renewed");
                 audit.record(h, actor, old.orgId(), "key.renewed", "key", id, Map.of("replaced_by", issued.key().id()));
@@ -190,7 +286,7 @@ public final class KeyService {
     /** Revokes the key and hides it from lists; its record stays for the audit trail. */
     public void delete(Principal caller, Actor actor, String id) {
         Tx.run(db, invalidations, tx -> {
-            ApiKey key = visible(tx.handle(), caller, id);
+            ApiKey key = visible(tx.handle(), caller, id, Permissions.ADMIN_WRITE);
             Instant now = clock.instant();
             keys.revoke(tx.handle(), id, now, "deleted");
             keys.markDeleted(tx.handle(), id, now);
@@ -200,7 +296,12 @@ public final class KeyService {
         });
     }
 
-    /** Brings keys from another system by their SHA-256 hashes, so their holders need not rotate. */
+    /**
+     * Brings keys from another system by their SHA-256 hashes, so their holders need not rotate. Whoever
+     * imports a hash may know its secret, so the rules of making a key apply: an operator imports any
+     * (legacy keys too); an owner or admin imports standard keys for themselves and their service
+     * accounts, within their own key's reach.
+     */
     public List<ApiKey> importKeys(Principal caller, Actor actor, List<Import> requests) {
         return Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
@@ -208,27 +309,32 @@ public final class KeyService {
             for (Import r : requests) {
                 String orgId = r.orgId().orElse(caller.orgId());
                 String userId = r.userId().orElse(caller.userId());
-                if (!caller.canManage(orgId)) {
+                if (!caller.canManage(orgId) || !caller.may(Permissions.ADMIN_WRITE)) {
                     throw ApiError.forbidden("not_org_admin", "Only an owner or admin can import keys");
                 }
+                mayMakeKeyFor(h, caller, orgId, userId, r.kind());
                 Organization org = accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization"));
                 User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
                 Role role = accounts.member(h, orgId, userId).map(m -> m.role()).orElseThrow(() -> ApiError.of(
                         ErrorCode.CONFLICT, "not_member", "The key's owner must be a member of the organization"));
                 boolean legacy = r.kind() == ApiKey.Kind.LEGACY;
-                Set<String> permissions = legacy ? Permissions.DEFAULT_DATA_PLANE
-                        : r.permissions().orElse(Permissions.DEFAULT_DATA_PLANE);
-                checkScope(h, org, owner, role, legacy ? Targets.ALL : r.workspaces(), permissions);
+                Create scope = KeyReach.within(caller, new Create(r.name(), ApiKey.Kind.STANDARD, Optional.of(userId),
+                        Optional.of(orgId), Optional.of(legacy ? Targets.ALL : r.workspaces()),
+                        Optional.of(legacy ? Targets.ALL : r.servers()), Optional.of(legacy ? Targets.ALL : r.tools()),
+                        legacy ? Optional.of(Permissions.DEFAULT_DATA_PLANE) : r.permissions(), new Expiry.Default()));
+                Set<String> permissions = scope.permissions().orElseThrow();
+                checkScope(h, org, owner, role, r.kind(), scope.workspaces().orElseThrow(), permissions);
+                Optional<Instant> expiresAt = KeyReach.expiry(caller, r.expiresAt(), true);
                 String hash = hasher.fromSha256(r.sha256());
                 if (keys.hashExists(h, hash)) {
                     throw ApiError.of(ErrorCode.CONFLICT, "duplicate_key", "A key with this hash already exists");
                 }
                 Instant now = clock.instant();
                 ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, r.name(), r.kind(),
-                        r.displayPrefix().orElse(r.prefix()), r.last4(), legacy ? Targets.ALL : r.workspaces(),
-                        legacy ? Targets.ALL : r.servers(), legacy ? Targets.ALL : r.tools(), permissions, r.createdAt().orElse(now), actor.userId(),
-                        r.expiresAt(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true,
-                        Optional.empty(), Optional.empty(), 0);
+                        r.displayPrefix().orElse(r.prefix()), r.last4(), scope.workspaces().orElseThrow(),
+                        scope.servers().orElseThrow(), scope.tools().orElseThrow(), permissions,
+                        r.createdAt().orElse(now), actor.userId(), expiresAt, Optional.empty(), Optional.empty(),
+                        Optional.empty(), Optional.empty(), true, Optional.empty(), Optional.empty(), 0);
                 keys.insert(h, key, hash);
                 keys.addImportPrefix(h, r.prefix(), now);
                 tx.invalidate(new Invalidation.Credential(hash));
@@ -242,28 +348,45 @@ public final class KeyService {
         });
     }
 
-    /** The key, if the caller may see it: its owner, or an owner/admin of its organisation. */
-    private ApiKey visible(Handle h, Principal caller, String id) {
+    /**
+     * The key, if the caller may see or change it: its owner, with {@code keys:self} or the management
+     * permission {@code manage} ({@code admin:read} to see, {@code admin:write} to change); an owner or
+     * admin of its organisation, or an operator, with {@code manage}. Anyone else: not found.
+     */
+    private ApiKey visible(Handle h, Principal caller, String id, String manage) {
         ApiKey key = keys.find(h, id).filter(k -> k.deletedAt().isEmpty()).orElseThrow(() -> ApiError.notFound("key"));
-        if (!key.userId().equals(caller.userId()) && !caller.canManage(key.orgId())) {
+        boolean own = key.userId().equals(caller.userId()) && key.orgId().equals(caller.orgId());
+        if (caller.canManage(key.orgId()) && caller.may(manage)) {
+            return key;
+        }
+        if (!own) {
             throw ApiError.notFound("key");
         }
+        requireAny(caller, Permissions.KEYS_SELF, manage);
         return key;
     }
 
-    private void checkScope(Handle h, Organization org, User owner, Role role, Targets workspaces,
+    /**
+     * What the owner may hold: valid permissions; {@code admin:*} only for an owner or admin of the
+     * organization; instance-wide {@code keys:*} ({@code keys:verify}) only on an operator key; only
+     * workspaces of this organization the owner belongs to.
+     */
+    private void checkScope(Handle h, Organization org, User owner, Role role, ApiKey.Kind kind, Targets workspaces,
                             Set<String> permissions) {
         for (String p : permissions) {
             if (!Permissions.isValid(p)) {
                 throw ApiError.invalid("permissions: '" + p + "' is not a permission (area:action)");
             }
-            boolean manager = owner.instanceAdmin() || role == Role.OWNER || role == Role.ADMIN;
+            boolean manager = role == Role.OWNER || role == Role.ADMIN;
             if (p.startsWith("admin:") && !manager) {
                 throw ApiError.forbidden("not_org_admin", "Only an owner or admin's key can carry " + p);
             }
-            if (p.startsWith("keys:") && !owner.instanceAdmin()) {
-                throw ApiError.forbidden("not_instance_admin", "Only an instance administrator's key can carry " + p);
+            if (p.startsWith("keys:") && !p.equals(Permissions.KEYS_SELF) && kind != ApiKey.Kind.OPERATOR) {
+                throw ApiError.forbidden("not_operator", "Only an operator key can carry " + p);
             }
+        }
+        if (kind == ApiKey.Kind.OPERATOR && owner.service()) {
+            throw ApiError.invalid("kind: a service account cannot hold an operator key");
         }
         if (!workspaces.all()) {
             Set<String> orgWorkspaces = Set.copyOf(accounts.workspaces(h, org.id()).stream().map(w -> w.id()).toList());

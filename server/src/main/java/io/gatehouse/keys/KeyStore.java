@@ -121,7 +121,7 @@ public final class KeyStore {
      * ones outside the key's organisation are dropped here).
      */
     Optional<Verifiable> loadForVerification(Handle h, String hash) {
-        List<Object[]> rows = h.createQuery("SELECT k.*, o.plan, u.instance_admin, u.disabled_at, m.role, "
+        List<Object[]> rows = h.createQuery("SELECT k.*, o.plan, u.disabled_at, m.role, "
                         + "w.id AS member_ws, w.org_id AS member_ws_org "
                         + "FROM api_keys k "
                         + "JOIN organizations o ON o.id = k.org_id "
@@ -131,7 +131,7 @@ public final class KeyStore {
                         + "LEFT JOIN workspaces w ON w.id = wm.workspace_id "
                         + "WHERE k.secret_hash = :hash")
                 .bind("hash", hash)
-                .map((rs, ctx) -> new Object[]{key(rs, ctx), rs.getString("plan"), rs.getInt("instance_admin") == 1,
+                .map((rs, ctx) -> new Object[]{key(rs, ctx), rs.getString("plan"),
                         instant(rs, "disabled_at").isPresent(), rs.getString("role"), rs.getString("member_ws"),
                         rs.getString("member_ws_org")})
                 .list();
@@ -141,13 +141,17 @@ public final class KeyStore {
         Object[] first = rows.getFirst();
         ApiKey k = (ApiKey) first[0];
         Set<String> memberWorkspaces = rows.stream()
-                .filter(r -> r[5] != null && k.orgId().equals(r[6]))
-                .map(r -> (String) r[5])
+                .filter(r -> r[4] != null && k.orgId().equals(r[5]))
+                .map(r -> (String) r[4])
                 .collect(Collectors.toUnmodifiableSet());
         boolean legacy = k.kind() == ApiKey.Kind.LEGACY;
-        Identity identity = new Identity(k.id(), legacy ? CredentialKind.LEGACY_KEY : CredentialKind.API_KEY,
-                k.displayPrefix(), k.userId(), k.orgId(), (String) first[1],
-                Optional.ofNullable((String) first[4]).flatMap(Role::parse), (Boolean) first[2], (Boolean) first[3],
+        CredentialKind kind = switch (k.kind()) {
+            case STANDARD -> CredentialKind.API_KEY;
+            case LEGACY -> CredentialKind.LEGACY_KEY;
+            case OPERATOR -> CredentialKind.OPERATOR;
+        };
+        Identity identity = new Identity(k.id(), kind, k.displayPrefix(), k.userId(), k.orgId(), (String) first[1],
+                Optional.ofNullable((String) first[3]).flatMap(Role::parse), (Boolean) first[2],
                 legacy ? Targets.ALL : k.workspaces(), legacy ? Targets.ALL : k.servers(), legacy ? Targets.ALL : k.tools(),
                 k.permissions(), memberWorkspaces, k.expiresAt());
         return Optional.of(new Verifiable(hash, k.revokedAt(), k.deletedAt(), identity));

@@ -56,6 +56,8 @@ public final class KeysEndpoint {
                 .post("/v1/keys/import", this::importKeys)
                 .post("/v1/keys", this::create)
                 .get("/v1/keys", this::list)
+                .post("/v1/me/keys", this::createOwn)
+                .get("/v1/me/keys", this::listOwn)
                 .get("/v1/keys/{id}", this::get)
                 .delete("/v1/keys/{id}", this::delete)
                 .post("/v1/keys/{id}/revoke", this::revoke)
@@ -63,59 +65,99 @@ public final class KeysEndpoint {
                 .post("/v1/keys/{id}/roll", this::roll);
     }
 
+    /**
+     * Admits a credential that may manage keys at all: its owner's own ({@code keys:self}) or, with
+     * {@code manage}, others'. Which one a call needs depends on whose key it touches, which
+     * {@link KeyService} decides; this refuses the rest before any body is read.
+     */
+    private Principal admit(ServerRequest req, String manage) {
+        Principal caller = guard.admit(req, Requirement.management());
+        if (!caller.may(Permissions.KEYS_SELF) && !caller.may(manage)) {
+            throw ApiError.insufficientScope(Permissions.KEYS_SELF, "API key does not have the permission "
+                    + Permissions.KEYS_SELF + " or " + manage);
+        }
+        return caller;
+    }
+
     private void create(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
-        Body body = guard.body(req).allow("name", "user_id", "organization_id", "workspaces", "servers",
+        create(req, res, false);
+    }
+
+    /** {@code POST /v1/me/keys}: a key of one's own, in the credential's organization. */
+    private void createOwn(ServerRequest req, ServerResponse res) {
+        create(req, res, true);
+    }
+
+    private void create(ServerRequest req, ServerResponse res, boolean own) {
+        Principal caller = admit(req, Permissions.ADMIN_WRITE);
+        Body body = own ? guard.body(req).allow("name", "workspaces", "servers", "tools", "permissions", "expires",
+                "expires_in_days", "expires_at")
+                : guard.body(req).allow("name", "kind", "user_id", "organization_id", "workspaces", "servers",
                 "tools", "permissions", "expires", "expires_in_days", "expires_at");
         Scope scope = scope(body);
+        String kind = body.optString("kind", 16).orElse("standard");
+        if (!kind.equals("standard") && !kind.equals("operator")) {
+            throw ApiError.invalid("kind: must be standard or operator");
+        }
         KeyRequests.Create request = new KeyRequests.Create(body.string("name", 200).strip(),
-                body.optString("user_id", 64), body.optString("organization_id", 64), scope.workspaces(),
+                ApiKey.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)),
+                own ? Optional.of(caller.userId()) : body.optString("user_id", 64),
+                own ? Optional.of(caller.orgId()) : body.optString("organization_id", 64), scope.workspaces(),
                 scope.servers(), scope.tools(), scope.permissions(), expiry(body));
         if (request.name().isEmpty()) {
             throw ApiError.invalid("name: must not be blank");
         }
         KeyRequests.Issued issued = keys.create(caller, guard.actor(req, caller), request);
-        Json.send(res, Status.CREATED_201, issued(issued));
+        Json.send(res, Status.CREATED_201, shownOnce(issued));
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_READ));
+        Principal caller = admit(req, Permissions.ADMIN_READ);
         List<ApiKey> list = keys.list(caller, new KeyRequests.ListQuery(
                 req.query().first("organization_id").asOptional(), req.query().first("user_id").asOptional()));
         Instant now = clock.instant();
         Json.ok(res, Map.of("data", list.stream().map(k -> view(k, now)).toList()));
     }
 
+    /** {@code GET /v1/me/keys}: the caller's own keys in the credential's organization. */
+    private void listOwn(ServerRequest req, ServerResponse res) {
+        Principal caller = admit(req, Permissions.ADMIN_READ);
+        List<ApiKey> list = keys.list(caller, new KeyRequests.ListQuery(Optional.of(caller.orgId()),
+                Optional.of(caller.userId())));
+        Instant now = clock.instant();
+        Json.ok(res, Map.of("data", list.stream().map(k -> view(k, now)).toList()));
+    }
+
     private void get(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_READ));
+        Principal caller = admit(req, Permissions.ADMIN_READ);
         Json.ok(res, view(keys.get(caller, req.path().pathParameters().get("id")), clock.instant()));
     }
 
     private void revoke(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
+        Principal caller = admit(req, Permissions.ADMIN_WRITE);
         Json.ok(res, view(keys.revoke(caller, guard.actor(req, caller), req.path().pathParameters().get("id")),
                 clock.instant()));
     }
 
     private void renew(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
+        Principal caller = admit(req, Permissions.ADMIN_WRITE);
         guard.optionalBody(req).allow();
         KeyRequests.Issued issued = keys.renew(caller, guard.actor(req, caller), req.path().pathParameters().get("id"));
-        Json.send(res, Status.CREATED_201, issued(issued));
+        Json.send(res, Status.CREATED_201, shownOnce(issued));
     }
 
     private void roll(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
+        Principal caller = admit(req, Permissions.ADMIN_WRITE);
         Body body = guard.body(req).allow("grace_seconds");
         long grace = body.optLong("grace_seconds", 1, 10L * 365 * 86400)
                 .orElseThrow(() -> ApiError.invalid("grace_seconds: required"));
         KeyRequests.Issued issued = keys.roll(caller, guard.actor(req, caller), req.path().pathParameters().get("id"),
                 Duration.ofSeconds(grace));
-        Json.send(res, Status.CREATED_201, issued(issued));
+        Json.send(res, Status.CREATED_201, shownOnce(issued));
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
+        Principal caller = admit(req, Permissions.ADMIN_WRITE);
         keys.delete(caller, guard.actor(req, caller), req.path().pathParameters().get("id"));
         res.status(Status.NO_CONTENT_204).send();
     }
@@ -142,8 +184,8 @@ public final class KeysEndpoint {
             return new KeyRequests.Import(sha.toLowerCase(java.util.Locale.ROOT), prefix,
                     k.optString("display_prefix", 64), k.optString("last4", 4), k.string("name", 200),
                     k.optString("user_id", 64), k.optString("organization_id", 64),
-                    ApiKey.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)), scope.workspaces(), scope.servers(),
-                    scope.tools(), scope.permissions(), k.optInstant("expires_at"), k.optInstant("created_at"));
+                    ApiKey.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)), scope.workspaces().orElse(Targets.ALL),
+                    scope.servers().orElse(Targets.ALL), scope.tools().orElse(Targets.ALL), scope.permissions(), k.optInstant("expires_at"), k.optInstant("created_at"));
         }).toList();
         Instant now = clock.instant();
         List<ApiKey> imported = keys.importKeys(caller, guard.actor(req, caller), imports);
@@ -185,12 +227,14 @@ public final class KeysEndpoint {
         Json.ok(res, out);
     }
 
-    private record Scope(Targets workspaces, Targets servers, Targets tools, Optional<Set<String>> permissions) {
+    /** What the request states; an axis left out is filled in from the creating credential's reach. */
+    private record Scope(Optional<Targets> workspaces, Optional<Targets> servers, Optional<Targets> tools,
+                         Optional<Set<String>> permissions) {
     }
 
     /** Reads {@code workspaces}, {@code servers} and {@code permissions}: a list, or seed 004's {@code {"mcps": …}}. */
     private static Scope scope(Body body) {
-        Targets workspaces = body.optIdsOrAll("workspaces", 1000).map(KeysEndpoint::targets).orElse(Targets.ALL);
+        Optional<Targets> workspaces = body.optIdsOrAll("workspaces", 1000).map(KeysEndpoint::targets);
         Optional<Targets> servers = body.optIdsOrAll("servers", 1000).map(KeysEndpoint::targets);
         Optional<Set<String>> permissions = Optional.empty();
         if (body.has("permissions")) {
@@ -205,8 +249,7 @@ public final class KeysEndpoint {
                 permissions = body.optStringSet("permissions", 100);
             }
         }
-        Targets tools = ToolScope.read(body, "tools").orElse(Targets.ALL);
-        return new Scope(workspaces, servers.orElse(Targets.ALL), tools, permissions);
+        return new Scope(workspaces, servers, ToolScope.read(body, "tools"), permissions);
     }
 
     private static Targets targets(Optional<Set<String>> ids) {
@@ -238,7 +281,8 @@ public final class KeysEndpoint {
         return body.optInstant("expires_at").<Expiry>map(Expiry.At::new).orElse(new Expiry.Default());
     }
 
-    private static Map<String, Object> issued(KeyRequests.Issued issued) {
+    /** A key as the call that made it shows it: its secret included, this once. */
+    public static Map<String, Object> shownOnce(KeyRequests.Issued issued) {
         Map<String, Object> out = view(issued.key(), issued.key().createdAt());
         out.put("key", issued.plaintext());
         out.put("key_shown_once", true);

@@ -49,6 +49,52 @@ class CliIT {
         }
     }
 
+    /** The README's second path: an operator makes an organization and invites its owner, who makes their own key. */
+    @Test
+    void anOperatorInvitesAnOwnerWhoAcceptsAndMakesTheirOwnKey() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            String url = node.server.publicUrl().toString();
+            Run org = run("orgs", "create", "--url", url, "--key", node.adminKey, "--name", "Acme", "--plan", "free",
+                    "--owner-email", "owner@acme.example");
+            assertThat(org.exit()).as(org.err()).isZero();
+            String token = org.json().path("owner_invitation").path("token").asText();
+            assertThat(token).startsWith("gh_inv_");
+
+            Run accept = run("invitations", "accept", token, "--url", url);
+            assertThat(accept.exit()).as(accept.err()).isZero();
+            assertThat(accept.json().path("member").path("role").asText()).isEqualTo("owner");
+            String firstKey = accept.json().path("key").path("key").asText();
+
+            Run mine = run("keys", "create", "--url", url, "--key", firstKey, "--name", "Claude Desktop", "--expires", "90d");
+            assertThat(mine.exit()).as(mine.err()).isZero();
+            assertThat(mine.json().path("organization_id").asText()).isEqualTo(org.json().path("id").asText());
+            assertThat(mine.json().path("user_id").asText()).isEqualTo(accept.json().path("member").path("user_id").asText());
+            assertThat(node.whoami(mine.json().path("key").asText()).status()).isEqualTo(200);
+
+            Run twice = run("invitations", "accept", token, "--url", url);
+            assertThat(twice.exit()).isEqualTo(1);
+            assertThat(twice.err()).contains("invitation_used");
+        }
+    }
+
+    @Test
+    void theLocalStoreAcceptsAnInvitationWithoutAnyCredential() throws Exception {
+        Path dir = TestNode.tempDir();
+        List<String> base = new ArrayList<>(List.of("--data-dir", dir.toString()));
+        assertThat(run(args(base, "admin", "init")).exit()).isZero();
+        Run org = run(args(base, "orgs", "create", "--name", "Local", "--owner-email", "me@local.example"));
+        assertThat(org.exit()).as(org.err()).isZero();
+        Run accept = run(args(base, "invitations", "accept", org.json().path("owner_invitation").path("token").asText()));
+        assertThat(accept.exit()).as(accept.err()).isZero();
+        assertThat(accept.json().path("account_created").asBoolean()).isTrue();
+        String key = accept.json().path("key").path("key").asText();
+        Run own = run(args(base, "keys", "list", "--key", key));
+        assertThat(own.exit()).as(own.err()).isZero();
+        assertThat(own.json().path("data")).hasSize(1);
+        Run members = run(args(base, "members", "list", org.json().path("id").asText()));
+        assertThat(members.json().path("data").get(0).path("email").asText()).isEqualTo("me@local.example");
+    }
+
     @Test
     void adminInitThenManageTheLocalStoreWithoutAServer() throws Exception {
         Path dir = TestNode.tempDir();

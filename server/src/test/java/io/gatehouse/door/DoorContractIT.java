@@ -78,7 +78,7 @@ class DoorContractIT {
         String ownerAdminKey = owner.key();
         Http.Response r = node.http.send("PATCH", "/v1/orgs/" + org, auth(ownerAdminKey), Map.of("plan", "enterprise"));
         assertThat(r.status()).isEqualTo(403);
-        assertThat(r.reason()).isEqualTo("not_instance_admin");
+        assertThat(r.reason()).isEqualTo("not_operator");
         ok(node.http.send("PATCH", "/v1/orgs/" + org, auth(ownerAdminKey), Map.of("name", "Renamed")), 200);
     }
 

@@ -116,7 +116,7 @@ class ServersApiIT {
         Http.Response instanceWide = http.post("/v1/servers", aliceKey, Map.of("name", "x", "slug", "alice-global",
                 "upstream_url", "http://h/mcp"));
         assertThat(instanceWide.status()).isEqualTo(403);
-        assertThat(instanceWide.reason()).isEqualTo("not_instance_admin");
+        assertThat(instanceWide.reason()).isEqualTo("not_operator");
 
         JsonNode own = TestNode.ok(http.post("/v1/servers", aliceKey, Map.of("name", "Alice MCP", "slug", "alice-mcp",
                 "organization_id", aliceOrg, "upstream_url", "http://h/mcp")), 201);

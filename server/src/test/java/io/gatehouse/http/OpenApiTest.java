@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.accounts.AccountsEndpoint;
+import io.gatehouse.accounts.InvitationsEndpoint;
 import io.gatehouse.audit.AuditEndpoint;
 import io.gatehouse.gateway.ServersEndpoint;
 import io.gatehouse.keys.KeysEndpoint;
@@ -40,7 +41,8 @@ class OpenApiTest {
         routes = new Routes();
         new OpsEndpoint(null, null).register(routes);
         new DiscoveryEndpoint(new PublicUrl()).register(routes);
-        new AccountsEndpoint(null, null).register(routes);
+        new AccountsEndpoint(null, null, null).register(routes);
+        new InvitationsEndpoint(null, null, null).register(routes);
         new KeysEndpoint(null, null, null, null).register(routes);
         new AuditEndpoint(null, null, null).register(routes);
         new ServersEndpoint(null, null, null).register(routes);

@@ -38,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * No plaintext key, nor its random part, is ever written anywhere but the one answer that issues
  * it: not to the log at DEBUG, not to any column of any table, not to list, get or audit answers.
  * A node runs at DEBUG with every log record captured, goes through a key's whole life — create,
- * use with every header form, verify, list, roll, renew, revoke, import, failed attempts — and then
+ * use with every header form, verify, list, roll, renew, revoke, import, failed attempts, an
+ * invitation's token and the keys its acceptance leads to — and then
  * everything it wrote is searched for every plaintext that existed.
  */
 class SecretHygieneIT {
@@ -177,6 +178,18 @@ class SecretHygieneIT {
         }
         JsonNode revokedVerify = ok(node.http.post("/v1/keys/verify", node.adminKey, Map.of("key", third)), 200);
         assertThat(revokedVerify.path("error").path("reason").asText()).isEqualTo("revoked");
+
+        // an invitation: its token, the first key acceptance gives, and a key that key makes of its own
+        JsonNode invitation = ok(node.http.post("/v1/orgs/" + org + "/invitations", node.adminKey,
+                Map.of("email", "invitee@example.test")), 201);
+        String token = invitation.path("token").asText();
+        remember("invitation token", token);
+        ok(node.http.get("/v1/orgs/" + org + "/invitations", node.adminKey), 200);
+        JsonNode accepted = ok(node.http.send("POST", "/v1/invitations/accept", Map.of(), Map.of("token", token)), 201);
+        String firstKey = issued("first key of an invitation", accepted.path("key"));
+        issued("made by its owner", ok(node.http.post("/v1/me/keys", firstKey, Map.of("name", "own")), 201));
+        assertThat(node.http.send("POST", "/v1/invitations/accept", Map.of(), Map.of("token", token)).status())
+                .isEqualTo(409);
 
         // a key made and deleted
         JsonNode doomed = node.createKey(org, alice, "to delete");
@@ -399,7 +412,7 @@ class SecretHygieneIT {
         List<String> parts = new ArrayList<>(List.of(plaintext));
         if (plaintext.startsWith("gk_live_") && plaintext.length() >= 40) {
             parts.add(plaintext.substring(8, 40));
-        } else if (plaintext.startsWith("sk-hyg-")) {
+        } else if (plaintext.startsWith("sk-hyg-") || plaintext.startsWith("gh_inv_")) {
             parts.add(plaintext.substring(7));
         }
         return parts;

@@ -120,6 +120,42 @@ public final class TestNode implements AutoCloseable {
         return new OrgAdmin(user, org, key);
     }
 
+    /** A person who joined an organization by accepting an invitation, and the first key it gave them. */
+    public record Person(String userId, String orgId, String email, String key, String keyId) {
+    }
+
+    /**
+     * A new organization on {@code plan} made by the operator, whose owner {@code email} joins the way a
+     * person does: invited by email, accepting with the token, holding the first key that gives them.
+     */
+    public Person owner(String email, String orgName, String plan) {
+        JsonNode org = ok(http.post("/v1/orgs", adminKey, Map.of("name", orgName, "plan", plan, "owner_email", email)), 201);
+        return accept(org.path("owner_invitation").path("token").asText(), null);
+    }
+
+    /** Invites {@code email} as {@code role} with the inviter's key; returns the token. */
+    public String invite(String inviterKey, String orgId, String email, String role) {
+        return ok(http.post("/v1/orgs/" + orgId + "/invitations", inviterKey, Map.of("email", email, "role", role)), 201)
+                .path("token").asText();
+    }
+
+    /** Accepts an invitation, with {@code key} (a credential of the invitee's own) or, when null, with none. */
+    public Person accept(String token, String key) {
+        JsonNode a = ok(acceptInvitation(token, key), 201);
+        return new Person(a.path("member").path("user_id").asText(), a.path("organization").path("id").asText(),
+                a.path("member").path("email").asText(), a.path("key").path("key").asText(),
+                a.path("key").path("id").asText());
+    }
+
+    public Http.Response acceptInvitation(String token, String key) {
+        return http.send("POST", "/v1/invitations/accept", key == null ? Map.of() : auth(key), Map.of("token", token));
+    }
+
+    /** A person who joined {@code orgId} as {@code role}, invited by the operator. */
+    public Person member(String orgId, String email, String role) {
+        return accept(invite(adminKey, orgId, email, role), null);
+    }
+
     /** Registers an upstream server as the administrator; returns its view. */
     public JsonNode createServer(Map<String, Object> body) {
         return ok(http.post("/v1/servers", adminKey, body), 201);

@@ -1,0 +1,43 @@
+-- Accounts that no credential reaches past: operator keys, service accounts, invitations, and audit
+-- actors an organization may see. Portable SQL, as in V1. docs/operations.md has the upgrade note.
+
+-- A user is a person (signs in, holds keys they made themselves) or a service account: an
+-- organization's own user for automation, which belongs to that one organization and never signs in.
+-- users.instance_admin keeps its name and now means "an operator": someone holding operator keys.
+-- It gives no power by itself; instance powers come from the credential's kind alone.
+ALTER TABLE users ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'person';   -- person | service
+ALTER TABLE users ADD COLUMN service_org_id VARCHAR(40);                   -- service accounts: their organization
+
+-- api_keys.kind gains 'operator': keys issued by `gatehouse admin init` or by another operator key,
+-- the only credentials that act for the whole instance. The keys `admin init` issued before this
+-- migration become operator keys: issued with no acting user (created_by NULL), to an administrator.
+-- Every other key keeps its kind and loses any instance power it drew from its owner's flag.
+UPDATE api_keys SET kind = 'operator'
+  WHERE kind = 'standard' AND created_by IS NULL
+    AND user_id IN (SELECT id FROM users WHERE instance_admin = 1);
+
+-- How a person joins an organization: an owner or admin invites an email address; the person
+-- accepts with the token (shown once to the inviter, stored as its hash) and a credential of their own.
+CREATE TABLE invitations (
+  id           VARCHAR(40)  PRIMARY KEY,
+  org_id       VARCHAR(40)  NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  email        VARCHAR(320) NOT NULL,
+  role         VARCHAR(16)  NOT NULL,
+  workspaces   TEXT         NOT NULL,   -- space-separated workspace ids the member joins on acceptance
+  token_hash   VARCHAR(64)  NOT NULL,   -- hex SHA-256 of the token (HMAC-keyed when configured)
+  created_at   BIGINT       NOT NULL,
+  created_by   VARCHAR(40),
+  expires_at   BIGINT       NOT NULL,
+  accepted_at  BIGINT,
+  accepted_by  VARCHAR(40),
+  revoked_at   BIGINT
+);
+CREATE UNIQUE INDEX invitations_token ON invitations (token_hash);
+CREATE INDEX invitations_org ON invitations (org_id, created_at);
+
+-- Who acted, as an organization may be told: 'operator' (an operator credential or the command
+-- line), 'user' otherwise. Earlier events by an administrator or by the command line were operators'.
+ALTER TABLE audit_events ADD COLUMN actor_kind VARCHAR(16) NOT NULL DEFAULT 'user';
+UPDATE audit_events SET actor_kind = 'operator'
+  WHERE actor_user_id IS NULL OR actor_user_id = 'operator'
+     OR actor_user_id IN (SELECT id FROM users WHERE instance_admin = 1);
