@@ -120,7 +120,8 @@ public final class GatehouseServer implements AutoCloseable {
             new OpsEndpoint(db, metrics).register(routes);
             new DiscoveryEndpoint(publicUrl).register(routes);
             InvitationService invitations = new InvitationService(db, invalidations, accountStore, accounts, audit,
-                    (tx, actor, org, user, role) -> KeysEndpoint.shownOnce(keys.firstKey(tx, actor, org, user, role)), clock);
+                    (tx, actor, invitation, user) -> KeysEndpoint.shownOnce(keys.firstKey(tx, actor, invitation.orgId(),
+                            user, invitation.role(), invitation.createdByKey())), clock);
             new AccountsEndpoint(accounts, invitations, guard).register(routes);
             new InvitationsEndpoint(invitations, guard, clock).register(routes);
             new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);

@@ -15,6 +15,14 @@ ALTER TABLE users ADD COLUMN service_org_id VARCHAR(40);                   -- se
 UPDATE api_keys SET kind = 'operator'
   WHERE kind = 'standard' AND created_by IS NULL
     AND user_id IN (SELECT id FROM users WHERE instance_admin = 1);
+-- and so do the keys that replaced them by a renew or a roll, however many times (same owner throughout)
+WITH RECURSIVE successors (id, user_id) AS (
+  SELECT id, user_id FROM api_keys WHERE kind = 'operator'
+  UNION
+  SELECT k.id, k.user_id FROM api_keys k JOIN successors s ON k.rolled_from = s.id AND k.user_id = s.user_id
+)
+UPDATE api_keys SET kind = 'operator' WHERE id IN (SELECT id FROM successors) AND kind = 'standard';
+-- Keys that someone else made for an administrator (issue 11's attack) are revoked by V5, which knows the time.
 
 -- How a person joins an organization: an owner or admin invites an email address; the person
 -- accepts with the token (shown once to the inviter, stored as its hash) and a credential of their own.
@@ -24,9 +32,10 @@ CREATE TABLE invitations (
   email        VARCHAR(320) NOT NULL,
   role         VARCHAR(16)  NOT NULL,
   workspaces   TEXT         NOT NULL,   -- space-separated workspace ids the member joins on acceptance
-  token_hash   VARCHAR(64)  NOT NULL,   -- hex SHA-256 of the token (HMAC-keyed when configured)
+  token_hash   VARCHAR(64)  NOT NULL,   -- hex SHA-256 of the token
   created_at   BIGINT       NOT NULL,
   created_by   VARCHAR(40),
+  created_by_key VARCHAR(40),           -- the inviting credential: the first key reaches no further
   expires_at   BIGINT       NOT NULL,
   accepted_at  BIGINT,
   accepted_by  VARCHAR(40),

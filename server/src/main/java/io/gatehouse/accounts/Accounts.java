@@ -38,10 +38,12 @@ public final class Accounts {
     /**
      * An invitation to join an organization, accepted once by the person it names.
      *
-     * @param workspaces the workspaces the member joins on acceptance
+     * @param workspaces   the workspaces the member joins on acceptance
+     * @param createdByKey the credential that invited: the first key the invitation gives reaches no further
      */
     public record Invitation(String id, String orgId, String email, Role role, Set<String> workspaces,
-                             Instant createdAt, Optional<String> createdBy, Instant expiresAt,
+                             Instant createdAt, Optional<String> createdBy, Optional<String> createdByKey,
+                             Instant expiresAt,
                              Optional<Instant> acceptedAt, Optional<String> acceptedBy, Optional<Instant> revokedAt) {
 
         public State state(Instant now) {

@@ -53,12 +53,13 @@ public final class InvitationService {
     private final Clock clock;
 
     /**
-     * Issues the first key of a member who just joined, in the transaction that adds them. Implemented by
-     * the keys capability; returns the key as the API shows it at creation, its secret included.
+     * Issues the first key of a member who just joined, in the transaction that adds them: no wider and no
+     * longer-lived than the credential that invited them, which must still be able to invite. Implemented
+     * by the keys capability; returns the key as the API shows it at creation, its secret included.
      */
     @FunctionalInterface
     public interface FirstKeys {
-        Map<String, Object> issue(Tx tx, Actor actor, String orgId, String userId, Role role);
+        Map<String, Object> issue(Tx tx, Actor actor, Invitation invitation, String userId);
     }
 
     /** A new invitation and its token, which is never shown again. */
@@ -107,6 +108,10 @@ public final class InvitationService {
                 if (!orgWorkspaces.contains(ws)) {
                     throw ApiError.invalid("workspaces: '" + ws + "' is not a workspace of this organization");
                 }
+                // An invitation passes on no more than the inviting key reaches.
+                if (!caller.operator() && !caller.identity().workspaces().allows(ws)) {
+                    throw ApiError.forbidden("exceeds_reach", "workspaces: '" + ws + "' is outside your key's reach");
+                }
             }
             Optional<User> existing = accounts.userByEmail(h, normalized);
             if (existing.isPresent() && accounts.member(h, orgId, existing.get().id()).isPresent()) {
@@ -115,7 +120,8 @@ public final class InvitationService {
             Instant now = clock.instant();
             String token = TOKEN_PREFIX + Ids.random(32);
             Invitation invitation = new Invitation(Ids.next("inv"), orgId, normalized, role, Set.copyOf(workspaces), now,
-                    actor.userId(), now.plus(ttl), Optional.empty(), Optional.empty(), Optional.empty());
+                    actor.userId(), actor.credentialId(), now.plus(ttl), Optional.empty(), Optional.empty(),
+                    Optional.empty());
             store.insert(h, invitation, hash(token));
             audit.record(h, actor, orgId, "invitation.created", "invitation", invitation.id(),
                     Map.of("email", normalized, "role", role.wire()));
@@ -186,7 +192,12 @@ public final class InvitationService {
             if (!store.markAccepted(h, invitation.id(), person.id(), now)) {
                 throw ApiError.of(ErrorCode.CONFLICT, "invitation_used", "This invitation has been used already");
             }
-            accounts.upsertMember(h, invitation.orgId(), person.id(), invitation.role(), now);
+            try {
+                accounts.upsertMember(h, invitation.orgId(), person.id(), invitation.role(), now);
+            } catch (org.jdbi.v3.core.statement.UnableToExecuteStatementException raced) {
+                // another acceptance by the same person, into the same organization, committed first
+                throw ApiError.of(ErrorCode.CONFLICT, "already_member", "You are a member of this organization already");
+            }
             Set<String> stillThere = Set.copyOf(accounts.workspaces(h, invitation.orgId()).stream().map(w -> w.id()).toList());
             for (String ws : invitation.workspaces()) {
                 if (stillThere.contains(ws)) {
@@ -200,7 +211,7 @@ public final class InvitationService {
                     Map.of("user_id", person.id()));
             audit.record(h, actor, invitation.orgId(), "member.added", "user", person.id(), detail);
             tx.invalidate(new Invalidation.User(person.id()));
-            Map<String, Object> key = firstKeys.issue(tx, actor, invitation.orgId(), person.id(), invitation.role());
+            Map<String, Object> key = firstKeys.issue(tx, actor, invitation, person.id());
             return new Accepted(accounts.organization(h, invitation.orgId()).orElseThrow(),
                     accounts.member(h, invitation.orgId(), person.id()).orElseThrow(), created, key);
         });

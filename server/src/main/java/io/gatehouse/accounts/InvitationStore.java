@@ -20,10 +20,12 @@ final class InvitationStore {
 
     void insert(Handle h, Invitation i, String tokenHash) {
         h.createUpdate("INSERT INTO invitations (id, org_id, email, role, workspaces, token_hash, created_at, "
-                        + "created_by, expires_at) VALUES (:id, :org, :email, :role, :ws, :hash, :at, :by, :expires)")
+                        + "created_by, created_by_key, expires_at) "
+                        + "VALUES (:id, :org, :email, :role, :ws, :hash, :at, :by, :byKey, :expires)")
                 .bind("id", i.id()).bind("org", i.orgId()).bind("email", i.email()).bind("role", i.role().wire())
                 .bind("ws", String.join(" ", new TreeSet<>(i.workspaces()))).bind("hash", tokenHash)
                 .bind("at", i.createdAt().toEpochMilli()).bind("by", i.createdBy().orElse(null))
+                .bind("byKey", i.createdByKey().orElse(null))
                 .bind("expires", i.expiresAt().toEpochMilli())
                 .execute();
     }
@@ -62,7 +64,8 @@ final class InvitationStore {
                 : Arrays.stream(ws.split(" ")).collect(Collectors.toUnmodifiableSet());
         return new Invitation(rs.getString("id"), rs.getString("org_id"), rs.getString("email"),
                 Role.parse(rs.getString("role")).orElseThrow(), workspaces, instant(rs, "created_at").orElseThrow(),
-                Optional.ofNullable(rs.getString("created_by")), instant(rs, "expires_at").orElseThrow(),
+                Optional.ofNullable(rs.getString("created_by")), Optional.ofNullable(rs.getString("created_by_key")),
+                instant(rs, "expires_at").orElseThrow(),
                 instant(rs, "accepted_at"), Optional.ofNullable(rs.getString("accepted_by")), instant(rs, "revoked_at"));
     }
 }

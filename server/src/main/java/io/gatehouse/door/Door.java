@@ -198,7 +198,7 @@ public final class Door {
      * permissions only while the owner is an owner or admin of the key's organization, and instance-wide
      * ones ({@code keys:verify}) never, whoever owns the key; {@code keys:*} means {@code keys:self} there.
      */
-    static Set<String> effectivePermissions(Identity id) {
+    public static Set<String> effectivePermissions(Identity id) {
         if (id.operator()) {
             return id.permissions();
         }

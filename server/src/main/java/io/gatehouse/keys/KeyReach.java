@@ -14,8 +14,10 @@ import java.util.Set;
  * The rule under every key operation: <b>a credential never creates or obtains a credential that
  * reaches further than its own</b> — organization, workspaces, servers, tools, permissions, expiry.
  * A request that leaves an axis out gets the creating credential's own reach there; one that asks
- * for more is refused with {@code 403 exceeds_reach}, naming the axis. Operator credentials act for
- * the whole instance and are not narrowed (what they do is audited).
+ * for more is refused with {@code 403 exceeds_reach}, naming the axis. Operator keys act for the whole
+ * instance: organization, owner, workspaces, servers and tools are theirs to give (what they do is
+ * audited), but not permissions they lack nor a later expiry than their own. The command line's
+ * one-process credential, held by whoever holds the server's files, is not narrowed at all.
  */
 final class KeyReach {
     private KeyReach() {
@@ -24,10 +26,11 @@ final class KeyReach {
     /** {@code request} with every unstated axis filled in from {@code caller}, after checking every stated one. */
     static Create within(Principal caller, Create request) {
         if (caller.operator()) {
+            Set<String> permissions = unbounded(caller) ? request.permissions().orElse(Permissions.DEFAULT_DATA_PLANE)
+                    : request.permissions().map(p -> permissions(p, caller)).orElseGet(() -> defaultPermissions(caller));
             return new Create(request.name(), request.kind(), request.userId(), request.orgId(),
                     Optional.of(request.workspaces().orElse(Targets.ALL)), Optional.of(request.servers().orElse(Targets.ALL)),
-                    Optional.of(request.tools().orElse(Targets.ALL)),
-                    Optional.of(request.permissions().orElse(Permissions.DEFAULT_DATA_PLANE)), request.expiry());
+                    Optional.of(request.tools().orElse(Targets.ALL)), Optional.of(permissions), request.expiry());
         }
         Targets workspaces = request.workspaces().map(w -> subset("workspaces", w, caller.identity().workspaces()))
                 .orElse(caller.identity().workspaces());
@@ -45,7 +48,7 @@ final class KeyReach {
      * the caller's own when {@code wanted} is the default ({@code explicit} false); refused otherwise.
      */
     static Optional<Instant> expiry(Principal caller, Optional<Instant> wanted, boolean explicit) {
-        Optional<Instant> ceiling = caller.operator() ? Optional.empty() : caller.identity().expiresAt();
+        Optional<Instant> ceiling = unbounded(caller) ? Optional.empty() : caller.identity().expiresAt();
         if (ceiling.isEmpty() || (wanted.isPresent() && !wanted.get().isAfter(ceiling.get()))) {
             return wanted;
         }
@@ -53,6 +56,11 @@ final class KeyReach {
             return ceiling;
         }
         throw exceeds("expiry", "the key would outlive the key creating it (which expires at " + ceiling.get() + ")");
+    }
+
+    /** The command line's own credential: whoever holds the server's files holds everything anyway. */
+    private static boolean unbounded(Principal caller) {
+        return caller.identity().kind() == io.gatehouse.door.Identity.CredentialKind.INTERNAL;
     }
 
     private static Targets subset(String axis, Targets wanted, Targets own) {

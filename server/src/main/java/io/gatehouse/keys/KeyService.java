@@ -23,6 +23,7 @@ import io.gatehouse.store.Tx;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +81,9 @@ public final class KeyService {
      */
     private void mayMakeKeyFor(Handle h, Principal caller, String orgId, String userId, ApiKey.Kind kind) {
         if (caller.operator()) {
+            if (!userId.equals(caller.userId())) {
+                requireAny(caller, Permissions.ADMIN_WRITE);
+            }
             return;
         }
         if (kind != ApiKey.Kind.STANDARD) {
@@ -96,6 +100,10 @@ public final class KeyService {
         if (!caller.canManage(orgId)) {
             throw ApiError.forbidden("not_org_admin", "Only an owner or admin can make keys for a service account");
         }
+        // One answer for "no such user" and "not a member here": an id elsewhere is not this organization's to learn.
+        if (accounts.member(h, orgId, userId).isEmpty()) {
+            throw ApiError.notFound("user");
+        }
         User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
         if (!owner.service() || !owner.serviceOrgId().orElse("").equals(orgId)) {
             throw ApiError.forbidden("not_own_key",
@@ -105,16 +113,59 @@ public final class KeyService {
 
     /**
      * The first key of a person who just joined {@code orgId} by invitation: what they need to make the
-     * rest themselves ({@code keys:self}), the data plane, and management if their role manages.
+     * rest themselves ({@code keys:self}), the data plane, and management if their role manages. An
+     * invitation carries the inviting credential's reach, no more: the key is cut to that credential's
+     * workspaces, servers, tools, permissions and expiry, and the credential must still be able to
+     * invite to that role now (not revoked or expired, its owner still an owner or admin).
+     *
+     * @param inviterKeyId the inviting credential; empty or an operator's: no cut
      */
-    public Issued firstKey(Tx tx, Actor actor, String orgId, String userId, Role role) {
+    public Issued firstKey(Tx tx, Actor actor, String orgId, String userId, Role role, Optional<String> inviterKeyId) {
         Set<String> permissions = new java.util.TreeSet<>(Permissions.DEFAULT_DATA_PLANE);
         permissions.add(Permissions.KEYS_SELF);
         if (role == Role.OWNER || role == Role.ADMIN) {
             permissions.addAll(Set.of(Permissions.ADMIN_READ, Permissions.ADMIN_WRITE));
         }
-        return issue(tx, actor, orgId, userId, Create.of("first key (invitation)", ApiKey.Kind.STANDARD, userId, orgId,
-                Targets.ALL, Targets.ALL, Targets.ALL, permissions, new Expiry.Default()), Optional.empty());
+        Create wanted = Create.of("first key (invitation)", ApiKey.Kind.STANDARD, userId, orgId, Targets.ALL,
+                Targets.ALL, Targets.ALL, permissions, new Expiry.Default());
+        Optional<Principal> inviter = inviterKeyId.flatMap(id -> inviter(tx.handle(), id, orgId, role));
+        if (inviter.isEmpty()) {
+            return issue(tx, actor, orgId, userId, wanted, Optional.empty());
+        }
+        Principal by = inviter.get();
+        Set<String> passed = new java.util.TreeSet<>(permissions);
+        passed.removeIf(p -> !by.may(p) && !p.equals(Permissions.KEYS_SELF));
+        Create within = KeyReach.within(by, new Create(wanted.name(), ApiKey.Kind.STANDARD, wanted.userId(),
+                wanted.orgId(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(passed),
+                new Expiry.Default()));
+        return issue(tx, actor, orgId, userId, within, Optional.empty(), by, false);
+    }
+
+    /**
+     * The inviting key as it stands now, when it is an organization's key (empty for an operator's);
+     * refused when it could no longer invite to {@code role}.
+     */
+    private Optional<Principal> inviter(Handle h, String keyId, String orgId, Role role) {
+        Optional<ApiKey> key = keys.find(h, keyId);
+        if (key.isEmpty() && keyId.equals("operator")) {
+            return Optional.empty(); // the command line's own credential
+        }
+        ApiError gone = ApiError.of(ErrorCode.GONE, "inviter_gone",
+                "The credential that made this invitation can no longer invite; ask for a new invitation");
+        KeyStore.Verifiable v = key.flatMap(k -> keys.loadForVerification(h, keys.hashOf(h, k.id()))).orElseThrow(() -> gone);
+        if (v.identity().operator()) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        Principal p = new Principal(v.identity(), io.gatehouse.door.Door.effectivePermissions(v.identity()), Set.of());
+        boolean live = v.revokedAt().isEmpty() && v.deletedAt().isEmpty()
+                && v.identity().expiresAt().map(now::isBefore).orElse(true) && !v.identity().userDisabled();
+        boolean mayInvite = p.canManage(orgId) && p.may(Permissions.ADMIN_WRITE)
+                && (role != Role.OWNER || v.identity().role().orElse(Role.MEMBER) == Role.OWNER);
+        if (!live || !mayInvite) {
+            throw gone;
+        }
+        return Optional.of(p);
     }
 
     /** Refused with {@code insufficient_scope} unless the caller has one of {@code permissions}. */
@@ -152,7 +203,8 @@ public final class KeyService {
         Targets workspaces = request.workspaces().orElse(Targets.ALL);
         Set<String> permissions = request.permissions().orElse(Permissions.DEFAULT_DATA_PLANE);
         checkScope(h, org, owner, role, request.kind(), workspaces, permissions);
-        Optional<Instant> expiresAt = expiry(org, request.expiry(), now);
+        // stored in milliseconds: the answer that makes the key says what every later read will say
+        Optional<Instant> expiresAt = expiry(org, request.expiry(), now).map(at -> at.truncatedTo(ChronoUnit.MILLIS));
         if (caller != null) {
             expiresAt = KeyReach.expiry(caller, expiresAt, refuseLonger && !(request.expiry() instanceof Expiry.Default));
         }
@@ -206,7 +258,12 @@ public final class KeyService {
             }
         }
         Optional<String> userId = seesAll ? query.userId() : Optional.of(caller.userId());
-        return db.withHandle(h -> keys.list(h, new KeyStore.ListFilter(orgId, userId, false)));
+        List<ApiKey> listed = db.withHandle(h -> keys.list(h, new KeyStore.ListFilter(orgId, userId, false)));
+        if (caller.operator()) {
+            return listed;
+        }
+        // operator keys are listed to operators and to their owners only
+        return listed.stream().filter(k -> k.kind() != ApiKey.Kind.OPERATOR || k.userId().equals(caller.userId())).toList();
     }
 
     public ApiKey get(Principal caller, String id) {
@@ -242,8 +299,9 @@ public final class KeyService {
     /**
      * Renewing or rolling hands out a new secret, so only who could make that key may do it: its owner,
      * an admin for a service account's key, an operator; never an admin for a person's key. The copy
-     * keeps the old key's reach, which must lie within the caller's, and its lifetime, cut to the
-     * caller's own expiry unless the key renews itself.
+     * keeps the old key's reach, which must lie within the caller's; it ends when the old key would have
+     * (an operator's renewal gives a new term of the same length), and never after the caller's own expiry.
+     * A key that was already renewed or rolled (its successor made) cannot be again: one successor each.
      */
     private Issued replace(Principal caller, Actor actor, String id, Duration grace) {
         return Tx.run(db, invalidations, tx -> {
@@ -257,19 +315,25 @@ public final class KeyService {
             if (old.state(now) != ApiKey.State.ACTIVE) {
                 throw ApiError.of(ErrorCode.CONFLICT, "not_active", "Only an active key can be renewed or rolled");
             }
+            if (keys.hasSuccessor(h, old.id())) {
+                // a rolled key lives on for its grace period: rolling it again would multiply live keys
+                throw ApiError.of(ErrorCode.CONFLICT, "already_replaced",
+                        "This key was renewed or rolled already; renew or roll the key that replaced it");
+            }
             mayMakeKeyFor(h, caller, old.orgId(), old.userId(), old.kind());
-            Expiry expiry = old.expiresAt()
-                    .<Expiry>map(at -> new Expiry.At(now.plus(Duration.between(old.createdAt(), at))))
-                    .orElse(new Expiry.Never());
             Organization org = accounts.organization(h, old.orgId()).orElseThrow();
-            if (org.maxKeyLifetimeDays().isPresent()) {
+            // An operator renews for a new term of the same length; anyone else replaces the secret only,
+            // and the new key ends when the old one would have: renewing never makes a key live longer.
+            Expiry expiry = caller.operator()
+                    ? old.expiresAt().<Expiry>map(at -> new Expiry.At(now.plus(Duration.between(old.createdAt(), at))))
+                            .orElse(new Expiry.Never())
+                    : old.expiresAt().<Expiry>map(Expiry.At::new).orElse(new Expiry.Never());
+            if (org.maxKeyLifetimeDays().isPresent() && (caller.operator() || old.expiresAt().isEmpty())) {
                 expiry = new Expiry.Default();
             }
             Create request = KeyReach.within(caller, Create.of(old.name(), old.kind(), old.userId(), old.orgId(),
                     old.workspaces(), old.servers(), old.tools(), old.permissions(), expiry));
-            boolean itself = old.id().equals(caller.credentialId());
-            Issued issued = issue(tx, actor, old.orgId(), old.userId(), request, Optional.of(old.id()),
-                    itself ? null : caller, false);
+            Issued issued = issue(tx, actor, old.orgId(), old.userId(), request, Optional.of(old.id()), caller, false);
             if (grace.isZero()) {
                 keys.revoke(h, id, now, "renewed");
                 audit.record(h, actor, old.orgId(), "key.renewed", "key", id, Map.of("replaced_by", issued.key().id()));
@@ -325,6 +389,9 @@ public final class KeyService {
                 Set<String> permissions = scope.permissions().orElseThrow();
                 checkScope(h, org, owner, role, r.kind(), scope.workspaces().orElseThrow(), permissions);
                 Optional<Instant> expiresAt = KeyReach.expiry(caller, r.expiresAt(), true);
+                if (r.createdAt().filter(c -> c.isAfter(clock.instant())).isPresent()) {
+                    throw ApiError.invalid("keys[].created_at: must not be in the future");
+                }
                 String hash = hasher.fromSha256(r.sha256());
                 if (keys.hashExists(h, hash)) {
                     throw ApiError.of(ErrorCode.CONFLICT, "duplicate_key", "A key with this hash already exists");
@@ -351,12 +418,22 @@ public final class KeyService {
     /**
      * The key, if the caller may see or change it: its owner, with {@code keys:self} or the management
      * permission {@code manage} ({@code admin:read} to see, {@code admin:write} to change); an owner or
-     * admin of its organisation, or an operator, with {@code manage}. Anyone else: not found.
+     * admin of its organisation, or an operator, with {@code manage}. Anyone else: not found. Operator
+     * keys are an operator's business alone; an owner's keys are changed by owners only, so that an
+     * admin cannot lock the organization's owners out.
      */
     private ApiKey visible(Handle h, Principal caller, String id, String manage) {
         ApiKey key = keys.find(h, id).filter(k -> k.deletedAt().isEmpty()).orElseThrow(() -> ApiError.notFound("key"));
         boolean own = key.userId().equals(caller.userId()) && key.orgId().equals(caller.orgId());
+        if (!own && !caller.operator() && key.kind() == ApiKey.Kind.OPERATOR) {
+            throw ApiError.notFound("key");
+        }
         if (caller.canManage(key.orgId()) && caller.may(manage)) {
+            if (!own && !caller.operator() && manage.equals(Permissions.ADMIN_WRITE)
+                    && accounts.member(h, key.orgId(), key.userId()).map(m -> m.role() == Role.OWNER).orElse(false)
+                    && caller.identity().role().orElse(Role.MEMBER) != Role.OWNER) {
+                throw ApiError.forbidden("not_owner", "Only an owner can revoke or delete an owner's keys");
+            }
             return key;
         }
         if (!own) {

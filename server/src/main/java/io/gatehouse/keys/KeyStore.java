@@ -60,6 +60,12 @@ public final class KeyStore {
         return h.createQuery("SELECT * FROM api_keys WHERE id = :id").bind("id", id).map(KeyStore::key).findOne();
     }
 
+    /** Whether a renew or a roll of this key made another. */
+    boolean hasSuccessor(Handle h, String id) {
+        return h.createQuery("SELECT COUNT(*) FROM api_keys WHERE rolled_from = :id").bind("id", id)
+                .mapTo(Long.class).one() > 0;
+    }
+
     String hashOf(Handle h, String id) {
         return h.createQuery("SELECT secret_hash FROM api_keys WHERE id = :id").bind("id", id)
                 .mapTo(String.class).one();

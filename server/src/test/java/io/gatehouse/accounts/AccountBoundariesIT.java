@@ -73,8 +73,12 @@ class AccountBoundariesIT {
         Person hal = node.owner("hal@initech.test", "Initech", "free");
         Http.Response r = node.http.post("/v1/keys", hal.key(), Map.of("name", "root", "user_id", node.adminUserId,
                 "organization_id", hal.orgId(), "permissions", List.of("admin:read", "admin:write", "keys:verify")));
-        assertThat(r.status()).isEqualTo(403);
-        assertThat(r.reason()).isEqualTo("not_own_key");
+        // not a member here: answered exactly as an id that names nobody, so that ids elsewhere cannot be probed
+        Http.Response nobody = node.http.post("/v1/keys", hal.key(), Map.of("name", "root", "user_id", "usr_nobody",
+                "organization_id", hal.orgId()));
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(nobody.status()).isEqualTo(404);
+        assertThat(r.json().path("error").path("message").asText()).isEqualTo(nobody.json().path("error").path("message").asText());
 
         // Even once the operator's user is a member of Initech (an operator may add them), Initech's admin
         // still cannot make a key of theirs, and a key the operator's user makes there has no instance power.
@@ -113,8 +117,7 @@ class AccountBoundariesIT {
         Person ivy = node.owner("ivy@umbrella.test", "Umbrella", "free");
         Http.Response r = node.http.post("/v1/keys", ivy.key(), Map.of("name", "alice?", "user_id", alice.userId(),
                 "organization_id", ivy.orgId()));
-        assertThat(r.status()).isEqualTo(403);
-        assertThat(r.reason()).isEqualTo("not_own_key");
+        assertThat(r.status()).isEqualTo(404);
         r = node.http.post("/v1/keys", ivy.key(), Map.of("name", "in Acme", "user_id", alice.userId(),
                 "organization_id", alice.orgId()));
         assertThat(r.status()).isEqualTo(403);
@@ -194,6 +197,51 @@ class AccountBoundariesIT {
                 .findFirst().orElseThrow();
         assertThat(created.path("actor").asText()).isEqualTo("operator");
         assertThat(created.path("detail").path("kind").asText()).isEqualTo("operator");
+    }
+
+    @Test
+    void anAdminCannotLockOutTheOwnersNorTouchOperatorKeys() {
+        Person kim = node.owner("kim@lock.test", "Lockout", "free");
+        Person adminOfKim = node.member(kim.orgId(), "ad@lock.test", "admin");
+        Http.Response revoke = node.http.post("/v1/keys/" + kim.keyId() + "/revoke", adminOfKim.key(), null);
+        assertThat(revoke.status()).isEqualTo(403);
+        assertThat(revoke.reason()).isEqualTo("not_owner");
+        assertThat(node.http.send("DELETE", "/v1/keys/" + kim.keyId(), auth(adminOfKim.key()), null).status()).isEqualTo(403);
+        assertThat(node.whoami(kim.key()).status()).isEqualTo(200);
+        // an owner may
+        Person admin2 = node.member(kim.orgId(), "ad2@lock.test", "admin");
+        ok(node.http.post("/v1/keys/" + admin2.keyId() + "/revoke", kim.key(), null), 200);
+
+        // an admin of the operators' organization neither sees nor revokes the operator's keys
+        Person opsAdmin = node.member(node.adminOrgId, "ops-admin@ops.test", "admin");
+        String operatorKeyId = ok(node.whoami(node.adminKey), 200).path("credential_id").asText();
+        assertThat(node.http.get("/v1/keys/" + operatorKeyId, opsAdmin.key()).status()).isEqualTo(404);
+        assertThat(node.http.post("/v1/keys/" + operatorKeyId + "/revoke", opsAdmin.key(), null).status()).isEqualTo(404);
+        assertThat(ok(node.http.get("/v1/keys", opsAdmin.key()), 200).toString()).doesNotContain(operatorKeyId);
+        assertThat(node.whoami(node.adminKey).status()).isEqualTo(200);
+    }
+
+    @Test
+    void anOperatorKeyIsBoundByItsOwnPermissionsAndExpiry() {
+        JsonNode narrow = ok(node.http.post("/v1/keys", node.adminKey, Map.of("name", "narrow operator", "kind", "operator",
+                "organization_id", node.adminOrgId, "permissions", List.of("admin:read", "admin:write"),
+                "expires", "30d")), 201);
+        String k = narrow.path("key").asText();
+        Http.Response wider = node.http.post("/v1/keys", k, Map.of("name", "x", "kind", "operator",
+                "permissions", List.of("admin:write", "keys:verify")));
+        assertThat(wider.status()).isEqualTo(403);
+        assertThat(wider.reason()).isEqualTo("exceeds_reach");
+        Http.Response forever = node.http.post("/v1/keys", k, Map.of("name", "x", "kind", "operator",
+                "permissions", List.of("admin:read"), "expires", "never"));
+        assertThat(forever.status()).isEqualTo(403);
+        assertThat(forever.reason()).isEqualTo("exceeds_reach");
+        JsonNode capped = ok(node.http.post("/v1/keys", k, Map.of("name", "x", "kind", "operator",
+                "permissions", List.of("admin:read"))), 201);
+        assertThat(capped.path("expires_at").asText()).isEqualTo(narrow.path("expires_at").asText());
+        // a verify-only operator key makes no key at all
+        String verifier = ok(node.http.post("/v1/keys", node.adminKey, Map.of("name", "v", "kind", "operator",
+                "organization_id", node.adminOrgId, "permissions", List.of("keys:verify"))), 201).path("key").asText();
+        assertThat(node.http.post("/v1/keys", verifier, Map.of("name", "x")).status()).isEqualTo(403);
     }
 
     @Test

@@ -125,6 +125,49 @@ class InvitationsIT {
     }
 
     @Test
+    void anInvitationPassesOnNoMoreThanTheInvitingKeyReaches() {
+        String ws1 = ok(node.http.post("/v1/orgs/" + owner.orgId() + "/workspaces", owner.key(), Map.of("name", "One")),
+                201).path("id").asText();
+        String ws2 = ok(node.http.post("/v1/orgs/" + owner.orgId() + "/workspaces", owner.key(), Map.of("name", "Two")),
+                201).path("id").asText();
+        ok(node.http.send("PUT", "/v1/workspaces/" + ws1 + "/members/" + owner.userId(), auth(owner.key()), null), 200);
+        JsonNode narrowKey = ok(node.http.post("/v1/me/keys", owner.key(), Map.of("name", "narrow", "workspaces",
+                List.of(ws1), "servers", List.of("search"), "permissions", List.of("admin:write", "mcp:*"),
+                "expires", "30d")), 201);
+        String narrow = narrowKey.path("key").asText();
+        Http.Response outside = node.http.post("/v1/orgs/" + owner.orgId() + "/invitations", narrow,
+                Map.of("email", "wide@invites.test", "role", "admin", "workspaces", List.of(ws1, ws2)));
+        assertThat(outside.status()).isEqualTo(403);
+        assertThat(outside.reason()).isEqualTo("exceeds_reach");
+
+        String token = ok(node.http.post("/v1/orgs/" + owner.orgId() + "/invitations", narrow,
+                Map.of("email", "puppet@invites.test", "role", "admin", "workspaces", List.of(ws1))), 201)
+                .path("token").asText();
+        JsonNode first = ok(node.acceptInvitation(token, null), 201).path("key");
+        assertThat(TestNode.texts(first.path("scope").path("workspaces"))).containsExactly(ws1);
+        assertThat(TestNode.texts(first.path("scope").path("servers"))).containsExactly("search");
+        assertThat(TestNode.texts(first.path("scope").path("permissions"))).containsExactlyInAnyOrder(
+                "admin:write", "mcp:*", "keys:self");
+        assertThat(first.path("expires_at").asText()).isEqualTo(narrowKey.path("expires_at").asText());
+
+        // an invitation outlives nothing: once the inviting key is revoked, its invitations give nothing
+        String late = node.invite(narrow, owner.orgId(), "late-puppet@invites.test", "member");
+        ok(node.http.post("/v1/keys/" + narrowKey.path("id").asText() + "/revoke", owner.key(), null), 200);
+        Http.Response gone = node.acceptInvitation(late, null);
+        assertThat(gone.status()).isEqualTo(410);
+        assertThat(gone.reason()).isEqualTo("inviter_gone");
+
+        // and a credential that manages no keys does not speak for its owner
+        Person someone = node.owner("weak@weak.test", "Weak", "free");
+        String weak = ok(node.http.post("/v1/me/keys", someone.key(), Map.of("name", "weak",
+                "permissions", List.of("mcp:*"))), 201).path("key").asText();
+        String forSomeone = node.invite(owner.key(), owner.orgId(), "weak@weak.test", "member");
+        Http.Response weakAccept = node.acceptInvitation(forSomeone, weak);
+        assertThat(weakAccept.status()).isEqualTo(403);
+        assertThat(weakAccept.reason()).isEqualTo("missing_permission");
+    }
+
+    @Test
     void whoMayInviteWhom() {
         Person admin = node.member(owner.orgId(), "admin@invites.test", "admin");
         Person member = node.member(owner.orgId(), "member@invites.test", "member");
@@ -178,13 +221,15 @@ class InvitationsIT {
         assertThat(byOperator.status()).isEqualTo(409);
         assertThat(byOperator.reason()).isEqualTo("service_account");
         Http.Response keyElsewhere = node.http.post("/v1/keys", other.key(), Map.of("name", "x", "user_id", botId));
-        assertThat(keyElsewhere.status()).isEqualTo(403);
+        assertThat(keyElsewhere.status()).as("not a member there: no such user").isEqualTo(404);
         Http.Response made = node.http.post("/v1/orgs/" + other.orgId() + "/service-accounts", other.key(),
                 Map.of("name", "owner bot", "role", "owner"));
         assertThat(made.status()).isEqualTo(400);
         // its own key cannot accept an invitation: a service account joins nothing
         String token = node.invite(other.key(), other.orgId(), "someone@svc.test", "member");
-        Http.Response accepted = node.acceptInvitation(token, botKey.path("key").asText());
+        String botSelf = ok(node.http.post("/v1/keys", owner.key(), Map.of("name", "self", "user_id", botId,
+                "permissions", List.of("keys:self"))), 201).path("key").asText();
+        Http.Response accepted = node.acceptInvitation(token, botSelf);
         assertThat(accepted.status()).isEqualTo(409);
         assertThat(accepted.reason()).isEqualTo("service_account");
         // a member manages no service account

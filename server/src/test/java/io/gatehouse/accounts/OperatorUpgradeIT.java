@@ -20,8 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The upgrade to operator keys, on a database left as the attack of issue 11 left it (schema V3): the
- * key {@code admin init} issued becomes an operator key; the key Globex's admin minted for the
- * administrator keeps working in Globex, as a member's key, with no instance power left.
+ * key {@code admin init} issued, and its renewal, become operator keys; the key Globex's admin minted
+ * for the administrator is revoked; one the administrator made for themselves in Globex keeps working
+ * there as a member's key, with no instance power left.
  */
 class OperatorUpgradeIT {
     private static final KeyFormat FORMAT = new KeyFormat("gk_live_");
@@ -36,6 +37,8 @@ class OperatorUpgradeIT {
         String adminKey = FORMAT.generate();
         String minted = FORMAT.generate();
         String aliceKey = FORMAT.generate();
+        String renewedAdmin = FORMAT.generate();
+        String ownInGlobex = FORMAT.generate();
         Jdbi v3 = settings.containsKey("database.user")
                 ? Jdbi.create(settings.get("database.url"), settings.get("database.user"), settings.get("database.password"))
                 : Jdbi.create(settings.get("database.url"));
@@ -51,6 +54,11 @@ class OperatorUpgradeIT {
             member(h, "org_globex", "usr_admin", "member"); // step 2 of the attack
             member(h, "org_acme", "usr_alice", "owner");
             key(h, "key_admin", "org_ops", "usr_admin", null, "admin:read admin:write keys:verify api:* mcp:*", adminKey);
+            // the admin init key renewed once through the API: a successor of an operator key is one too
+            key(h, "key_admin2", "org_ops", "usr_admin", "usr_admin", "admin:read admin:write keys:verify api:* mcp:*",
+                    renewedAdmin);
+            h.execute("UPDATE api_keys SET rolled_from = 'key_admin' WHERE id = 'key_admin2'");
+            key(h, "key_own", "org_globex", "usr_admin", "usr_admin", "api:* mcp:*", ownInGlobex);
             key(h, "key_minted", "org_globex", "usr_admin", "usr_gus", "admin:read admin:write keys:verify", minted);
             key(h, "key_alice", "org_acme", "usr_alice", "usr_admin", "api:* mcp:*", aliceKey);
             h.execute("INSERT INTO audit_events (id, at, org_id, actor_user_id, actor_credential_id, action, target_type, "
@@ -65,13 +73,22 @@ class OperatorUpgradeIT {
             assertThat(node.http.get("/v1/orgs/org_acme", adminKey).status()).isEqualTo(200);
             assertThat(ok(node.http.get("/v1/keys/key_admin", adminKey), 200).path("kind").asText()).isEqualTo("operator");
 
-            JsonNode mintedWho = ok(node.whoami(minted), 200);
-            assertThat(mintedWho.path("operator").asBoolean()).isFalse();
-            assertThat(mintedWho.path("credential_kind").asText()).isEqualTo("api_key");
-            assertThat(mintedWho.path("permissions")).isEmpty();
-            assertThat(node.http.get("/v1/orgs/org_acme", minted).status()).isEqualTo(403);
-            assertThat(node.http.post("/v1/keys/verify", minted, Map.of("key", aliceKey)).status()).isEqualTo(403);
-            Http.Response plan = node.http.send("PATCH", "/v1/orgs/org_acme", TestNode.auth(minted), Map.of("plan", "enterprise"));
+            assertThat(ok(node.whoami(renewedAdmin), 200).path("credential_kind").asText()).isEqualTo("operator");
+
+            // the key Globex's admin minted for the administrator is revoked by the upgrade
+            Http.Response mintedWho = node.whoami(minted);
+            assertThat(mintedWho.status()).isEqualTo(401);
+            assertThat(mintedWho.reason()).isEqualTo("revoked");
+            assertThat(ok(node.http.get("/v1/keys/key_minted", adminKey), 200).path("revoked_reason").asText())
+                    .isEqualTo("upgrade");
+            // one the administrator made for themselves in Globex works on, as a member's key there
+            JsonNode own = ok(node.whoami(ownInGlobex), 200);
+            assertThat(own.path("operator").asBoolean()).isFalse();
+            assertThat(own.path("role").asText()).isEqualTo("member");
+            assertThat(node.http.get("/v1/orgs/org_acme", ownInGlobex).status()).isEqualTo(403);
+            assertThat(node.http.post("/v1/keys/verify", ownInGlobex, Map.of("key", aliceKey)).status()).isEqualTo(403);
+            Http.Response plan = node.http.send("PATCH", "/v1/orgs/org_acme", TestNode.auth(ownInGlobex),
+                    Map.of("plan", "enterprise"));
             assertThat(plan.status()).isEqualTo(403);
 
             assertThat(ok(node.whoami(aliceKey), 200).path("credential_kind").asText()).isEqualTo("api_key");

@@ -77,15 +77,26 @@ class KeyReachTest {
     }
 
     @Test
-    void operatorIsNotNarrowed() {
+    void operatorReachesAnyScopeButNotPastItsPermissionsOrExpiry() {
         Identity op = new Identity("key_op", CredentialKind.OPERATOR, "gk_live_", "usr_op", "org_ops", "free",
-                Optional.of(Role.OWNER), false, Targets.of(Set.of("ws_x")), Targets.ALL, Targets.ALL, Set.of("admin:write"),
-                Set.of(), Optional.of(IN_30_DAYS));
+                Optional.of(Role.OWNER), false, Targets.of(Set.of("ws_x")), Targets.ALL, Targets.ALL,
+                Set.of("admin:write", "api:*"), Set.of(), Optional.of(IN_30_DAYS));
         Principal operator = new Principal(op, op.permissions(), Set.of());
         Create made = KeyReach.within(operator, request(Optional.of(Targets.ALL), Optional.empty(), Optional.empty(),
-                Optional.of(Set.of("keys:verify"))));
+                Optional.empty()));
         assertThat(made.workspaces()).contains(Targets.ALL);
-        assertThat(KeyReach.expiry(operator, Optional.empty(), true)).isEmpty();
+        assertThat(made.permissions()).contains(Set.of("api:*"));
+        assertExceeds(operator, request(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(Set.of("keys:verify"))), "permissions");
+        assertThat(KeyReach.expiry(operator, Optional.empty(), false)).contains(IN_30_DAYS);
+        assertThatThrownBy(() -> KeyReach.expiry(operator, Optional.empty(), true)).hasMessageContaining("exceeds_reach");
+
+        Identity cli = new Identity("operator", CredentialKind.INTERNAL, "gh_local_", "operator", "", "",
+                Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL, Set.of("admin:write"), Set.of(),
+                Optional.empty());
+        Principal local = new Principal(cli, cli.permissions(), Set.of());
+        assertThat(KeyReach.within(local, request(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(Set.of("keys:verify")))).permissions()).contains(Set.of("keys:verify"));
     }
 
     private static void assertExceeds(Principal caller, Create request, String axis) {

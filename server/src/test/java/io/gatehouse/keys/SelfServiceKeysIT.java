@@ -116,12 +116,12 @@ class SelfServiceKeysIT {
         assertThat(renewWider.status()).isEqualTo(403);
         assertThat(renewWider.reason()).isEqualTo("exceeds_reach");
         assertThat(node.whoami(dev.key()).status()).as("the wider key still works").isEqualTo(200);
-        // Renewing itself, a key keeps its own lifetime: the copy outlives the original by the time since.
+        // Renewing replaces the secret and never the term: the new key ends when the old one would have.
         JsonNode scopedView = ok(node.http.get("/v1/keys?user_id=" + dev.userId(), dev.key()), 200).path("data")
                 .findParents("name").stream().filter(k -> k.path("name").asText().equals("scoped")).findFirst().orElseThrow();
         JsonNode self = ok(node.http.post("/v1/keys/" + scopedView.path("id").asText() + "/renew", scoped, null), 201);
         assertThat(Instant.parse(self.path("expires_at").asText()))
-                .isAfter(Instant.parse(scopedView.path("expires_at").asText()));
+                .isEqualTo(Instant.parse(scopedView.path("expires_at").asText()));
     }
 
     @Test
@@ -149,6 +149,16 @@ class SelfServiceKeysIT {
             assertThat(r.json().path("error").path("code").asText()).isEqualTo("insufficient_scope");
             assertThat(r.header("WWW-Authenticate")).contains("scope=\"keys:self\"");
         }
+    }
+
+    @Test
+    void aRolledKeyIsNotRolledAgainDuringItsGrace() {
+        JsonNode k = ok(node.http.post("/v1/me/keys", dev.key(), Map.of("name", "roll me")), 201);
+        ok(node.http.post("/v1/keys/" + k.path("id").asText() + "/roll", dev.key(), Map.of("grace_seconds", 600)), 201);
+        Http.Response again = node.http.post("/v1/keys/" + k.path("id").asText() + "/roll", dev.key(),
+                Map.of("grace_seconds", 600));
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(again.reason()).isEqualTo("already_replaced");
     }
 
     @Test
