@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.cli.Api;
 import io.gatehouse.cli.LocalCredential;
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.gateway.ClientSetup;
+import io.gatehouse.gateway.ClientSetup.Client;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,6 +26,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "demo", description = "Serve in front of the demo upstream, with a demo organization, user and key.")
 final class Demo implements Callable<Integer> {
     static final String DEMO_EMAIL = "demo@example.com";
+    static final String DEMO_KEY_NAME = "demo key";
 
     @ParentCommand
     Gatehouse root;
@@ -48,39 +51,50 @@ final class Demo implements Callable<Integer> {
                 "mount", "/api/v1", "jobs", Map.of("create", "POST /generate", "poll", "GET /jobs/{id}")));
         String userId = setup.user();
         String orgId = setup.organization(userId);
-        String key = setup.call("POST", "/v1/keys", Map.of("organization_id", orgId, "user_id", userId,
-                "name", "demo key", "expires", "30d")).path("key").asText();
-        print(server.publicUrl(), key);
+        // One live demo key at a time: the previous run's stops working when this one is made.
+        for (JsonNode k : setup.call("GET", "/v1/keys?user_id=" + userId, null).path("data")) {
+            if (k.path("name").asText().equals(DEMO_KEY_NAME) && k.path("state").asText().equals("active")) {
+                setup.call("POST", "/v1/keys/" + k.path("id").asText() + "/revoke", null);
+            }
+        }
+        JsonNode key = setup.call("POST", "/v1/keys", Map.of("organization_id", orgId, "user_id", userId,
+                "name", DEMO_KEY_NAME, "expires", "30d"));
+        print(server.publicUrl(), key.path("key").asText(), key.path("id").asText());
         stopped.await();
         return 0;
     }
 
-    private static void print(URI url, String key) {
+    private static void print(URI url, String key, String keyId) {
         String mcp = url + "/mcp/demo";
-        System.out.println("Gatehouse is listening on " + url + ", in front of the demo upstream.");
-        System.out.println();
-        System.out.println("Your demo API key (shown only once):");
-        System.out.println();
-        System.out.println("  " + key);
-        System.out.println();
-        System.out.println("Try it:");
-        System.out.println("  export GATEHOUSE_KEY=" + key);
-        System.out.println("  curl -s " + mcp + " -H \"Authorization: Bearer $GATEHOUSE_KEY\" \\");
-        System.out.println("    -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\");
-        System.out.println("    -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"curl\",\"version\":\"1\"}}}'");
-        System.out.println("  curl -s " + url + "/api/v1/generate -H \"Authorization: Bearer $GATEHOUSE_KEY\" \\");
-        System.out.println("    -H 'Content-Type: application/json' -d '{\"prompt\": \"a lighthouse\"}'");
-        System.out.println("  curl -s " + url + "/api/v1/jobs/<id> -H \"Authorization: Bearer $GATEHOUSE_KEY\"");
-        System.out.println();
-        System.out.println("MCP clients:");
-        System.out.println("  claude mcp add --transport http demo " + mcp + " --header \"Authorization: Bearer $GATEHOUSE_KEY\"");
-        System.out.println("  npx mcp-remote " + mcp + " --header \"Authorization: Bearer ${GATEHOUSE_KEY}\"");
-        System.out.println("  Cursor (~/.cursor/mcp.json): {\"mcpServers\": {\"demo\": {\"url\": \"" + mcp
-                + "\", \"headers\": {\"Authorization\": \"Bearer <key>\"}}}}");
-        System.out.println();
-        System.out.println("Stop with Ctrl-C.");
+        StringBuilder out = new StringBuilder();
+        out.append("Gatehouse is listening on ").append(url).append(", in front of the demo upstream.\n\n");
+        out.append("Your demo API key (shown only once; any earlier demo key is revoked):\n\n");
+        out.append("  ").append(key).append("\n\n");
+        out.append("Try it:\n");
+        out.append("  export GATEHOUSE_KEY=").append(key).append('\n');
+        out.append(indent(ClientSetup.of(Client.CURL, "demo", mcp, "$GATEHOUSE_KEY").content())).append('\n');
+        out.append("  curl -s ").append(url).append("/api/v1/generate -H \"Authorization: Bearer $GATEHOUSE_KEY\" \\\n");
+        out.append("    -H 'Content-Type: application/json' -d '{\"prompt\": \"a lighthouse\"}'\n");
+        out.append("  curl -s ").append(url).append("/api/v1/jobs/<id> -H \"Authorization: Bearer $GATEHOUSE_KEY\"\n\n");
+        out.append("MCP clients:\n");
+        out.append("  Claude Code:\n").append(indent(ClientSetup.of(Client.CLAUDE_CODE, "demo", mcp, "$GATEHOUSE_KEY")
+                .content())).append('\n');
+        out.append("  Any client that runs local stdio servers, through mcp-remote:\n").append(indent(
+                ClientSetup.of(Client.MCP_REMOTE, "demo", mcp, "${GATEHOUSE_KEY}").content())).append('\n');
+        for (Client c : new Client[]{Client.CLAUDE_DESKTOP, Client.CURSOR, Client.VSCODE}) {
+            ClientSetup.Snippet snippet = ClientSetup.of(c, "demo", mcp, key);
+            out.append("  ").append(c.title()).append(" (").append(snippet.where()).append("):\n");
+            out.append(indent(snippet.content())).append('\n');
+        }
+        out.append("  The same for Windsurf and for any other key: ./gatehouse keys setup ").append(keyId)
+                .append(" --client windsurf\n\n");
+        out.append("Stop with Ctrl-C.");
+        System.out.println(out);
         System.out.flush();
+    }
+
+    private static String indent(String text) {
+        return text.lines().map(l -> "  " + l).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     /** The demo's records, made through the management API as the operator; reused when they exist. */

@@ -24,8 +24,9 @@ import picocli.CommandLine.ParentCommand;
         subcommands = {Gatehouse.Serve.class, Demo.class, Gatehouse.Admin.class, KeysCommand.class, ServersCommand.class,
                 AccountsCommands.Users.class, AccountsCommands.Orgs.class, AccountsCommands.Members.class,
                 AccountsCommands.Invitations.class, AccountsCommands.ServiceAccounts.class,
-                AccountsCommands.Workspaces.class})
+                AccountsCommands.Workspaces.class, CommandLine.HelpCommand.class})
 public final class Gatehouse {
+
     @Option(names = "--config", description = "configuration file (default: $GATEHOUSE_CONFIG)")
     Path configFile;
 
@@ -41,6 +42,7 @@ public final class Gatehouse {
         Gatehouse root = new Gatehouse();
         CommandLine cli = new CommandLine(root);
         io.gatehouse.cli.CliSupport.setLocalConfig(root::config);
+        withHelp(cli);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             String message = switch (e) {
                 case ConfigException c -> "configuration error: " + c.getMessage();
@@ -51,6 +53,21 @@ public final class Gatehouse {
             return 2;
         });
         return cli;
+    }
+
+    /** The global options this run was given, as they must be repeated in a command it suggests. */
+    String globalOptions() {
+        return (configFile != null ? "--config " + configFile + " " : "") + (dataDir != null ? "--data-dir " + dataDir + " " : "");
+    }
+
+    /** {@code --help} (and {@code --version}) on every command, not only the root; {@code gatehouse help …} too. */
+    private static void withHelp(CommandLine command) {
+        for (CommandLine sub : command.getSubcommands().values()) {
+            if (!(sub.getCommand() instanceof CommandLine.HelpCommand) && !sub.getCommandSpec().mixinStandardHelpOptions()) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true);
+            }
+            withHelp(sub);
+        }
     }
 
     /** The configuration: file, then environment, then command-line overrides. */
@@ -116,7 +133,7 @@ public final class Gatehouse {
             System.out.println("  health:   " + server.publicUrl() + "/healthz   API: " + server.publicUrl() + "/v1/openapi.json");
             if (!initialised) {
                 System.out.println("No operator yet. In another terminal, run:");
-                System.out.println("  ./gatehouse " + (root.dataDir != null ? "--data-dir " + root.dataDir + " " : "") + "admin init");
+                System.out.println("  ./gatehouse " + root.globalOptions() + "admin init");
                 System.out.println("It prints a one-time operator key; use it as: curl -H \"Authorization: Bearer <key>\" "
                         + server.publicUrl() + "/v1/orgs");
             }
@@ -156,16 +173,15 @@ public final class Gatehouse {
                     System.out.println("  " + result.key().plaintext());
                     System.out.println();
                     System.out.println("Use it as:  Authorization: Bearer <key>   e.g.");
-                    System.out.println("  export GATEHOUSE_URL=http://127.0.0.1:" + (config.http().publicUrl().isPresent()
-                            ? "…" : portHint()) + " GATEHOUSE_ADMIN_KEY=<key>");
+                    // where `serve` listens with this configuration, not the loopback port this command used
+                    GatehouseConfig served = admin.root.config(commandDefaults(Map.of()));
+                    System.out.println("  export GATEHOUSE_URL=" + served.publicUrl(served.http().port())
+                            + " GATEHOUSE_ADMIN_KEY=<key>");
                     System.out.println("  ./gatehouse orgs list");
                     return 0;
                 }
             }
 
-            private static String portHint() {
-                return Optional.ofNullable(System.getenv("GATEHOUSE_HTTP_PORT")).orElse("8080");
-            }
         }
     }
 }

@@ -68,8 +68,22 @@ public final class Api {
         return Optional.ofNullable(System.getenv(name)).filter(v -> !v.isBlank());
     }
 
-    /** The local store's configuration, served on a loopback port of its own for one command. */
+    /**
+     * The local store's configuration, served on a loopback port of its own for one command. A SQLite
+     * store must exist already: a command run from the wrong folder would otherwise make an empty one
+     * and answer from it as if nothing were there.
+     */
     private static GatehouseConfig loopback(GatehouseConfig config) {
+        String url = config.database().url();
+        if (url.startsWith("jdbc:sqlite:")) {
+            java.nio.file.Path file = java.nio.file.Path.of(url.substring("jdbc:sqlite:".length()).split("\\?")[0])
+                    .toAbsolutePath();
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("no Gatehouse store at " + file + " (the local store: no --url and no "
+                        + "GATEHOUSE_URL). Run the command where 'gatehouse serve' runs, pass --data-dir, or set "
+                        + "GATEHOUSE_URL to reach a running server; 'gatehouse admin init' makes a new store");
+            }
+        }
         return new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
                 config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false, false), config.database(),
                 config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
@@ -99,7 +113,10 @@ public final class Api {
                     : Json.MAPPER.readTree(response.body());
             return new Answer(response.statusCode(), json);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot reach " + base + ": " + e.getMessage(), e);
+            String why = e instanceof java.net.ConnectException ? "connection refused: is Gatehouse running there?"
+                    : e instanceof java.net.http.HttpTimeoutException ? "no answer in time"
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new IllegalStateException("cannot reach " + base + " (" + why + ")", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -41,10 +41,18 @@ abstract class Call implements Callable<Integer> {
         Api.Answer answer = api.call(localConfig, method(), path(), body(), personal());
         String text = Json.MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(answer.body());
         if (answer.ok()) {
-            System.out.println(text);
+            if (answer.status() != 204) { // a 204 has nothing to show: success is the exit status
+                System.out.println(text);
+            }
             return 0;
         }
-        System.err.println("HTTP " + answer.status() + ": " + text);
+        return fail(answer);
+    }
+
+    /** Prints a refused call's error on standard error; the exit status for it. */
+    static int fail(Api.Answer answer) throws com.fasterxml.jackson.core.JsonProcessingException {
+        System.err.println("HTTP " + answer.status() + ": "
+                + Json.MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(answer.body()));
         return 1;
     }
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "keys", description = "Create, list, revoke, renew, roll, delete, import and verify API keys.",
         subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Get.class,
                 KeysCommand.Revoke.class, KeysCommand.Renew.class, KeysCommand.Roll.class, KeysCommand.Delete.class,
-                KeysCommand.Import.class, KeysCommand.Verify.class})
+                KeysCommand.Import.class, KeysCommand.Verify.class, KeysCommand.Setup.class})
 public final class KeysCommand {
 
     @Command(name = "create", description = "Create a key; its plaintext is printed once.")
@@ -195,6 +195,68 @@ public final class KeysCommand {
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException(e);
             }
+        }
+    }
+
+    @Command(name = "setup", description = "Print how to connect an MCP client with this key. Its secret, shown "
+            + "once when the key was made, stays a placeholder to replace.")
+    static final class Setup extends Call {
+        @Parameters(index = "0", description = "key id") String id;
+        @Option(names = "--client", required = true,
+                description = "claude-desktop, claude-code, cursor, vscode, windsurf or curl") String client;
+        @Option(names = "--server", description = "server slug or id (default: the key's one server, else the default "
+                + "MCP server)") String server;
+
+        String method() {
+            return "GET";
+        }
+
+        String path() {
+            return "/v1/keys/" + encode(id);
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            Api.Answer key = api.call(localConfig, "GET", path(), Optional.empty(), false);
+            if (!key.ok()) {
+                return fail(key);
+            }
+            String slug = server;
+            if (slug == null) {
+                com.fasterxml.jackson.databind.JsonNode servers = key.body().path("scope").path("servers");
+                if (servers.isArray() && servers.size() == 1) {
+                    slug = servers.get(0).asText();
+                } else {
+                    Api.Answer all = api.call(localConfig, "GET", "/v1/servers", Optional.empty(), false);
+                    for (com.fasterxml.jackson.databind.JsonNode s : all.body().path("data")) {
+                        if (s.path("default").asBoolean() && (!servers.isArray() || servers.toString().contains(
+                                "\"" + s.path("slug").asText() + "\""))) {
+                            slug = s.path("slug").asText();
+                        }
+                    }
+                }
+                if (slug == null) {
+                    System.err.println("gatehouse: the key reaches " + (servers.isArray() ? servers : "every server")
+                            + "; name the one to connect to with --server SLUG");
+                    return 1;
+                }
+            }
+            Api.Answer setup = api.call(localConfig, "GET", "/v1/servers/" + encode(slug) + "/setup?client="
+                    + encode(client), Optional.empty(), false);
+            if (!setup.ok()) {
+                return fail(setup);
+            }
+            com.fasterxml.jackson.databind.JsonNode snippet = setup.body().path("data").get(0);
+            System.out.println(snippet.path("title").asText() + " (" + snippet.path("where").asText() + "), for key "
+                    + key.body().path("masked").asText() + ":");
+            System.out.println();
+            System.out.println(snippet.path("content").asText());
+            if (snippet.path("content").asText().contains(setup.body().path("key_placeholder").asText())) {
+                System.out.println();
+                System.out.println("Replace " + setup.body().path("key_placeholder").asText()
+                        + " with the key itself: it was shown once, when it was made.");
+            }
+            return 0;
         }
     }
 

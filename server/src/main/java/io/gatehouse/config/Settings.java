@@ -22,7 +22,7 @@ public final class Settings {
     static final String ENV_PREFIX = "GATEHOUSE_";
     /** Read by the launcher and the CLI as a client, not settings of a node. */
     static final java.util.Set<String> CLIENT_VARIABLES = java.util.Set.of("GATEHOUSE_CONFIG", "GATEHOUSE_URL",
-            "GATEHOUSE_ADMIN_KEY", "GATEHOUSE_DEMO_UPSTREAM_PORT", "GATEHOUSE_KEY");
+            "GATEHOUSE_ADMIN_KEY", "GATEHOUSE_DEMO_UPSTREAM_PORT", "GATEHOUSE_KEY", "GATEHOUSE_NO_BUILD");
 
     private final Map<String, String> values;
     private final Map<String, String> sources;

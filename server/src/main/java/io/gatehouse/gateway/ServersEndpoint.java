@@ -57,6 +57,7 @@ public final class ServersEndpoint {
                     .get(base, (req, res) -> Json.ok(res, Map.of("data",
                             servers.list(read(req)).stream().map(this::view).toList())))
                     .get(base + "/{id}", (req, res) -> Json.ok(res, view(servers.get(read(req), id(req)))))
+                    .get(base + "/{id}/setup", this::setup)
                     .patch(base + "/{id}", this::update)
                     .delete(base + "/{id}", (req, res) -> {
                         Principal p = write(req);
@@ -200,6 +201,42 @@ public final class ServersEndpoint {
         String idField = j.optString("id_field", 64).orElse("id");
         return Optional.of(Optional.of(new Server.JobRoutes(create.group(1), create.group(2), poll.group(1),
                 poll.group(2), idField)));
+    }
+
+    /**
+     * How to connect each MCP client to this server with a key ({@link ClientSetup}), the secret left as
+     * {@value ClientSetup#KEY_PLACEHOLDER}: it is shown once, when a key is made, and never again. Any
+     * credential that sees the server may ask; {@code client} narrows the answer to one client.
+     */
+    private void setup(ServerRequest req, ServerResponse res) {
+        Principal p = guard.admit(req, Requirement.management());
+        String wanted = id(req); // its id, or the slug a person knows it by
+        Server s = servers.list(p).stream().filter(x -> x.id().equals(wanted) || x.slug().equals(wanted)).findFirst()
+                .orElseThrow(() -> ApiError.notFound("server"));
+        if (s.kind() != Server.Kind.MCP) {
+            throw ApiError.invalid("server: '" + s.slug() + "' is an HTTP API, not an MCP server");
+        }
+        Optional<String> client = req.query().first("client").asOptional();
+        java.util.List<ClientSetup.Client> clients = client.map(c -> java.util.List.of(ClientSetup.Client.parse(c)
+                .orElseThrow(() -> ApiError.invalid("client: one of " + ClientSetup.Client.names()))))
+                .orElse(java.util.List.of(ClientSetup.Client.values()));
+        String url = publicUrl + "/mcp/" + s.slug();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("object", "client_setup");
+        out.put("server", s.slug());
+        out.put("url", url);
+        out.put("key_placeholder", ClientSetup.KEY_PLACEHOLDER);
+        out.put("data", clients.stream().map(c -> {
+            ClientSetup.Snippet snippet = ClientSetup.of(c, s.slug(), url, ClientSetup.KEY_PLACEHOLDER);
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("client", c.wire());
+            one.put("title", c.title());
+            one.put("where", snippet.where());
+            one.put("format", snippet.format());
+            one.put("content", snippet.content());
+            return one;
+        }).toList());
+        Json.ok(res, out);
     }
 
     private Map<String, Object> view(Server s) {

@@ -48,7 +48,8 @@ final class Upstream {
             "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "mcp-session-id", "www-authenticate",
             "set-cookie", "access-control-allow-origin", "access-control-allow-credentials",
             "access-control-expose-headers", "access-control-allow-methods", "access-control-allow-headers",
-            "x-request-id"); // the client gets Gatehouse's, the one its logs and error bodies name
+            "x-request-id", // the client gets Gatehouse's, the one its logs and error bodies name
+            "server", "x-powered-by"); // what software runs behind Gatehouse, and which version, is not the client's
     static final HeaderName MCP_SESSION_ID = HeaderNames.create("Mcp-Session-Id");
 
     private record Client(Server server, Http1Client http) {

@@ -2,6 +2,7 @@ package io.gatehouse.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.GatehouseConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,11 +89,21 @@ public final class Database implements AutoCloseable {
         if (file.isEmpty() || file.startsWith(":memory:") || file.startsWith("file:")) {
             return;
         }
-        Path parent = Path.of(file).toAbsolutePath().getParent();
+        Path db = Path.of(file).toAbsolutePath();
+        Path parent = db.getParent();
+        // Said here with the path and the reason: SQLite itself would only say SQLITE_CANTOPEN.
+        if (Files.exists(parent) && !Files.isDirectory(parent)) {
+            throw new ConfigException("data-dir: " + parent + " is a file, not a directory");
+        }
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot create data directory " + parent + ": " + e.getMessage(), e);
+            throw new ConfigException("data-dir: cannot create " + parent + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
+        if (!Files.isWritable(parent) || (Files.exists(db) && !Files.isWritable(db))) {
+            throw new ConfigException("data-dir: " + (Files.exists(db) && !Files.isWritable(db) ? db : parent)
+                    + " is not writable by this user; SQLite writes the database and its journal there");
         }
     }
 

@@ -92,6 +92,11 @@ public final class NodeClients {
         return run("mcp-remote-client.mjs", env, CLIENT_TIMEOUT, args);
     }
 
+    /** {@code client-config.mjs}: a client's configuration file, read as that client reads it, then used. */
+    public Result clientConfig(Map<String, String> env, String... args) {
+        return run("client-config.mjs", env, Duration.ofSeconds(90), args);
+    }
+
     /** {@code conformance.mjs}: the conformance suite in server mode, summarised. */
     public Result conformance(Map<String, String> env, String... args) {
         return run("conformance.mjs", env, SUITE_TIMEOUT, args);

@@ -1,0 +1,90 @@
+package io.gatehouse.cli;
+
+import io.gatehouse.gateway.ClientSetup;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.TestNode;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+import static io.gatehouse.cli.CliIT.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a newcomer hit at the command line (issue 15), each now a clear answer: help on every command,
+ * no silent empty store in the wrong folder, errors that name the path or the address and the
+ * reason, no noise, and the set-up of a client for any key.
+ */
+class CliNewcomerIT {
+
+    @Test
+    void helpOnEveryCommandAndAHelpCommand() {
+        for (String[] args : new String[][]{{"keys", "create", "--help"}, {"invitations", "accept", "-h"},
+                {"help", "keys", "create"}, {"members", "remove", "--help"}}) {
+            CliIT.Run r = run(args);
+            assertThat(r.exit()).as(String.join(" ", args) + "\n" + r.err()).isZero();
+            assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: gatehouse");
+        }
+        assertThat(run("keys", "create", "--help").out()).contains("--name", "keys:self").doesNotContain("mcp:tools");
+    }
+
+    @Test
+    void theLocalStoreIsNeverMadeByAManagementCommandInTheWrongFolder() {
+        Path elsewhere = TestNode.tempDir();
+        CliIT.Run r = run("--data-dir", elsewhere.resolve("data").toString(), "orgs", "list");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("no Gatehouse store at " + elsewhere.resolve("data").resolve("gatehouse.db"),
+                "GATEHOUSE_URL", "admin init");
+        assertThat(Files.exists(elsewhere.resolve("data").resolve("gatehouse.db"))).isFalse();
+    }
+
+    @Test
+    void errorsNameThePathOrTheAddressAndTheReason() throws Exception {
+        Path file = Files.createTempFile("gatehouse-not-a-dir", ".txt");
+        CliIT.Run init = run("--data-dir", file.toString(), "admin", "init");
+        assertThat(init.exit()).isEqualTo(2);
+        assertThat(init.err()).contains("data-dir: " + file + " is a file, not a directory");
+
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        CliIT.Run unreachable = run("orgs", "list", "--url", "http://127.0.0.1:" + closed, "--key", "gk_live_x");
+        assertThat(unreachable.exit()).isEqualTo(2);
+        assertThat(unreachable.err()).contains("cannot reach http://127.0.0.1:" + closed, "connection refused")
+                .doesNotContain("null");
+    }
+
+    @Test
+    void noNoiseAndNothingPrintedForANoContentAnswer() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            TestNode.Person owner = node.owner("quiet@cli.test", "Quiet", "free");
+            TestNode.Person member = node.member(owner.orgId(), "leaver@cli.test", "member");
+            CliIT.Run removed = run("members", "remove", owner.orgId(), member.userId(), "--url",
+                    node.server.publicUrl().toString(), "--key", node.adminKey);
+            assertThat(removed.exit()).as(removed.err()).isZero();
+            assertThat(removed.out()).isEmpty();
+            assertThat(removed.err()).doesNotContain("Helidon");
+        }
+    }
+
+    @Test
+    void keysSetupPrintsAClientsConfigurationForAnyKey() throws Exception {
+        try (GatewayNode gw = GatewayNode.start()) {
+            String url = gw.node.server.publicUrl().toString();
+            String id = gw.node.createKey(Map.of("organization_id", gw.node.adminOrgId, "user_id", gw.node.adminUserId,
+                    "name", "for cursor", "servers", java.util.List.of("demo"))).path("id").asText();
+            CliIT.Run cursor = run("keys", "setup", id, "--client", "cursor", "--url", url, "--key", gw.node.adminKey);
+            assertThat(cursor.exit()).as(cursor.err()).isZero();
+            assertThat(cursor.out()).contains("~/.cursor/mcp.json", "\"url\" : \"" + url + "/mcp/demo\"",
+                    "Bearer " + ClientSetup.KEY_PLACEHOLDER, "Replace " + ClientSetup.KEY_PLACEHOLDER);
+            CliIT.Run vscode = run("keys", "setup", id, "--client", "vscode", "--url", url, "--key", gw.node.adminKey);
+            assertThat(vscode.out()).contains("promptString").doesNotContain("Replace ");
+            CliIT.Run unknown = run("keys", "setup", id, "--client", "emacs", "--url", url, "--key", gw.node.adminKey);
+            assertThat(unknown.exit()).isEqualTo(1);
+            assertThat(unknown.err()).contains("claude-desktop");
+        }
+    }
+}
