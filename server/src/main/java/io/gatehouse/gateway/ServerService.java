@@ -72,6 +72,7 @@ public final class ServerService {
 
     public Server create(Principal caller, Actor actor, Optional<String> orgId, Server.Kind kind, Changes c) {
         checkManager(caller, orgId);
+        checkReach(caller, c.slug().orElseThrow(), c.slug().orElseThrow());
         Instant now = clock.instant();
         Server s = new Server(Ids.next("srv"), orgId, c.slug().orElseThrow(), c.name().orElseThrow(), kind,
                 c.upstream().orElseThrow(), c.mount().flatMap(m -> m), c.isDefault().orElse(false),
@@ -96,6 +97,8 @@ public final class ServerService {
         return Tx.run(db, invalidations, tx -> {
             Server old = visible(tx.handle(), caller, id);
             checkManager(caller, old.orgId());
+            checkReach(caller, old.id(), old.slug());
+            c.slug().ifPresent(slug -> checkReach(caller, old.id(), slug));
             Server s = new Server(old.id(), old.orgId(), c.slug().orElse(old.slug()), c.name().orElse(old.name()),
                     old.kind(), c.upstream().orElse(old.upstream()), c.mount().orElse(old.mount()),
                     c.isDefault().orElse(old.isDefault()), c.isPublic().orElse(old.isPublic()),
@@ -127,6 +130,7 @@ public final class ServerService {
         Tx.run(db, invalidations, tx -> {
             Server old = visible(tx.handle(), caller, id);
             checkManager(caller, old.orgId());
+            checkReach(caller, old.id(), old.slug());
             store.delete(tx.handle(), id);
             tx.invalidate(new Invalidation.Servers());
             audit.record(tx.handle(), actor, old.orgId().orElse(null), "server.deleted", "server", id, detail(old));
@@ -149,6 +153,18 @@ public final class ServerService {
 
     private Server visible(org.jdbi.v3.core.Handle h, Principal caller, String id) {
         return store.find(h, id).filter(s -> sees(caller, s)).orElseThrow(() -> ApiError.notFound("server"));
+    }
+
+    /**
+     * A key scoped to some servers manages those only: changing another server (its upstream, its
+     * workspaces, its slug: a slug a scope names could be moved onto another server) would widen what
+     * keys reach, its own among them. Scopes name servers by id or by slug: either names it.
+     */
+    private static void checkReach(Principal caller, String id, String slug) {
+        io.gatehouse.door.Targets scope = caller.identity().servers();
+        if (!caller.operator() && !scope.all() && !scope.allows(id) && !scope.allows(slug)) {
+            throw ApiError.forbidden("exceeds_reach", "servers: '" + slug + "' is outside your key's reach");
+        }
     }
 
     private static void checkManager(Principal caller, Optional<String> orgId) {

@@ -245,6 +245,31 @@ class AccountBoundariesIT {
     }
 
     @Test
+    void aKeyScopedToSomeServersManagesThoseOnly() {
+        Person lee = node.owner("lee@scoped.test", "Scoped", "free");
+        for (String slug : List.of("lee-search", "lee-payroll")) {
+            ok(node.http.post("/v1/servers", lee.key(), Map.of("name", slug, "slug", slug, "organization_id", lee.orgId(),
+                    "upstream_url", "https://" + slug + ".example.com/mcp")), 201);
+        }
+        String scoped = ok(node.http.post("/v1/me/keys", lee.key(), Map.of("name", "search admin",
+                "servers", List.of("lee-search"), "permissions", List.of("admin:read", "admin:write"))), 201)
+                .path("key").asText();
+        String payrollId = ok(node.http.get("/v1/servers", lee.key()), 200).path("data").findParents("slug").stream()
+                .filter(s -> s.path("slug").asText().equals("lee-payroll")).findFirst().orElseThrow().path("id").asText();
+        // moving the slug its scope names onto another server, or repointing that server, would widen its reach
+        Http.Response repoint = node.http.send("PATCH", "/v1/servers/" + payrollId, auth(scoped),
+                Map.of("slug", "lee-search"));
+        assertThat(repoint.status()).isEqualTo(403);
+        assertThat(repoint.reason()).isEqualTo("exceeds_reach");
+        assertThat(node.http.send("DELETE", "/v1/servers/" + payrollId, auth(scoped), null).status()).isEqualTo(403);
+        assertThat(node.http.post("/v1/servers", scoped, Map.of("name", "x", "slug", "lee-new", "organization_id",
+                lee.orgId(), "upstream_url", "https://new.example.com/mcp")).status()).isEqualTo(403);
+        String searchId = ok(node.http.get("/v1/servers", lee.key()), 200).path("data").findParents("slug").stream()
+                .filter(s -> s.path("slug").asText().equals("lee-search")).findFirst().orElseThrow().path("id").asText();
+        ok(node.http.send("PATCH", "/v1/servers/" + searchId, auth(scoped), Map.of("name", "Search")), 200);
+    }
+
+    @Test
     void anAdminSeesOnlyPeopleOfTheirOrganization() {
         JsonNode users = ok(node.http.get("/v1/users", gus.key()), 200).path("data");
         assertThat(users.toString()).contains(gus.userId()).doesNotContain(alice.userId()).doesNotContain(node.adminUserId);
