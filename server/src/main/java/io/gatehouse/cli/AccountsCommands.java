@@ -259,7 +259,8 @@ public final class AccountsCommands {
         @Command(name = "accept", description = "Accept an invitation as yourself: with --key, one of your own "
                 + "keys; without, when you have no account yet (one is made). Prints your first key once.")
         static final class Accept extends Call {
-            @Parameters(index = "0", description = "the invitation token (gh_inv_…)") String token;
+            @Parameters(index = "0", description = "the invitation token (gh_inv_…), or - to read it from standard "
+                    + "input and keep it out of the shell's history") String token;
 
             String method() {
                 return "POST";
@@ -271,6 +272,14 @@ public final class AccountsCommands {
 
             @Override
             Optional<Map<String, Object>> body() {
+                if (token.equals("-")) {
+                    try {
+                        return Optional.of(Map.of("token", new String(System.in.readAllBytes(),
+                                java.nio.charset.StandardCharsets.UTF_8).strip()));
+                    } catch (java.io.IOException e) {
+                        throw new IllegalArgumentException("cannot read the token from standard input: " + e.getMessage());
+                    }
+                }
                 return Optional.of(Map.of("token", token));
             }
 
