@@ -48,61 +48,91 @@ public record CreateKeyRequest(String name, String userId, String organizationId
         return new CreateKeyRequest(name, null, null, null, null, null, null, null, null, null, null);
     }
 
-    /** @param id the organization the key belongs to @return a copy with it set */
+    /**
+     * @param id the organization the key belongs to
+     * @return a copy with it set
+     */
     public CreateKeyRequest withOrganization(String id) {
         return new CreateKeyRequest(name, userId, id, workspaces, servers, permissions, expires, expiresInDays,
                 expiresAt, tools, kind);
     }
 
-    /** @param id the key's owner @return a copy with it set */
+    /**
+     * @param id the key's owner
+     * @return a copy with it set
+     */
     public CreateKeyRequest withUser(String id) {
         return new CreateKeyRequest(name, id, organizationId, workspaces, servers, permissions, expires, expiresInDays,
                 expiresAt, tools, kind);
     }
 
-    /** @param targets the workspaces the key reaches @return a copy with them set */
+    /**
+     * @param targets the workspaces the key reaches
+     * @return a copy with them set
+     */
     public CreateKeyRequest withWorkspaces(Targets targets) {
         return new CreateKeyRequest(name, userId, organizationId, targets, servers, permissions, expires,
                 expiresInDays, expiresAt, tools, kind);
     }
 
-    /** @param targets the servers the key reaches, by id or slug @return a copy with them set */
+    /**
+     * @param targets the servers the key reaches, by id or slug
+     * @return a copy with them set
+     */
     public CreateKeyRequest withServers(Targets targets) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, targets, permissions, expires,
                 expiresInDays, expiresAt, tools, kind);
     }
 
-    /** @param targets the {@code server/tool} entries the key may use @return a copy with them set */
+    /**
+     * @param targets the {@code server/tool} entries the key may use
+     * @return a copy with them set
+     */
     public CreateKeyRequest withTools(Targets targets) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
                 expiresInDays, expiresAt, targets, kind);
     }
 
-    /** @param list {@code area:action} permissions @return a copy with them set */
+    /**
+     * @param list {@code area:action} permissions
+     * @return a copy with them set
+     */
     public CreateKeyRequest withPermissions(String... list) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, List.of(list), expires,
                 expiresInDays, expiresAt, tools, kind);
     }
 
-    /** @param preset {@code never}, {@code 30d}, {@code 90d}, {@code 365d} or {@code 1y} @return a copy with it set */
+    /**
+     * @param preset {@code never}, {@code 30d}, {@code 90d}, {@code 365d} or {@code 1y}
+     * @return a copy with it set
+     */
     public CreateKeyRequest withExpires(String preset) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, preset,
                 expiresInDays, expiresAt, tools, kind);
     }
 
-    /** @param days 1–3650 days from now @return a copy with it set */
+    /**
+     * @param days 1–3650 days from now
+     * @return a copy with it set
+     */
     public CreateKeyRequest withExpiresInDays(int days) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires, days,
                 expiresAt, tools, kind);
     }
 
-    /** @param at a moment in the future @return a copy with it set */
+    /**
+     * @param at a moment in the future
+     * @return a copy with it set
+     */
     public CreateKeyRequest withExpiresAt(Instant at) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
                 expiresInDays, at, tools, kind);
     }
 
-    /** @param value {@code standard} or {@code operator} @return a copy with it set */
+    /**
+     * @param value {@code standard} or {@code operator}
+     * @return a copy with it set
+     */
     public CreateKeyRequest withKind(String value) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
                 expiresInDays, expiresAt, tools, value);

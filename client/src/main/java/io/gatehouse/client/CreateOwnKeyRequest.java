@@ -28,44 +28,68 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
         permissions = permissions == null ? null : List.copyOf(permissions);
     }
 
-    /** @param name 1–200 characters @return a request with every default */
+    /**
+     * @param name 1–200 characters
+     * @return a request with every default
+     */
     public static CreateOwnKeyRequest named(String name) {
         return new CreateOwnKeyRequest(name, null, null, null, null, null, null, null);
     }
 
-    /** @param targets the workspaces @return a copy with them set */
+    /**
+     * @param targets the workspaces
+     * @return a copy with them set
+     */
     public CreateOwnKeyRequest withWorkspaces(Targets targets) {
         return new CreateOwnKeyRequest(name, targets, servers, permissions, expires, expiresInDays, expiresAt, tools);
     }
 
-    /** @param targets the servers, by id or slug @return a copy with them set */
+    /**
+     * @param targets the servers, by id or slug
+     * @return a copy with them set
+     */
     public CreateOwnKeyRequest withServers(Targets targets) {
         return new CreateOwnKeyRequest(name, workspaces, targets, permissions, expires, expiresInDays, expiresAt, tools);
     }
 
-    /** @param targets {@code server/tool} entries @return a copy with them set */
+    /**
+     * @param targets {@code server/tool} entries
+     * @return a copy with them set
+     */
     public CreateOwnKeyRequest withTools(Targets targets) {
         return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, expiresInDays, expiresAt,
                 targets);
     }
 
-    /** @param list {@code area:action} permissions @return a copy with them set */
+    /**
+     * @param list {@code area:action} permissions
+     * @return a copy with them set
+     */
     public CreateOwnKeyRequest withPermissions(String... list) {
         return new CreateOwnKeyRequest(name, workspaces, servers, List.of(list), expires, expiresInDays, expiresAt,
                 tools);
     }
 
-    /** @param preset {@code never}, {@code 30d}, {@code 90d}, {@code 365d} or {@code 1y} @return a copy with it set */
+    /**
+     * @param preset {@code never}, {@code 30d}, {@code 90d}, {@code 365d} or {@code 1y}
+     * @return a copy with it set
+     */
     public CreateOwnKeyRequest withExpires(String preset) {
         return new CreateOwnKeyRequest(name, workspaces, servers, permissions, preset, expiresInDays, expiresAt, tools);
     }
 
-    /** @param days 1–3650 days from now @return a copy with it set */
+    /**
+     * @param days 1–3650 days from now
+     * @return a copy with it set
+     */
     public CreateOwnKeyRequest withExpiresInDays(int days) {
         return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, days, expiresAt, tools);
     }
 
-    /** @param at a moment in the future @return a copy with it set */
+    /**
+     * @param at a moment in the future
+     * @return a copy with it set
+     */
     public CreateOwnKeyRequest withExpiresAt(Instant at) {
         return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, expiresInDays, at, tools);
     }

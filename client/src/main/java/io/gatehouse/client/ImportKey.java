@@ -49,26 +49,39 @@ public record ImportKey(String sha256, String prefix, String displayPrefix, Stri
         return new ImportKey(sha256, prefix, null, null, name, null, null, null, null, null, null, null, null, null);
     }
 
-    /** @param orgId the organization @param user the owner @return a copy with both set */
+    /**
+     * @param orgId the organization
+     * @param user the owner
+     * @return a copy with both set
+     */
     public ImportKey withOwner(String orgId, String user) {
         return new ImportKey(sha256, prefix, displayPrefix, last4, name, user, orgId, kind, workspaces, servers,
                 permissions, expiresAt, createdAt, tools);
     }
 
-    /** @param value {@code standard} or {@code legacy} @return a copy with it set */
+    /**
+     * @param value {@code standard} or {@code legacy}
+     * @return a copy with it set
+     */
     public ImportKey withKind(String value) {
         return new ImportKey(sha256, prefix, displayPrefix, last4, name, userId, organizationId, value, workspaces,
                 servers, permissions, expiresAt, createdAt, tools);
     }
 
-    /** @param display what lists show before {@code …} @param last what they show after @return a copy with both set */
+    /**
+     * @param display what lists show before {@code …}
+     * @param last what they show after
+     * @return a copy with both set
+     */
     public ImportKey withDisplay(String display, String last) {
         return new ImportKey(sha256, prefix, display, last, name, userId, organizationId, kind, workspaces, servers,
                 permissions, expiresAt, createdAt, tools);
     }
 
     /**
-     * @param ws the workspaces @param srv the servers @param tls the tools
+     * @param ws the workspaces
+     * @param srv the servers
+     * @param tls the tools
      * @return a copy with the scope set
      */
     public ImportKey withScope(Targets ws, Targets srv, Targets tls) {
@@ -76,13 +89,20 @@ public record ImportKey(String sha256, String prefix, String displayPrefix, Stri
                 permissions, expiresAt, createdAt, tls);
     }
 
-    /** @param list {@code area:action} permissions @return a copy with them set */
+    /**
+     * @param list {@code area:action} permissions
+     * @return a copy with them set
+     */
     public ImportKey withPermissions(String... list) {
         return new ImportKey(sha256, prefix, displayPrefix, last4, name, userId, organizationId, kind, workspaces,
                 servers, List.of(list), expiresAt, createdAt, tools);
     }
 
-    /** @param created when it was made @param expires when it expires @return a copy with both set */
+    /**
+     * @param created when it was made
+     * @param expires when it expires
+     * @return a copy with both set
+     */
     public ImportKey withTimes(Instant created, Instant expires) {
         return new ImportKey(sha256, prefix, displayPrefix, last4, name, userId, organizationId, kind, workspaces,
                 servers, permissions, expires, created, tools);

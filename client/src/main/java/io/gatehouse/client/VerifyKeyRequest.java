@@ -22,32 +22,50 @@ public record VerifyKeyRequest(String key, String workspace, String server, Stri
         Objects.requireNonNull(key, "key");
     }
 
-    /** @param key the plaintext key to check @return a request that checks only the key itself */
+    /**
+     * @param key the plaintext key to check
+     * @return a request that checks only the key itself
+     */
     public static VerifyKeyRequest of(String key) {
         return new VerifyKeyRequest(key, null, null, null, null, null);
     }
 
-    /** @param id a workspace id @return a copy with it set */
+    /**
+     * @param id a workspace id
+     * @return a copy with it set
+     */
     public VerifyKeyRequest withWorkspace(String id) {
         return new VerifyKeyRequest(key, id, server, permission, planGated, clientAddress);
     }
 
-    /** @param idOrSlug a server id or slug @return a copy with it set */
+    /**
+     * @param idOrSlug a server id or slug
+     * @return a copy with it set
+     */
     public VerifyKeyRequest withServer(String idOrSlug) {
         return new VerifyKeyRequest(key, workspace, idOrSlug, permission, planGated, clientAddress);
     }
 
-    /** @param value a permission, e.g. {@code mcp:use} @return a copy with it set */
+    /**
+     * @param value a permission, e.g. {@code mcp:use}
+     * @return a copy with it set
+     */
     public VerifyKeyRequest withPermission(String value) {
         return new VerifyKeyRequest(key, workspace, server, value, planGated, clientAddress);
     }
 
-    /** @param value whether the plan must allow API access @return a copy with it set */
+    /**
+     * @param value whether the plan must allow API access
+     * @return a copy with it set
+     */
     public VerifyKeyRequest withPlanGated(boolean value) {
         return new VerifyKeyRequest(key, workspace, server, permission, value, clientAddress);
     }
 
-    /** @param address the address the key was used from @return a copy with it set */
+    /**
+     * @param address the address the key was used from
+     * @return a copy with it set
+     */
     public VerifyKeyRequest withClientAddress(String address) {
         return new VerifyKeyRequest(key, workspace, server, permission, planGated, address);
     }
