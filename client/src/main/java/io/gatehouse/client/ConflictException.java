@@ -17,7 +17,7 @@ public final class ConflictException extends GatehouseException {
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public ConflictException(ErrorDetail error, Optional<Duration> retryAfter) {
+    ConflictException(ErrorDetail error, Optional<Duration> retryAfter) {
         super(409, error, retryAfter);
     }
 }

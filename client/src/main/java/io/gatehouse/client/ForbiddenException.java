@@ -17,7 +17,7 @@ public final class ForbiddenException extends GatehouseException {
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public ForbiddenException(ErrorDetail error, Optional<Duration> retryAfter) {
+    ForbiddenException(ErrorDetail error, Optional<Duration> retryAfter) {
         super(403, error, retryAfter);
     }
 }

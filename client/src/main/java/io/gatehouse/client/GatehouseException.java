@@ -31,7 +31,7 @@ public sealed class GatehouseException extends RuntimeException
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public GatehouseException(int status, ErrorDetail error, Optional<Duration> retryAfter) {
+    GatehouseException(int status, ErrorDetail error, Optional<Duration> retryAfter) {
         super(status + " " + error.code() + error.reason().map(r -> " (" + r + ")").orElse("") + ": "
                 + error.message() + " [request " + error.requestId() + "]");
         this.status = status;

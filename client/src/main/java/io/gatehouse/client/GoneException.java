@@ -17,7 +17,7 @@ public final class GoneException extends GatehouseException {
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public GoneException(ErrorDetail error, Optional<Duration> retryAfter) {
+    GoneException(ErrorDetail error, Optional<Duration> retryAfter) {
         super(410, error, retryAfter);
     }
 }

@@ -17,7 +17,7 @@ public final class InvalidRequestException extends GatehouseException {
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public InvalidRequestException(ErrorDetail error, Optional<Duration> retryAfter) {
+    InvalidRequestException(ErrorDetail error, Optional<Duration> retryAfter) {
         super(400, error, retryAfter);
     }
 }

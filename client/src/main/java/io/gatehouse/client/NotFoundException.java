@@ -17,7 +17,7 @@ public final class NotFoundException extends GatehouseException {
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public NotFoundException(ErrorDetail error, Optional<Duration> retryAfter) {
+    NotFoundException(ErrorDetail error, Optional<Duration> retryAfter) {
         super(404, error, retryAfter);
     }
 }

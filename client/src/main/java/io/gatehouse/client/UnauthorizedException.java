@@ -17,7 +17,7 @@ public final class UnauthorizedException extends GatehouseException {
      * @param error the answer's {@code error} object
      * @param retryAfter the answer's {@code Retry-After}, if it had one
      */
-    public UnauthorizedException(ErrorDetail error, Optional<Duration> retryAfter) {
+    UnauthorizedException(ErrorDetail error, Optional<Duration> retryAfter) {
         super(401, error, retryAfter);
     }
 }
