@@ -83,8 +83,9 @@ class AccountsIT {
         // A person who already has an account accepts with a credential of their own.
         User existing = operator.users().create(CreateUserRequest.of("dev@beta.test"));
         Organization home = operator.organizations().create(CreateOrganizationRequest.named("Home").withOwner(existing.id()));
+        // a key that manages its owner's keys speaks for them (keys:self)
         String homeKey = operator.keys().create(CreateKeyRequest.named("home").withOrganization(home.id())
-                .withUser(existing.id())).key();
+                .withUser(existing.id()).withPermissions("api:*", "mcp:*", "keys:self")).key();
         InvitationAcceptance joined = operator.withKey(homeKey).invitations().accept(dev.token());
         assertThat(joined.accountCreated()).isFalse();
         assertThat(joined.member().userId()).isEqualTo(existing.id());
