@@ -59,12 +59,13 @@ final class Demo implements Callable<Integer> {
         }
         JsonNode key = setup.call("POST", "/v1/keys", Map.of("organization_id", orgId, "user_id", userId,
                 "name", DEMO_KEY_NAME, "expires", "30d"));
-        print(server.publicUrl(), key.path("key").asText(), key.path("id").asText());
+        print(server.publicUrl(), key.path("key").asText(), key.path("id").asText(), root.globalOptions());
         stopped.await();
         return 0;
     }
 
-    private static void print(URI url, String key, String keyId) {
+    /** @param options the global options this run was given, which a printed ./gatehouse command repeats */
+    private static void print(URI url, String key, String keyId, String options) {
         String mcp = url + "/mcp/demo";
         StringBuilder out = new StringBuilder();
         out.append("Gatehouse is listening on ").append(url).append(", in front of the demo upstream.\n\n");
@@ -80,13 +81,14 @@ final class Demo implements Callable<Integer> {
         out.append("  Claude Code:\n").append(indent(ClientSetup.of(Client.CLAUDE_CODE, "demo", mcp, "$GATEHOUSE_KEY")
                 .content())).append('\n');
         out.append("  Any client that runs local stdio servers, through mcp-remote:\n").append(indent(
-                ClientSetup.of(Client.MCP_REMOTE, "demo", mcp, "${GATEHOUSE_KEY}").content())).append('\n');
+                ClientSetup.of(Client.MCP_REMOTE, "demo", mcp, ClientSetup.KEY_VARIABLE).content())).append('\n');
         for (Client c : new Client[]{Client.CLAUDE_DESKTOP, Client.CURSOR, Client.VSCODE}) {
             ClientSetup.Snippet snippet = ClientSetup.of(c, "demo", mcp, key);
             out.append("  ").append(c.title()).append(" (").append(snippet.where()).append("):\n");
             out.append(indent(snippet.content())).append('\n');
         }
-        out.append("  The same for Windsurf and for any other key: ./gatehouse keys setup ").append(keyId)
+        out.append("  The same for Windsurf and for any other key: ./gatehouse ").append(options).append("keys setup ")
+                .append(keyId)
                 .append(" --client windsurf\n\n");
         out.append("Stop with Ctrl-C.");
         System.out.println(out);

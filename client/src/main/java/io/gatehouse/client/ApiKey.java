@@ -46,6 +46,11 @@ public record ApiKey(String id, String object, String name, String kind, String 
      * @param tools the {@code server/tool} entries, or {@code "*"}
      */
     public record Scope(Targets workspaces, Targets servers, List<String> permissions, Targets tools) {
+            /** Unmodifiable, like every answer: readers may share it. */
+            public Scope {
+                permissions = permissions == null ? List.of() : List.copyOf(permissions);
+            }
+
     }
 
     /**

@@ -23,4 +23,9 @@ import java.util.Optional;
 public record AuditEvent(String id, Instant at, Optional<String> organizationId, Optional<String> actorUserId,
                          Optional<String> actorCredentialId, String action, Optional<String> targetType,
                          Optional<String> targetId, String ip, String requestId, Map<String, Object> detail) {
+        /** Unmodifiable, like every answer: readers may share it. */
+        public AuditEvent {
+            detail = detail == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(detail));
+        }
+
 }

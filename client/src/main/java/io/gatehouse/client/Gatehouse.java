@@ -132,6 +132,11 @@ public final class Gatehouse {
          * @return this builder
          */
         public Builder baseUrl(URI url) {
+            // user:pass@ would leak into every message that names the node; a query or fragment breaks every path
+            if (url.getRawUserInfo() != null || url.getRawQuery() != null || url.getRawFragment() != null
+                    || !("http".equals(url.getScheme()) || "https".equals(url.getScheme()))) {
+                throw new IllegalArgumentException("baseUrl: an http or https URL without credentials, query or fragment");
+            }
             String s = url.toString();
             this.baseUrl = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
             return this;

@@ -25,4 +25,9 @@ import java.util.Optional;
 public record Invitation(String id, String object, String organizationId, String email, String role,
                          List<String> workspaces, String state, Instant createdAt, Instant expiresAt,
                          Optional<Instant> acceptedAt, Optional<String> acceptedBy, Optional<Instant> revokedAt) {
+        /** Unmodifiable, like every answer: readers may share it. */
+        public Invitation {
+            workspaces = workspaces == null ? List.of() : List.copyOf(workspaces);
+        }
+
 }

@@ -27,6 +27,8 @@ public final class KeyVerifier {
     private final Keys keys;
     private final VerifierCache settings;
     private final Map<CacheKey, Kept> entries;
+    /** Moves on each {@link #clear}: an answer fetched before it is not kept after it. */
+    private long generation;
 
     KeyVerifier(Keys keys, VerifierCache settings) {
         this.keys = keys;
@@ -63,7 +65,9 @@ public final class KeyVerifier {
         }
         CacheKey cacheKey = CacheKey.of(request);
         Instant now = settings.clock().instant();
+        long before;
         synchronized (entries) {
+            before = generation;
             Kept hit = entries.get(cacheKey);
             if (hit != null && now.isBefore(hit.expiresAt())) {
                 return hit.result();
@@ -74,7 +78,9 @@ public final class KeyVerifier {
         Instant expiresAt = expiry(result, now);
         if (now.isBefore(expiresAt)) {
             synchronized (entries) {
-                entries.put(cacheKey, new Kept(result, expiresAt));
+                if (generation == before) {
+                    entries.put(cacheKey, new Kept(result, expiresAt));
+                }
             }
         }
         return result;
@@ -84,6 +90,7 @@ public final class KeyVerifier {
     public void clear() {
         synchronized (entries) {
             entries.clear();
+            generation++;
         }
     }
 

@@ -36,6 +36,11 @@ public record Server(String id, String object, String name, String slug, String 
                      @JsonProperty("default") boolean isDefault, @JsonProperty("public") boolean isPublic,
                      Targets workspaces, List<String> hiddenTools, int creditCost, UpstreamAuth upstreamAuth,
                      Optional<Jobs> jobs, int connectTimeoutMs, int timeoutMs, Instant createdAt, Instant updatedAt) {
+        /** Unmodifiable, like every answer: readers may share it. */
+        public Server {
+            hiddenTools = hiddenTools == null ? List.of() : List.copyOf(hiddenTools);
+        }
+
 
     /**
      * How the upstream learns who is calling, as a server view shows it: never the static value.

@@ -134,7 +134,7 @@ final class Transport {
             boolean last = attempt >= retries.maxAttempts();
             HttpResponse<byte[]> response;
             try {
-                response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                response = exchange(request);
             } catch (ConnectException | HttpConnectTimeoutException notSent) {
                 // The connection was never opened, so the request was never sent: any method may be retried.
                 if (last) {
@@ -166,10 +166,35 @@ final class Transport {
                     continue;
                 }
             }
-            if (status >= 400) {
+            // A redirect or any other answer outside 2xx is no success: a revoke that met a 301 did not happen.
+            if (status < 200 || status >= 300) {
                 throw error(response);
             }
             return response;
+        }
+    }
+
+    /**
+     * One exchange, bounded by the timeout to the end of the answer's body: the JDK's request timeout
+     * stops counting at the answer's head, so a server that stalls in its body would hold the caller.
+     */
+    private HttpResponse<byte[]> exchange(HttpRequest request) throws IOException, InterruptedException {
+        java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> future =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        try {
+            return future.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            future.cancel(true);
+            throw new java.net.http.HttpTimeoutException("no complete answer within " + timeout);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(cause);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            throw e;
         }
     }
 
@@ -204,7 +229,8 @@ final class Transport {
 
     private static <T> T read(HttpResponse<byte[]> response, JavaType type) {
         if (response.statusCode() == 204 || response.body().length == 0) {
-            return null;
+            throw new IllegalStateException("Gatehouse answered " + response.statusCode() + " with no body, where a "
+                    + type.getRawClass().getSimpleName() + " was expected");
         }
         try {
             return Json.MAPPER.readValue(response.body(), type);

@@ -25,4 +25,10 @@ import java.util.Optional;
 public record VerifiedKey(boolean valid, String keyId, String kind, String organizationId, String userId, String plan,
                           Optional<String> role, List<String> workspaces, Targets servers, List<String> permissions,
                           Optional<Instant> expiresAt, String verifiedBy, Targets tools) implements VerifyKeyResult {
+
+    /** Unmodifiable: a cached answer is shared, and must not be widened by one of its readers. */
+    public VerifiedKey {
+        workspaces = workspaces == null ? List.of() : List.copyOf(workspaces);
+        permissions = permissions == null ? List.of() : List.copyOf(permissions);
+    }
 }

@@ -20,4 +20,10 @@ import java.util.Optional;
 public record WhoAmI(String credentialId, String credentialKind, String userId, String organizationId,
                      Optional<String> role, String plan, List<String> workspaces, List<String> permissions,
                      boolean operator) {
+        /** Unmodifiable, like every answer: readers may share it. */
+        public WhoAmI {
+            workspaces = workspaces == null ? List.of() : List.copyOf(workspaces);
+            permissions = permissions == null ? List.of() : List.copyOf(permissions);
+        }
+
 }

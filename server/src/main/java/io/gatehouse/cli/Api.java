@@ -75,7 +75,8 @@ public final class Api {
      */
     private static GatehouseConfig loopback(GatehouseConfig config) {
         String url = config.database().url();
-        if (url.startsWith("jdbc:sqlite:")) {
+        String sqlite = url.startsWith("jdbc:sqlite:") ? url.substring("jdbc:sqlite:".length()) : "";
+        if (!sqlite.isEmpty() && !sqlite.startsWith(":memory:") && !sqlite.startsWith("file:")) {
             java.nio.file.Path file = java.nio.file.Path.of(url.substring("jdbc:sqlite:".length()).split("\\?")[0])
                     .toAbsolutePath();
             if (!java.nio.file.Files.isRegularFile(file)) {

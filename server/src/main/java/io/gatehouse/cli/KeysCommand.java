@@ -203,7 +203,7 @@ public final class KeysCommand {
     static final class Setup extends Call {
         @Parameters(index = "0", description = "key id") String id;
         @Option(names = "--client", required = true,
-                description = "claude-desktop, claude-code, cursor, vscode, windsurf or curl") String client;
+                description = "claude-desktop, claude-code, cursor, vscode, windsurf, mcp-remote or curl") String client;
         @Option(names = "--server", description = "server slug or id (default: the key's one server, else the default "
                 + "MCP server)") String server;
 
@@ -228,10 +228,18 @@ public final class KeysCommand {
                     slug = servers.get(0).asText();
                 } else {
                     Api.Answer all = api.call(localConfig, "GET", "/v1/servers", Optional.empty(), false);
+                    if (!all.ok()) {
+                        System.err.println("gatehouse: cannot list the servers to find the default one; name the "
+                                + "server with --server SLUG");
+                        return fail(all);
+                    }
                     for (com.fasterxml.jackson.databind.JsonNode s : all.body().path("data")) {
-                        if (s.path("default").asBoolean() && (!servers.isArray() || servers.toString().contains(
-                                "\"" + s.path("slug").asText() + "\""))) {
-                            slug = s.path("slug").asText();
+                        String sSlug = s.path("slug").asText();
+                        String sId = s.path("id").asText();
+                        boolean reached = !servers.isArray() || servers.toString().contains("\"" + sSlug + "\"")
+                                || servers.toString().contains("\"" + sId + "\"");
+                        if (s.path("default").asBoolean() && s.path("kind").asText().equals("mcp") && reached) {
+                            slug = sSlug;
                         }
                     }
                 }

@@ -30,6 +30,8 @@ import java.util.Optional;
 public final class ClientSetup {
     /** Stands where the secret goes when it is no longer known (it is shown once, at creation). */
     public static final String KEY_PLACEHOLDER = "<your-api-key>";
+    /** The key as a shell variable a printed command may name instead of the secret. */
+    public static final String KEY_VARIABLE = "${GATEHOUSE_KEY}";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private ClientSetup() {
@@ -96,7 +98,9 @@ public final class ClientSetup {
                     "command", "npx",
                     "args", mcpRemoteArgs(mcpUrl, "Authorization:${AUTH_HEADER}"),
                     "env", Map.of("AUTH_HEADER", bearer)))));
-            case MCP_REMOTE -> "npx " + String.join(" ", mcpRemoteArgs(mcpUrl, "\"Authorization: " + bearer + "\""));
+            // Single quotes: mcp-remote expands ${GATEHOUSE_KEY} itself, so the key is in no process's arguments.
+            case MCP_REMOTE -> (key.equals(KEY_VARIABLE) ? "" : "export GATEHOUSE_KEY=" + key + "\n") + "npx "
+                    + String.join(" ", mcpRemoteArgs(mcpUrl, "'Authorization: Bearer " + KEY_VARIABLE + "'"));
             case CLAUDE_CODE -> "claude mcp add --transport http " + name + " " + mcpUrl + " --header \"Authorization: "
                     + bearer + "\"";
             case CURSOR -> json(Map.of("mcpServers", Map.of(name, ordered("url", mcpUrl,

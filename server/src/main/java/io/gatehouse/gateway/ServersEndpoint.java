@@ -211,8 +211,11 @@ public final class ServersEndpoint {
     private void setup(ServerRequest req, ServerResponse res) {
         Principal p = guard.admit(req, Requirement.management());
         String wanted = id(req); // its id, or the slug a person knows it by
-        Server s = servers.list(p).stream().filter(x -> x.id().equals(wanted) || x.slug().equals(wanted)).findFirst()
-                .orElseThrow(() -> ApiError.notFound("server"));
+        // A key sees the set-up of the servers it reaches; a manager (admin:read) of all it may list.
+        Server s = servers.list(p).stream().filter(x -> x.id().equals(wanted) || x.slug().equals(wanted))
+                .filter(x -> p.may(Permissions.ADMIN_READ) || p.identity().servers().allows(x.id())
+                        || p.identity().servers().allows(x.slug()))
+                .findFirst().orElseThrow(() -> ApiError.notFound("server"));
         if (s.kind() != Server.Kind.MCP) {
             throw ApiError.invalid("server: '" + s.slug() + "' is an HTTP API, not an MCP server");
         }

@@ -101,7 +101,13 @@ class ClientSetupIT {
     }
 
     @Test
-    void upstreamsServerHeaderDoesNotReachClients() {
+    void upstreamsServerHeaderDoesNotReachClients() throws Exception {
+        // The demo upstream (Jetty) names itself: what reaches the client must not.
+        var direct = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(gw.upstream.baseUrl() + "/api/v1/generate")).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertThat(direct.headers().firstValue("Server")).as("the upstream sends Server").isPresent();
         var answer = gw.mcp(dev.key()).initialize();
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.header("Server")).isNull();
