@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UsageError, args, deadline, fail, jsonObject, succeed } from './common.mjs';
+import { UsageError, args, deadline, exercise, fail, killOnExit } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let stderr = '';
@@ -78,15 +78,7 @@ function stdioTransport(server, state) {
     stderr += chunk;
     process.stderr.write(chunk);
   });
-  process.on('exit', () => {
-    if (transport.pid) {
-      try {
-        process.kill(transport.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  killOnExit(transport);
   return transport;
 }
 
@@ -121,19 +113,7 @@ async function main() {
     default:
       throw new UsageError(`--client must be cursor, windsurf, vscode or claude-desktop, got ${opts.client}`);
   }
-  const client = new Client({ name: `gatehouse-${opts.client}-config`, version: '1.0.0' });
-  try {
-    await client.connect(transport, { timeout });
-    const out = { server: client.getServerVersion() ?? null };
-    out.tools = (await client.listTools(undefined, { timeout })).tools.map(tool => tool.name);
-    if (opts.call) {
-      out.result = await client.callTool({ name: opts.call, arguments: jsonObject(opts.args, '--args') }, undefined, { timeout });
-    }
-    await client.close();
-    succeed(out);
-  } catch (error) {
-    fail(error, { stderrTail: stderr.slice(-4000) });
-  }
+  await exercise(new Client({ name: `gatehouse-${opts.client}-config`, version: '1.0.0' }), transport, opts, timeout);
 }
 
 main().catch(error => fail(error, { stderrTail: stderr.slice(-4000) }));

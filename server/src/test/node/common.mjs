@@ -95,3 +95,36 @@ export function finish(code, object) {
 export function since(start) {
   return Math.round(performance.now() - start);
 }
+
+/** A spawned stdio server outlives a host that just exits; it must not outlive the script. */
+export function killOnExit(transport) {
+  process.on('exit', () => {
+    if (transport.pid) {
+      try {
+        process.kill(transport.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/**
+ * Connects `client` over `transport`, lists the tools and calls --call with --args if given;
+ * succeeds with {server, tools, result?}. Closes the client either way; a failure is rethrown.
+ */
+export async function exercise(client, transport, opts, timeout) {
+  try {
+    await client.connect(transport, { timeout });
+    const out = { server: client.getServerVersion() ?? null };
+    out.tools = (await client.listTools(undefined, { timeout })).tools.map(tool => tool.name);
+    if (opts.call) {
+      out.result = await client.callTool({ name: opts.call, arguments: jsonObject(opts.args, '--args') }, undefined, { timeout });
+    }
+    await client.close();
+    succeed(out);
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+}

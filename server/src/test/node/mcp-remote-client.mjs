@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { UsageError, args, deadline, fail, jsonObject, succeed } from './common.mjs';
+import { UsageError, args, deadline, exercise, fail, killOnExit } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -116,31 +116,8 @@ async function main() {
       fail('mcp-remote wants an OAuth sign-in: the server refused the credential', diagnosis());
     }
   });
-  // mcp-remote outlives a host that just exits; it must not outlive this script.
-  process.on('exit', () => {
-    if (transport.pid) {
-      try {
-        process.kill(transport.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-
-  const client = new Client({ name: 'gatehouse-mcp-remote-host', version: '1.0.0' });
-  try {
-    await client.connect(transport, { timeout });
-    const out = { server: client.getServerVersion() ?? null };
-    out.tools = (await client.listTools(undefined, { timeout })).tools.map(tool => tool.name);
-    if (opts.call) {
-      out.result = await client.callTool({ name: opts.call, arguments: jsonObject(opts.args, '--args') }, undefined, { timeout });
-    }
-    await client.close();
-    succeed(out);
-  } catch (error) {
-    await client.close().catch(() => {});
-    throw error;
-  }
+  killOnExit(transport);
+  await exercise(new Client({ name: 'gatehouse-mcp-remote-host', version: '1.0.0' }), transport, opts, timeout);
 }
 
 main().catch(error => fail(error, error instanceof UsageError ? {} : diagnosis()));
