@@ -36,6 +36,20 @@ class VerifierIT {
         node.close();
     }
 
+    @Test
+    void aCachedAnswerIsForTheUseItWasAskedForOnly() {
+        IssuedApiKey key = newKey("two uses");
+        KeyVerifier verifier = service.keys().verifier(VerifierCache.defaults());
+        assertThat(verifier.verify(VerifyKeyRequest.of(key.key()).withServer("search"))).isInstanceOf(VerifiedKey.class);
+        // the same key for another server is asked of Gatehouse, not answered from the first answer
+        assertThat(verifier.verify(VerifyKeyRequest.of(key.key()).withServer("billing"))).isInstanceOf(RejectedKey.class);
+        assertThat(verifier.verify(VerifyKeyRequest.of(key.key()).withServer("search"))).isInstanceOf(VerifiedKey.class);
+        // and a reader of a kept answer cannot widen it for the next
+        VerifiedKey kept = (VerifiedKey) verifier.verify(VerifyKeyRequest.of(key.key()).withServer("search"));
+        assertThatThrownBy(() -> kept.permissions().add("admin:*"))
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
     private static IssuedApiKey newKey(String name) {
         return operator.keys().create(CreateKeyRequest.named(name).withOrganization(org.id()).withUser(ownerId)
                 .withServers(Targets.of("search")));

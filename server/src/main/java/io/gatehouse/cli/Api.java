@@ -76,6 +76,12 @@ public final class Api {
     private static GatehouseConfig loopback(GatehouseConfig config) {
         String url = config.database().url();
         String sqlite = url.startsWith("jdbc:sqlite:") ? url.substring("jdbc:sqlite:".length()) : "";
+        // Say which store, when a variable chose it rather than this folder or the command line.
+        Optional<String> chosenBy = java.util.stream.Stream.of("GATEHOUSE_DATA_DIR", "GATEHOUSE_DATABASE_URL",
+                "GATEHOUSE_CONFIG").filter(v -> env(v).isPresent()).findFirst();
+        chosenBy.ifPresent(v -> System.err.println("gatehouse: on the local store " + (sqlite.isEmpty()
+                ? "(the configured PostgreSQL database)" : java.nio.file.Path.of(sqlite.split("\\?")[0]).toAbsolutePath())
+                + ", as " + v + " says"));
         if (!sqlite.isEmpty() && !sqlite.startsWith(":memory:") && !sqlite.startsWith("file:")) {
             java.nio.file.Path file = java.nio.file.Path.of(url.substring("jdbc:sqlite:".length()).split("\\?")[0])
                     .toAbsolutePath();

@@ -41,6 +41,27 @@ class CliNewcomerIT {
     }
 
     @Test
+    void aStoreChosenByAVariableIsNamed() throws Exception {
+        Path dir = TestNode.tempDir().resolve("elsewhere");
+        Path launcher = Path.of("").toAbsolutePath().getParent().resolve("gatehouse");
+        for (String[] command : new String[][]{{"admin", "init"}, {"orgs", "list"}}) {
+            ProcessBuilder p = new ProcessBuilder(java.util.stream.Stream.concat(java.util.stream.Stream.of(
+                    launcher.toString()), java.util.Arrays.stream(command)).toList())
+                    .directory(TestNode.tempDir().toFile()).redirectErrorStream(true);
+            p.environment().put("GATEHOUSE_DATA_DIR", dir.toString());
+            p.environment().put("GATEHOUSE_NO_BUILD", "1");
+            p.environment().remove("GATEHOUSE_URL");
+            Process run = p.start();
+            String out = new String(run.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(run.waitFor()).as(out).isZero();
+            if (command[0].equals("orgs")) {
+                assertThat(out).contains("gatehouse: on the local store " + dir.resolve("gatehouse.db"),
+                        "as GATEHOUSE_DATA_DIR says");
+            }
+        }
+    }
+
+    @Test
     void errorsNameThePathOrTheAddressAndTheReason() throws Exception {
         Path file = Files.createTempFile("gatehouse-not-a-dir", ".txt");
         CliIT.Run init = run("--data-dir", file.toString(), "admin", "init");
