@@ -45,6 +45,8 @@ import java.util.Optional;
  * the reverse order (the listener first, then usage flushed, then the database).
  */
 public final class GatehouseServer implements AutoCloseable {
+    /** How long requests in flight at shutdown run on before upstream streams are closed under them. */
+    private static final java.time.Duration STREAMS_GRACE = java.time.Duration.ofSeconds(1);
     private final GatehouseConfig config;
     private final Database db;
     private final Invalidations invalidations;
@@ -165,7 +167,20 @@ public final class GatehouseServer implements AutoCloseable {
     /** Stops taking requests, closes upstream connections, writes pending usage, closes the database. */
     @Override
     public void close() {
+        // The listener stops taking requests at once and waits for those in flight (up to its grace
+        // period). An answer streaming from an upstream (a GET event stream) never ends by itself and
+        // would hold every shutdown for the whole grace: a moment after the stop begins, the upstream
+        // connections close, which ends those streams, while ordinary calls have had time to finish.
+        Thread streams = Thread.ofVirtual().name("gatehouse-end-streams").start(() -> {
+            try {
+                Thread.sleep(STREAMS_GRACE.toMillis());
+                services.gateway().close();
+            } catch (InterruptedException stoppedInTime) {
+                // every request ended within the moment
+            }
+        });
         http.close();
+        streams.interrupt();
         services.gateway().close();
         usage.close();
         invalidations.close();

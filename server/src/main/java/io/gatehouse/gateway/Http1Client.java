@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.Predicate;
@@ -77,15 +78,19 @@ final class Http1Client implements AutoCloseable {
         final Socket socket;
         final SocketReader in;
         final OutputStream out;
+        final Set<Connection> open;
         long idleSince;
 
-        Connection(Socket socket) throws IOException {
+        Connection(Socket socket, Set<Connection> open) throws IOException {
             this.socket = socket;
             this.in = new SocketReader(socket.getInputStream());
             this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+            this.open = open;
+            open.add(this);
         }
 
         void close() {
+            open.remove(this);
             try {
                 socket.close();
             } catch (IOException ignored) {
@@ -98,6 +103,8 @@ final class Http1Client implements AutoCloseable {
     private final Predicate<InetAddress> allowed;
     private final SSLSocketFactory tls;
     private final Map<Origin, ConcurrentLinkedDeque<Connection>> idle = new ConcurrentHashMap<>();
+    /** Every connection not yet closed, idle or carrying an answer: closing the client ends them all. */
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     Http1Client(Duration connectTimeout) {
@@ -418,7 +425,7 @@ final class Http1Client implements AutoCloseable {
             // The address keeps the host's name, so TLS sends it (SNI) and checks the certificate against it.
             socket.connect(new InetSocketAddress(address, origin.port()),
                     (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-            return new Connection(socket);
+            return new Connection(socket, open);
         } catch (IOException e) {
             try {
                 socket.close();
@@ -461,6 +468,7 @@ final class Http1Client implements AutoCloseable {
         pool.addFirst(c);
     }
 
+    /** Closes every connection: the idle ones, and those still carrying an answer (which then ends). */
     @Override
     public void close() {
         closed = true;
@@ -470,6 +478,7 @@ final class Http1Client implements AutoCloseable {
                 c.close();
             }
         });
+        List.copyOf(open).forEach(Connection::close);
     }
 
     // --- reading -----------------------------------------------------------------------------

@@ -187,7 +187,7 @@ final class Upstream {
      * changes, so the usual check is one comparison; a change that leaves the pool's own inputs alone
      * (a rename, a scope) keeps its connections, any other replaces the pool.
      */
-    /** Closes every pooled connection; answers still streaming end with their connections. */
+    /** Closes every connection, the pooled ones and those still carrying an answer, which then ends. */
     void close() {
         clients.values().forEach(c -> c.http().close());
         clients.clear();
