@@ -36,8 +36,8 @@ import org.jdbi.v3.core.Handle;
  * credential never creates or obtains a credential with more reach than its own ({@link KeyReach}), nor
  * one owned by another person. So a person makes their own keys (with {@code keys:self} or
  * {@code admin:write}); an organization's owners and admins list and revoke its members' keys and make
- * keys for its service accounts only; operator credentials act for the whole instance. Every change
- * is audited and takes effect at once on every node.
+ * keys for its service accounts only; operator credentials act for the whole instance. Who may do
+ * what is {@link KeyAccess}'s to say. Every change is audited and takes effect at once on every node.
  */
 public final class KeyService {
     private final Database db;
@@ -49,6 +49,7 @@ public final class KeyService {
     private final KeyHasher hasher;
     private final Duration maxRollGrace;
     private final Clock clock;
+    private final KeyAccess access;
 
     public KeyService(Database db, Invalidations invalidations, KeyStore keys, AccountStore accounts, AuditLog audit,
                       KeyFormat format, KeyHasher hasher, Duration maxRollGrace, Clock clock) {
@@ -61,54 +62,17 @@ public final class KeyService {
         this.hasher = hasher;
         this.maxRollGrace = maxRollGrace;
         this.clock = clock;
+        this.access = new KeyAccess(keys, accounts, clock);
     }
 
     public Issued create(Principal caller, Actor actor, Create request) {
         String orgId = request.orgId().orElse(caller.orgId());
         String userId = request.userId().orElse(caller.userId());
         return Tx.run(db, invalidations, tx -> {
-            mayMakeKeyFor(tx.handle(), caller, orgId, userId, request.kind());
+            access.mayMakeKeyFor(tx.handle(), caller, orgId, userId, request.kind());
             Create within = KeyReach.within(caller, request);
             return issue(tx, actor, orgId, userId, within, Optional.empty(), caller, true);
         });
-    }
-
-    /**
-     * Whether {@code caller} may make (or import, renew, roll) a key owned by {@code userId} in
-     * {@code orgId}: an operator, anyone; otherwise only in the credential's own organization, for
-     * oneself ({@code keys:self} or {@code admin:write}), or as an owner or admin for one of the
-     * organization's service accounts. Never for another person.
-     */
-    private void mayMakeKeyFor(Handle h, Principal caller, String orgId, String userId, ApiKey.Kind kind) {
-        if (caller.operator()) {
-            if (!userId.equals(caller.userId())) {
-                requireAny(caller, Permissions.ADMIN_WRITE);
-            }
-            return;
-        }
-        if (kind != ApiKey.Kind.STANDARD) {
-            throw ApiError.forbidden("not_operator", "Only an operator credential can issue " + kind.wire() + " keys");
-        }
-        if (!orgId.equals(caller.orgId())) {
-            throw ApiError.forbidden("other_organization", "A key makes keys in its own organization only");
-        }
-        if (userId.equals(caller.userId())) {
-            requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
-            return;
-        }
-        requireAny(caller, Permissions.ADMIN_WRITE);
-        if (!caller.canManage(orgId)) {
-            throw ApiError.forbidden("not_org_admin", "Only an owner or admin can make keys for a service account");
-        }
-        // One answer for "no such user" and "not a member here": an id elsewhere is not this organization's to learn.
-        if (accounts.member(h, orgId, userId).isEmpty()) {
-            throw ApiError.notFound("user");
-        }
-        User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
-        if (!owner.service() || !owner.serviceOrgId().orElse("").equals(orgId)) {
-            throw ApiError.forbidden("not_own_key",
-                    "Keys of a person are made by that person; an admin makes keys for service accounts only");
-        }
     }
 
     /**
@@ -128,7 +92,7 @@ public final class KeyService {
         }
         Create wanted = Create.of("first key (invitation)", ApiKey.Kind.STANDARD, userId, orgId, Targets.ALL,
                 Targets.ALL, Targets.ALL, permissions, new Expiry.Default());
-        Optional<Principal> inviter = inviterKeyId.flatMap(id -> inviter(tx.handle(), id, orgId, role));
+        Optional<Principal> inviter = inviterKeyId.flatMap(id -> access.inviter(tx.handle(), id, orgId, role));
         if (inviter.isEmpty()) {
             return issue(tx, actor, orgId, userId, wanted, Optional.empty());
         }
@@ -139,44 +103,6 @@ public final class KeyService {
                 wanted.orgId(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(passed),
                 new Expiry.Default()));
         return issue(tx, actor, orgId, userId, within, Optional.empty(), by, false);
-    }
-
-    /**
-     * The inviting key as it stands now, when it is an organization's key (empty for an operator's);
-     * refused when it could no longer invite to {@code role}.
-     */
-    private Optional<Principal> inviter(Handle h, String keyId, String orgId, Role role) {
-        Optional<ApiKey> key = keys.find(h, keyId);
-        if (key.isEmpty() && keyId.equals("operator")) {
-            return Optional.empty(); // the command line's own credential
-        }
-        ApiError gone = ApiError.of(ErrorCode.GONE, "inviter_gone",
-                "The credential that made this invitation can no longer invite; ask for a new invitation");
-        KeyStore.Verifiable v = key.flatMap(k -> keys.loadForVerification(h, keys.hashOf(h, k.id()))).orElseThrow(() -> gone);
-        if (v.identity().operator()) {
-            return Optional.empty();
-        }
-        Instant now = clock.instant();
-        Principal p = new Principal(v.identity(), io.gatehouse.door.Door.effectivePermissions(v.identity()), Set.of());
-        boolean live = v.revokedAt().isEmpty() && v.deletedAt().isEmpty()
-                && v.identity().expiresAt().map(now::isBefore).orElse(true) && !v.identity().userDisabled();
-        boolean mayInvite = p.canManage(orgId) && p.may(Permissions.ADMIN_WRITE)
-                && (role != Role.OWNER || v.identity().role().orElse(Role.MEMBER) == Role.OWNER);
-        if (!live || !mayInvite) {
-            throw gone;
-        }
-        return Optional.of(p);
-    }
-
-    /** Refused with {@code insufficient_scope} unless the caller has one of {@code permissions}. */
-    private static void requireAny(Principal caller, String... permissions) {
-        for (String p : permissions) {
-            if (caller.may(p)) {
-                return;
-            }
-        }
-        throw ApiError.insufficientScope(permissions[0], "API key does not have the permission "
-                + String.join(" or ", permissions));
     }
 
     /**
@@ -202,7 +128,7 @@ public final class KeyService {
                 ApiError.of(ErrorCode.CONFLICT, "not_member", "The key's owner must be a member of the organization"));
         Targets workspaces = request.workspaces().orElse(Targets.ALL);
         Set<String> permissions = request.permissions().orElse(Permissions.DEFAULT_DATA_PLANE);
-        checkScope(h, org, owner, role, request.kind(), workspaces, permissions);
+        access.checkScope(h, org, owner, role, request.kind(), workspaces, permissions);
         // stored in milliseconds: the answer that makes the key says what every later read will say
         Optional<Instant> expiresAt = expiry(org, request.expiry(), now).map(at -> at.truncatedTo(ChronoUnit.MILLIS));
         if (caller != null) {
@@ -252,7 +178,7 @@ public final class KeyService {
         }
         boolean seesAll = orgId.map(caller::canManage).orElse(caller.operator()) && caller.may(Permissions.ADMIN_READ);
         if (!seesAll) {
-            requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_READ);
+            KeyAccess.requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_READ);
             if (query.userId().isPresent() && !query.userId().get().equals(caller.userId())) {
                 throw ApiError.forbidden("not_org_admin", "Only an owner or admin can list other members' keys");
             }
@@ -267,12 +193,12 @@ public final class KeyService {
     }
 
     public ApiKey get(Principal caller, String id) {
-        return db.withHandle(h -> visible(h, caller, id, Permissions.ADMIN_READ));
+        return db.withHandle(h -> access.visible(h, caller, id, Permissions.ADMIN_READ));
     }
 
     public ApiKey revoke(Principal caller, Actor actor, String id) {
         return Tx.run(db, invalidations, tx -> {
-            ApiKey key = visible(tx.handle(), caller, id, Permissions.ADMIN_WRITE);
+            ApiKey key = access.visible(tx.handle(), caller, id, Permissions.ADMIN_WRITE);
             if (key.revokedAt().isEmpty()) {
                 keys.revoke(tx.handle(), id, clock.instant(), "revoked");
                 tx.invalidate(new Invalidation.Credential(keys.hashOf(tx.handle(), id)));
@@ -306,7 +232,7 @@ public final class KeyService {
     private Issued replace(Principal caller, Actor actor, String id, Duration grace) {
         return Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
-            ApiKey old = visible(h, caller, id, Permissions.ADMIN_WRITE);
+            ApiKey old = access.visible(h, caller, id, Permissions.ADMIN_WRITE);
             Instant now = clock.instant();
             if (old.kind() == ApiKey.Kind.LEGACY) {
                 throw ApiError.of(ErrorCode.CONFLICT, "legacy_key",
@@ -320,7 +246,7 @@ public final class KeyService {
                 throw ApiError.of(ErrorCode.CONFLICT, "already_replaced",
                         "This key was renewed or rolled already; renew or roll the key that replaced it");
             }
-            mayMakeKeyFor(h, caller, old.orgId(), old.userId(), old.kind());
+            access.mayMakeKeyFor(h, caller, old.orgId(), old.userId(), old.kind());
             Organization org = accounts.organization(h, old.orgId()).orElseThrow();
             // An operator renews for a new term of the same length; anyone else replaces the secret only,
             // and the new key ends when the old one would have: renewing never makes a key live longer.
@@ -350,7 +276,7 @@ public final class KeyService {
     /** Revokes the key and hides it from lists; its record stays for the audit trail. */
     public void delete(Principal caller, Actor actor, String id) {
         Tx.run(db, invalidations, tx -> {
-            ApiKey key = visible(tx.handle(), caller, id, Permissions.ADMIN_WRITE);
+            ApiKey key = access.visible(tx.handle(), caller, id, Permissions.ADMIN_WRITE);
             Instant now = clock.instant();
             keys.revoke(tx.handle(), id, now, "deleted");
             keys.markDeleted(tx.handle(), id, now);
@@ -376,7 +302,7 @@ public final class KeyService {
                 if (!caller.canManage(orgId) || !caller.may(Permissions.ADMIN_WRITE)) {
                     throw ApiError.forbidden("not_org_admin", "Only an owner or admin can import keys");
                 }
-                mayMakeKeyFor(h, caller, orgId, userId, r.kind());
+                access.mayMakeKeyFor(h, caller, orgId, userId, r.kind());
                 Organization org = accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization"));
                 User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
                 Role role = accounts.member(h, orgId, userId).map(m -> m.role()).orElseThrow(() -> ApiError.of(
@@ -387,7 +313,7 @@ public final class KeyService {
                         Optional.of(legacy ? Targets.ALL : r.servers()), Optional.of(legacy ? Targets.ALL : r.tools()),
                         legacy ? Optional.of(Permissions.DEFAULT_DATA_PLANE) : r.permissions(), new Expiry.Default()));
                 Set<String> permissions = scope.permissions().orElseThrow();
-                checkScope(h, org, owner, role, r.kind(), scope.workspaces().orElseThrow(), permissions);
+                access.checkScope(h, org, owner, role, r.kind(), scope.workspaces().orElseThrow(), permissions);
                 Optional<Instant> expiresAt = KeyReach.expiry(caller, r.expiresAt(), true);
                 if (r.createdAt().filter(c -> c.isAfter(clock.instant())).isPresent()) {
                     throw ApiError.invalid("keys[].created_at: must not be in the future");
@@ -413,70 +339,6 @@ public final class KeyService {
             tx.invalidate(new Invalidation.All());
             return imported;
         });
-    }
-
-    /**
-     * The key, if the caller may see or change it: its owner, with {@code keys:self} or the management
-     * permission {@code manage} ({@code admin:read} to see, {@code admin:write} to change); an owner or
-     * admin of its organisation, or an operator, with {@code manage}. Anyone else: not found. Operator
-     * keys are an operator's business alone; an owner's keys are changed by owners only, so that an
-     * admin cannot lock the organization's owners out.
-     */
-    private ApiKey visible(Handle h, Principal caller, String id, String manage) {
-        ApiKey key = keys.find(h, id).filter(k -> k.deletedAt().isEmpty()).orElseThrow(() -> ApiError.notFound("key"));
-        boolean own = key.userId().equals(caller.userId()) && key.orgId().equals(caller.orgId());
-        if (!own && !caller.operator() && key.kind() == ApiKey.Kind.OPERATOR) {
-            throw ApiError.notFound("key");
-        }
-        if (caller.canManage(key.orgId()) && caller.may(manage)) {
-            if (!own && !caller.operator() && manage.equals(Permissions.ADMIN_WRITE)
-                    && accounts.member(h, key.orgId(), key.userId()).map(m -> m.role() == Role.OWNER).orElse(false)
-                    && caller.identity().role().orElse(Role.MEMBER) != Role.OWNER) {
-                throw ApiError.forbidden("not_owner", "Only an owner can revoke or delete an owner's keys");
-            }
-            return key;
-        }
-        if (!own) {
-            throw ApiError.notFound("key");
-        }
-        requireAny(caller, Permissions.KEYS_SELF, manage);
-        return key;
-    }
-
-    /**
-     * What the owner may hold: valid permissions; {@code admin:*} only for an owner or admin of the
-     * organization; instance-wide {@code keys:*} ({@code keys:verify}) only on an operator key; only
-     * workspaces of this organization the owner belongs to.
-     */
-    private void checkScope(Handle h, Organization org, User owner, Role role, ApiKey.Kind kind, Targets workspaces,
-                            Set<String> permissions) {
-        for (String p : permissions) {
-            if (!Permissions.isValid(p)) {
-                throw ApiError.invalid("permissions: '" + p + "' is not a permission (area:action)");
-            }
-            boolean manager = role == Role.OWNER || role == Role.ADMIN;
-            if (p.startsWith("admin:") && !manager) {
-                throw ApiError.forbidden("not_org_admin", "Only an owner or admin's key can carry " + p);
-            }
-            if (p.startsWith("keys:") && !p.equals(Permissions.KEYS_SELF) && kind != ApiKey.Kind.OPERATOR) {
-                throw ApiError.forbidden("not_operator", "Only an operator key can carry " + p);
-            }
-        }
-        if (kind == ApiKey.Kind.OPERATOR && owner.service()) {
-            throw ApiError.invalid("kind: a service account cannot hold an operator key");
-        }
-        if (!workspaces.all()) {
-            Set<String> orgWorkspaces = Set.copyOf(accounts.workspaces(h, org.id()).stream().map(w -> w.id()).toList());
-            for (String ws : workspaces.ids()) {
-                if (!orgWorkspaces.contains(ws)) {
-                    throw ApiError.invalid("workspaces: '" + ws + "' is not a workspace of this organization");
-                }
-                boolean member = accounts.workspaceMembers(h, ws).stream().anyMatch(m -> m.userId().equals(owner.id()));
-                if (!member) {
-                    throw ApiError.invalid("workspaces: the key's owner is not a member of '" + ws + "'");
-                }
-            }
-        }
     }
 
     private static Optional<Instant> expiry(Organization org, Expiry expiry, Instant now) {
