@@ -76,10 +76,7 @@ public final class InvitationsEndpoint {
     private void accept(ServerRequest req, ServerResponse res) {
         Optional<Principal> caller = guard.admitIfPresent(req, Requirement.management());
         // A key that may not manage its owner's keys does not speak for them here either.
-        if (caller.isPresent() && !caller.get().may(Permissions.KEYS_SELF) && !caller.get().may(Permissions.ADMIN_WRITE)) {
-            throw ApiError.insufficientScope(Permissions.KEYS_SELF, "API key does not have the permission "
-                    + Permissions.KEYS_SELF + " or " + Permissions.ADMIN_WRITE);
-        }
+        caller.ifPresent(p -> p.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE));
         Body body = guard.body(req).allow("token");
         String token = body.string("token", 128).strip();
         if (!token.startsWith(InvitationService.TOKEN_PREFIX)) {

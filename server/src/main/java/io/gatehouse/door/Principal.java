@@ -1,6 +1,7 @@
 package io.gatehouse.door;
 
 import io.gatehouse.accounts.Role;
+import io.gatehouse.http.ApiError;
 import java.util.Set;
 
 /**
@@ -29,6 +30,20 @@ public record Principal(Identity identity, Set<String> permissions, Set<String> 
     /** Whether the credential grants {@code permission} now. */
     public boolean may(String permission) {
         return Permissions.grants(permissions, permission);
+    }
+
+    /**
+     * Refused with {@code 403 insufficient_scope}, naming the first, unless the credential grants one of
+     * {@code permissions}: for calls whose permission depends on what they touch (one's own keys or others').
+     */
+    public void requireAny(String... permissions) {
+        for (String p : permissions) {
+            if (may(p)) {
+                return;
+            }
+        }
+        throw ApiError.insufficientScope(permissions[0], "API key does not have the permission "
+                + String.join(" or ", permissions));
     }
 
     /** May read everything in {@code orgId}: a credential of that organization, or an operator's. */

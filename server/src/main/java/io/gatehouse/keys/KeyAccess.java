@@ -39,7 +39,7 @@ final class KeyAccess {
     void mayMakeKeyFor(Handle h, Principal caller, String orgId, String userId, ApiKey.Kind kind) {
         if (caller.operator()) {
             if (!userId.equals(caller.userId())) {
-                requireAny(caller, Permissions.ADMIN_WRITE);
+                caller.requireAny(Permissions.ADMIN_WRITE);
             }
             return;
         }
@@ -50,10 +50,10 @@ final class KeyAccess {
             throw ApiError.forbidden("other_organization", "A key makes keys in its own organization only");
         }
         if (userId.equals(caller.userId())) {
-            requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
+            caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
             return;
         }
-        requireAny(caller, Permissions.ADMIN_WRITE);
+        caller.requireAny(Permissions.ADMIN_WRITE);
         if (!caller.canManage(orgId)) {
             throw ApiError.forbidden("not_org_admin", "Only an owner or admin can make keys for a service account");
         }
@@ -95,17 +95,6 @@ final class KeyAccess {
         return Optional.of(p);
     }
 
-    /** Refused with {@code insufficient_scope} unless the caller has one of {@code permissions}. */
-    static void requireAny(Principal caller, String... permissions) {
-        for (String p : permissions) {
-            if (caller.may(p)) {
-                return;
-            }
-        }
-        throw ApiError.insufficientScope(permissions[0], "API key does not have the permission "
-                + String.join(" or ", permissions));
-    }
-
     /**
      * The key, if the caller may see or change it: its owner, with {@code keys:self} or the management
      * permission {@code manage} ({@code admin:read} to see, {@code admin:write} to change); an owner or
@@ -130,7 +119,7 @@ final class KeyAccess {
         if (!own) {
             throw ApiError.notFound("key");
         }
-        requireAny(caller, Permissions.KEYS_SELF, manage);
+        caller.requireAny(Permissions.KEYS_SELF, manage);
         return key;
     }
 

@@ -178,7 +178,7 @@ public final class KeyService {
         }
         boolean seesAll = orgId.map(caller::canManage).orElse(caller.operator()) && caller.may(Permissions.ADMIN_READ);
         if (!seesAll) {
-            KeyAccess.requireAny(caller, Permissions.KEYS_SELF, Permissions.ADMIN_READ);
+            caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_READ);
             if (query.userId().isPresent() && !query.userId().get().equals(caller.userId())) {
                 throw ApiError.forbidden("not_org_admin", "Only an owner or admin can list other members' keys");
             }

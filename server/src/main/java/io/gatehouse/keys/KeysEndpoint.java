@@ -72,10 +72,7 @@ public final class KeysEndpoint {
      */
     private Principal admit(ServerRequest req, String manage) {
         Principal caller = guard.admit(req, Requirement.management());
-        if (!caller.may(Permissions.KEYS_SELF) && !caller.may(manage)) {
-            throw ApiError.insufficientScope(Permissions.KEYS_SELF, "API key does not have the permission "
-                    + Permissions.KEYS_SELF + " or " + manage);
-        }
+        caller.requireAny(Permissions.KEYS_SELF, manage);
         return caller;
     }
 
