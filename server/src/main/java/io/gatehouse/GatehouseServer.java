@@ -10,6 +10,9 @@ import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.CredentialResolver;
 import io.gatehouse.door.Door;
+import io.gatehouse.edge.Edge;
+import io.gatehouse.edge.Renderer;
+import io.gatehouse.edge.Upstreams;
 import io.gatehouse.gateway.Gateway;
 import io.gatehouse.http.DiscoveryEndpoint;
 import io.gatehouse.http.Errors;
@@ -26,6 +29,7 @@ import io.gatehouse.keys.KeyVerifier;
 import io.gatehouse.keys.KeysEndpoint;
 import io.gatehouse.keys.UsageRecorder;
 import io.gatehouse.store.Database;
+import io.gatehouse.store.Ids;
 import io.gatehouse.store.Invalidations;
 import io.gatehouse.store.Sealer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -52,6 +56,7 @@ public final class GatehouseServer implements AutoCloseable {
     private final Invalidations invalidations;
     private final UsageRecorder usage;
     private final HttpServer http;
+    private final Edge edge;
     private final Services services;
     private final URI publicUrl;
 
@@ -62,12 +67,13 @@ public final class GatehouseServer implements AutoCloseable {
     }
 
     private GatehouseServer(GatehouseConfig config, Database db, Invalidations invalidations, UsageRecorder usage,
-                            HttpServer http, Services services, URI publicUrl) {
+                            HttpServer http, Edge edge, Services services, URI publicUrl) {
         this.config = config;
         this.db = db;
         this.invalidations = invalidations;
         this.usage = usage;
         this.http = http;
+        this.edge = edge;
         this.services = services;
         this.publicUrl = publicUrl;
     }
@@ -115,10 +121,6 @@ public final class GatehouseServer implements AutoCloseable {
             Routes routes = new Routes();
             Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock,
                     metrics);
-            started.push(gateway);
-            // Routes are tried in order: the proxied traffic first, so that it is not matched against every
-            // management route before its own.
-            gateway.registerDataPlane(routes);
             new OpsEndpoint(db, metrics).register(routes);
             new DiscoveryEndpoint(publicUrl).register(routes);
             InvitationService invitations = new InvitationService(db, invalidations, accountStore, accounts, audit,
@@ -129,13 +131,22 @@ public final class GatehouseServer implements AutoCloseable {
             new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
             new AuditEndpoint(audit, db, guard).register(routes);
             gateway.registerManagement(routes);
-            HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl), gateway.fastMcp(),
-                    metrics);
-            publicUrl.set(config.publicUrl(http.port()));
+            // The control plane first, on a loopback port only this process's edge may use (its secret
+            // is made here and never leaves the process); then the edge, on the public port.
+            String edgeSecret = Ids.label(32);
+            HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl), edgeSecret);
+            started.push(http);
+            GatehouseConfig.Http h = config.http();
+            Edge edge = Edge.start(new Edge.Limits(h.host(), h.port(), h.maxBodyBytes(), h.maxHeaderBytes(),
+                            h.headTimeout().toMillis(), h.bodyTimeout().toMillis(), h.idleTimeout().toMillis(),
+                            h.maxConnections(), h.trustForwardedFor(), h.tlsCertFile(), h.tlsKeyFile()),
+                    new Upstreams.Limits(config.gateway().upstreamMaxIdle(), config.gateway().upstreamIdleTimeout()),
+                    gateway, http.port(), edgeSecret, new Renderer(publicUrl), metrics);
+            publicUrl.set(config.publicUrl(edge.port()));
 
             Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
                     config.plans(), gateway);
-            return new GatehouseServer(config, db, invalidations, usage, http, services, publicUrl.get());
+            return new GatehouseServer(config, db, invalidations, usage, http, edge, services, publicUrl.get());
         } catch (RuntimeException | Error e) {
             while (!started.isEmpty()) {
                 try {
@@ -149,7 +160,7 @@ public final class GatehouseServer implements AutoCloseable {
     }
 
     public int port() {
-        return http.port();
+        return edge.port();
     }
 
     public URI publicUrl() {
@@ -164,24 +175,18 @@ public final class GatehouseServer implements AutoCloseable {
         return config;
     }
 
-    /** Stops taking requests, closes upstream connections, writes pending usage, closes the database. */
+    /** Stops taking requests, ends those in flight, writes pending usage, closes the database. */
     @Override
     public void close() {
-        // The listener stops taking requests at once and waits for those in flight (up to its grace
-        // period). An answer streaming from an upstream (a GET event stream) never ends by itself and
-        // would hold every shutdown for the whole grace: a moment after the stop begins, the upstream
-        // connections close, which ends those streams, while ordinary calls have had time to finish.
-        Thread streams = Thread.ofVirtual().name("gatehouse-end-streams").start(() -> {
-            try {
-                Thread.sleep(STREAMS_GRACE.toMillis());
-                services.gateway().close();
-            } catch (InterruptedException stoppedInTime) {
-                // every request ended within the moment
-            }
-        });
+        // The edge stops taking connections at once, and the control plane waits for the requests it
+        // is serving (up to its grace period). An answer streaming from an upstream (a GET event
+        // stream) never ends by itself: a moment after the stop begins, the upstream connections
+        // close, which ends those streams, while ordinary calls have had time to finish.
+        edge.stopListening();
+        edge.awaitCalls(STREAMS_GRACE);
+        edge.closeUpstreams();
         http.close();
-        streams.interrupt();
-        services.gateway().close();
+        edge.close();
         usage.close();
         invalidations.close();
         db.close();

@@ -91,8 +91,10 @@ public final class Api {
                         + "GATEHOUSE_URL to reach a running server; 'gatehouse admin init' makes a new store");
             }
         }
+        GatehouseConfig.Http http = config.http();
         return new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
-                config.http().maxBodyBytes(), config.http().maxHeaderBytes(), false, false), config.database(),
+                http.maxBodyBytes(), http.maxHeaderBytes(), false, http.headTimeout(), http.bodyTimeout(),
+                http.idleTimeout(), http.maxConnections(), Optional.empty(), Optional.empty()), config.database(),
                 config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
     }
 

@@ -42,9 +42,14 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                       servers may have all the same (comma-separated CIDR ranges); default none
      * @param upstreamCaFile {@code gateway.upstream-ca-file}: PEM certificates of the authorities that sign
      *                       {@code https} upstreams' certificates, trusted besides the JDK's own; default none
+     * @param upstreamMaxIdle {@code gateway.upstream-max-idle}: connections kept open per upstream and
+     *                        event loop for reuse; default 64
+     * @param upstreamIdleTimeout {@code gateway.upstream-idle-timeout}: how long a kept upstream
+     *                        connection may go unused (or less, if the upstream's Keep-Alive says so); default 20s
      */
     public record Gateway(List<String> allowedOrigins, Duration assertionTtl, PrivateUpstreams privateUpstreams,
-                          List<AddressRange> privateUpstreamRanges, Optional<Path> upstreamCaFile) {
+                          List<AddressRange> privateUpstreamRanges, Optional<Path> upstreamCaFile, int upstreamMaxIdle,
+                          Duration upstreamIdleTimeout) {
     }
 
     /** Who may point a server at an internal address (SSRF: an organisation must not reach the operator's network). */
@@ -58,11 +63,21 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param maxHeaderBytes    {@code http.max-header-bytes}: largest request head; default 16384
      * @param trustForwardedFor {@code http.trust-forwarded-for}: take the client address from
      *                          {@code X-Forwarded-For} (behind a proxy you run); default false
-     * @param eventLoop         {@code http.event-loop}: serve plain MCP calls on an event-loop
-     *                          front, handing the rest to the main listener; default true
+     * @param headTimeout       {@code http.head-timeout}: a request's head must arrive within this once
+     *                          it began; default 5s
+     * @param bodyTimeout       {@code http.body-timeout}: a request's body must arrive within this once
+     *                          it is read; default 60s
+     * @param idleTimeout       {@code http.idle-timeout}: how long a connection may wait for its next
+     *                          request; default 5m
+     * @param maxConnections    {@code http.max-connections}: client connections open at once; more are
+     *                          closed as they come; default 10000
+     * @param tlsCertFile       {@code http.tls-cert-file}: a PEM certificate chain; with the key, the
+     *                          public port speaks TLS (the files are reloaded when they change)
+     * @param tlsKeyFile        {@code http.tls-key-file}: the PEM (PKCS#8) private key of that certificate
      */
     public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
-                       boolean trustForwardedFor, boolean eventLoop) {
+                       boolean trustForwardedFor, Duration headTimeout, Duration bodyTimeout, Duration idleTimeout,
+                       int maxConnections, Optional<Path> tlsCertFile, Optional<Path> tlsKeyFile) {
     }
 
     /**
@@ -126,12 +141,14 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
     private static final Pattern PLAN_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Set<String> PLAN_FIELDS = Set.of("api-access");
     private static final List<String> KEYS = List.of(
-            "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes", "http.event-loop",
-            "http.trust-forwarded-for", "database.url", "database.user", "database.password",
+            "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
+            "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
+            "http.max-connections", "http.tls-cert-file", "http.tls-key-file", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
-            "gateway.private-upstreams", "gateway.private-upstream-ranges", "gateway.upstream-ca-file");
+            "gateway.private-upstreams", "gateway.private-upstream-ranges", "gateway.upstream-ca-file",
+            "gateway.upstream-max-idle", "gateway.upstream-idle-timeout");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -176,7 +193,14 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 longSetting(s, "http.max-body-bytes", 1_048_576, 1024, 1L << 30),
                 intSetting(s, "http.max-header-bytes", 16_384, 1024, 1 << 20),
                 boolSetting(s, "http.trust-forwarded-for", false),
-                boolSetting(s, "http.event-loop", true));
+                positive(s, "http.head-timeout", durationSetting(s, "http.head-timeout", Duration.ofSeconds(5))),
+                positive(s, "http.body-timeout", durationSetting(s, "http.body-timeout", Duration.ofSeconds(60))),
+                positive(s, "http.idle-timeout", durationSetting(s, "http.idle-timeout", Duration.ofMinutes(5))),
+                intSetting(s, "http.max-connections", 10_000, 1, 1_000_000),
+                readableFile(s, "http.tls-cert-file"), readableFile(s, "http.tls-key-file"));
+        if (http.tlsCertFile().isPresent() != http.tlsKeyFile().isPresent()) {
+            throw new ConfigException("http.tls-cert-file and http.tls-key-file: set both, or neither");
+        }
 
         String url = s.get("database.url").map(v -> parse(s, "database.url", v, GatehouseConfig::jdbcUrl))
                 .orElse("jdbc:sqlite:" + dataDir.resolve("gatehouse.db"));
@@ -225,15 +249,12 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         List<AddressRange> ranges = s.get("gateway.private-upstream-ranges").stream()
                 .flatMap(v -> java.util.Arrays.stream(v.split(","))).map(String::strip).filter(r -> !r.isEmpty())
                 .map(r -> parse(s, "gateway.private-upstream-ranges", r, AddressRange::parse)).toList();
-        Optional<Path> caFile = s.get("gateway.upstream-ca-file").map(String::strip).filter(v -> !v.isEmpty())
-                .map(Path::of);
-        caFile.ifPresent(f -> {
-            if (!java.nio.file.Files.isReadable(f)) {
-                throw new ConfigException(s.describe("gateway.upstream-ca-file") + ": cannot read " + f);
-            }
-        });
+        Optional<Path> caFile = readableFile(s, "gateway.upstream-ca-file");
         return new GatehouseConfig(http, database, dataDir, keys, plans, level, secretKey, new Gateway(origins,
-                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT)), ranges, caFile));
+                assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT)), ranges, caFile,
+                intSetting(s, "gateway.upstream-max-idle", 64, 0, 100_000),
+                positive(s, "gateway.upstream-idle-timeout",
+                        durationSetting(s, "gateway.upstream-idle-timeout", Duration.ofSeconds(20)))));
     }
 
     /** An origin as browsers send it: scheme, host and port, no path ({@code https://claude.ai}). */
@@ -360,6 +381,24 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             };
         }
         return Duration.parse(raw.strip().toUpperCase(Locale.ROOT));
+    }
+
+    /** A file the setting names, which must be readable now; empty when the setting is unset or blank. */
+    private static Optional<Path> readableFile(Settings s, String key) {
+        Optional<Path> file = s.get(key).map(String::strip).filter(v -> !v.isEmpty()).map(Path::of);
+        file.ifPresent(f -> {
+            if (!java.nio.file.Files.isReadable(f)) {
+                throw new ConfigException(s.describe(key) + ": cannot read " + f);
+            }
+        });
+        return file;
+    }
+
+    private static Duration positive(Settings s, String key, Duration d) {
+        if (d.isZero()) {
+            throw new ConfigException(s.describe(key) + ": must be more than zero");
+        }
+        return d;
     }
 
     private static Duration durationSetting(Settings s, String key, Duration dflt) {

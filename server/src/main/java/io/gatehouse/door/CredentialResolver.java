@@ -1,5 +1,6 @@
 package io.gatehouse.door;
 
+import io.gatehouse.http.ApiError;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -15,21 +16,26 @@ public interface CredentialResolver {
     Optional<Identity> resolve(String credential, Instant now);
 
     /**
-     * {@link #resolve}'s answer when memory alone gives it: the identity, or that the credential is
-     * not of this kind. {@link Recall#UNKNOWN} when the answer needs the store, and for a denial
-     * (which {@link #resolve} then explains). The default, always unknown, is always safe.
+     * {@link #resolve}'s answer when memory alone gives it: the identity, the refusal, or that the
+     * credential is not of this kind. {@link Recall#UNKNOWN} when the answer needs the store. The
+     * default, always unknown, is always safe.
      */
     default Recall recall(String credential, Instant now) {
         return Recall.UNKNOWN;
     }
 
-    /** What {@link #recall} found: {@code known} false means ask {@link #resolve}. */
-    record Recall(boolean known, Optional<Identity> identity) {
-        public static final Recall UNKNOWN = new Recall(false, Optional.empty());
-        public static final Recall NOT_MINE = new Recall(true, Optional.empty());
+    /** What {@link #recall} found: {@code known} false (and no refusal) means ask {@link #resolve}. */
+    record Recall(boolean known, Optional<Identity> identity, Optional<ApiError> refusal) {
+        public static final Recall UNKNOWN = new Recall(false, Optional.empty(), Optional.empty());
+        public static final Recall NOT_MINE = new Recall(true, Optional.empty(), Optional.empty());
 
         public static Recall of(Identity identity) {
-            return new Recall(true, Optional.of(identity));
+            return new Recall(true, Optional.of(identity), Optional.empty());
+        }
+
+        /** The credential is of this kind and may not be used: {@link #resolve} would throw {@code refusal}. */
+        public static Recall refused(ApiError refusal) {
+            return new Recall(true, Optional.empty(), Optional.of(refusal));
         }
     }
 

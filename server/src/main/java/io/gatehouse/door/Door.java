@@ -68,7 +68,7 @@ public final class Door {
         }
     }
 
-    /** A decision taken from memory alone, not yet counted nor noted as a use: see {@link #peek}. */
+    /** A yes taken from memory alone, not yet counted nor noted as a use: see {@link #decide}. */
     public final class Admission {
         private final Principal principal;
         private final Identity identity;
@@ -92,68 +92,62 @@ public final class Door {
     }
 
     /**
-     * What {@link #admit} would decide, when every resolver can answer from memory and the answer is
-     * yes; empty otherwise (a denial, or a credential whose answer needs the store). Nothing is
-     * counted or noted until {@link Admission#commit}: a caller that lets empty fall through to
-     * {@link #admit} gets every decision counted once.
+     * The door's answer from memory, for a caller that must not block (the edge's event loop). A
+     * yes is not counted nor noted as a use until {@link Admission#commit}; a no is counted here.
      */
-    public Optional<Admission> peek(String credential, Requirement requirement) {
-        Recalled recalled = recall(credential);
-        if (recalled == null || recalled.identity() == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(new Admission(authorize(recalled.identity(), requirement), recalled.identity(),
-                    recalled.resolver()));
-        } catch (ApiError denied) {
-            return Optional.empty();
-        }
+    public sealed interface Decision permits Admitted, Refused, Unsettled {
     }
+
+    /** The credential may make the call; {@link Admission#commit} once it goes ahead. */
+    public record Admitted(Admission admission) implements Decision {
+    }
+
+    /** The credential may not: the denial, in the door's words. */
+    public record Refused(ApiError error) implements Decision {
+    }
+
+    /** Memory cannot tell: {@link #admit} must decide, off the event loop (it may read the store). */
+    public record Unsettled() implements Decision {
+    }
+
+    private static final Unsettled UNSETTLED = new Unsettled();
 
     /**
-     * Whether {@link #peek}'s answer for {@code credential} comes from memory: false when a resolver
-     * would have to read its store (or holds a denial, which {@link #admit} explains).
+     * What {@link #admit} would decide, as far as memory tells: every resolver is asked from memory,
+     * in order, up to the first that claims the credential.
+     *
+     * @param credential the credential as the request carried it
      */
-    public boolean remembers(String credential) {
-        return recall(credential) != null;
-    }
-
-    /** The resolver that claims {@code credential} and its identity (both null: none claims it). */
-    private record Recalled(CredentialResolver resolver, Identity identity) {
-    }
-
-    private static final Recalled NOBODY = new Recalled(null, null);
-
-    /** The resolvers' answers from memory, in order, up to the first that claims it; null when one needs its store. */
-    private Recalled recall(String credential) {
+    public Decision decide(String credential, Requirement requirement) {
         Instant now = clock.instant();
         for (CredentialResolver resolver : resolvers) {
             CredentialResolver.Recall recalled = resolver.recall(credential, now);
+            if (recalled.refusal().isPresent()) {
+                return refused(recalled.refusal().get());
+            }
             if (!recalled.known()) {
-                return null;
+                return UNSETTLED;
             }
             if (recalled.identity().isPresent()) {
-                return new Recalled(resolver, recalled.identity().get());
+                Identity identity = recalled.identity().get();
+                try {
+                    return new Admitted(new Admission(authorize(identity, requirement), identity, resolver));
+                } catch (ApiError denied) {
+                    return refused(denied);
+                }
             }
         }
-        return NOBODY;
+        return refused(Credentials.malformed("this is not a key Gatehouse issued"));
     }
 
-    /**
-     * Reads what {@link #peek} needs about {@code credential} into the resolvers' memory, and nothing
-     * else: no decision, no count, no use noted. Blocks on the store; a denial is left for {@link #admit}.
-     */
-    public void load(String credential) {
-        Instant now = clock.instant();
-        for (CredentialResolver resolver : resolvers) {
-            try {
-                if (resolver.resolve(credential, now).isPresent()) {
-                    return;
-                }
-            } catch (ApiError denied) {
-                return;
-            }
-        }
+    /** A missing credential, decided (and counted) as {@link #admit} decides it. */
+    public Decision decideMissing() {
+        return refused(ApiError.unauthorized("missing", "Invalid or missing API key: none was sent", false));
+    }
+
+    private Refused refused(ApiError denied) {
+        count(denied.reason().orElse(denied.code().code()));
+        return new Refused(denied);
     }
 
     /** Steps 4 and 5: entitlement, then scope. */

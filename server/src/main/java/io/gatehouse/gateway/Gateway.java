@@ -3,6 +3,8 @@ package io.gatehouse.gateway;
 import io.gatehouse.accounts.AccountStore;
 import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.edge.Call;
+import io.gatehouse.edge.Edge;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Cors;
 import io.gatehouse.http.Json;
@@ -22,19 +24,17 @@ import java.util.Optional;
 
 /**
  * The gateway capability, wired: the server registry and its management API, the MCP and HTTP API
- * proxies, the keys that sign upstream assertions, and the documents that describe them.
+ * proxies (the edge's data plane), the keys that sign upstream assertions, and the documents that
+ * describe them.
  */
-public final class Gateway implements AutoCloseable {
+public final class Gateway implements Edge.DataPlane {
     private final ServerService servers;
     private final ServerRegistry registry;
     private final SigningKeys signingKeys;
-    private final McpEndpoint mcp;
-    private final ApiEndpoint api;
+    private final McpRoute mcp;
+    private final ApiRoute api;
     private final ServersEndpoint serversEndpoint;
-    private final Origins origins;
     private final PublicUrl publicUrl;
-    private final Upstream upstream;
-    private final FastMcp fastMcp;
 
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                    AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
@@ -46,39 +46,45 @@ public final class Gateway implements AutoCloseable {
         this.signingKeys = SigningKeys.open(db, sealer, clock);
         UpstreamAssertions assertions = new UpstreamAssertions(signingKeys, publicUrl,
                 config.gateway().assertionTtl(), clock);
-        GatewayAccess access = new GatewayAccess(guard, assertions, sealer);
-        this.origins = new Origins(publicUrl, config.gateway().allowedOrigins());
-        GatewayMetrics gatewayMetrics = new GatewayMetrics(metrics);
-        UpstreamTls tls = UpstreamTls.of(config.gateway().upstreamCaFile());
-        this.upstream = new Upstream(gatewayMetrics, addresses, tls);
+        GatewayAccess access = new GatewayAccess(guard.door(), assertions, sealer);
+        Origins origins = new Origins(publicUrl, config.gateway().allowedOrigins());
+        Passage passage = new Passage(addresses, UpstreamTls.of(config.gateway().upstreamCaFile()),
+                new GatewayMetrics(metrics));
         McpSessions sessions = new McpSessions(sealer.derive("gatehouse mcp session v1"));
-        this.mcp = new McpEndpoint(registry, access, origins, sessions, upstream, gatewayMetrics,
-                config.http().maxBodyBytes());
-        this.fastMcp = new FastMcp(registry, access, sessions, addresses, tls, gatewayMetrics);
-        this.api = new ApiEndpoint(registry, access, origins, upstream, db, clock);
+        this.mcp = new McpRoute(registry, access, origins, sessions, passage, config.http().maxBodyBytes());
+        this.api = new ApiRoute(registry, access, origins, passage, db, clock);
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
     }
 
-    /** The MCP calls the event-loop front may serve itself. */
-    public FastMcp fastMcp() {
-        return fastMcp;
-    }
-
-    /** Closes the upstream connections kept for reuse. */
+    /**
+     * The data plane, on the edge's event loop: {@code /mcp}, {@code /mcp/{server}} (a trailing slash
+     * allowed: a URL pasted with one reaches the same server), {@code /api/…} and mounted APIs.
+     */
     @Override
-    public void close() {
-        upstream.close();
+    public boolean serve(Call call) {
+        String path = call.path();
+        if (path.equals("/mcp") || path.equals("/mcp/")) {
+            mcp.serve(call, null);
+            return true;
+        }
+        if (path.startsWith("/mcp/")) {
+            String slug = path.substring("/mcp/".length(), path.length() - (path.endsWith("/") ? 1 : 0));
+            if (slug.isEmpty() || slug.indexOf('/') >= 0) {
+                return false;
+            }
+            mcp.serve(call, slug);
+            return true;
+        }
+        if (api.claims(path)) {
+            api.serve(call);
+            return true;
+        }
+        return false;
     }
 
     /** A registered server's other name: its slug for its id, its id for its slug. */
     public Optional<String> serverAlias(String idOrSlug) {
         return registry.byId(idOrSlug).map(Server::slug).or(() -> registry.bySlug(idOrSlug).map(Server::id));
-    }
-
-    /** {@code /mcp} and {@code /api}: what clients call, through to the upstreams. */
-    public void registerDataPlane(Routes routes) {
-        mcp.register(routes);
-        api.register(routes);
     }
 
     /** The servers API, the signing keys and the discovery documents. */

@@ -4,68 +4,67 @@ import io.gatehouse.door.Credentials;
 import io.gatehouse.door.Door;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
+import io.gatehouse.edge.Call;
 import io.gatehouse.http.ApiError;
-import io.gatehouse.http.Guard;
 import io.gatehouse.store.Sealer;
-import io.helidon.http.HeaderName;
-import io.helidon.http.HeaderNames;
-import io.helidon.webserver.http.ServerRequest;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Who may reach a server, and what the upstream is told about them. The door decides the
  * credential (format, state, plan, permission, server scope); this adds what only a server knows:
  * an organisation's server is invisible to other organisations, a server shown to some workspaces
  * is reached only by callers in one of them, and a public server needs no credential at all.
+ *
+ * <p>The decision is taken on the event loop from memory; a credential memory cannot answer for
+ * is decided off the loop (the door reads the store), and the call resumes on its loop.
  */
 final class GatewayAccess {
-    private final Guard guard;
+    private final Door door;
     private final UpstreamAssertions assertions;
     private final Sealer sealer;
     private final Map<String, String> openedStatics = new ConcurrentHashMap<>();
 
-    GatewayAccess(Guard guard, UpstreamAssertions assertions, Sealer sealer) {
-        this.guard = guard;
+    GatewayAccess(Door door, UpstreamAssertions assertions, Sealer sealer) {
+        this.door = door;
         this.assertions = assertions;
         this.sealer = sealer;
     }
 
-    /** The caller, or empty for an anonymous call to a public server. */
-    Optional<Principal> admit(ServerRequest req, Server server, String permission) {
-        if (server.isPublic() && Credentials.extract(req.headers()).isEmpty()) {
-            return Optional.empty();
-        }
-        Principal p = guard.admit(req, requirement(server, permission));
-        checkServer(server, p);
-        return Optional.of(p);
-    }
-
     /**
-     * {@link #admit} from memory and without side effects, for a credential that was sent: empty
-     * when the answer is no or needs the store, and then the caller asks {@link #admit}.
+     * Decides the call's caller for {@code server}, then goes on with it (empty: an anonymous call
+     * to a public server); a refusal is thrown, or answered when it comes off the loop.
      */
-    Optional<Door.Admission> peek(String credential, Server server, String permission) {
-        Optional<Door.Admission> admission = guard.door().peek(credential, requirement(server, permission));
-        try {
-            admission.ifPresent(a -> checkServer(server, a.principal()));
-            return admission;
-        } catch (ApiError denied) {
-            return Optional.empty();
+    void admit(Call call, Server server, String permission, Consumer<Optional<Principal>> then) {
+        Optional<String> credential = Credentials.extract(call.headers().getAll("authorization"),
+                call.headers().getAll("x-api-key"));
+        if (credential.isEmpty() && server.isPublic()) {
+            then.accept(Optional.empty());
+            return;
         }
-    }
-
-    /** Whether {@link #peek} answers {@code credential} from memory; see {@link Door#remembers}. */
-    boolean remembers(String credential) {
-        return guard.door().remembers(credential);
-    }
-
-    /** Brings what {@link #peek} needs into memory; blocks on the store. See {@link Door#load}. */
-    void load(String credential) {
-        guard.door().load(credential);
+        Requirement requirement = requirement(server, permission);
+        Door.Decision decision = credential.isEmpty() ? door.decideMissing()
+                : door.decide(credential.get(), requirement);
+        switch (decision) {
+            case Door.Admitted admitted -> {
+                Principal p = admitted.admission().principal();
+                checkServer(server, p);
+                admitted.admission().commit(call.clientAddress());
+                call.credential(p.credentialId());
+                then.accept(Optional.of(p));
+            }
+            case Door.Refused refused -> throw refused.error();
+            case Door.Unsettled unsettled -> call.offLoop(
+                    () -> door.admit(credential, requirement, call.clientAddress()), p -> {
+                        call.credential(p.credentialId());
+                        checkServer(server, p);
+                        then.accept(Optional.of(p));
+                    });
+        }
     }
 
     private static Requirement requirement(Server server, String permission) {
@@ -81,16 +80,15 @@ final class GatewayAccess {
         }
     }
 
-    /** The headers that tell the upstream who is calling (never the client's own credential). */
-    Map<HeaderName, String> identityHeaders(Server server, Optional<Principal> caller) {
-        Map<HeaderName, String> out = new HashMap<>(2);
+    /** The fields that tell the upstream who is calling (never the client's own credential), by name. */
+    Map<String, String> identityHeaders(Server server, Optional<Principal> caller) {
+        Map<String, String> out = new HashMap<>(2);
         switch (server.auth().mode()) {
-            case ASSERTION -> caller.ifPresent(p ->
-                    out.put(HeaderNames.AUTHORIZATION, "Bearer " + assertions.forCall(p, server)));
+            case ASSERTION -> caller.ifPresent(p -> out.put("Authorization", "Bearer " + assertions.forCall(p, server)));
             case STATIC -> {
                 String sealed = server.auth().sealedValue().orElseThrow();
                 String value = openedStatics.computeIfAbsent(sealed, sealer::open);
-                out.put(HeaderNames.create(server.auth().header().orElse("Authorization")), value);
+                out.put(server.auth().header().orElse("Authorization"), value);
             }
             case NONE -> {
                 // the upstream trusts the network path; it is told nothing

@@ -1,16 +1,14 @@
 package io.gatehouse.gateway;
 
+import io.gatehouse.edge.Call;
 import io.gatehouse.http.ApiError;
 import io.gatehouse.http.Cors;
 import io.gatehouse.http.PublicUrl;
-import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
-import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -31,28 +29,30 @@ final class Origins {
         this.configured = configured.stream().map(o -> o.toLowerCase(Locale.ROOT)).toList();
     }
 
-    /** Refuses a foreign browser origin; for an allowed one, adds the CORS answer headers. */
-    void check(ServerRequest req, ServerResponse res) {
-        Optional<String> origin = req.headers().first(HeaderNames.ORIGIN);
-        if (origin.isEmpty()) {
+    /** Refuses a foreign browser origin; for an allowed one, every answer to the call carries the CORS fields. */
+    void check(Call call) {
+        String origin = call.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin == null) {
             return;
         }
-        if (!allowed(origin.get())) {
+        if (!allowed(origin)) {
             throw ApiError.forbidden("origin_not_allowed", "Requests from this Origin are not allowed");
         }
-        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin.get());
-        res.header(HeaderNames.VARY, "Origin");
-        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, Cors.EXPOSE_HEADERS);
+        call.answerHeaders()
+                .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+                .set(HttpHeaderNames.VARY, "Origin")
+                .set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, Cors.EXPOSE_HEADERS);
     }
 
     /** A CORS preflight (Fetch § CORS protocol): no credential needed, nothing forwarded. */
-    void preflight(ServerRequest req, ServerResponse res, String methods) {
-        check(req, res);
-        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, methods);
-        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, Cors.ALLOW_HEADERS);
-        res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
-        res.header(HeaderNames.ALLOW, methods);
-        res.status(Status.NO_CONTENT_204).send();
+    void preflight(Call call, String methods) {
+        check(call);
+        call.answerHeaders()
+                .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, methods)
+                .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, Cors.ALLOW_HEADERS)
+                .set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "600")
+                .set(HttpHeaderNames.ALLOW, methods);
+        call.respondEmpty(HttpResponseStatus.NO_CONTENT);
     }
 
     boolean allowed(String origin) {

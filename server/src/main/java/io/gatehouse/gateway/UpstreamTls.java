@@ -14,27 +14,19 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.Optional;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
  * Which certificates Gatehouse believes when it speaks TLS to an upstream: the JDK's authorities,
  * plus those of {@code gateway.upstream-ca-file} (a company's own CA, which internal MCP servers
- * often use). One set for both ways upstreams are reached, the main listener's {@link Http1Client}
- * and the event-loop front, so both accept and refuse the same servers; both check the certificate
- * against the upstream's host name.
+ * often use). The edge's upstream client checks each certificate against the upstream's host name.
  */
 final class UpstreamTls {
-    private final SSLSocketFactory sockets;
     private final SslContext eventLoop;
 
-    private UpstreamTls(TrustManagerFactory trust) throws GeneralSecurityException, SSLException {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        this.sockets = context.getSocketFactory();
+    private UpstreamTls(TrustManagerFactory trust) throws SSLException {
         this.eventLoop = SslContextBuilder.forClient().trustManager(trust).endpointIdentificationAlgorithm("HTTPS")
                 .build();
     }
@@ -80,12 +72,7 @@ final class UpstreamTls {
         }
     }
 
-    /** For {@link Http1Client}'s sockets. */
-    SSLSocketFactory sockets() {
-        return sockets;
-    }
-
-    /** For the event-loop front's connections. */
+    /** For the upstream client's connections. */
     SslContext eventLoop() {
         return eventLoop;
     }

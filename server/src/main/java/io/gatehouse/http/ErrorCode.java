@@ -15,11 +15,17 @@ public enum ErrorCode {
     INVALID_REQUEST("invalid_request", 400),
     NOT_FOUND("not_found", 404),
     METHOD_NOT_ALLOWED("method_not_allowed", 405),
+    /** The request's head or body did not arrive within its deadline (RFC 9110 §15.5.9). */
+    REQUEST_TIMEOUT("request_timeout", 408),
     CONFLICT("conflict", 409),
     /** The thing existed and is no longer usable: a revoked or expired invitation. */
     GONE("gone", 410),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
+    /** The request line is longer than the edge reads (RFC 9110 §15.5.15). */
+    URI_TOO_LONG("uri_too_long", 414),
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415),
+    /** An {@code Expect} other than {@code 100-continue} (RFC 9110 §10.1.1). */
+    EXPECTATION_FAILED("expectation_failed", 417),
     HEADERS_TOO_LARGE("headers_too_large", 431),
     /** Something failed inside Gatehouse; the details are logged, never sent. */
     INTERNAL("internal_error", 500),

@@ -32,7 +32,12 @@ public final class Errors {
         if (res.isSent()) {
             return;
         }
-        challenge(error, req.path().path()).ifPresent(c -> res.header(HeaderNames.WWW_AUTHENTICATE, c));
+        challenge(error, req.path().path(), publicUrl).ifPresent(c -> res.header(HeaderNames.WWW_AUTHENTICATE, c));
+        if (req.prologue().method() == io.helidon.http.Method.HEAD) {
+            // RFC 9110 §9.3.2: a HEAD answer has no body; one sent anyway is read as the next answer.
+            res.status(Status.create(error.code().status())).header(HeaderNames.CACHE_CONTROL, "no-store").send();
+            return;
+        }
         Json.send(res, Status.create(error.code().status()), body(error, info.requestId()));
     }
 
@@ -40,9 +45,13 @@ public final class Errors {
     public void unexpected(ServerRequest req, ServerResponse res, Throwable t) {
         RequestInfo info = RequestInfo.of(req);
         LOG.log(Level.SEVERE, info.requestId() + " " + req.prologue().method().text() + " "
-                + HttpServer.loggable(req.path().path()) + " failed", t);
+                + RequestInfo.loggable(req.path().path()) + " failed", t);
         if (res.isSent()) {
             return; // a streamed answer already started: the connection is closed rather than corrupted
+        }
+        if (req.prologue().method() == io.helidon.http.Method.HEAD) {
+            res.status(Status.INTERNAL_SERVER_ERROR_500).send();
+            return;
         }
         Json.send(res, Status.INTERNAL_SERVER_ERROR_500, body(ApiError.internal(null), info.requestId()));
     }
@@ -64,7 +73,7 @@ public final class Errors {
      * RFC 6750 §3 and RFC 9728 §5.1: how to get a credential that would work. An MCP endpoint is a
      * resource of its own, so its metadata is at the well-known URI followed by its path (RFC 9728 §3.1).
      */
-    java.util.Optional<String> challenge(ApiError error, String path) {
+    public static java.util.Optional<String> challenge(ApiError error, String path, PublicUrl publicUrl) {
         String resourcePath = path.equals("/mcp") || path.startsWith("/mcp/") ? path : "";
         String metadata = "resource_metadata=\"" + publicUrl + "/.well-known/oauth-protected-resource"
                 + resourcePath + "\"";

@@ -134,6 +134,15 @@ public final class Json {
     }
 
     /** Sends {@code body} as JSON; answers are never cached. */
+    /** {@code value} as JSON bytes; it is always serializable (maps, lists, records of ours). */
+    public static byte[] bytes(Object value) {
+        try {
+            return MAPPER.writeValueAsBytes(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static void send(ServerResponse res, Status status, Object body) {
         byte[] bytes;
         try {

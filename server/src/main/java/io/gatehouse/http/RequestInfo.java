@@ -12,25 +12,30 @@ import java.util.regex.Pattern;
  */
 public final class RequestInfo {
     static final io.helidon.http.HeaderName X_REQUEST_ID = io.helidon.http.HeaderNames.create("X-Request-Id");
+    /** Proves that a request to the control plane came from this process's edge; see {@link #fromEdge}. */
+    public static final String EDGE_SECRET = "X-Gatehouse-Edge";
+    /** The client's address, as the edge saw it; set by the edge alone. */
+    public static final String EDGE_CLIENT = "X-Gatehouse-Client";
+    /** The credential the control plane admitted, told back to the edge for its access log. */
+    public static final String EDGE_CREDENTIAL = "X-Gatehouse-Credential";
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final String requestId;
     private final String clientAddress;
-    private final long startNanos = System.nanoTime();
     private volatile String credentialId = "-";
 
-    private RequestInfo(String requestId, String clientAddress) {
+    private final io.helidon.webserver.http.ServerResponse response;
+
+    private RequestInfo(String requestId, String clientAddress, io.helidon.webserver.http.ServerResponse response) {
         this.requestId = requestId;
         this.clientAddress = clientAddress;
+        this.response = response;
     }
 
-    static RequestInfo create(ServerRequest req, boolean trustForwardedFor) {
-        // Behind the front (see Front), the connection is the front's; the PROXY protocol line it
-        // sent first names the client's.
-        String peer = req.proxyProtocolData().map(io.helidon.webserver.ProxyProtocolData::sourceAddress)
-                .orElseGet(() -> req.remotePeer().host());
+    /** The request's info, as the edge named it (only the edge reaches the control plane). */
+    static RequestInfo create(ServerRequest req, io.helidon.webserver.http.ServerResponse res) {
         RequestInfo info = new RequestInfo(requestId(req.headers().first(X_REQUEST_ID).orElse("")),
-                clientAddress(peer, trustForwardedFor ? req.headers().first(HeaderNames.X_FORWARDED_FOR) : Optional.empty()));
+                req.headers().first(HeaderNames.create(EDGE_CLIENT)).orElseGet(() -> req.remotePeer().host()), res);
         req.context().register(RequestInfo.class, info);
         return info;
     }
@@ -48,7 +53,7 @@ public final class RequestInfo {
     /** The request's info; every request has one, set by the first filter. */
     public static RequestInfo of(ServerRequest req) {
         return req.context().get(RequestInfo.class, RequestInfo.class)
-                .orElseGet(() -> new RequestInfo("req_unknown", req.remotePeer().host()));
+                .orElseGet(() -> new RequestInfo("req_unknown", req.remotePeer().host(), null));
     }
 
     public String requestId() {
@@ -59,15 +64,27 @@ public final class RequestInfo {
         return clientAddress;
     }
 
-    long elapsedMicros() {
-        return (System.nanoTime() - startNanos) / 1000;
-    }
-
     String credentialId() {
         return credentialId;
     }
 
+    /** The credential the door admitted: told to the edge, for its access log. */
     public void credentialId(String id) {
         this.credentialId = id;
+        if (response != null && !response.isSent()) {
+            response.header(HeaderNames.create(EDGE_CREDENTIAL), id);
+        }
+    }
+
+    /**
+     * The path as logged: a segment longer than any id (a key pasted into a URL by mistake) is
+     * replaced, and control characters are escaped.
+     */
+    public static String loggable(String path) {
+        String[] segments = path.split("/", -1);
+        for (int i = 0; i < segments.length; i++) {
+            segments[i] = segments[i].length() > 30 ? "[redacted]" : segments[i].replaceAll("\\p{Cntrl}", "?");
+        }
+        return String.join("/", segments);
     }
 }

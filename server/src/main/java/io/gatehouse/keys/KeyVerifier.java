@@ -46,6 +46,7 @@ public final class KeyVerifier implements CredentialResolver {
     }
 
     private static final Missing MISSING = new Missing();
+    private static final ApiError UNKNOWN_KEY = ApiError.unauthorized("unknown", "Invalid or missing API key", true);
 
     public KeyVerifier(KeyFormat format, KeyHasher hasher, KeyStore store, Database db, UsageRecorder usage,
                        GatehouseConfig.Keys config, MeterRegistry metrics) {
@@ -77,7 +78,7 @@ public final class KeyVerifier implements CredentialResolver {
             entry = load(hash);
         }
         if (!(entry instanceof Found(KeyStore.Verifiable key)) || !KeyHasher.same(key.hash(), hash)) {
-            throw ApiError.unauthorized("unknown", "Invalid or missing API key", true);
+            throw UNKNOWN_KEY;
         }
         // 3. state
         ApiError refusal = refusal(key, now);
@@ -94,9 +95,13 @@ public final class KeyVerifier implements CredentialResolver {
             return Recall.NOT_MINE;
         }
         String hash = hasher.hash(credential);
-        if (cache.getIfPresent(hash) instanceof Found(KeyStore.Verifiable key) && KeyHasher.same(key.hash(), hash)
-                && refusal(key, now) == null) {
-            return Recall.of(key.identity());
+        Entry entry = cache.getIfPresent(hash);
+        if (entry instanceof Found(KeyStore.Verifiable key) && KeyHasher.same(key.hash(), hash)) {
+            ApiError refusal = refusal(key, now);
+            return refusal == null ? Recall.of(key.identity()) : Recall.refused(refusal);
+        }
+        if (entry instanceof Missing) {
+            return Recall.refused(UNKNOWN_KEY);
         }
         return Recall.UNKNOWN;
     }

@@ -312,7 +312,7 @@ class McpProxyIT {
                 .callTool("echo", Map.of("text", "hi"));
         assertThat(call.status()).as("the encoded form of the same name").isEqualTo(200);
         assertThat(call.last().path("result").path("content").get(0).path("text").asText()).contains("hi");
-        assertThat(McpEndpoint.mirrors("=?base64?not base64?=", "echo")).isFalse();
+        assertThat(McpRoute.mirrors("=?base64?not base64?=", "echo")).isFalse();
     }
 
     private static Mcp withHeaders(Mcp mcp, Map<String, String> headers) {

@@ -19,7 +19,7 @@ class UpstreamTlsTest {
     @Test
     void aPemFileOfCertificatesIsTakenAndAnythingElseIsRefusedAtStart(@TempDir Path dir) throws Exception {
         Path ca = Certificates.pem(Certificates.create(dir, "company-ca", "dns:mcp.internal.example"), dir.resolve("ca.pem"));
-        assertThat(UpstreamTls.of(Optional.of(ca)).sockets()).isNotNull();
+        assertThat(UpstreamTls.of(Optional.of(ca)).eventLoop()).isNotNull();
         assertThat(GatehouseConfig.from(Settings.of(Map.of("gateway.upstream-ca-file", ca.toString()))).gateway()
                 .upstreamCaFile()).hasValue(ca);
 

@@ -1,0 +1,407 @@
+package io.gatehouse.edge;
+
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One request at the edge, from its head to the last byte of its answer. Whoever serves it (the
+ * data plane, or the control plane through {@link ControlPlane}) works on the connection's event
+ * loop: it reads the body when and as far as it chooses, goes off the loop for what blocks
+ * ({@link #offLoop}), sends the call on ({@link #proxy}), or answers ({@link #respond},
+ * {@link #refuse}). An {@link ApiError} thrown by a step is the call's answer; any other exception
+ * is logged and answered as a 500, or ends the connection when the answer had started.
+ */
+public final class Call {
+    private static final Logger LOG = Logger.getLogger(Call.class.getName());
+
+    private final EdgeConnection connection;
+    private final Edge edge;
+    private final HttpRequest request;
+    private final String requestId;
+    private final String clientAddress;
+    private final String rawPath;
+    private final String rawQuery;
+    private final String path;
+    private final long start = System.nanoTime();
+    private final HttpHeaders answerHeaders = new DefaultHttpHeaders();
+    private final boolean head;
+    private String credentialId = "-";
+    private int status;
+
+    private boolean bodyStarted;
+    private Consumer<HttpContent> bodyReader;
+    private boolean headSent;
+    private boolean bodiless;
+    private boolean ended;
+    private boolean closeAfter;
+    private Exchange exchange;
+
+    Call(EdgeConnection connection, Edge edge, HttpRequest request, String requestId, String clientAddress,
+         String rawPath, String rawQuery, String path) {
+        this.connection = connection;
+        this.edge = edge;
+        this.request = request;
+        this.requestId = requestId;
+        this.clientAddress = clientAddress;
+        this.rawPath = rawPath;
+        this.rawQuery = rawQuery;
+        this.path = path;
+        this.head = request.method().equals(HttpMethod.HEAD);
+    }
+
+    public HttpRequest request() {
+        return request;
+    }
+
+    public HttpMethod method() {
+        return request.method();
+    }
+
+    public HttpHeaders headers() {
+        return request.headers();
+    }
+
+    /** The path, percent-decoded. */
+    public String path() {
+        return path;
+    }
+
+    /** The path as sent. */
+    public String rawPath() {
+        return rawPath;
+    }
+
+    /** The query as sent, without its '?'; empty when there is none. */
+    public String rawQuery() {
+        return rawQuery;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public String clientAddress() {
+        return clientAddress;
+    }
+
+    public EventLoop loop() {
+        return connection.channel().eventLoop();
+    }
+
+    /** Fields every answer to this call carries, whoever writes it (CORS, say). */
+    public HttpHeaders answerHeaders() {
+        return answerHeaders;
+    }
+
+    /** The credential the door admitted, for the access log. */
+    public void credential(String id) {
+        this.credentialId = id;
+    }
+
+    // --- steps ---------------------------------------------------------------------------------
+
+    /** Runs a step of serving this call, on the loop; what it throws becomes the answer. */
+    public void run(Runnable step) {
+        if (ended) {
+            return;
+        }
+        try {
+            step.run();
+        } catch (Throwable t) {
+            fail(t);
+        }
+    }
+
+    /**
+     * Runs {@code work} on a virtual thread (it may block: a store read, a lookup), then {@code then}
+     * with its result back on this call's loop. What {@code work} throws becomes the answer.
+     */
+    public <T> void offLoop(Callable<T> work, Consumer<T> then) {
+        EventLoop loop = loop();
+        Thread.ofVirtual().name("gatehouse-call").start(() -> {
+            try {
+                T result = work.call();
+                loop.execute(() -> run(() -> then.accept(result)));
+            } catch (Throwable t) {
+                loop.execute(() -> fail(t));
+            }
+        });
+    }
+
+    /**
+     * Reads the whole body, then hands it to {@code then} (which owns it). A body over {@code max}
+     * bytes is a 413, declared or not, and the connection closes (the rest is not read).
+     */
+    public void readBody(long max, Consumer<ByteBuf> then) {
+        long declared = HttpUtil.getContentLength(request, -1L);
+        if (declared > max) {
+            closeAfter = true;
+            throw tooLarge(max);
+        }
+        CompositeByteBuf body = connection.channel().alloc().compositeBuffer(64);
+        Consumer<HttpContent> reader = new Consumer<>() {
+            @Override
+            public void accept(HttpContent piece) {
+                if (body.readableBytes() + (long) piece.content().readableBytes() > max) {
+                    piece.release();
+                    body.release();
+                    closeAfter = true;
+                    fail(tooLarge(max));
+                    return;
+                }
+                body.addComponent(true, piece.content().retain());
+                piece.release();
+                if (piece instanceof LastHttpContent) {
+                    run(() -> then.accept(body));
+                } else {
+                    pull(this);
+                }
+            }
+        };
+        pull(reader);
+    }
+
+    private static ApiError tooLarge(long max) {
+        return ApiError.of(ErrorCode.PAYLOAD_TOO_LARGE, "body_too_large",
+                "The request body is larger than " + max + " bytes");
+    }
+
+    /**
+     * Asks for the body's next piece; {@code reader} gets it on the loop (the last one is a
+     * {@link LastHttpContent}, possibly empty). One piece at a time: the next is read from the
+     * socket only when asked for, so a slow upstream slows the client, not the node's memory.
+     */
+    void pull(Consumer<HttpContent> reader) {
+        if (!bodyStarted) {
+            bodyStarted = true;
+            if (HttpUtil.is100ContinueExpected(request)) {
+                connection.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.CONTINUE), connection.channel().voidPromise());
+            }
+            connection.bodyStarted();
+        }
+        bodyReader = reader;
+        connection.read();
+    }
+
+    /** A piece of the request body, from the connection. */
+    void bodyPiece(HttpContent piece) {
+        Consumer<HttpContent> reader = bodyReader;
+        bodyReader = null;
+        if (reader == null) {
+            piece.release(); // not asked for: cannot happen, as nothing is read unasked
+            return;
+        }
+        if (piece.decoderResult().isFailure()) {
+            piece.release();
+            closeAfter = true;
+            fail(ApiError.of(ErrorCode.INVALID_REQUEST, "malformed_body", "The request body's framing is malformed"));
+            return;
+        }
+        reader.accept(piece);
+    }
+
+    /** The body did not arrive in time: a 408 if nothing was answered yet, and the connection ends. */
+    void timedOut(ApiError error) {
+        closeAfter = true;
+        if (exchange != null) {
+            exchange.clientGone();
+        }
+        refuse(error);
+    }
+
+    /** Whether the request has a body at all (declared by length or chunked framing). */
+    boolean hasBody() {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    // --- answers -------------------------------------------------------------------------------
+
+    /** Sends the call on and relays the answer; see {@link Outbound}. */
+    public void proxy(Outbound outbound) {
+        exchange = new Exchange(this, outbound, edge.upstreams());
+        exchange.start();
+    }
+
+    /** Answers with {@code response}, whole. */
+    public void respond(FullHttpResponse response) {
+        if (ended || headSent) {
+            response.release();
+            return;
+        }
+        headSent = true;
+        status = response.status().code();
+        response.headers().add(answerHeaders).set(Edge.X_REQUEST_ID, requestId);
+        if (head) {
+            response.content().clear();
+        }
+        if (closeAfter || !bodyStarted && hasBody() && HttpUtil.is100ContinueExpected(request)) {
+            // the client waits for a 100 that will not come, or the rest of its body will not be read
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            closeAfter = true;
+        }
+        connection.channel().writeAndFlush(response, connection.channel().voidPromise());
+        end();
+    }
+
+    /** Answers with a JSON body that is never cached. */
+    public void respondJson(HttpResponseStatus status, byte[] body) {
+        respond(edge.renderer().json(status, body));
+    }
+
+    /** Answers with no body. */
+    public void respondEmpty(HttpResponseStatus status) {
+        respond(edge.renderer().empty(status));
+    }
+
+    /** Answers with the error, in the documented shape; once an answer started, the connection ends instead. */
+    public void refuse(ApiError error) {
+        if (ended) {
+            return;
+        }
+        if (headSent) {
+            abort();
+            return;
+        }
+        if (LOG.isLoggable(Level.FINE)) {
+            LOG.fine(requestId + " " + error.code().status() + " " + error.code().code() + "/"
+                    + error.reason().orElse("-") + " " + error.detail().orElse(error.publicMessage()));
+        }
+        respond(edge.renderer().error(error, path, requestId));
+    }
+
+    /** What a step threw: the error it names, or an unexpected failure (logged, answered as a bare 500). */
+    public void fail(Throwable t) {
+        if (t instanceof ApiError error) {
+            refuse(error);
+            return;
+        }
+        LOG.log(Level.SEVERE, requestId + " " + request.method() + " " + Edge.loggable(path) + " failed", t);
+        refuse(ApiError.internal(null));
+    }
+
+    /** The head of a streamed answer; {@code length} -1 when unknown (chunked, or until close for HTTP/1.0). */
+    void sendHead(HttpResponseStatus status, HttpHeaders headers, long length) {
+        headSent = true;
+        this.status = status.code();
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
+        headers.remove(HttpHeaderNames.CONTENT_LENGTH).remove(HttpHeaderNames.TRANSFER_ENCODING);
+        headers.add(answerHeaders).set(Edge.X_REQUEST_ID, requestId);
+        int code = status.code();
+        bodiless = code == 204 || code == 304;
+        if (!bodiless) {
+            if (length >= 0) {
+                headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+            } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+                closeAfter = true; // HTTP/1.0 has no chunks: the end of the connection ends the body
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        connection.channel().write(response, connection.channel().voidPromise());
+    }
+
+    /** A piece of a streamed answer's body (dropped for HEAD, 204 and 304, which have none). */
+    void sendContent(ByteBuf bytes) {
+        if (head || bodiless || !bytes.isReadable()) {
+            bytes.release();
+            return;
+        }
+        connection.channel().write(new DefaultHttpContent(bytes), connection.channel().voidPromise());
+    }
+
+    void flush() {
+        connection.channel().flush();
+    }
+
+    /** The streamed answer is whole. */
+    void sendEnd() {
+        connection.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, connection.channel().voidPromise());
+        end();
+    }
+
+    /**
+     * The answer cannot be completed: the connection is closed, so that a cut answer never looks
+     * whole (a chunked one lacks its last chunk; one of known length, its last bytes).
+     */
+    void abort() {
+        closeAfter = true;
+        if (!ended) {
+            ended = true;
+            connection.callDone(this, true);
+        }
+        connection.channel().close();
+    }
+
+    private void end() {
+        ended = true;
+        connection.callDone(this, closeAfter);
+    }
+
+    boolean clientWritable() {
+        return connection.channel().isWritable();
+    }
+
+    Channel channel() {
+        return connection.channel();
+    }
+
+    void clientWritabilityChanged(boolean writable) {
+        if (exchange != null) {
+            exchange.clientWritable(writable);
+        }
+    }
+
+    /** The client's connection closed: whatever the call was doing upstream is dropped. */
+    void clientGone() {
+        ended = true;
+        if (exchange != null) {
+            exchange.clientGone();
+        }
+    }
+
+    boolean isHead() {
+        return head;
+    }
+
+    int status() {
+        return status;
+    }
+
+    String credentialId() {
+        return credentialId;
+    }
+
+    long elapsedMicros() {
+        return (System.nanoTime() - start) / 1000;
+    }
+
+    boolean ended() {
+        return ended;
+    }
+}

@@ -1,0 +1,303 @@
+package io.gatehouse.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.gatehouse.door.Permissions;
+import io.gatehouse.door.Principal;
+import io.gatehouse.door.ToolScope;
+import io.gatehouse.edge.Call;
+import io.gatehouse.edge.Outbound;
+import io.gatehouse.http.ApiError;
+import io.gatehouse.http.ErrorCode;
+import io.gatehouse.http.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * {@code /mcp/{server}} and {@code /mcp} (the default server): MCP's Streamable HTTP transport,
+ * proxied on the edge's event loop. Serves both protocol eras: 2025-11-25 and earlier (sessions,
+ * GET streams, DELETE, {@code Last-Event-ID}, batches from 2025-03-26) and 2026-07-28 (stateless,
+ * {@code Mcp-Method}, {@code Mcp-Name}, {@code Mcp-Param-*}), forwarding what it does not need to
+ * understand.
+ *
+ * <p>It reads just enough JSON-RPC to enforce per-tool authorization: a {@code tools/call} of a
+ * tool the caller may not use is answered here with a JSON-RPC error and never reaches the
+ * upstream, and a {@code tools/list} answer is filtered to the tools the caller may use (within
+ * bounds: an answer or event past them is a 502, never a cut list that looks whole).
+ *
+ * @see <a href="https://modelcontextprotocol.io/specification/2025-11-25/basic/transports">MCP 2025-11-25 Transports</a>
+ */
+final class McpRoute {
+    private static final String METHODS = "GET, POST, DELETE, OPTIONS";
+    /** The largest {@code tools/list} answer filtered whole, and the largest event of a filtered stream. */
+    static final int MAX_FILTERED_ANSWER = 16 * 1024 * 1024;
+
+    private final ServerRegistry registry;
+    private final GatewayAccess access;
+    private final Origins origins;
+    private final McpSessions sessions;
+    private final Passage passage;
+    private final long maxBodyBytes;
+
+    McpRoute(ServerRegistry registry, GatewayAccess access, Origins origins, McpSessions sessions, Passage passage,
+             long maxBodyBytes) {
+        this.registry = registry;
+        this.access = access;
+        this.origins = origins;
+        this.sessions = sessions;
+        this.passage = passage;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /** Serves a call to {@code /mcp[/{slug}]}; {@code slug} null for the default server. */
+    void serve(Call call, String slug) {
+        HttpMethod method = call.method();
+        if (method.equals(HttpMethod.OPTIONS)) {
+            origins.preflight(call, METHODS);
+        } else if (method.equals(HttpMethod.POST)) {
+            post(call, slug);
+        } else if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.DELETE)) {
+            withoutBody(call, slug);
+        } else {
+            call.answerHeaders().set(HttpHeaderNames.ALLOW, METHODS);
+            throw ApiError.of(ErrorCode.METHOD_NOT_ALLOWED, "method_not_allowed",
+                    "An MCP endpoint takes " + METHODS);
+        }
+    }
+
+    private Server server(String slug) {
+        Optional<Server> s = slug != null ? registry.bySlug(slug) : registry.defaultMcp();
+        return s.filter(x -> x.kind() == Server.Kind.MCP).orElseThrow(() -> ApiError.of(ErrorCode.NOT_FOUND,
+                "unknown_server", slug != null ? "No MCP server '" + slug + "'" : "No default MCP server"));
+    }
+
+    private void post(Call call, String slug) {
+        origins.check(call);
+        Server server = server(slug);
+        access.admit(call, server, Permissions.MCP_USE, caller -> call.readBody(maxBodyBytes, content -> {
+            byte[] body = ByteBufUtil.getBytes(content);
+            content.release();
+            JsonRpc.Inspection rpc = JsonRpc.inspect(body);
+            checkMirroredHeaders(call.headers().getAll("mcp-method"), call.headers().getAll("mcp-name"), rpc);
+            Predicate<String> usable = usable(server, caller);
+            List<JsonRpc.Message> refused = new ArrayList<>(0);
+            for (JsonRpc.Message toolCall : rpc.toolCalls()) {
+                if (!usable.test(toolCall.toolName())) {
+                    refused.add(toolCall);
+                }
+            }
+            if (!refused.isEmpty()) {
+                passage.metrics().refusedTools(server, refused.size());
+                call.respondJson(HttpResponseStatus.OK, refusal(rpc, refused));
+                return;
+            }
+            Set<String> filtered = !rpc.toolsListIds().isEmpty() && restricted(server, caller) ? rpc.toolsListIds()
+                    : null;
+            send(call, server, caller, Unpooled.wrappedBuffer(body), filtered, usable);
+        }));
+    }
+
+    /** 2025-11-25: GET opens the stream for server-initiated messages (or gets the upstream's 405); DELETE ends a session. */
+    private void withoutBody(Call call, String slug) {
+        origins.check(call);
+        Server server = server(slug);
+        access.admit(call, server, Permissions.MCP_USE, caller -> send(call, server, caller, null, null, t -> true));
+    }
+
+    /**
+     * Sends the call upstream with the caller's identity and the upstream's own session id.
+     *
+     * @param body       the whole body, or null for none
+     * @param listIds    the ids of the {@code tools/list} requests whose answers are filtered; null for none
+     */
+    private void send(Call call, Server server, Optional<Principal> caller, ByteBuf body, Set<String> listIds,
+                      Predicate<String> usable) {
+        String binding = binding(server, caller);
+        HttpHeaders headers = Passage.requestHeaders(call, access.identityHeaders(server, caller));
+        String presented = call.headers().get("mcp-session-id");
+        if (presented != null) {
+            String upstreamId = sessions.unwrap(presented, binding).orElseThrow(() -> {
+                if (body != null) {
+                    body.release();
+                }
+                return ApiError.of(ErrorCode.NOT_FOUND, "unknown_session",
+                        "No such MCP session for this credential; start a new session");
+            });
+            headers.set("Mcp-Session-Id", upstreamId);
+        }
+        long start = System.nanoTime();
+        call.proxy(new Outbound(passage.target(server), call.method(), passage.uri(server, "", ""), headers, body,
+                server.timeout(), new Outbound.Answer() {
+                    @Override
+                    public HttpHeaders head(HttpResponse upstream) {
+                        passage.metrics().answered(server, upstream.status().code(), System.nanoTime() - start);
+                        Passage.checkAccepted(server, upstream);
+                        HttpHeaders out = Passage.answerHeaders(upstream);
+                        String session = upstream.headers().get("mcp-session-id");
+                        if (session != null) {
+                            out.set("Mcp-Session-Id", sessions.wrap(session, binding));
+                        }
+                        return out;
+                    }
+
+                    @Override
+                    public Outbound.Shape shape(HttpResponse upstream) {
+                        if (listIds == null) {
+                            return Outbound.Shape.STREAM;
+                        }
+                        String type = upstream.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+                        if (type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
+                            return new Outbound.Events(MAX_FILTERED_ANSWER, event -> filterEvent(event, listIds, usable));
+                        }
+                        return new Outbound.Whole(MAX_FILTERED_ANSWER, true,
+                                (whole, then) -> then.accept(filterJson(whole, listIds, usable)));
+                    }
+
+                    @Override
+                    public ApiError failed(IOException cause, boolean timedOut) {
+                        return passage.failed(server, cause, timedOut);
+                    }
+                }));
+    }
+
+    /** A {@code tools/list} answer sent as one JSON body, filtered; anything else passes as it came. */
+    static ByteBuf filterJson(ByteBuf whole, Set<String> listIds, Predicate<String> usable) {
+        try {
+            JsonNode root;
+            try {
+                root = Json.MAPPER.readTree(ByteBufUtil.getBytes(whole));
+            } catch (IOException notJson) {
+                return whole.retain(); // not ours to judge: the client sees what the upstream sent
+            }
+            if (root == null) {
+                return whole.retain();
+            }
+            if (root.isArray()) {
+                ArrayNode out = Json.MAPPER.createArrayNode();
+                root.forEach(m -> out.add(JsonRpc.filterToolList(m, listIds, usable).orElse(m)));
+                return Unpooled.wrappedBuffer(Json.bytes(out));
+            }
+            Optional<JsonNode> filtered = JsonRpc.filterToolList(root, listIds, usable);
+            return filtered.isPresent() ? Unpooled.wrappedBuffer(Json.bytes(filtered.get())) : whole.retain();
+        } finally {
+            whole.release();
+        }
+    }
+
+    /** One event of a stream, rewritten if it carries a {@code tools/list} answer; every other passes as it came. */
+    static String filterEvent(String event, Set<String> listIds, Predicate<String> usable) {
+        StringBuilder data = new StringBuilder();
+        StringBuilder others = new StringBuilder();
+        for (String line : event.split("\r?\n")) {
+            if (line.isEmpty()) {
+                continue;
+            }
+            if (line.startsWith("data:")) {
+                data.append(data.isEmpty() ? "" : "\n").append(line.substring(line.startsWith("data: ") ? 6 : 5));
+            } else {
+                others.append(line).append('\n');
+            }
+        }
+        if (!data.isEmpty()) {
+            try {
+                Optional<JsonNode> filtered = JsonRpc.filterToolList(Json.MAPPER.readTree(data.toString()), listIds,
+                        usable);
+                if (filtered.isPresent()) {
+                    return others + "data: " + Json.MAPPER.writeValueAsString(filtered.get()) + "\n\n";
+                }
+            } catch (IOException notJson) {
+                // passed on as it came
+            }
+        }
+        return event;
+    }
+
+    /**
+     * MCP 2026-07-28 mirrors the body's {@code method} into {@code Mcp-Method} and its target into
+     * {@code Mcp-Name}, so that intermediaries and the upstream may route on them. What this gateway
+     * checked (the body) and what they route on (the header) must then be the same thing: a
+     * {@code tools/list} body sent as {@code Mcp-Method: tools/call} with the name of a refused tool
+     * must not reach an upstream that believes the header. Either header, when sent, must describe
+     * the body's one message; older clients send neither, and nothing is required of them.
+     */
+    static void checkMirroredHeaders(List<String> methods, List<String> names, JsonRpc.Inspection rpc) {
+        if (methods.isEmpty() && names.isEmpty()) {
+            return;
+        }
+        // Sent twice, one value would be checked and the upstream might act on the other.
+        if (methods.size() > 1 || names.size() > 1) {
+            throw headerMismatch((methods.size() > 1 ? "Mcp-Method" : "Mcp-Name") + " may be sent only once");
+        }
+        JsonRpc.Message only = rpc.batch() || rpc.messages().size() != 1 ? null : rpc.messages().getFirst();
+        if (!methods.isEmpty() && (only == null || !methods.getFirst().equals(only.method()))) {
+            throw headerMismatch("Mcp-Method does not match the body's method");
+        }
+        if (!names.isEmpty() && (only == null || only.target() == null || !mirrors(names.getFirst(), only.target()))) {
+            throw headerMismatch("Mcp-Name does not match the body's params.name or params.uri");
+        }
+    }
+
+    /** A header value as sent, or in the {@code =?base64?…?=} form used for what a header cannot carry. */
+    static boolean mirrors(String header, String value) {
+        if (header.equals(value)) {
+            return true;
+        }
+        if (header.length() > 12 && header.regionMatches(true, 0, "=?base64?", 0, 9) && header.endsWith("?=")) {
+            try {
+                byte[] decoded = Base64.getDecoder().decode(header.substring(9, header.length() - 2));
+                return new String(decoded, StandardCharsets.UTF_8).equals(value);
+            } catch (IllegalArgumentException notBase64) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static ApiError headerMismatch(String message) {
+        return ApiError.of(ErrorCode.INVALID_REQUEST, "header_mismatch", message);
+    }
+
+    static Predicate<String> usable(Server server, Optional<Principal> caller) {
+        return tool -> server.exposes(tool) && caller
+                .map(p -> ToolScope.allows(p.identity().tools(), server.id(), server.slug(), tool)).orElse(true);
+    }
+
+    static String binding(Server server, Optional<Principal> caller) {
+        return server.id() + "\n" + caller.map(p -> p.userId() + "\n" + p.credentialId()).orElse("anonymous");
+    }
+
+    static boolean restricted(Server server, Optional<Principal> caller) {
+        return !server.hiddenTools().isEmpty() || caller.map(p -> !p.identity().tools().all()).orElse(false);
+    }
+
+    /** The answer to a body that calls tools the caller may not use; none of it is forwarded. */
+    private static byte[] refusal(JsonRpc.Inspection rpc, List<JsonRpc.Message> refused) {
+        ArrayNode answers = Json.MAPPER.createArrayNode();
+        for (JsonRpc.Message m : rpc.messages()) {
+            if (!m.isRequest()) {
+                continue; // notifications and responses get no answer
+            }
+            answers.add(refused.contains(m)
+                    ? JsonRpc.error(m, JsonRpc.FORBIDDEN, "Tool '" + m.toolName()
+                    + "' is not available to this credential", "tool_not_allowed")
+                    : JsonRpc.error(m, JsonRpc.FORBIDDEN, "Not run: the batch calls a tool that is not available "
+                    + "to this credential", "batch_refused"));
+        }
+        return Json.bytes(rpc.batch() ? answers : answers.get(0));
+    }
+}
