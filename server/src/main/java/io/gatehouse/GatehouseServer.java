@@ -163,6 +163,11 @@ public final class GatehouseServer implements AutoCloseable {
         return edge.port();
     }
 
+    /** The control plane's loopback port: only this process's edge may use it (see {@link HttpServer}). */
+    public int controlPlanePort() {
+        return http.port();
+    }
+
     public URI publicUrl() {
         return publicUrl;
     }

@@ -254,6 +254,9 @@ public final class Call {
             return;
         }
         headSent = true;
+        if (exchange != null) {
+            exchange.clientGone(); // an answer of its own (a broken request body, say): the upstream side is dropped
+        }
         status = response.status().code();
         response.headers().add(answerHeaders).set(Edge.X_REQUEST_ID, requestId);
         if (head) {

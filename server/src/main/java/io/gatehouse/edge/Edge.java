@@ -45,9 +45,13 @@ public final class Edge implements AutoCloseable {
     public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     static final Logger ACCESS = Logger.getLogger("gatehouse.access");
 
-    /** Who serves the data plane's paths: {@code serve} answers false for a path that is not its own. */
+    /** Who serves the data plane's paths, on the event loop. */
     public interface DataPlane {
-        boolean serve(Call call);
+        /** Whether {@code path} (decoded) is the data plane's. */
+        boolean claims(String path);
+
+        /** Serves a call to a path it claims. */
+        void serve(Call call);
     }
 
     /**
@@ -131,7 +135,7 @@ public final class Edge implements AutoCloseable {
                             if (tls != null) {
                                 p.addLast(tls.context().newHandler(ch.alloc()));
                             }
-                            p.addLast(new HeadWatch(connection), new HttpServerCodec(decoding.clone()),
+                            p.addLast(new HeadWatch(connection), new HttpServerCodec(decoding.clone()), new CutBodies(),
                                     new HttpServerKeepAliveHandler(), new FlowControlHandler(), connection);
                         }
                     })
@@ -196,8 +200,9 @@ public final class Edge implements AutoCloseable {
     }
 
     void route(Call call) {
-        if (dataPlane.serve(call)) {
+        if (dataPlane.claims(call.path())) {
             dataCalls.increment();
+            dataPlane.serve(call);
         } else {
             controlCalls.increment();
             controlPlane.forward(call);

@@ -15,7 +15,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -56,6 +56,8 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     private boolean readOwed;
     private ScheduledFuture<?> timer;
     private Wait waiting;
+    /** The client shut its sending side: once the requests it sent are answered, the connection ends. */
+    private boolean inputShut;
 
     EdgeConnection(Edge edge) {
         this.edge = edge;
@@ -81,7 +83,10 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         headStarted = false;
         arm(Wait.IDLE, edge.limits().idleTimeoutMillis());
         if (channel.isWritable()) {
-            ctx.read();
+            ctx.read(); // a request already read and queued arrives here and now
+            if (inputShut && call == null && !headStarted) {
+                closeAfterWrites(); // none was queued, and no other will come
+            }
         } else {
             readOwed = true; // the answers sent so far must leave first
         }
@@ -128,6 +133,12 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
             if (request.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 malformed(request.decoderResult().cause());
+                return;
+            }
+            // RFC 9112 §2.3: the version is case-sensitive; Netty's parser lets "http/1.1" and "HTTP/9.9" through.
+            if (request.protocolVersion() != HttpVersion.HTTP_1_1 && request.protocolVersion() != HttpVersion.HTTP_1_0) {
+                ReferenceCountUtil.release(msg);
+                malformed(new IllegalArgumentException("unsupported version"));
                 return;
             }
             start(request);
@@ -327,6 +338,19 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
 
     private static ApiError timeout(String part) {
         return ApiError.of(ErrorCode.REQUEST_TIMEOUT, "request_timeout", "The request's " + part + " did not arrive in time");
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+            inputShut = true;
+            if (call == null && !discarding && waiting == Wait.IDLE) {
+                awaitHead(); // answers what was queued, then ends
+            } else if (headStarted && call == null) {
+                closeAfterWrites(); // a head that will never complete
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -57,6 +57,12 @@ final class Exchange {
     private boolean passing;
     private SseLines events;
     private boolean pullPending;
+    /**
+     * The client's head waits for the end of the upstream's read that brought it, with the body
+     * read with it: an answer whose framing breaks at once is then a 502, not a cut answer.
+     */
+    private boolean headPending;
+    private java.util.List<ByteBuf> early;
     /** The upstream's answer ended (its last content arrived). */
     private boolean upstreamEnded;
 
@@ -189,11 +195,11 @@ final class Exchange {
             return;
         }
         switch (shape) {
-            case Outbound.Stream s -> call.sendHead(r.status(), clientHeaders, length(r));
+            case Outbound.Stream s -> headPending = true;
             case Outbound.Whole w -> whole = call.channel().alloc().compositeBuffer(1024);
             case Outbound.Events e -> {
                 events = new SseLines(e.maxEvent());
-                call.sendHead(r.status(), clientHeaders, -1);
+                headPending = true;
             }
         }
     }
@@ -245,13 +251,40 @@ final class Exchange {
         }
         ByteBuf bytes = c.content();
         switch (shape) {
-            case Outbound.Stream s -> call.sendContent(bytes);
+            case Outbound.Stream s -> send(bytes);
             case Outbound.Whole w -> collect(w, bytes);
             case Outbound.Events e -> rewriteEvents(e, bytes, last);
         }
         if (last && !done) {
             upstreamEnded = true;
             finish();
+        }
+    }
+
+    /** A piece of the client's body: held while the head waits, else sent. */
+    private void send(ByteBuf bytes) {
+        if (!headPending) {
+            call.sendContent(bytes);
+        } else if (bytes.isReadable()) {
+            if (early == null) {
+                early = new java.util.ArrayList<>(2);
+            }
+            early.add(bytes);
+        } else {
+            bytes.release();
+        }
+    }
+
+    /** Sends the head that waited, and what came with it. */
+    private void flushHead() {
+        if (!headPending) {
+            return;
+        }
+        headPending = false;
+        call.sendHead(upstreamHead.status(), clientHeaders, shape instanceof Outbound.Stream ? length(upstreamHead) : -1);
+        if (early != null) {
+            early.forEach(call::sendContent);
+            early = null;
         }
     }
 
@@ -281,7 +314,7 @@ final class Exchange {
     private void rewriteEvents(Outbound.Events e, ByteBuf bytes, boolean last) {
         try {
             for (String event : events.add(bytes, last)) {
-                call.sendContent(Unpooled.wrappedBuffer(e.rewrite().apply(event).getBytes(StandardCharsets.UTF_8)));
+                send(Unpooled.wrappedBuffer(e.rewrite().apply(event).getBytes(StandardCharsets.UTF_8)));
             }
         } catch (IOException tooLong) {
             malformed(tooLong.getMessage());
@@ -305,6 +338,7 @@ final class Exchange {
         }
         done = true;
         release();
+        flushHead();
         call.sendEnd();
     }
 
@@ -324,6 +358,7 @@ final class Exchange {
 
     void readComplete() {
         if (!done) {
+            flushHead();
             call.flush();
             if (link != null && !call.clientWritable()) {
                 link.channel().config().setAutoRead(false); // the client catches up first
@@ -401,6 +436,10 @@ final class Exchange {
         }
         if (events != null) {
             events.release();
+        }
+        if (early != null) {
+            early.forEach(ByteBuf::release);
+            early = null;
         }
     }
 

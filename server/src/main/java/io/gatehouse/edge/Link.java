@@ -21,6 +21,8 @@ final class Link extends ChannelInboundHandlerAdapter {
     private long keptUntil;
     /** The upstream's own {@code Keep-Alive: timeout}, in nanoseconds; 0 when it named none. */
     private long upstreamIdleNanos;
+    /** The connection failed (a reset): an answer framed by its end did not end, it was cut. */
+    private boolean broken;
 
     Link(Upstreams upstreams, String key) {
         this.upstreams = upstreams;
@@ -89,7 +91,11 @@ final class Link extends ChannelInboundHandlerAdapter {
             e.head(r);
         }
         if (msg instanceof HttpContent c) {
-            if (exchange == e) {
+            if (broken && c instanceof io.netty.handler.codec.http.LastHttpContent) {
+                c.release();
+                exchange = null;
+                e.upstreamClosed();
+            } else if (exchange == e) {
                 e.content(c);
             } else {
                 c.release();
@@ -133,6 +139,7 @@ final class Link extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        broken = true;
         ctx.close(); // channelInactive tells the exchange
     }
 }

@@ -61,25 +61,29 @@ public final class Gateway implements Edge.DataPlane {
      * allowed: a URL pasted with one reaches the same server), {@code /api/…} and mounted APIs.
      */
     @Override
-    public boolean serve(Call call) {
+    public boolean claims(String path) {
+        return path.equals("/mcp") || path.equals("/mcp/") || mcpSlug(path) != null || api.claims(path);
+    }
+
+    @Override
+    public void serve(Call call) {
         String path = call.path();
         if (path.equals("/mcp") || path.equals("/mcp/")) {
             mcp.serve(call, null);
-            return true;
-        }
-        if (path.startsWith("/mcp/")) {
-            String slug = path.substring("/mcp/".length(), path.length() - (path.endsWith("/") ? 1 : 0));
-            if (slug.isEmpty() || slug.indexOf('/') >= 0) {
-                return false;
-            }
-            mcp.serve(call, slug);
-            return true;
-        }
-        if (api.claims(path)) {
+        } else if (path.startsWith("/mcp/")) {
+            mcp.serve(call, mcpSlug(path));
+        } else {
             api.serve(call);
-            return true;
         }
-        return false;
+    }
+
+    /** The slug in {@code /mcp/{slug}} (a trailing slash allowed); null for any other path. */
+    private static String mcpSlug(String path) {
+        if (!path.startsWith("/mcp/")) {
+            return null;
+        }
+        String slug = path.substring("/mcp/".length(), path.length() - (path.endsWith("/") ? 1 : 0));
+        return slug.isEmpty() || slug.indexOf('/') >= 0 ? null : slug;
     }
 
     /** A registered server's other name: its slug for its id, its id for its slug. */

@@ -1,6 +1,7 @@
 package io.gatehouse.door;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gatehouse.cli.LocalCredential;
 import io.gatehouse.config.GatehouseConfig;
@@ -56,10 +57,14 @@ class DoorDecideTest {
     @Test
     void aDenialFromMemoryIsRefusedAndCountedOnce() {
         Door door = new Door(List.of(operator), plans, Clock.systemUTC(), metrics);
-        Door.Decision scope = door.decide(operator.secret(), Requirement.dataPlane().withPermission(Permissions.MCP_USE));
-        assertThat(scope).isInstanceOf(Door.Refused.class);
-        assertThat(((Door.Refused) scope).error().reason()).hasValue("missing_permission");
-        assertThat(count("missing_permission")).isEqualTo(1);
+        Requirement mcp = Requirement.dataPlane().withPermission(Permissions.MCP_USE);
+        Door.Decision decision = door.decide(operator.secret(), mcp);
+        assertThat(decision).isInstanceOf(Door.Refused.class);
+        String reason = ((Door.Refused) decision).error().reason().orElseThrow();
+        assertThat(count(reason)).isEqualTo(1);
+        assertThatThrownBy(() -> door.admit(Optional.of(operator.secret()), mcp, "127.0.0.1"))
+                .as("the reason admit() gives").isInstanceOfSatisfying(ApiError.class,
+                        e -> assertThat(e.reason()).hasValue(reason));
 
         Door.Decision foreign = door.decide("not-a-key-at-all", Requirement.dataPlane());
         assertThat(((Door.Refused) foreign).error().reason()).as("no resolver claims it").hasValue("malformed");

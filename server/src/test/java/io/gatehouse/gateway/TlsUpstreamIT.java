@@ -25,15 +25,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code https} upstreams: reached on the event loop and through the main listener alike, trusted
- * through {@code gateway.upstream-ca-file} (a company's own CA), checked against the upstream's host
- * name, and refused the same way on both paths when the certificate is untrusted or names another host.
+ * {@code https} upstreams: reached on the edge's event loop, trusted through
+ * {@code gateway.upstream-ca-file} (a company's own CA), checked against the upstream's host name,
+ * and refused when the certificate is untrusted or names another host, with or without a browser's Origin.
  */
 class TlsUpstreamIT {
     private static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
             + "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"tls-it\",\"version\":\"1\"}}}";
     private static final String ANSWER = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"over\":\"tls\"}}";
-    /** A browser's Origin that Gatehouse allows: its request goes to the main listener, not the front. */
+    /** A browser's Origin that Gatehouse allows: the answer carries CORS fields too. */
     private static final String BROWSER = "http://localhost:6274";
 
     @TempDir
@@ -83,7 +83,7 @@ class TlsUpstreamIT {
         if (origin != null) {
             b.header("Origin", origin);
         }
-        // A client of its own per call: a connection the front handed on stays with the main listener.
+        // A client of its own per call: each call makes a new upstream connection as well.
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
                 .send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -94,21 +94,23 @@ class TlsUpstreamIT {
     }
 
     @Test
-    void anUpstreamWhoseCertificateTheCompanyCaSignsIsReachedOnBothPaths() throws Exception {
-        double served = Metrics.value(trusting.node.http, "gatehouse_front_served_total", Map.of());
+    void anUpstreamWhoseCertificateTheCompanyCaSignsIsReached() throws Exception {
+        Map<String, String> data = Map.of("plane", "data");
+        double served = Metrics.value(trusting.node.http, "gatehouse_edge_requests_total", data);
         HttpResponse<String> onLoop = call(trusting, "tls", null);
         assertThat(onLoop.statusCode()).isEqualTo(200);
         assertThat(onLoop.body()).isEqualTo(ANSWER);
-        assertThat(Metrics.value(trusting.node.http, "gatehouse_front_served_total", Map.of()) - served)
+        assertThat(Metrics.value(trusting.node.http, "gatehouse_edge_requests_total", data) - served)
                 .as("served on the event loop").isEqualTo(1);
 
-        HttpResponse<String> mainListener = call(trusting, "tls", BROWSER);
-        assertThat(mainListener.statusCode()).isEqualTo(200);
-        assertThat(mainListener.body()).isEqualTo(ANSWER);
+        HttpResponse<String> browser = call(trusting, "tls", BROWSER);
+        assertThat(browser.statusCode()).isEqualTo(200);
+        assertThat(browser.body()).isEqualTo(ANSWER);
+        assertThat(browser.headers().firstValue("access-control-allow-origin")).hasValue(BROWSER);
     }
 
     @Test
-    void aCertificateForAnotherNameOrFromAnUnknownCaIsRefusedOnBothPaths() throws Exception {
+    void aCertificateForAnotherNameOrFromAnUnknownCaIsRefused() throws Exception {
         for (String origin : new String[]{null, BROWSER}) {
             HttpResponse<String> otherName = call(trusting, "tls-by-address", origin);
             assertThat(otherName.statusCode()).as("issued to localhost, reached as 127.0.0.1; " + origin).isEqualTo(502);

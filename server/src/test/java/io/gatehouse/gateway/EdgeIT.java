@@ -23,11 +23,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The event-loop front: which requests it serves itself and which it hands to the main listener,
- * and that the client's own address reaches both (the handed-on connection carries it in a PROXY
- * protocol line). The rest of the suite runs through the front too, since it is on by default.
+ * The edge: every data-plane call is served on its event loop, whatever it is (filtered, refused,
+ * from a browser), and every other request is forwarded to the control plane, one request at a
+ * time; the client's own address reaches both, and no client can name another. The rest of the
+ * suite runs through the edge too: it is the only way in.
  */
-class FrontIT {
+class EdgeIT {
     private static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
             + "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"front-it\",\"version\":\"1\"}}}";
     private static GatewayNode gw;
@@ -62,58 +63,93 @@ class FrontIT {
         gw.close();
     }
 
-    /** A counter without labels, as /metrics shows it. */
-    private static double count(String name) {
-        return Metrics.value(gw.node.http, name, Map.of());
+    /** Requests the edge served on its loop ({@code data}) or forwarded ({@code control}), as /metrics shows them. */
+    private static double count(String plane) {
+        return Metrics.value(gw.node.http, "gatehouse_edge_requests_total", Map.of("plane", plane));
     }
 
     @Test
-    void plainCallsAreServedOnTheLoopAndEverythingElseIsHandedOn() {
-        double served = count("gatehouse_front_served_total");
+    void everyDataPlaneCallIsServedOnTheLoopWhateverItIs() {
+        double served = count("data");
         var mcp = gw.mcp(gw.node.adminKey).ownConnections();
         assertThat(mcp.initialize().status()).isEqualTo(200);
         assertThat(mcp.callTool("echo", Map.of("text", "on the loop")).last().path("result").path("content").get(0)
                 .path("text").asText()).isEqualTo("on the loop");
-        assertThat(count("gatehouse_front_served_total") - served).as("initialize, its notification, the call")
-                .isGreaterThanOrEqualTo(3);
+        assertThat(count("data") - served).as("initialize, its notification, the call").isEqualTo(3);
 
-        // A tools/list to filter, a refused call, a browser's call: each the main listener's to answer.
+        // A tools/list to filter, a refused call, a browser's call: on the loop as well.
         String echoOnly = gw.keyForNewUser("front-echo@example.test", "free", Map.of("tools", List.of("demo/echo")));
         var scoped = gw.mcp(echoOnly);
+        served = count("data");
+        double forwarded = count("control");
         scoped.initialize();
-        served = count("gatehouse_front_served_total");
         assertThat(scoped.toolNames()).containsExactly("echo");
         assertThat(scoped.callTool("add", Map.of("a", 1, "b", 2)).last().path("error").path("data").path("reason")
                 .asText()).isEqualTo("tool_not_allowed");
         assertThat(gw.mcp(gw.node.adminKey).header("Origin", "http://localhost:6274").initialize().status()).isEqualTo(200);
-        // (Their connections are the main listener's from then on, so they are counted once each.)
-        assertThat(count("gatehouse_front_served_total")).as("none of them on the loop").isEqualTo(served);
+        assertThat(count("data") - served).as("two initializations and their notifications, the list, the refusal")
+                .isEqualTo(6);
+        assertThat(count("control") - forwarded).as("only the readings of /metrics").isEqualTo(2);
     }
 
     @Test
-    void theClientsAddressReachesTheKeyRecordOnBothPaths() throws Exception {
-        // Loopback is all of 127/8: a client bound to 127.0.0.2 is told apart from the front's own 127.0.0.1.
+    void aConnectionWhoseCallIsRefusedServesItsNextCallOnTheLoop() throws Exception {
+        double served = count("data");
+        double forwarded = count("control");
+        String refused = "POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer gk_live_not-a-key\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + INITIALIZE.length() + "\r\n\r\n" + INITIALIZE;
+        String admitted = "POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + gw.node.adminKey
+                + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+                + "Content-Length: " + INITIALIZE.length() + "\r\n\r\n" + INITIALIZE;
+        String answers = rawFrom("127.0.0.1", refused + admitted + refused + admitted);
+        assertThat(answers.split("HTTP/1\\.1 ", -1)).as("four answers on one connection").hasSize(5);
+        assertThat(answers).startsWith("HTTP/1.1 401");
+        assertThat(answers.indexOf("HTTP/1.1 200")).isGreaterThan(0);
+        assertThat(count("data") - served).as("all four on the loop: " + answers).isEqualTo(4);
+        assertThat(count("control") - forwarded).as("only the readings of /metrics").isEqualTo(2);
+    }
+
+    @Test
+    void theClientsAddressReachesTheKeyRecordOnBothPlanesAndNoClientCanNameAnother() throws Exception {
+        // Loopback is all of 127/8: a client bound to 127.0.0.2 is told apart from the edge's own 127.0.0.1.
         JsonNode onLoop = gw.node.createKey(gw.node.adminOrgId, gw.node.adminUserId, "on the loop");
         String answer = rawFrom("127.0.0.2", "POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
                 + onLoop.path("key").asText() + "\r\nContent-Type: application/json\r\n"
+                + "X-Gatehouse-Client: 203.0.113.7\r\n"
                 + "Accept: application/json, text/event-stream\r\nContent-Length: " + INITIALIZE.length() + "\r\n\r\n"
                 + INITIALIZE);
         assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("mcp-session-id: gh1.");
 
-        double handedOnBefore = count("gatehouse_front_handed_on_total");
-        JsonNode handedOn = gw.node.createKey(gw.node.adminOrgId, gw.node.adminUserId, "handed on");
+        double forwarded = count("control");
+        JsonNode control = gw.node.createKey(gw.node.adminOrgId, gw.node.adminUserId, "control plane");
+        // The fields the edge tells the control plane with are not the client's to send: they are dropped.
         String whoami = rawFrom("127.0.0.3", "GET /v1/whoami HTTP/1.1\r\nHost: x\r\n"
-                + "Authorization: Bearer " + handedOn.path("key").asText() + "\r\n\r\n");
-        assertThat(whoami).startsWith("HTTP/1.1 200");
-        assertThat(count("gatehouse_front_handed_on_total") - handedOnBefore).as("the connection, handed on").isEqualTo(1);
+                + "X-Gatehouse-Client: 203.0.113.7\r\nX-Gatehouse-Edge: guessed\r\n"
+                + "Authorization: Bearer " + control.path("key").asText() + "\r\n\r\n");
+        assertThat(whoami).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("x-gatehouse-");
+        assertThat(count("control") - forwarded).as("the key's creation, whoami, the reading of /metrics")
+                .isEqualTo(3);
 
         assertThat(lastUsedIp(onLoop)).isEqualTo("127.0.0.2");
-        assertThat(lastUsedIp(handedOn)).isEqualTo("127.0.0.3");
+        assertThat(lastUsedIp(control)).isEqualTo("127.0.0.3");
     }
 
     @Test
-    void upstreamAnswersOfEveryShapeAndFailureReachTheClientAsTheMainListenerWouldSay() throws Exception {
-        double served = count("gatehouse_front_served_total");
+    void theControlPlaneAnswersOnlyItsEdge() throws Exception {
+        int port = gw.node.server.controlPlanePort();
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nX-Gatehouse-Edge: guessed\r\n"
+                    + "X-Gatehouse-Client: 203.0.113.7\r\nAuthorization: Bearer " + gw.node.adminKey + "\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String answer = new String(readHead(socket.getInputStream()), StandardCharsets.ISO_8859_1);
+            assertThat(answer).as("another local process, without this process's secret").startsWith("HTTP/1.1 403");
+        }
+    }
+
+    @Test
+    void upstreamAnswersOfEveryShapeAndFailureReachTheClientInTheDocumentedShape() throws Exception {
+        double served = count("data");
         var chunked = call("front-chunked");
         assertThat(chunked.statusCode()).isEqualTo(200);
         assertThat(chunked.body()).as("extensions and trailers are not passed on").isEqualTo("hello, world");
@@ -131,7 +167,7 @@ class FrontIT {
         gw.node.createServer(Map.of("name", "gone", "slug", "front-gone", "upstream_url",
                 "http://127.0.0.1:" + freePort() + "/mcp"));
         assertError(call("front-gone"), 502, "upstream_unreachable");
-        assertThat(count("gatehouse_front_served_total") - served).as("all seven on the loop").isEqualTo(7);
+        assertThat(count("data") - served).as("all seven on the loop").isEqualTo(7);
     }
 
     @Test
@@ -221,7 +257,7 @@ class FrontIT {
     }
 
     @Test
-    void aMirroredHeaderSentTwiceIsRefusedOnBothPaths() throws Exception {
+    void aMirroredHeaderSentTwiceIsRefusedWithOrWithoutOrigin() throws Exception {
         String echoOnly = gw.keyForNewUser("twice@example.test", "free", Map.of("tools", List.of("demo/echo")));
         String call = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
                 + "\"arguments\":{\"text\":\"x\"}}}";
@@ -235,11 +271,10 @@ class FrontIT {
     }
 
     @Test
-    void aKeyNotInMemoryIsLoadedOffTheLoopSoItsConnectionStaysOnTheLoopUntilTheKeyExpires() throws Exception {
+    void aKeyNotInMemoryIsLoadedOffTheLoopAndItsLaterRefusalIsWrittenOnIt() throws Exception {
         JsonNode created = gw.node.createKey(gw.node.adminOrgId, gw.node.adminUserId, "to roll on the loop");
         String key = created.path("key").asText();
-        double served = count("gatehouse_front_served_total");
-        double handedOn = count("gatehouse_front_handed_on_total");
+        double served = count("data");
         var mcp = Mcp.withKey(gw.url("/mcp/demo"), key).ownConnections();
         assertThat(mcp.initialize().status()).as("a key never used before").isEqualTo(200);
 
@@ -247,16 +282,14 @@ class FrontIT {
         gw.node.http.post("/v1/keys/" + created.path("id").asText() + "/roll", gw.node.adminKey,
                 Map.of("grace_seconds", 2));
         assertThat(mcp.callTool("echo", Map.of("text", "still on the loop")).status()).isEqualTo(200);
-        assertThat(count("gatehouse_front_served_total") - served).as("initialize, its notification, the call")
-                .isEqualTo(3);
-        assertThat(count("gatehouse_front_handed_on_total")).as("no connection handed on").isEqualTo(handedOn);
 
-        Thread.sleep(2_200); // the grace period is over: refused from memory, and the refusal is the main listener's
+        Thread.sleep(2_200); // the grace period is over: refused from memory, on the loop
         Mcp.Answer late = mcp.callTool("echo", Map.of("text", "too late"));
         assertThat(late.status()).isEqualTo(401);
         assertThat(io.gatehouse.http.Json.MAPPER.readTree(late.body()).path("error").path("reason").asText())
                 .isEqualTo("expired");
-        assertThat(count("gatehouse_front_handed_on_total") - handedOn).isEqualTo(1);
+        assertThat(late.header("www-authenticate")).contains("invalid_token").contains("resource_metadata=");
+        assertThat(count("data") - served).as("initialize, its notification, the call, the refusal").isEqualTo(4);
     }
 
     @Test
@@ -266,14 +299,14 @@ class FrontIT {
                 "http://localhost:" + gw.upstream.mcpUrl().getPort() + gw.upstream.mcpUrl().getPath()));
         gw.node.createServer(Map.of("name", "nowhere", "slug", "front-nowhere", "upstream_url",
                 "http://no-such-host.invalid/mcp"));
-        double served = count("gatehouse_front_served_total");
+        double served = count("data");
 
         var named = Mcp.withKey(gw.url("/mcp/front-named"), gw.node.adminKey).ownConnections();
         assertThat(named.initialize().status()).isEqualTo(200);
         assertThat(named.callTool("add", Map.of("a", 2, "b", 3)).last().path("result").path("content").get(0)
                 .path("text").asText()).isEqualTo("5");
         assertError(call("front-nowhere"), 502, "upstream_unreachable");
-        assertThat(count("gatehouse_front_served_total") - served).as("initialize, its notification, the call, the 502")
+        assertThat(count("data") - served).as("initialize, its notification, the call, the 502")
                 .isEqualTo(4);
     }
 
@@ -354,16 +387,6 @@ class FrontIT {
         assertThat(body.path("error").path("reason").asText()).isEqualTo(reason);
         assertThat(body.path("error").path("request_id").asText()).isEqualTo(r.headers().firstValue("x-request-id")
                 .orElseThrow());
-    }
-
-    @Test
-    void withTheEventLoopOffTheMainListenerServesEverything() {
-        try (GatewayNode plain = GatewayNode.start(Map.of("http.event-loop", "false"))) {
-            var mcp = plain.mcp(plain.node.adminKey);
-            assertThat(mcp.initialize().status()).isEqualTo(200);
-            assertThat(mcp.toolNames()).contains("echo");
-            assertThat(plain.node.http.send("GET", "/metrics", Map.of(), null).text()).doesNotContain("gatehouse_front_");
-        }
     }
 
     private static String lastUsedIp(JsonNode key) throws InterruptedException {

@@ -1,0 +1,346 @@
+package io.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.http.Json;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.RawUpstream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the edge promises against clients and upstreams that misbehave, slowly or on purpose: each
+ * test here failed on the hand-written front it replaced. Deadlines are short in this node (one
+ * second for a head, a body, an upstream's answer) so that each overrun is seen in a few seconds.
+ */
+class EdgeHardeningIT {
+    private static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+            + "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"edge-it\",\"version\":\"1\"}}}";
+    private static final String CALL = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+            + "{\"name\":\"echo\",\"arguments\":{\"text\":\"once\"}}}";
+    private static final String LIST = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}";
+
+    private static GatewayNode gw;
+    private static final List<RawUpstream> upstreams = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        gw = GatewayNode.start(Map.of("http.head-timeout", "1s", "http.body-timeout", "1s"));
+    }
+
+    @AfterAll
+    static void stop() {
+        upstreams.forEach(RawUpstream::close);
+        gw.close();
+    }
+
+    /** A raw upstream registered as an MCP server {@code slug} (answer deadline one second), and as an HTTP API {@code slug-api}. */
+    private static RawUpstream register(String slug, RawUpstream.Script script) {
+        RawUpstream up = RawUpstream.start(script);
+        upstreams.add(up);
+        gw.node.createServer(Map.of("name", slug, "slug", slug, "upstream_url", up.url("/mcp").toString(),
+                "timeout_ms", 1000));
+        gw.node.createServer(Map.of("name", slug + " api", "slug", slug + "-api", "kind", "http",
+                "upstream_url", up.url("/base").toString(), "timeout_ms", 1000));
+        return up;
+    }
+
+    private static String json(String body) {
+        return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    }
+
+    private static HttpResponse<String> post(String slug, String body, String key) throws Exception {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                HttpRequest.newBuilder(gw.url("/mcp/" + slug)).timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                        .header("Accept", "application/json, text/event-stream")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                HttpRequest.newBuilder(gw.url(path)).timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + gw.node.adminKey).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void assertError(HttpResponse<String> r, int status, String reason) throws Exception {
+        assertThat(r.statusCode()).as(reason + ": " + r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+        assertThat(r.headers().firstValue("cache-control")).hasValue("no-store");
+        JsonNode body = Json.MAPPER.readTree(r.body());
+        assertThat(body.path("success").asBoolean(true)).isFalse();
+        assertThat(body.path("error").path("reason").asText()).isEqualTo(reason);
+        assertThat(body.path("error").path("request_id").asText())
+                .isEqualTo(r.headers().firstValue("x-request-id").orElseThrow());
+    }
+
+    // --- never twice -------------------------------------------------------------------------
+
+    @Test
+    void aRequestIsNeverSentUpstreamTwice() throws Exception {
+        // The kept connection takes the tool call, then closes without answering: the tool may have run.
+        RawUpstream up = register("closes-after-reading", (n, head, out) -> {
+            if (head.toLowerCase(java.util.Locale.ROOT).contains("content-length: " + CALL.length() + "\r\n")) {
+                return false;
+            }
+            RawUpstream.write(out, json("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"));
+            return true;
+        });
+        HttpResponse<String> first = post("closes-after-reading", INITIALIZE, gw.node.adminKey);
+        assertThat(first.statusCode()).isEqualTo(200);
+        // The same client connection, so the same event loop and its kept upstream connection.
+        HttpClient one = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest.Builder call = HttpRequest.newBuilder(gw.url("/mcp/closes-after-reading"))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + gw.node.adminKey)
+                .header("Content-Type", "application/json");
+        int before = up.requests();
+        HttpResponse<String> kept = one.send(call.POST(HttpRequest.BodyPublishers.ofString(INITIALIZE)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> dropped = one.send(call.POST(HttpRequest.BodyPublishers.ofString(CALL)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(dropped, 502, "upstream_failed");
+        Thread.sleep(500); // a retry would come now
+        assertThat(up.requests() - before).as("the call went up once: " + kept.statusCode()).isEqualTo(2);
+        assertThat(up.heads().stream().filter(h -> h.toLowerCase(java.util.Locale.ROOT)
+                .contains("content-length: " + CALL.length() + "\r\n")).count())
+                .as("the tool call reached the upstream exactly once").isEqualTo(1);
+    }
+
+    // --- deadlines -----------------------------------------------------------------------------
+
+    @Test
+    void aHeadThatDripsIsCutWith408() throws Exception {
+        try (Socket s = connect()) {
+            long start = System.nanoTime();
+            OutputStream out = s.getOutputStream();
+            out.write("POST /mcp/demo HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String answer = "";
+            try {
+                for (int i = 0; i < 20; i++) {
+                    Thread.sleep(300);
+                    out.write(("X-Drip-" + i + ": x\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                }
+            } catch (IOException closedOnUs) {
+                // expected: the edge gave up on this head
+            }
+            answer = readAll(s);
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("\"request_timeout\"");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+        }
+    }
+
+    @Test
+    void aBodyThatDoesNotArriveIsCutWith408() throws Exception {
+        try (Socket s = connect()) {
+            long start = System.nanoTime();
+            s.getOutputStream().write(("POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + gw.node.adminKey
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            String answer = readAll(s);
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("\"request_timeout\"");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+        }
+    }
+
+    @Test
+    void aTlsHelloOnThePlainPortIsRefusedAtOnce() throws Exception {
+        try (Socket s = connect()) {
+            long start = System.nanoTime();
+            s.getOutputStream().write(new byte[]{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc, 0x03, 0x03});
+            s.getOutputStream().flush();
+            String answer = readAll(s);
+            assertThat(answer).startsWith("HTTP/1.1 400").contains("\"not_http\"");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void theUpstreamsDeadlineIsForItsAnswerNotForEachRead() throws Exception {
+        register("processing-forever", (n, head, out) -> {
+            for (int i = 0; i < 20; i++) { // 102 every 0.3 s, for longer than the deadline
+                RawUpstream.write(out, "HTTP/1.1 102 Processing\r\n\r\n");
+                Thread.sleep(300);
+            }
+            return false;
+        });
+        register("drips-its-head", (n, head, out) -> {
+            for (char c : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".toCharArray()) {
+                RawUpstream.write(out, String.valueOf(c));
+                Thread.sleep(300);
+            }
+            return false;
+        });
+        for (String slug : List.of("processing-forever", "drips-its-head")) {
+            long start = System.nanoTime();
+            assertError(post(slug, INITIALIZE, gw.node.adminKey), 504, "upstream_timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as(slug).isLessThan(Duration.ofSeconds(3));
+        }
+    }
+
+    // --- memory before authentication ----------------------------------------------------------
+
+    @Test
+    void theCredentialIsDecidedBeforeTheBodyIsRead() throws Exception {
+        try (Socket s = connect()) {
+            long start = System.nanoTime();
+            // A body announced and never sent: the refusal does not wait for it.
+            s.getOutputStream().write(("POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer gk_live_nope\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            String head = readHead(s.getInputStream());
+            assertThat(head).startsWith("HTTP/1.1 401");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(900));
+        }
+    }
+
+    @Test
+    void connectionsPastTheCapAreClosedAsTheyCome() throws Exception {
+        try (GatewayNode capped = GatewayNode.start(Map.of("http.max-connections", "2"))) {
+            URI base = capped.node.server.publicUrl();
+            try (Socket a = new Socket(base.getHost(), base.getPort());
+                 Socket b = new Socket(base.getHost(), base.getPort());
+                 Socket c = new Socket(base.getHost(), base.getPort())) {
+                c.setSoTimeout(2_000);
+                assertThat(c.getInputStream().read()).as("the third is closed at once").isEqualTo(-1);
+                assertThat(a.isConnected() && b.isConnected()).isTrue();
+            }
+            // Once the others closed, a new one is served.
+            for (int i = 0; i < 20; i++) {
+                if (capped.node.http.get("/healthz", null).status() == 200) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("no connection served after the others closed");
+        }
+    }
+
+    // --- what upstreams send -------------------------------------------------------------------
+
+    @Test
+    void malformedUpstreamAnswersAre502OnEveryPath() throws Exception {
+        Map<String, String> answers = Map.of(
+                "bad-chunk-size", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "zz\r\n{}\r\n0\r\n\r\n",
+                "control-in-header", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Note: a\u0001b\r\n"
+                        + "Content-Length: 2\r\n\r\n{}",
+                "status-999", "HTTP/1.1 999 Nine\r\nContent-Length: 2\r\n\r\n{}",
+                "length-and-chunked", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "2\r\n{}\r\n0\r\n\r\n");
+        for (Map.Entry<String, String> a : answers.entrySet()) {
+            register(a.getKey(), (n, head, out) -> {
+                RawUpstream.write(out, a.getValue());
+                return false;
+            });
+            assertError(post(a.getKey(), INITIALIZE, gw.node.adminKey), 502, "upstream_failed");
+            assertError(get("/api/" + a.getKey() + "-api/thing"), 502, "upstream_failed");
+        }
+    }
+
+    @Test
+    void aToolListTooLongToFilterIs502NeverACutList() throws Exception {
+        String echoOnly = gw.keyForNewUser("bounded-list@example.test", "free", Map.of("tools", List.of("huge-list/echo")));
+        int size = McpRoute.MAX_FILTERED_ANSWER + 1024;
+        String big = "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\",\"description\":\""
+                + "x".repeat(size) + "\"}]}}";
+        register("huge-list", (n, head, out) -> {
+            RawUpstream.write(out, json(big));
+            return true;
+        });
+        assertError(post("huge-list", LIST, echoOnly), 502, "upstream_failed");
+
+        register("huge-event", (n, head, out) -> {
+            RawUpstream.write(out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+            String event = "data: " + big + "\n\n";
+            RawUpstream.write(out, Integer.toHexString(event.length()) + "\r\n" + event + "\r\n0\r\n\r\n");
+            return false;
+        });
+        String streamed = gw.keyForNewUser("bounded-events@example.test", "free",
+                Map.of("tools", List.of("huge-event/echo")));
+        try {
+            HttpResponse<String> cut = post("huge-event", LIST, streamed);
+            throw new AssertionError("a cut event stream was passed on as whole: " + cut.statusCode());
+        } catch (IOException cutShort) {
+            // the stream ends without its last chunk: the client knows it was cut
+        }
+    }
+
+    @Test
+    void anAnswerToHeadHasNoBodyAndTheConnectionStaysInStep() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(("HEAD /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            String all = readAll(s);
+            assertThat(all).startsWith("HTTP/1.1 ");
+            int second = all.indexOf("HTTP/1.1 200");
+            assertThat(second).as("the second answer follows the first's head directly: " + all).isPositive();
+            String first = all.substring(0, second);
+            assertThat(first).as("no body after the head").endsWith("\r\n\r\n");
+            assertThat(first.indexOf("\r\n\r\n")).isEqualTo(first.length() - 4);
+        }
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------
+
+    private static Socket connect() throws IOException {
+        URI base = gw.node.server.publicUrl();
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static String readAll(Socket s) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        int n;
+        try {
+            while ((n = s.getInputStream().read(buf)) > 0) {
+                all.write(buf, 0, n);
+            }
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the connection was not closed; got: " + all.toString(StandardCharsets.ISO_8859_1));
+        } catch (IOException reset) {
+            // what arrived before is what counts
+        }
+        return all.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+            head.write(b);
+            String h = head.toString(StandardCharsets.ISO_8859_1);
+            if (h.endsWith("\r\n\r\n")) {
+                return h;
+            }
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+}
