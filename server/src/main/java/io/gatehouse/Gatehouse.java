@@ -6,7 +6,7 @@ import io.gatehouse.cli.ServersCommand;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.Settings;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;

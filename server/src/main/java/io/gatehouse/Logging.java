@@ -44,7 +44,8 @@ public final class Logging {
         handler.setFormatter(new OneLine());
         root.addHandler(handler);
         // Libraries' DEBUG chatter is not ours to show; their warnings are.
-        for (String noisy : new String[]{"io.helidon", "com.zaxxer.hikari", "org.flywaydb", "org.jdbi"}) {
+        // Their DEBUG lines can quote a request's path, where a key pasted by mistake would be in plain text.
+        for (String noisy : new String[]{"io.helidon", "io.netty", "com.zaxxer.hikari", "org.flywaydb", "org.jdbi"}) {
             Logger.getLogger(noisy).setLevel(jul.intValue() < Level.INFO.intValue() ? Level.INFO : jul);
         }
     }

@@ -1,5 +1,6 @@
 package io.gatehouse.accounts;
 
+import io.gatehouse.door.Role;
 import io.gatehouse.accounts.Accounts.Member;
 import io.gatehouse.accounts.Accounts.Organization;
 import io.gatehouse.accounts.Accounts.User;
@@ -9,8 +10,8 @@ import io.gatehouse.audit.Actor;
 import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.Principal;
-import io.gatehouse.http.ApiError;
-import io.gatehouse.http.ErrorCode;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Ids;
 import io.gatehouse.store.Invalidation;

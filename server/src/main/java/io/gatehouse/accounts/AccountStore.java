@@ -1,5 +1,6 @@
 package io.gatehouse.accounts;
 
+import io.gatehouse.door.Role;
 import io.gatehouse.accounts.Accounts.Member;
 import io.gatehouse.accounts.Accounts.Organization;
 import io.gatehouse.accounts.Accounts.User;

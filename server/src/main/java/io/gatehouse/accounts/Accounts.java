@@ -1,5 +1,6 @@
 package io.gatehouse.accounts;
 
+import io.gatehouse.door.Role;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package io.gatehouse.accounts;
 
+import io.gatehouse.audit.Actor;
+import io.gatehouse.door.Role;
 import io.gatehouse.accounts.Accounts.Member;
 import io.gatehouse.accounts.Accounts.Organization;
 import io.gatehouse.accounts.Accounts.User;
@@ -8,7 +10,7 @@ import io.gatehouse.accounts.Accounts.WorkspaceMember;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Body;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Json;
@@ -57,20 +59,20 @@ public final class AccountsEndpoint {
                 .post("/v1/orgs/{id}/service-accounts", this::createServiceAccount)
                 .delete("/v1/orgs/{id}/members/{user}", (req, res) -> {
                     Principal p = write(req);
-                    accounts.removeMember(p, guard.actor(req, p), id(req), param(req, "user"));
+                    accounts.removeMember(p, Actor.of(p, req), id(req), param(req, "user"));
                     res.status(Status.NO_CONTENT_204).send();
                 })
                 .post("/v1/orgs/{id}/workspaces", (req, res) -> {
                     Principal p = write(req);
                     String name = name(guard.body(req).allow("name"));
-                    Json.send(res, Status.CREATED_201, view(accounts.createWorkspace(p, guard.actor(req, p), id(req), name)));
+                    Json.send(res, Status.CREATED_201, view(accounts.createWorkspace(p, Actor.of(p, req), id(req), name)));
                 })
                 .get("/v1/orgs/{id}/workspaces", (req, res) ->
                         list(res, accounts.workspaces(read(req), id(req)), AccountsEndpoint::view))
                 .get("/v1/workspaces/{id}", (req, res) -> Json.ok(res, view(accounts.workspace(read(req), id(req)))))
                 .delete("/v1/workspaces/{id}", (req, res) -> {
                     Principal p = write(req);
-                    accounts.deleteWorkspace(p, guard.actor(req, p), id(req));
+                    accounts.deleteWorkspace(p, Actor.of(p, req), id(req));
                     res.status(Status.NO_CONTENT_204).send();
                 })
                 .get("/v1/workspaces/{id}/members", (req, res) ->
@@ -78,11 +80,11 @@ public final class AccountsEndpoint {
                 .put("/v1/workspaces/{id}/members/{user}", (req, res) -> {
                     Principal p = write(req);
                     guard.optionalBody(req).allow();
-                    Json.ok(res, view(accounts.addWorkspaceMember(p, guard.actor(req, p), id(req), param(req, "user"))));
+                    Json.ok(res, view(accounts.addWorkspaceMember(p, Actor.of(p, req), id(req), param(req, "user"))));
                 })
                 .delete("/v1/workspaces/{id}/members/{user}", (req, res) -> {
                     Principal p = write(req);
-                    accounts.removeWorkspaceMember(p, guard.actor(req, p), id(req), param(req, "user"));
+                    accounts.removeWorkspaceMember(p, Actor.of(p, req), id(req), param(req, "user"));
                     res.status(Status.NO_CONTENT_204).send();
                 });
     }
@@ -106,7 +108,7 @@ public final class AccountsEndpoint {
     private void createUser(ServerRequest req, ServerResponse res) {
         Principal p = write(req);
         Body body = guard.body(req).allow("email", "name");
-        User user = accounts.createUser(p, guard.actor(req, p), email(body, "email"), body.optString("name", 200));
+        User user = accounts.createUser(p, Actor.of(p, req), email(body, "email"), body.optString("name", 200));
         Json.send(res, Status.CREATED_201, view(user));
     }
 
@@ -124,7 +126,7 @@ public final class AccountsEndpoint {
         Body body = guard.body(req).allow("name", "role");
         Role role = body.optString("role", 16).map(r -> Role.parse(r)
                 .orElseThrow(() -> ApiError.invalid("role: must be admin or member"))).orElse(Role.MEMBER);
-        User user = accounts.createServiceAccount(p, guard.actor(req, p), id(req), name(body), role);
+        User user = accounts.createServiceAccount(p, Actor.of(p, req), id(req), name(body), role);
         Map<String, Object> out = view(user);
         out.put("role", role.wire());
         Json.send(res, Status.CREATED_201, out);
@@ -132,7 +134,7 @@ public final class AccountsEndpoint {
 
     private void setDisabled(ServerRequest req, ServerResponse res, boolean disabled) {
         Principal p = write(req);
-        Json.ok(res, view(accounts.setDisabled(p, guard.actor(req, p), id(req), disabled)));
+        Json.ok(res, view(accounts.setDisabled(p, Actor.of(p, req), id(req), disabled)));
     }
 
     /**
@@ -146,11 +148,11 @@ public final class AccountsEndpoint {
             throw ApiError.invalid("owner_user_id, owner_email: give at most one");
         }
         Optional<String> ownerEmail = body.has("owner_email") ? Optional.of(email(body, "owner_email")) : Optional.empty();
-        Organization org = accounts.createOrganization(p, guard.actor(req, p), name(body),
+        Organization org = accounts.createOrganization(p, Actor.of(p, req), name(body),
                 body.optString("plan", 64), body.optString("owner_user_id", 64));
         Map<String, Object> out = view(org);
         if (ownerEmail.isPresent()) {
-            InvitationService.Invited invited = invitations.invite(p, guard.actor(req, p), org.id(), ownerEmail.get(),
+            InvitationService.Invited invited = invitations.invite(p, Actor.of(p, req), org.id(), ownerEmail.get(),
                     Role.OWNER, java.util.Set.of(), InvitationService.DEFAULT_TTL);
             out.put("owner_invitation", InvitationsEndpoint.shownOnce(invited));
         }
@@ -165,7 +167,7 @@ public final class AccountsEndpoint {
         AccountService.OrganizationChange change = new AccountService.OrganizationChange(
                 body.has("name") ? Optional.of(name(body)) : Optional.empty(), body.optString("plan", 64),
                 body.optBoolean("one_key_per_user"), maxDays);
-        Json.ok(res, view(accounts.updateOrganization(p, guard.actor(req, p), id(req), change)));
+        Json.ok(res, view(accounts.updateOrganization(p, Actor.of(p, req), id(req), change)));
     }
 
     private void putMember(ServerRequest req, ServerResponse res) {
@@ -173,7 +175,7 @@ public final class AccountsEndpoint {
         Body body = guard.body(req).allow("role");
         String roleName = body.string("role", 16);
         Role role = Role.parse(roleName).orElseThrow(() -> ApiError.invalid("role: must be owner, admin or member"));
-        Json.ok(res, view(accounts.putMember(p, guard.actor(req, p), id(req), param(req, "user"), role)));
+        Json.ok(res, view(accounts.putMember(p, Actor.of(p, req), id(req), param(req, "user"), role)));
     }
 
     private Principal read(ServerRequest req) {

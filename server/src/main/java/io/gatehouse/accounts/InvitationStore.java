@@ -1,5 +1,6 @@
 package io.gatehouse.accounts;
 
+import io.gatehouse.door.Role;
 import io.gatehouse.accounts.Accounts.Invitation;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,10 +1,12 @@
 package io.gatehouse.accounts;
 
+import io.gatehouse.audit.Actor;
+import io.gatehouse.door.Role;
 import io.gatehouse.accounts.Accounts.Invitation;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Body;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Json;
@@ -48,7 +50,7 @@ public final class InvitationsEndpoint {
                 .post("/v1/orgs/{id}/invitations/{invitation}/revoke", (req, res) -> {
                     Principal p = guard.admit(req, Requirement.management(Permissions.ADMIN_WRITE));
                     guard.optionalBody(req).allow();
-                    Invitation revoked = invitations.revoke(p, guard.actor(req, p), param(req, "id"),
+                    Invitation revoked = invitations.revoke(p, Actor.of(p, req), param(req, "id"),
                             param(req, "invitation"));
                     Json.ok(res, view(revoked, clock.instant()));
                 })
@@ -64,7 +66,7 @@ public final class InvitationsEndpoint {
         Set<String> workspaces = body.optStringSet("workspaces", 1000).orElse(Set.of());
         Duration ttl = body.optLong("expires_in_days", 1, InvitationService.MAX_TTL.toDays()).map(Duration::ofDays)
                 .orElse(InvitationService.DEFAULT_TTL);
-        InvitationService.Invited invited = invitations.invite(p, guard.actor(req, p), param(req, "id"), email, role,
+        InvitationService.Invited invited = invitations.invite(p, Actor.of(p, req), param(req, "id"), email, role,
                 workspaces, ttl);
         Json.send(res, Status.CREATED_201, shownOnce(invited));
     }

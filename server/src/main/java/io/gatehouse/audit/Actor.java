@@ -21,6 +21,12 @@ public record Actor(Optional<String> userId, Optional<String> credentialId, bool
                 address, requestId);
     }
 
+    /** The caller of a control-plane request, from where the edge says it came. */
+    public static Actor of(Principal principal, io.helidon.webserver.http.ServerRequest req) {
+        io.gatehouse.http.RequestInfo info = io.gatehouse.http.RequestInfo.of(req);
+        return of(principal, info.clientAddress(), info.requestId());
+    }
+
     /** The operator acting on the local store ({@code gatehouse admin init}). */
     public static Actor localOperator() {
         return new Actor(Optional.empty(), Optional.empty(), true, "local", "cli");

@@ -3,7 +3,7 @@ package io.gatehouse.audit;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Json;
 import io.gatehouse.http.Routes;

@@ -1,6 +1,6 @@
 package io.gatehouse.cli;
 
-import io.gatehouse.accounts.Role;
+import io.gatehouse.door.Role;
 import io.gatehouse.door.CredentialResolver;
 import io.gatehouse.door.Identity;
 import io.gatehouse.door.Permissions;

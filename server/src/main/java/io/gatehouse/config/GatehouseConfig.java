@@ -269,7 +269,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
 
     /** The URL clients reach this server at, without a trailing slash. */
     public URI publicUrl(int boundPort) {
-        return http.publicUrl().orElseGet(() -> URI.create("http://" + hostForUrl(http.host()) + ":" + boundPort));
+        String scheme = http.tlsCertFile().isPresent() ? "https://" : "http://";
+        return http.publicUrl().orElseGet(() -> URI.create(scheme + hostForUrl(http.host()) + ":" + boundPort));
     }
 
     private static String hostForUrl(String host) {

@@ -1,6 +1,6 @@
 package io.gatehouse.door;
 
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -11,7 +11,7 @@ import java.util.Optional;
 public interface CredentialResolver {
     /**
      * @return empty when the credential is not of this kind's format; the identity when it is live
-     * @throws io.gatehouse.http.ApiError 401 when it is of this kind but unknown, revoked or expired
+     * @throws io.gatehouse.errors.ApiError 401 when it is of this kind but unknown, revoked or expired
      */
     Optional<Identity> resolve(String credential, Instant now);
 

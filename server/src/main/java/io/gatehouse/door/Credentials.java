@@ -1,6 +1,6 @@
 package io.gatehouse.door;
 
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;

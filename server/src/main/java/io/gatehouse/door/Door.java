@@ -1,8 +1,7 @@
 package io.gatehouse.door;
 
-import io.gatehouse.accounts.Role;
 import io.gatehouse.config.GatehouseConfig;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;

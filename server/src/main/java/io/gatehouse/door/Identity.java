@@ -1,6 +1,5 @@
 package io.gatehouse.door;
 
-import io.gatehouse.accounts.Role;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;

@@ -1,7 +1,6 @@
 package io.gatehouse.door;
 
-import io.gatehouse.accounts.Role;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import java.util.Set;
 
 /**

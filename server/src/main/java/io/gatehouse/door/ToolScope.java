@@ -1,8 +1,7 @@
 package io.gatehouse.door;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.gatehouse.http.ApiError;
-import io.gatehouse.http.Body;
+import io.gatehouse.errors.ApiError;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -20,12 +19,12 @@ public final class ToolScope {
     private ToolScope() {
     }
 
-    /** Reads {@code "*"} or a list of {@code server/tool} entries. */
-    public static Optional<Targets> read(Body body, String field) {
-        if (!body.has(field)) {
+    /** Reads {@code "*"} or a list of {@code server/tool} entries, the value of {@code field} if it was sent. */
+    public static Optional<Targets> read(Optional<JsonNode> value, String field) {
+        if (value.isEmpty()) {
             return Optional.empty();
         }
-        JsonNode v = body.raw(field);
+        JsonNode v = value.get();
         if (v.isTextual() && v.textValue().equals("*")) {
             return Optional.of(Targets.ALL);
         }

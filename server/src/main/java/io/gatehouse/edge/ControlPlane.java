@@ -1,7 +1,7 @@
 package io.gatehouse.edge;
 
-import io.gatehouse.http.ApiError;
-import io.gatehouse.http.ErrorCode;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
 import io.gatehouse.http.RequestInfo;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;

@@ -1,6 +1,6 @@
 package io.gatehouse.edge;
 
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;

@@ -1,6 +1,6 @@
 package io.gatehouse.edge;
 
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Errors;
 import io.gatehouse.http.Json;
 import io.gatehouse.http.PublicUrl;

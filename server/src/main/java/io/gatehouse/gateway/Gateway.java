@@ -119,7 +119,7 @@ public final class Gateway implements Edge.DataPlane {
     }
 
     private void resourceMetadata(io.helidon.webserver.http.ServerResponse res, Optional<Server> server, String path) {
-        Server s = server.orElseThrow(() -> io.gatehouse.http.ApiError.notFound("MCP server"));
+        Server s = server.orElseThrow(() -> io.gatehouse.errors.ApiError.notFound("MCP server"));
         Map<String, Object> metadata = new LinkedHashMap<>();
         // MCP 2025-11-25 Authorization: the resource is the URL the client connects to, path included.
         metadata.put("resource", publicUrl + path);

@@ -5,7 +5,7 @@ import io.gatehouse.door.Door;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.gatehouse.edge.Call;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.store.Sealer;
 import java.util.Collections;
 import java.util.HashMap;

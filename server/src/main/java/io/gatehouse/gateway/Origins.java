@@ -1,7 +1,7 @@
 package io.gatehouse.gateway;
 
 import io.gatehouse.edge.Call;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Cors;
 import io.gatehouse.http.PublicUrl;
 import io.netty.handler.codec.http.HttpHeaderNames;

@@ -2,8 +2,8 @@ package io.gatehouse.gateway;
 
 import io.gatehouse.edge.Call;
 import io.gatehouse.edge.Upstreams;
-import io.gatehouse.http.ApiError;
-import io.gatehouse.http.ErrorCode;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;

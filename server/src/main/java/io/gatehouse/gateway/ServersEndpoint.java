@@ -1,10 +1,11 @@
 package io.gatehouse.gateway;
 
+import io.gatehouse.audit.Actor;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.gatehouse.door.Targets;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Body;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Json;
@@ -61,7 +62,7 @@ public final class ServersEndpoint {
                     .patch(base + "/{id}", this::update)
                     .delete(base + "/{id}", (req, res) -> {
                         Principal p = write(req);
-                        servers.delete(p, guard.actor(req, p), id(req));
+                        servers.delete(p, Actor.of(p, req), id(req));
                         res.status(Status.NO_CONTENT_204).send();
                     });
         }
@@ -78,7 +79,7 @@ public final class ServersEndpoint {
         if (c.name().isEmpty() || c.slug().isEmpty() || c.upstream().isEmpty()) {
             throw ApiError.invalid("name, slug and upstream_url are required");
         }
-        Server s = servers.create(p, guard.actor(req, p), body.optString("organization_id", 64),
+        Server s = servers.create(p, Actor.of(p, req), body.optString("organization_id", 64),
                 Server.Kind.valueOf(kind.toUpperCase(Locale.ROOT)), c);
         Json.send(res, Status.CREATED_201, view(s));
     }
@@ -89,7 +90,7 @@ public final class ServersEndpoint {
         if (body.has("kind") || body.has("organization_id")) {
             throw ApiError.invalid("kind and organization_id cannot change; register a new server instead");
         }
-        Json.ok(res, view(servers.update(p, guard.actor(req, p), id(req), changes(body))));
+        Json.ok(res, view(servers.update(p, Actor.of(p, req), id(req), changes(body))));
     }
 
     private static ServerService.Changes changes(Body body) {

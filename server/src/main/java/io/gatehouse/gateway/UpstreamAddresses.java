@@ -2,8 +2,8 @@ package io.gatehouse.gateway;
 
 import io.gatehouse.config.AddressRange;
 import io.gatehouse.config.GatehouseConfig.PrivateUpstreams;
-import io.gatehouse.http.ApiError;
-import io.gatehouse.http.ErrorCode;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package io.gatehouse.http;
 
+import io.gatehouse.errors.ApiError;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.time.LocalDate;

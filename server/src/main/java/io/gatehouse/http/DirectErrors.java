@@ -1,5 +1,6 @@
 package io.gatehouse.http;
 
+import io.gatehouse.errors.ErrorCode;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;

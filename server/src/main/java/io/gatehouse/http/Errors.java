@@ -1,5 +1,6 @@
 package io.gatehouse.http;
 
+import io.gatehouse.errors.ApiError;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;

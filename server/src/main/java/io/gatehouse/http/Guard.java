@@ -1,13 +1,12 @@
 package io.gatehouse.http;
 
-import io.gatehouse.audit.Actor;
 import io.gatehouse.door.Credentials;
 import io.gatehouse.door.Door;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.helidon.webserver.http.ServerRequest;
 
-/** What every protected endpoint does first: pass the door; then, for changes, name the actor. */
+/** What every protected control-plane endpoint does first: pass the door. */
 public final class Guard {
     private final Door door;
     private final long maxBodyBytes;
@@ -32,10 +31,6 @@ public final class Guard {
         return java.util.Optional.of(admit(req, requirement));
     }
 
-    public Actor actor(ServerRequest req, Principal principal) {
-        RequestInfo info = RequestInfo.of(req);
-        return Actor.of(principal, info.clientAddress(), info.requestId());
-    }
 
     public Body body(ServerRequest req) {
         return Json.body(req, maxBodyBytes);

@@ -1,5 +1,7 @@
 package io.gatehouse.http;
 
+import io.gatehouse.errors.ErrorCode;
+import io.gatehouse.errors.ApiError;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;

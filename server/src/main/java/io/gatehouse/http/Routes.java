@@ -1,5 +1,7 @@
 package io.gatehouse.http;
 
+import io.gatehouse.errors.ErrorCode;
+import io.gatehouse.errors.ApiError;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webserver.http.Handler;

@@ -3,7 +3,7 @@ package io.gatehouse.keys;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Targets;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.keys.KeyRequests.Create;
 import java.time.Instant;
 import java.util.LinkedHashSet;

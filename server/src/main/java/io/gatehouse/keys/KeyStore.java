@@ -1,6 +1,6 @@
 package io.gatehouse.keys;
 
-import io.gatehouse.accounts.Role;
+import io.gatehouse.door.Role;
 import io.gatehouse.door.Identity;
 import io.gatehouse.door.Identity.CredentialKind;
 import io.gatehouse.door.Targets;

@@ -6,7 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.CredentialResolver;
 import io.gatehouse.door.Identity;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Invalidation;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,11 +1,12 @@
 package io.gatehouse.keys;
 
+import io.gatehouse.audit.Actor;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.gatehouse.door.Targets;
 import io.gatehouse.door.ToolScope;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Body;
 import io.gatehouse.http.Errors;
 import io.gatehouse.http.Guard;
@@ -104,7 +105,7 @@ public final class KeysEndpoint {
         if (request.name().isEmpty()) {
             throw ApiError.invalid("name: must not be blank");
         }
-        KeyRequests.Issued issued = keys.create(caller, guard.actor(req, caller), request);
+        KeyRequests.Issued issued = keys.create(caller, Actor.of(caller, req), request);
         Json.send(res, Status.CREATED_201, shownOnce(issued));
     }
 
@@ -132,14 +133,14 @@ public final class KeysEndpoint {
 
     private void revoke(ServerRequest req, ServerResponse res) {
         Principal caller = admit(req, Permissions.ADMIN_WRITE);
-        Json.ok(res, view(keys.revoke(caller, guard.actor(req, caller), req.path().pathParameters().get("id")),
+        Json.ok(res, view(keys.revoke(caller, Actor.of(caller, req), req.path().pathParameters().get("id")),
                 clock.instant()));
     }
 
     private void renew(ServerRequest req, ServerResponse res) {
         Principal caller = admit(req, Permissions.ADMIN_WRITE);
         guard.optionalBody(req).allow();
-        KeyRequests.Issued issued = keys.renew(caller, guard.actor(req, caller), req.path().pathParameters().get("id"));
+        KeyRequests.Issued issued = keys.renew(caller, Actor.of(caller, req), req.path().pathParameters().get("id"));
         Json.send(res, Status.CREATED_201, shownOnce(issued));
     }
 
@@ -148,14 +149,14 @@ public final class KeysEndpoint {
         Body body = guard.body(req).allow("grace_seconds");
         long grace = body.optLong("grace_seconds", 1, 10L * 365 * 86400)
                 .orElseThrow(() -> ApiError.invalid("grace_seconds: required"));
-        KeyRequests.Issued issued = keys.roll(caller, guard.actor(req, caller), req.path().pathParameters().get("id"),
+        KeyRequests.Issued issued = keys.roll(caller, Actor.of(caller, req), req.path().pathParameters().get("id"),
                 Duration.ofSeconds(grace));
         Json.send(res, Status.CREATED_201, shownOnce(issued));
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
         Principal caller = admit(req, Permissions.ADMIN_WRITE);
-        keys.delete(caller, guard.actor(req, caller), req.path().pathParameters().get("id"));
+        keys.delete(caller, Actor.of(caller, req), req.path().pathParameters().get("id"));
         res.status(Status.NO_CONTENT_204).send();
     }
 
@@ -185,7 +186,7 @@ public final class KeysEndpoint {
                     scope.servers().orElse(Targets.ALL), scope.tools().orElse(Targets.ALL), scope.permissions(), k.optInstant("expires_at"), k.optInstant("created_at"));
         }).toList();
         Instant now = clock.instant();
-        List<ApiKey> imported = keys.importKeys(caller, guard.actor(req, caller), imports);
+        List<ApiKey> imported = keys.importKeys(caller, Actor.of(caller, req), imports);
         Json.send(res, Status.CREATED_201, Map.of("data", imported.stream().map(k -> view(k, now)).toList()));
     }
 
@@ -246,7 +247,7 @@ public final class KeysEndpoint {
                 permissions = body.optStringSet("permissions", 100);
             }
         }
-        return new Scope(workspaces, servers, ToolScope.read(body, "tools"), permissions);
+        return new Scope(workspaces, servers, ToolScope.read(body.has("tools") ? Optional.of(body.raw("tools")) : Optional.empty(), "tools"), permissions);
     }
 
     private static Targets targets(Optional<Set<String>> ids) {

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gatehouse.cli.LocalCredential;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.Settings;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Instant;

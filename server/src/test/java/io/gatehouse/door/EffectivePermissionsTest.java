@@ -1,6 +1,6 @@
 package io.gatehouse.door;
 
-import io.gatehouse.accounts.Role;
+import io.gatehouse.door.Role;
 import io.gatehouse.door.Identity.CredentialKind;
 import java.util.Optional;
 import java.util.Set;

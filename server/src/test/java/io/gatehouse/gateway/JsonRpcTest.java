@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;

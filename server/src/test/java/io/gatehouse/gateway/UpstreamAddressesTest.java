@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gatehouse.config.AddressRange;
 import io.gatehouse.config.GatehouseConfig.PrivateUpstreams;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;

@@ -1,11 +1,11 @@
 package io.gatehouse.keys;
 
-import io.gatehouse.accounts.Role;
+import io.gatehouse.door.Role;
 import io.gatehouse.door.Identity;
 import io.gatehouse.door.Identity.CredentialKind;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Targets;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.keys.KeyRequests.Create;
 import io.gatehouse.keys.KeyRequests.Expiry;
 import java.time.Instant;

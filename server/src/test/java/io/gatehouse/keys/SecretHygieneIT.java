@@ -149,6 +149,10 @@ class SecretHygieneIT {
         // list and get
         ok(node.http.get("/v1/keys?organization_id=" + org, node.adminKey), 200);
         ok(node.http.get("/v1/keys/" + firstId, node.adminKey), 200);
+        // A key pasted where an id goes, on both planes: the path is logged, the key is not.
+        assertThat(node.http.get("/v1/keys/" + first, node.adminKey).status()).isEqualTo(404);
+        assertThat(node.http.send("POST", "/mcp/" + first, Map.of("Authorization", "Bearer " + first), Map.of())
+                .status()).isEqualTo(404);
 
         // roll: the old secret keeps working for the grace period
         JsonNode rolled = ok(node.http.post("/v1/keys/" + firstId + "/roll", node.adminKey,

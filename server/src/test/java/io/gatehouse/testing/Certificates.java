@@ -42,6 +42,27 @@ public final class Certificates {
         return file;
     }
 
+    /** The private key of {@code identity}, as an unencrypted PKCS#8 PEM file. */
+    public static Path keyPem(KeyStore identity, Path file) throws Exception {
+        byte[] der = identity.getKey("upstream", PASSWORD.toCharArray()).getEncoded();
+        Files.writeString(file, "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der) + "\n-----END PRIVATE KEY-----\n");
+        return file;
+    }
+
+    /** A client-side TLS context that trusts {@code identity}'s certificate alone. */
+    public static SSLContext trusting(KeyStore identity) throws Exception {
+        KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
+        anchors.load(null, null);
+        anchors.setCertificateEntry("trusted", identity.getCertificate("upstream"));
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(anchors);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
     /** A server-side TLS context presenting {@code identity}. */
     public static SSLContext serving(KeyStore identity) throws Exception {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());

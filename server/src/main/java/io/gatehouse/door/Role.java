@@ -1,4 +1,4 @@
-package io.gatehouse.accounts;
+package io.gatehouse.door;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.gatehouse.http;
+package io.gatehouse.errors;
 
 import java.util.Optional;
 

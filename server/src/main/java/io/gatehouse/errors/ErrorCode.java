@@ -1,4 +1,4 @@
-package io.gatehouse.http;
+package io.gatehouse.errors;
 
 /**
  * Every error Gatehouse answers with outside the OAuth endpoints: the {@code error.code} string, the
