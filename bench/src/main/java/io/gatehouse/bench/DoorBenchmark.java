@@ -8,7 +8,7 @@ import io.gatehouse.config.Settings;
 import io.gatehouse.door.Door;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
-import io.gatehouse.http.ApiError;
+import io.gatehouse.errors.ApiError;
 import io.gatehouse.keys.KeyFormat;
 import io.gatehouse.keys.KeyHasher;
 import io.gatehouse.keys.KeyVerifier;

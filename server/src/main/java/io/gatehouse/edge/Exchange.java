@@ -328,11 +328,17 @@ final class Exchange {
             ByteBuf body = whole;
             whole = null;
             release();
-            w.finish().finish(body, result -> call.run(() -> {
-                call.sendHead(upstreamHead.status(), clientHeaders, result.readableBytes());
-                call.sendContent(result);
-                call.sendEnd();
-            }));
+            w.finish().finish(body, result -> {
+                if (call.ended()) {
+                    result.release(); // the client went away while the body was looked at
+                    return;
+                }
+                call.run(() -> {
+                    call.sendHead(upstreamHead.status(), clientHeaders, result.readableBytes());
+                    call.sendContent(result);
+                    call.sendEnd();
+                });
+            });
             done = true;
             return;
         }
