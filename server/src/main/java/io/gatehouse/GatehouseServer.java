@@ -21,11 +21,13 @@ import io.gatehouse.http.HttpServer;
 import io.gatehouse.http.OpsEndpoint;
 import io.gatehouse.http.PublicUrl;
 import io.gatehouse.http.Routes;
+import io.gatehouse.keys.DoorRoutes;
 import io.gatehouse.keys.KeyFormat;
 import io.gatehouse.keys.KeyHasher;
 import io.gatehouse.keys.KeyService;
 import io.gatehouse.keys.KeyStore;
 import io.gatehouse.keys.KeyVerifier;
+import io.gatehouse.keys.LoopDoor;
 import io.gatehouse.keys.KeysEndpoint;
 import io.gatehouse.keys.UsageRecorder;
 import io.gatehouse.store.Database;
@@ -141,7 +143,9 @@ public final class GatehouseServer implements AutoCloseable {
                             h.headTimeout().toMillis(), h.bodyTimeout().toMillis(), h.idleTimeout().toMillis(),
                             h.maxConnections(), h.trustForwardedFor(), h.tlsCertFile(), h.tlsKeyFile()),
                     new Upstreams.Limits(config.gateway().upstreamMaxIdle(), config.gateway().upstreamIdleTimeout()),
-                    gateway, http.port(), edgeSecret, new Renderer(publicUrl), metrics);
+                    List.of(gateway, new DoorRoutes(new LoopDoor(door), h.maxBodyBytes(),
+                            name -> name.flatMap(gateway::serverAlias))),
+                    http.port(), edgeSecret, new Renderer(publicUrl), metrics);
             publicUrl.set(config.publicUrl(edge.port()));
 
             Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,

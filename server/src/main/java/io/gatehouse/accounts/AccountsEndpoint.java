@@ -43,8 +43,7 @@ public final class AccountsEndpoint {
     }
 
     public void register(Routes routes) {
-        routes.get("/v1/whoami", this::whoami)
-                .post("/v1/users", this::createUser)
+        routes.post("/v1/users", this::createUser)
                 .get("/v1/users", (req, res) -> list(res, accounts.users(read(req)), AccountsEndpoint::view))
                 .get("/v1/users/{id}", (req, res) -> Json.ok(res, view(accounts.user(read(req), id(req)))))
                 .post("/v1/users/{id}/disable", (req, res) -> setDisabled(req, res, true))
@@ -89,9 +88,8 @@ public final class AccountsEndpoint {
                 });
     }
 
-    /** The caller as the door sees it on a data-plane call: an authenticated no-op. */
-    private void whoami(ServerRequest req, ServerResponse res) {
-        Principal p = guard.admit(req, Requirement.dataPlane());
+    /** {@code GET /v1/whoami}'s answer (served on the edge: see {@code keys.DoorRoutes}): the caller as the door sees it. */
+    public static Map<String, Object> whoami(Principal p) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("credential_id", p.credentialId());
         out.put("credential_kind", p.identity().kind().wire());
@@ -102,7 +100,7 @@ public final class AccountsEndpoint {
         out.put("operator", p.operator());
         out.put("workspaces", new TreeSet<>(p.workspaces()));
         out.put("permissions", new TreeSet<>(p.permissions()));
-        Json.ok(res, out);
+        return out;
     }
 
     private void createUser(ServerRequest req, ServerResponse res) {

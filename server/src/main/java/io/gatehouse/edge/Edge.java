@@ -1,6 +1,12 @@
 package io.gatehouse.edge;
 
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
 import io.gatehouse.http.RequestInfo;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,7 +76,7 @@ public final class Edge implements AutoCloseable {
     private final Limits limits;
     private final EventLoopGroup loops;
     private final Upstreams upstreams;
-    private final DataPlane dataPlane;
+    private final List<DataPlane> dataPlanes;
     private final ControlPlane controlPlane;
     private final Renderer renderer;
     private final EdgeTls tls;
@@ -81,10 +87,10 @@ public final class Edge implements AutoCloseable {
     private final Counter controlCalls;
     private final Counter refusedConnections;
 
-    private Edge(Limits limits, Upstreams.Limits upstreamLimits, DataPlane dataPlane, int controlPlanePort,
+    private Edge(Limits limits, Upstreams.Limits upstreamLimits, List<DataPlane> dataPlanes, int controlPlanePort,
                  String controlPlaneSecret, Renderer renderer, MeterRegistry metrics) {
         this.limits = limits;
-        this.dataPlane = dataPlane;
+        this.dataPlanes = java.util.stream.Stream.concat(java.util.stream.Stream.of(HEALTH), dataPlanes.stream()).toList();
         this.renderer = renderer;
         this.controlPlane = new ControlPlane(controlPlanePort, controlPlaneSecret);
         this.tls = limits.tlsCert().isPresent() ? new EdgeTls(limits.tlsCert().get(), limits.tlsKey().orElseThrow())
@@ -156,9 +162,9 @@ public final class Edge implements AutoCloseable {
      * @param controlPlanePort   the control plane's loopback port
      * @param controlPlaneSecret what proves to the control plane that a request came from this edge
      */
-    public static Edge start(Limits limits, Upstreams.Limits upstreamLimits, DataPlane dataPlane, int controlPlanePort,
-                             String controlPlaneSecret, Renderer renderer, MeterRegistry metrics) {
-        return new Edge(limits, upstreamLimits, dataPlane, controlPlanePort, controlPlaneSecret, renderer, metrics);
+    public static Edge start(Limits limits, Upstreams.Limits upstreamLimits, List<DataPlane> dataPlanes,
+                             int controlPlanePort, String controlPlaneSecret, Renderer renderer, MeterRegistry metrics) {
+        return new Edge(limits, upstreamLimits, dataPlanes, controlPlanePort, controlPlaneSecret, renderer, metrics);
     }
 
     public int port() {
@@ -200,14 +206,35 @@ public final class Edge implements AutoCloseable {
     }
 
     void route(Call call) {
-        if (dataPlane.claims(call.path())) {
-            dataCalls.increment();
-            dataPlane.serve(call);
-        } else {
-            controlCalls.increment();
-            controlPlane.forward(call);
+        for (DataPlane plane : dataPlanes) {
+            if (plane.claims(call.path())) {
+                dataCalls.increment();
+                plane.serve(call);
+                return;
+            }
         }
+        controlCalls.increment();
+        controlPlane.forward(call);
     }
+
+    /** {@code /healthz}: the process answers (its event loops do). Readiness, which needs the store, is {@code /readyz}'s. */
+    private static final DataPlane HEALTH = new DataPlane() {
+        private static final byte[] OK = "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+        @Override
+        public boolean claims(String path) {
+            return path.equals("/healthz");
+        }
+
+        @Override
+        public void serve(Call call) {
+            if (!call.method().equals(HttpMethod.GET) && !call.method().equals(HttpMethod.HEAD)) {
+                call.answerHeaders().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+                throw ApiError.of(ErrorCode.METHOD_NOT_ALLOWED, "method_not_allowed", "Use GET");
+            }
+            call.respondJson(HttpResponseStatus.OK, OK);
+        }
+    };
 
     Limits limits() {
         return limits;

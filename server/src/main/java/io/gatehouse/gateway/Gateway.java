@@ -5,6 +5,7 @@ import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.edge.Call;
 import io.gatehouse.edge.Edge;
+import io.gatehouse.keys.LoopDoor;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Cors;
 import io.gatehouse.http.Json;
@@ -46,7 +47,7 @@ public final class Gateway implements Edge.DataPlane {
         this.signingKeys = SigningKeys.open(db, sealer, clock);
         UpstreamAssertions assertions = new UpstreamAssertions(signingKeys, publicUrl,
                 config.gateway().assertionTtl(), clock);
-        GatewayAccess access = new GatewayAccess(guard.door(), assertions, sealer);
+        GatewayAccess access = new GatewayAccess(new LoopDoor(guard.door()), assertions, sealer);
         Origins origins = new Origins(publicUrl, config.gateway().allowedOrigins());
         Passage passage = new Passage(addresses, UpstreamTls.of(config.gateway().upstreamCaFile()),
                 new GatewayMetrics(metrics));

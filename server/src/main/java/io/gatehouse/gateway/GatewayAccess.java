@@ -1,11 +1,10 @@
 package io.gatehouse.gateway;
 
-import io.gatehouse.door.Credentials;
-import io.gatehouse.door.Door;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
 import io.gatehouse.edge.Call;
 import io.gatehouse.errors.ApiError;
+import io.gatehouse.keys.LoopDoor;
 import io.gatehouse.store.Sealer;
 import java.util.Collections;
 import java.util.HashMap;
@@ -24,12 +23,12 @@ import java.util.function.Consumer;
  * is decided off the loop (the door reads the store), and the call resumes on its loop.
  */
 final class GatewayAccess {
-    private final Door door;
+    private final LoopDoor door;
     private final UpstreamAssertions assertions;
     private final Sealer sealer;
     private final Map<String, String> openedStatics = new ConcurrentHashMap<>();
 
-    GatewayAccess(Door door, UpstreamAssertions assertions, Sealer sealer) {
+    GatewayAccess(LoopDoor door, UpstreamAssertions assertions, Sealer sealer) {
         this.door = door;
         this.assertions = assertions;
         this.sealer = sealer;
@@ -40,31 +39,26 @@ final class GatewayAccess {
      * to a public server); a refusal is thrown, or answered when it comes off the loop.
      */
     void admit(Call call, Server server, String permission, Consumer<Optional<Principal>> then) {
-        Optional<String> credential = Credentials.extract(call.headers().getAll("authorization"),
-                call.headers().getAll("x-api-key"));
+        Optional<String> credential = LoopDoor.credential(call);
         if (credential.isEmpty() && server.isPublic()) {
             then.accept(Optional.empty());
             return;
         }
-        Requirement requirement = requirement(server, permission);
-        Door.Decision decision = credential.isEmpty() ? door.decideMissing()
-                : door.decide(credential.get(), requirement);
-        switch (decision) {
-            case Door.Admitted admitted -> {
-                Principal p = admitted.admission().principal();
-                checkServer(server, p);
-                admitted.admission().commit(call.clientAddress());
-                call.credential(p.credentialId());
-                then.accept(Optional.of(p));
+        door.admit(call, credential, requirement(server, permission), p -> {
+            checkServer(server, p);
+            then.accept(Optional.of(p));
+        });
+    }
+
+    /** A value HTTP/1.1 can carry: Latin-1, no line break, no NUL. */
+    private static boolean travels(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c > 0xff || c == '\r' || c == '\n' || c == 0) {
+                return false;
             }
-            case Door.Refused refused -> throw refused.error();
-            case Door.Unsettled unsettled -> call.offLoop(
-                    () -> door.admit(credential, requirement, call.clientAddress()), p -> {
-                        call.credential(p.credentialId());
-                        checkServer(server, p);
-                        then.accept(Optional.of(p));
-                    });
         }
+        return true;
     }
 
     private static Requirement requirement(Server server, String permission) {
@@ -81,13 +75,17 @@ final class GatewayAccess {
     }
 
     /** The fields that tell the upstream who is calling (never the client's own credential), by name. */
-    Map<String, String> identityHeaders(Server server, Optional<Principal> caller) {
-        Map<String, String> out = new HashMap<>(2);
+    Map<String, CharSequence> identityHeaders(Server server, Optional<Principal> caller) {
+        Map<String, CharSequence> out = new HashMap<>(2);
         switch (server.auth().mode()) {
-            case ASSERTION -> caller.ifPresent(p -> out.put("Authorization", "Bearer " + assertions.forCall(p, server)));
+            case ASSERTION -> caller.ifPresent(p -> out.put("Authorization", assertions.authorization(p, server)));
             case STATIC -> {
                 String sealed = server.auth().sealedValue().orElseThrow();
                 String value = openedStatics.computeIfAbsent(sealed, sealer::open);
+                if (!travels(value)) {
+                    throw ApiError.of(io.gatehouse.errors.ErrorCode.BAD_GATEWAY, "upstream_unreachable",
+                            "The server's upstream credential cannot be sent in an HTTP header");
+                }
                 out.put(server.auth().header().orElse("Authorization"), value);
             }
             case NONE -> {

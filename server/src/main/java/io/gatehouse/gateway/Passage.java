@@ -5,6 +5,8 @@ import io.gatehouse.edge.Upstreams;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.errors.ErrorCode;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import java.io.IOException;
@@ -12,6 +14,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import io.netty.util.AsciiString;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +40,18 @@ final class Passage {
             "content-length", // the edge frames the answer
             "x-request-id", // the client gets Gatehouse's, the one its logs and error bodies name
             "server", "x-powered-by"); // what software runs behind Gatehouse, and which version, is not the client's
+
+    /** The sets above, as header collections: looked up by name without allocating, case aside. */
+    private static final HttpHeaders NOT_FORWARDED_FIELDS = fields(NOT_FORWARDED);
+    private static final HttpHeaders NOT_RETURNED_FIELDS = fields(NOT_RETURNED);
+    /** Fields copied from messages Netty's decoders validated already: not validated again. */
+    private static final DefaultHttpHeadersFactory COPIES = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
+    private static HttpHeaders fields(Set<String> names) {
+        HttpHeaders h = new DefaultHttpHeaders();
+        names.forEach(n -> h.add(n, ""));
+        return h;
+    }
 
     private record Kept(Server server, Upstreams.Target target, String basePath) {
     }
@@ -120,14 +136,15 @@ final class Passage {
     }
 
     /** The fields sent upstream: the client's end-to-end ones, then who is asking (identity), the client and the request id. */
-    static HttpHeaders requestHeaders(Call call, Map<String, String> identity) {
-        HttpHeaders out = new DefaultHttpHeaders();
-        Set<String> replaced = new java.util.HashSet<>(identity.size() * 2);
-        identity.keySet().forEach(n -> replaced.add(n.toLowerCase(Locale.ROOT)));
-        for (Map.Entry<String, String> field : call.headers()) {
-            String lower = field.getKey().toLowerCase(Locale.ROOT);
-            if (!NOT_FORWARDED.contains(lower) && !replaced.contains(lower)) {
-                out.add(field.getKey(), field.getValue());
+    static HttpHeaders requestHeaders(Call call, Map<String, CharSequence> identity) {
+        HttpHeaders in = call.headers();
+        HttpHeaders out = COPIES.newHeaders();
+        Set<String> options = connectionOptions(in);
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> field = it.next();
+            CharSequence name = field.getKey();
+            if (!NOT_FORWARDED_FIELDS.contains(name) && !named(identity, name) && !named(options, name)) {
+                out.add(name, field.getValue());
             }
         }
         out.add("X-Forwarded-For", call.clientAddress());
@@ -138,13 +155,51 @@ final class Passage {
 
     /** The upstream's end-to-end fields the client may see. */
     static HttpHeaders answerHeaders(HttpResponse upstream) {
-        HttpHeaders out = new DefaultHttpHeaders();
-        for (Map.Entry<String, String> field : upstream.headers()) {
-            if (!NOT_RETURNED.contains(field.getKey().toLowerCase(Locale.ROOT))) {
+        HttpHeaders out = COPIES.newHeaders();
+        Set<String> options = connectionOptions(upstream.headers());
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = upstream.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> field = it.next();
+            if (!NOT_RETURNED_FIELDS.contains(field.getKey()) && !named(options, field.getKey())) {
                 out.add(field.getKey(), field.getValue());
             }
         }
         return out;
+    }
+
+    /** Whether {@code name} is one of {@code names} (their keys), case aside. */
+    private static boolean named(Map<String, CharSequence> names, CharSequence name) {
+        for (String n : names.keySet()) {
+            if (AsciiString.contentEqualsIgnoreCase(n, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean named(Set<String> names, CharSequence name) {
+        for (String n : names) {
+            if (AsciiString.contentEqualsIgnoreCase(n, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** RFC 9110 §7.6.1: the fields a message's {@code Connection} names are for this hop only. */
+    static Set<String> connectionOptions(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.CONNECTION)) {
+            return Set.of();
+        }
+        Set<String> named = new java.util.HashSet<>(4);
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String t = token.strip().toLowerCase(Locale.ROOT);
+                if (!t.isEmpty()) {
+                    named.add(t);
+                }
+            }
+        }
+        return named;
     }
 
     /**

@@ -15,6 +15,7 @@ import io.gatehouse.http.PublicUrl;
 import io.gatehouse.store.Ids;
 import java.time.Clock;
 import java.time.Duration;
+import io.netty.util.AsciiString;
 import java.time.Instant;
 import java.util.Date;
 import java.util.TreeSet;
@@ -29,7 +30,7 @@ import java.util.TreeSet;
  * until a third of its life is left, as long as what it says still holds (the principal is equal).
  */
 public final class UpstreamAssertions {
-    private record Issued(Principal principal, String token, Instant refreshAt) {
+    private record Issued(Principal principal, String token, AsciiString authorization, Instant refreshAt) {
     }
 
     private final SigningKeys keys;
@@ -53,15 +54,31 @@ public final class UpstreamAssertions {
 
     /** A JWT for {@code principal} calling {@code server}, fresh or recent. */
     public String forCall(Principal principal, Server server) {
+        return issued(principal, server).token();
+    }
+
+    /**
+     * {@code Bearer} and the JWT for {@code principal} calling {@code server}, as the bytes of the
+     * {@code Authorization} field: made once per token, copied into each request as they are.
+     */
+    public AsciiString authorization(Principal principal, Server server) {
+        return issued(principal, server).authorization();
+    }
+
+    private Issued issued(Principal principal, Server server) {
         String cacheKey = principal.credentialId() + " " + server.id();
         Instant now = clock.instant();
         Issued hit = cache.getIfPresent(cacheKey);
-        if (hit != null && hit.principal().equals(principal) && now.isBefore(hit.refreshAt())) {
-            return hit.token();
+        // The same cached identity makes the same principal: the deep comparison is for the rest.
+        if (hit != null && (hit.principal().identity() == principal.identity() || hit.principal().equals(principal))
+                && now.isBefore(hit.refreshAt())) {
+            return hit;
         }
         String token = sign(principal, server, now);
-        cache.put(cacheKey, new Issued(principal, token, now.plus(ttl.multipliedBy(2).dividedBy(3))));
-        return token;
+        Issued fresh = new Issued(principal, token, new AsciiString("Bearer " + token),
+                now.plus(ttl.multipliedBy(2).dividedBy(3)));
+        cache.put(cacheKey, fresh);
+        return fresh;
     }
 
     private String sign(Principal p, Server server, Instant now) {

@@ -42,9 +42,21 @@ public final class Json {
      * {@code maxBytes}, 400 when it is not one well-formed JSON object.
      */
     public static Body body(ServerRequest req, long maxBytes) {
+        String contentType;
+        try {
+            contentType = req.headers().contentType().map(HttpMediaType::text).orElse(null);
+        } catch (RuntimeException unparsable) {
+            contentType = null;
+        }
+        requireJson(contentType);
+        return parse(read(req, maxBytes));
+    }
+
+    /** 415 unless {@code contentType} says JSON ({@code application/json} or {@code application/*+json}). */
+    public static void requireJson(String contentType) {
         boolean json;
         try {
-            json = req.headers().contentType()
+            json = contentType != null && java.util.Optional.of(HttpMediaType.create(contentType))
                     .map(HttpMediaType::mediaType)
                     .map(m -> m.type().equals("application") && (m.subtype().equals("json") || m.subtype().endsWith("+json")))
                     .orElse(false);
@@ -55,7 +67,10 @@ public final class Json {
             throw ApiError.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "content_type",
                     "Send the body as JSON with Content-Type: application/json");
         }
-        byte[] bytes = read(req, maxBytes);
+    }
+
+    /** {@code bytes} as a JSON object: 400 when it is not one well-formed JSON object in strict UTF-8. */
+    public static Body parse(byte[] bytes) {
         JsonNode node;
         try {
             // Strict UTF-8 first: Jackson accepts overlong sequences (C0 AF reads as '/').

@@ -7,7 +7,7 @@ import io.helidon.http.Status;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 
-/** {@code /healthz} (the process answers), {@code /readyz} (the database answers), {@code /metrics} (Prometheus). */
+/** {@code /readyz} (the database answers) and {@code /metrics} (Prometheus); {@code /healthz} is the edge's own. */
 public final class OpsEndpoint {
     private final Database db;
     private final PrometheusMeterRegistry metrics;
@@ -18,8 +18,7 @@ public final class OpsEndpoint {
     }
 
     public void register(Routes routes) {
-        routes.operational(Method.GET, "/healthz", (req, res) -> Json.ok(res, Map.of("status", "ok")))
-                .operational(Method.GET, "/readyz", (req, res) -> {
+        routes.operational(Method.GET, "/readyz", (req, res) -> {
                     boolean ready = db.reachable();
                     Json.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
                             Map.of("status", ready ? "ready" : "database unreachable"));

@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code /v1/keys}: create, list, get, revoke, renew, roll, delete, import; and
- * {@code POST /v1/keys/verify} for services that check keys themselves.
+ * ({@code POST /v1/keys/verify}, for services that check keys themselves, is served on the edge:
+ * see {@link DoorRoutes}.)
  */
 public final class KeysEndpoint {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
@@ -53,8 +54,7 @@ public final class KeysEndpoint {
     }
 
     public void register(Routes routes) {
-        routes.post("/v1/keys/verify", this::verify)
-                .post("/v1/keys/import", this::importKeys)
+        routes.post("/v1/keys/import", this::importKeys)
                 .post("/v1/keys", this::create)
                 .get("/v1/keys", this::list)
                 .post("/v1/me/keys", this::createOwn)
@@ -194,37 +194,6 @@ public final class KeysEndpoint {
      * Checks a key for another service and returns who it is and what it reaches. The answer is
      * 200 either way: {@code valid} says whether the key would pass the door for the stated use.
      */
-    private void verify(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management(Permissions.KEYS_VERIFY));
-        Body body = guard.body(req).allow("key", "workspace", "server", "permission", "plan_gated", "client_address");
-        String key = body.string("key", 512);
-        Optional<String> server = body.optString("server", 64);
-        Requirement requirement = new Requirement(body.optString("permission", 100), body.optString("workspace", 64),
-                server, serverAlias.apply(server), body.optBoolean("plan_gated").orElse(true));
-        String address = body.optString("client_address", 64).orElse(RequestInfo.of(req).clientAddress());
-        Map<String, Object> out = new LinkedHashMap<>();
-        try {
-            Principal p = guard.door().admit(Optional.of(key.strip()), requirement, address);
-            out.put("valid", true);
-            out.put("key_id", p.credentialId());
-            out.put("kind", p.identity().kind().wire());
-            out.put("organization_id", p.orgId());
-            out.put("user_id", p.userId());
-            out.put("plan", p.identity().plan());
-            out.put("role", p.identity().role().map(r -> r.wire()).orElse(null));
-            out.put("workspaces", new TreeSet<>(p.workspaces()));
-            out.put("servers", targets(p.identity().servers()));
-            out.put("tools", targets(p.identity().tools()));
-            out.put("permissions", new TreeSet<>(p.permissions()));
-            out.put("expires_at", p.identity().expiresAt().map(Instant::toString).orElse(null));
-        } catch (ApiError denied) {
-            out.put("valid", false);
-            out.put("error", Errors.body(denied, RequestInfo.of(req).requestId()).get("error"));
-        }
-        out.put("verified_by", caller.credentialId());
-        Json.ok(res, out);
-    }
-
     /** What the request states; an axis left out is filled in from the creating credential's reach. */
     private record Scope(Optional<Targets> workspaces, Optional<Targets> servers, Optional<Targets> tools,
                          Optional<Set<String>> permissions) {
@@ -254,7 +223,7 @@ public final class KeysEndpoint {
         return ids.map(Targets::of).orElse(Targets.ALL);
     }
 
-    private static Object targets(Targets t) {
+    static Object targets(Targets t) {
         return t.all() ? "*" : new TreeSet<>(t.ids());
     }
 

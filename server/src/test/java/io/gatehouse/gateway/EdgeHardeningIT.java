@@ -290,6 +290,28 @@ class EdgeHardeningIT {
     }
 
     @Test
+    void fieldsNamedInConnectionStayOnTheirHop() throws Exception {
+        RawUpstream up = register("hop-fields", (n, head, out) -> {
+            RawUpstream.write(out, "HTTP/1.1 200 OK\r\nConnection: X-Upstream-Hop\r\nX-Upstream-Hop: secret\r\n"
+                    + "X-Kept: yes\r\nContent-Length: 2\r\n\r\nok");
+            return true;
+        });
+        String answer;
+        try (Socket s = connect()) {
+            s.getOutputStream().write(("GET /api/hop-fields-api/thing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + gw.node.adminKey + "\r\nX-Client-Hop: private\r\nX-Passed: along\r\n"
+                    + "Connection: X-Client-Hop, close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            answer = readAll(s).toLowerCase(java.util.Locale.ROOT);
+        }
+        assertThat(answer).startsWith("http/1.1 200").contains("x-kept: yes");
+        assertThat(answer).as("RFC 9110 §7.6.1, upstream to client").doesNotContain("x-upstream-hop");
+        String sent = up.heads().getLast().toLowerCase(java.util.Locale.ROOT);
+        assertThat(sent).contains("x-passed: along").as("RFC 9110 §7.6.1, client to upstream")
+                .doesNotContain("x-client-hop");
+    }
+
+    @Test
     void anAnswerToHeadHasNoBodyAndTheConnectionStaysInStep() throws Exception {
         try (Socket s = connect()) {
             s.getOutputStream().write(("HEAD /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"
