@@ -157,11 +157,7 @@ public final class Call {
      * bytes is a 413, declared or not, and the connection closes (the rest is not read).
      */
     public void readBody(long max, Consumer<ByteBuf> then) {
-        long declared = HttpUtil.getContentLength(request, -1L);
-        if (declared > max) {
-            closeAfter = true;
-            throw tooLarge(max);
-        }
+        refuseIfDeclaredOver(max);
         CompositeByteBuf body = connection.channel().alloc().compositeBuffer(64);
         Consumer<HttpContent> reader = new Consumer<>() {
             @Override
@@ -183,6 +179,14 @@ public final class Call {
             }
         };
         pull(reader);
+    }
+
+    /** A body declared longer than {@code max} bytes is a 413 before any of it is read; the connection then closes. */
+    public void refuseIfDeclaredOver(long max) {
+        if (HttpUtil.getContentLength(request, -1L) > max) {
+            closeAfter = true;
+            throw tooLarge(max);
+        }
     }
 
     private static ApiError tooLarge(long max) {

@@ -40,7 +40,8 @@ final class ControlPlane {
         this.secret = secret;
     }
 
-    void forward(Call call) {
+    void forward(Call call, long maxBodyBytes) {
+        call.refuseIfDeclaredOver(maxBodyBytes); // before a byte of it is read or sent on
         HttpHeaders headers = new DefaultHttpHeaders();
         for (Map.Entry<String, String> field : call.headers()) {
             if (!NOT_FORWARDED.contains(field.getKey().toLowerCase())) {

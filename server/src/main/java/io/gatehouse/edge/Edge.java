@@ -53,8 +53,8 @@ public final class Edge implements AutoCloseable {
 
     /** Who serves the data plane's paths, on the event loop. */
     public interface DataPlane {
-        /** Whether {@code path} (decoded) is the data plane's. */
-        boolean claims(String path);
+        /** Whether a request with {@code method} to {@code path} (decoded) is the data plane's. */
+        boolean claims(HttpMethod method, String path);
 
         /** Serves a call to a path it claims. */
         void serve(Call call);
@@ -207,14 +207,14 @@ public final class Edge implements AutoCloseable {
 
     void route(Call call) {
         for (DataPlane plane : dataPlanes) {
-            if (plane.claims(call.path())) {
+            if (plane.claims(call.method(), call.path())) {
                 dataCalls.increment();
                 plane.serve(call);
                 return;
             }
         }
         controlCalls.increment();
-        controlPlane.forward(call);
+        controlPlane.forward(call, limits.maxBodyBytes());
     }
 
     /** {@code /healthz}: the process answers (its event loops do). Readiness, which needs the store, is {@code /readyz}'s. */
@@ -222,7 +222,7 @@ public final class Edge implements AutoCloseable {
         private static final byte[] OK = "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
         @Override
-        public boolean claims(String path) {
+        public boolean claims(HttpMethod method, String path) {
             return path.equals("/healthz");
         }
 

@@ -145,7 +145,9 @@ final class Exchange {
             link.channel().writeAndFlush(last ? new DefaultLastHttpContent(piece.content()) : piece)
                     .addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
-                            f.channel().close();
+                            // The upstream stopped taking the body (it answered early, a 413 say, and
+                            // closed): its answer, if one came, is read before the closing ends the call.
+                            return;
                         } else if (last) {
                             sent = true;
                         } else {

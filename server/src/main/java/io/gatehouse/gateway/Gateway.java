@@ -5,6 +5,7 @@ import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.edge.Call;
 import io.gatehouse.edge.Edge;
+import io.netty.handler.codec.http.HttpMethod;
 import io.gatehouse.keys.LoopDoor;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Cors;
@@ -62,7 +63,7 @@ public final class Gateway implements Edge.DataPlane {
      * allowed: a URL pasted with one reaches the same server), {@code /api/…} and mounted APIs.
      */
     @Override
-    public boolean claims(String path) {
+    public boolean claims(HttpMethod method, String path) {
         return path.equals("/mcp") || path.equals("/mcp/") || mcpSlug(path) != null || api.claims(path);
     }
 

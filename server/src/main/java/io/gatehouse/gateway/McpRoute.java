@@ -44,6 +44,7 @@ import java.util.function.Predicate;
  */
 final class McpRoute {
     private static final String METHODS = "GET, POST, DELETE, OPTIONS";
+    private static final java.util.regex.Pattern SLUG = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
     /** The largest {@code tools/list} answer filtered whole, and the largest event of a filtered stream. */
     static final int MAX_FILTERED_ANSWER = 16 * 1024 * 1024;
 
@@ -82,8 +83,10 @@ final class McpRoute {
 
     private Server server(String slug) {
         Optional<Server> s = slug != null ? registry.bySlug(slug) : registry.defaultMcp();
+        // The slug is named back only when it could be one: a key pasted into the URL must not be echoed or logged.
         return s.filter(x -> x.kind() == Server.Kind.MCP).orElseThrow(() -> ApiError.of(ErrorCode.NOT_FOUND,
-                "unknown_server", slug != null ? "No MCP server '" + slug + "'" : "No default MCP server"));
+                "unknown_server", slug == null ? "No default MCP server"
+                        : SLUG.matcher(slug).matches() ? "No MCP server '" + slug + "'" : "No MCP server at this path"));
     }
 
     private void post(Call call, String slug) {

@@ -44,9 +44,15 @@ public final class DoorRoutes implements Edge.DataPlane {
         this.serverAlias = serverAlias;
     }
 
+    /**
+     * {@code /v1/whoami} whatever the method (only GET is served), {@code POST /v1/keys/verify}, and
+     * the methods {@code /v1/keys/verify} takes as no one's: GET and DELETE there are the control
+     * plane's, where {@code verify} reads as a key id.
+     */
     @Override
-    public boolean claims(String path) {
-        return path.equals("/v1/whoami") || path.equals("/v1/keys/verify");
+    public boolean claims(HttpMethod method, String path) {
+        return path.equals("/v1/whoami") || path.equals("/v1/keys/verify")
+                && !method.equals(HttpMethod.GET) && !method.equals(HttpMethod.DELETE);
     }
 
     @Override
@@ -56,7 +62,10 @@ public final class DoorRoutes implements Edge.DataPlane {
             door.admit(call, LoopDoor.credential(call), Requirement.dataPlane(),
                     p -> call.respondJson(HttpResponseStatus.OK, Json.bytes(AccountsEndpoint.whoami(p))));
         } else {
-            allow(call, HttpMethod.POST);
+            if (!call.method().equals(HttpMethod.POST)) {
+                call.answerHeaders().set(HttpHeaderNames.ALLOW, "DELETE, GET, POST");
+                throw ApiError.of(ErrorCode.METHOD_NOT_ALLOWED, "method_not_allowed", "Use POST");
+            }
             door.admit(call, LoopDoor.credential(call), Requirement.management(Permissions.KEYS_VERIFY), caller -> {
                 Json.requireJson(call.headers().get(HttpHeaderNames.CONTENT_TYPE));
                 call.readBody(maxBodyBytes, content -> {

@@ -262,6 +262,22 @@ class EdgeHardeningIT {
     }
 
     @Test
+    void trailersPastTheHeadLimitEndTheAnswer() throws Exception {
+        // Netty's decoder bounds trailers as it bounds heads; an answer that sends more never completes.
+        register("huge-trailer", (n, head, out) -> {
+            RawUpstream.write(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "2\r\n{}\r\n0\r\nX-Trailer: " + "t".repeat(64 * 1024) + "\r\n\r\n");
+            return false;
+        });
+        try {
+            HttpResponse<String> r = post("huge-trailer", INITIALIZE, gw.node.adminKey);
+            assertError(r, 502, "upstream_failed");
+        } catch (IOException cut) {
+            // the head had left with the body's first bytes: the client sees a cut answer, never a whole one
+        }
+    }
+
+    @Test
     void aToolListTooLongToFilterIs502NeverACutList() throws Exception {
         String echoOnly = gw.keyForNewUser("bounded-list@example.test", "free", Map.of("tools", List.of("huge-list/echo")));
         int size = McpRoute.MAX_FILTERED_ANSWER + 1024;

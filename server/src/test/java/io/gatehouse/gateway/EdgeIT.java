@@ -121,13 +121,14 @@ class EdgeIT {
         assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("mcp-session-id: gh1.");
 
         double forwarded = count("control");
-        JsonNode control = gw.node.createKey(gw.node.adminOrgId, gw.node.adminUserId, "control plane");
+        JsonNode control = gw.node.createKey(Map.of("organization_id", gw.node.adminOrgId, "user_id",
+                gw.node.adminUserId, "name", "control plane", "permissions", List.of("keys:self")));
         // The fields the edge tells the control plane with are not the client's to send: they are dropped.
-        String whoami = rawFrom("127.0.0.3", "GET /v1/whoami HTTP/1.1\r\nHost: x\r\n"
+        String ownKeys = rawFrom("127.0.0.3", "GET /v1/me/keys HTTP/1.1\r\nHost: x\r\n"
                 + "X-Gatehouse-Client: 203.0.113.7\r\nX-Gatehouse-Edge: guessed\r\n"
                 + "Authorization: Bearer " + control.path("key").asText() + "\r\n\r\n");
-        assertThat(whoami).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("x-gatehouse-");
-        assertThat(count("control") - forwarded).as("the key's creation, whoami, the reading of /metrics")
+        assertThat(ownKeys).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("x-gatehouse-");
+        assertThat(count("control") - forwarded).as("the key's creation, the listing, the reading of /metrics")
                 .isEqualTo(3);
 
         assertThat(lastUsedIp(onLoop)).isEqualTo("127.0.0.2");
