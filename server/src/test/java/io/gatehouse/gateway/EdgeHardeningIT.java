@@ -200,6 +200,78 @@ class EdgeHardeningIT {
         }
     }
 
+    @Test
+    void aClientThatExpects100ContinueIsAskedForItsBodyOnlyOnceAdmitted() throws Exception {
+        String head = "POST /mcp/demo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Accept: application/json, text/event-stream\r\nExpect: 100-continue\r\nContent-Length: "
+                + INITIALIZE.length() + "\r\n";
+        try (Socket s = connect()) {
+            s.getOutputStream().write((head + "Authorization: Bearer " + gw.node.adminKey + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            assertThat(readHead(s.getInputStream())).startsWith("HTTP/1.1 100 Continue");
+            s.getOutputStream().write(INITIALIZE.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            assertThat(readHead(s.getInputStream())).startsWith("HTTP/1.1 200");
+        }
+        try (Socket s = connect()) {
+            s.getOutputStream().write((head + "Authorization: Bearer gk_live_nope\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            String refused = readAll(s);
+            assertThat(refused).as("no 100 for a body that will not be read").startsWith("HTTP/1.1 401")
+                    .doesNotContain("100 Continue").containsIgnoringCase("connection: close");
+        }
+        try (Socket s = connect()) {
+            s.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            assertThat(readHead(s.getInputStream())).startsWith("HTTP/1.1 417");
+        }
+    }
+
+    @Test
+    void anIdleConnectionIsClosedAfterTheIdleTime() throws Exception {
+        try (GatewayNode idle = GatewayNode.start(Map.of("http.idle-timeout", "1s"))) {
+            URI base = idle.node.server.publicUrl();
+            try (Socket s = new Socket(base.getHost(), base.getPort())) {
+                s.setSoTimeout(5_000);
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+                InputStream in = s.getInputStream();
+                assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+                in.readNBytes("{\"status\":\"ok\"}".length());
+                long start = System.nanoTime();
+                assertThat(in.read()).as("closed, not answered").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(700),
+                        Duration.ofSeconds(3));
+            }
+        }
+    }
+
+    @Test
+    void aKeptUpstreamConnectionIsNotReusedPastTheUpstreamsKeepAliveTimeout() throws Exception {
+        RawUpstream brief = register("keeps-briefly", (n, head, out) -> {
+            RawUpstream.write(out, "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\n{}");
+            return true;
+        });
+        RawUpstream lasting = register("keeps-long", (n, head, out) -> {
+            RawUpstream.write(out, json("{}"));
+            return true;
+        });
+        HttpClient one = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (String slug : List.of("keeps-briefly", "keeps-long")) {
+            HttpRequest call = HttpRequest.newBuilder(gw.url("/mcp/" + slug)).timeout(Duration.ofSeconds(10))
+                    .header("Authorization", "Bearer " + gw.node.adminKey).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(INITIALIZE)).build();
+            assertThat(one.send(call, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            Thread.sleep(700); // past "timeout=1" less a second's margin, well within the pool's own idle time
+            assertThat(one.send(call, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+        assertThat(brief.connections()).as("the upstream said its connections last a second").isEqualTo(2);
+        assertThat(lasting.connections()).as("one connection, reused").isEqualTo(1);
+    }
+
     // --- memory before authentication ----------------------------------------------------------
 
     @Test

@@ -58,6 +58,11 @@ public final class RawUpstream implements AutoCloseable {
         return heads;
     }
 
+    /** How many connections were made to it. */
+    public int connections() {
+        return sockets.size();
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {
