@@ -231,6 +231,22 @@ class EdgeHardeningIT {
     }
 
     @Test
+    void aMethodTheDataPlaneDoesNotTakeIs405WithAllow() throws Exception {
+        for (String[] c : new String[][]{{"PUT /mcp/demo", "GET, POST, DELETE, OPTIONS"},
+                {"TRACE /api/v1/jobs/x", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"},
+                {"POST /v1/whoami", "GET"}, {"PUT /v1/keys/verify", "DELETE, GET, POST"}}) {
+            try (Socket s = connect()) {
+                s.getOutputStream().write((c[0] + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + gw.node.adminKey
+                        + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+                String answer = readAll(s);
+                assertThat(answer).as(c[0]).startsWith("HTTP/1.1 405").contains("\"method_not_allowed\"")
+                        .containsIgnoringCase("allow: " + c[1] + "\r\n");
+            }
+        }
+    }
+
+    @Test
     void anIdleConnectionIsClosedAfterTheIdleTime() throws Exception {
         try (GatewayNode idle = GatewayNode.start(Map.of("http.idle-timeout", "1s"))) {
             URI base = idle.node.server.publicUrl();
