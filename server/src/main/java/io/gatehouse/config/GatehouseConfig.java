@@ -74,10 +74,14 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param tlsCertFile       {@code http.tls-cert-file}: a PEM certificate chain; with the key, the
      *                          public port speaks TLS (the files are reloaded when they change)
      * @param tlsKeyFile        {@code http.tls-key-file}: the PEM (PKCS#8) private key of that certificate
+     * @param proxyProtocol     {@code http.proxy-protocol}: every connection starts with a PROXY protocol
+     *                          header (v1 or v2) from a load balancer you run, which names the client;
+     *                          default false
      */
     public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
                        boolean trustForwardedFor, Duration headTimeout, Duration bodyTimeout, Duration idleTimeout,
-                       int maxConnections, Optional<Path> tlsCertFile, Optional<Path> tlsKeyFile) {
+                       int maxConnections, Optional<Path> tlsCertFile, Optional<Path> tlsKeyFile,
+                       boolean proxyProtocol) {
     }
 
     /**
@@ -143,7 +147,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
     private static final List<String> KEYS = List.of(
             "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
             "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
-            "http.max-connections", "http.tls-cert-file", "http.tls-key-file", "database.url", "database.user", "database.password",
+            "http.max-connections", "http.tls-cert-file", "http.tls-key-file", "http.proxy-protocol", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
@@ -197,7 +201,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 positive(s, "http.body-timeout", durationSetting(s, "http.body-timeout", Duration.ofSeconds(60))),
                 positive(s, "http.idle-timeout", durationSetting(s, "http.idle-timeout", Duration.ofMinutes(5))),
                 intSetting(s, "http.max-connections", 10_000, 1, 1_000_000),
-                readableFile(s, "http.tls-cert-file"), readableFile(s, "http.tls-key-file"));
+                readableFile(s, "http.tls-cert-file"), readableFile(s, "http.tls-key-file"),
+                boolSetting(s, "http.proxy-protocol", false));
         if (http.tlsCertFile().isPresent() != http.tlsKeyFile().isPresent()) {
             throw new ConfigException("http.tls-cert-file and http.tls-key-file: set both, or neither");
         }

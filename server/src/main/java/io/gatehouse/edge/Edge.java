@@ -26,6 +26,7 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -67,10 +68,11 @@ public final class Edge implements AutoCloseable {
      * @param bodyTimeoutMillis a request body must complete within this, once reading it began
      * @param idleTimeoutMillis a connection may wait this long for its next request
      * @param maxConnections    connections beyond this are closed as they are accepted
+     * @param proxyProtocol     every connection starts with a PROXY protocol header naming the client
      */
     public record Limits(String host, int port, long maxBodyBytes, int maxHeaderBytes, long headTimeoutMillis,
                          long bodyTimeoutMillis, long idleTimeoutMillis, int maxConnections, boolean trustForwardedFor,
-                         Optional<Path> tlsCert, Optional<Path> tlsKey) {
+                         Optional<Path> tlsCert, Optional<Path> tlsKey, boolean proxyProtocol) {
     }
 
     private final Limits limits;
@@ -138,6 +140,10 @@ public final class Edge implements AutoCloseable {
                             ch.closeFuture().addListener(f -> connections.decrementAndGet());
                             EdgeConnection connection = new EdgeConnection(Edge.this);
                             ChannelPipeline p = ch.pipeline();
+                            if (limits.proxyProtocol()) {
+                                // Before TLS: a load balancer sends the header in the clear, then the client's bytes.
+                                p.addLast(new HAProxyMessageDecoder(), new ProxyHeader(connection));
+                            }
                             if (tls != null) {
                                 p.addLast(tls.context().newHandler(ch.alloc()));
                             }

@@ -58,6 +58,8 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     private Wait waiting;
     /** The client shut its sending side: once the requests it sent are answered, the connection ends. */
     private boolean inputShut;
+    /** The client's address as a PROXY protocol header named it; null without one. */
+    private String proxiedClient;
 
     EdgeConnection(Edge edge) {
         this.edge = edge;
@@ -217,8 +219,13 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         return false;
     }
 
+    void proxiedClient(String address) {
+        this.proxiedClient = address;
+    }
+
     private String clientAddress(HttpRequest request) {
-        String peer = channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "-";
+        String peer = proxiedClient != null ? proxiedClient
+                : channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "-";
         return RequestInfo.clientAddress(peer, edge.limits().trustForwardedFor()
                 ? Optional.ofNullable(request.headers().get("x-forwarded-for")) : Optional.empty());
     }
