@@ -19,7 +19,7 @@ import java.util.Set;
  * in fields only it may set (the client's own are dropped), and proves each request is its own with
  * this process's secret, which the control plane requires ({@link RequestInfo#EDGE_SECRET}).
  */
-final class ControlPlane {
+public final class ControlPlane {
     /** RFC 9110 §7.6.1 hop-by-hop fields, and the edge's own, which no client may send. */
     private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "expect", "http2-settings",
@@ -40,11 +40,30 @@ final class ControlPlane {
         this.secret = secret;
     }
 
+    /** RFC 9110 §7.6.1: the fields a message's {@code Connection} names are for this hop only (lower-case). */
+    public static java.util.Set<String> connectionOptions(HttpHeaders headers) {
+        if (!headers.contains(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION)) {
+            return java.util.Set.of();
+        }
+        java.util.Set<String> named = new java.util.HashSet<>(4);
+        for (String value : headers.getAll(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String t = token.strip().toLowerCase(java.util.Locale.ROOT);
+                if (!t.isEmpty()) {
+                    named.add(t);
+                }
+            }
+        }
+        return named;
+    }
+
     void forward(Call call, long maxBodyBytes) {
         call.refuseIfDeclaredOver(maxBodyBytes); // before a byte of it is read or sent on
         HttpHeaders headers = new DefaultHttpHeaders();
+        java.util.Set<String> options = connectionOptions(call.headers());
         for (Map.Entry<String, String> field : call.headers()) {
-            if (!NOT_FORWARDED.contains(field.getKey().toLowerCase())) {
+            String lower = field.getKey().toLowerCase(java.util.Locale.ROOT);
+            if (!NOT_FORWARDED.contains(lower) && !options.contains(lower)) {
                 headers.add(field.getKey(), field.getValue());
             }
         }

@@ -185,21 +185,8 @@ final class Passage {
         return false;
     }
 
-    /** RFC 9110 §7.6.1: the fields a message's {@code Connection} names are for this hop only. */
-    static Set<String> connectionOptions(HttpHeaders headers) {
-        if (!headers.contains(HttpHeaderNames.CONNECTION)) {
-            return Set.of();
-        }
-        Set<String> named = new java.util.HashSet<>(4);
-        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String t = token.strip().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty()) {
-                    named.add(t);
-                }
-            }
-        }
-        return named;
+    private static Set<String> connectionOptions(HttpHeaders headers) {
+        return io.gatehouse.edge.ControlPlane.connectionOptions(headers);
     }
 
     /**
