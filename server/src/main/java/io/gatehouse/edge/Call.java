@@ -53,6 +53,8 @@ public final class Call {
     private int status;
 
     private boolean bodyStarted;
+    /** A body being read whole ({@link #readBody}); released if the call ends before it is. */
+    private CompositeByteBuf reading;
     private Consumer<HttpContent> bodyReader;
     private boolean headSent;
     private boolean bodiless;
@@ -141,11 +143,22 @@ public final class Call {
      * with its result back on this call's loop. What {@code work} throws becomes the answer.
      */
     public <T> void offLoop(Callable<T> work, Consumer<T> then) {
+        offLoop(work, then, result -> { });
+    }
+
+    /** As {@link #offLoop(Callable, Consumer)}; {@code abandoned} gets the result when the call ended meanwhile. */
+    public <T> void offLoop(Callable<T> work, Consumer<T> then, Consumer<T> abandoned) {
         EventLoop loop = loop();
         Thread.ofVirtual().name("gatehouse-call").start(() -> {
             try {
                 T result = work.call();
-                loop.execute(() -> run(() -> then.accept(result)));
+                loop.execute(() -> {
+                    if (ended) {
+                        abandoned.accept(result);
+                    } else {
+                        run(() -> then.accept(result));
+                    }
+                });
             } catch (Throwable t) {
                 loop.execute(() -> fail(t));
             }
@@ -159,19 +172,20 @@ public final class Call {
     public void readBody(long max, Consumer<ByteBuf> then) {
         refuseIfDeclaredOver(max);
         CompositeByteBuf body = connection.channel().alloc().compositeBuffer(64);
+        reading = body;
         Consumer<HttpContent> reader = new Consumer<>() {
             @Override
             public void accept(HttpContent piece) {
                 if (body.readableBytes() + (long) piece.content().readableBytes() > max) {
                     piece.release();
-                    body.release();
                     closeAfter = true;
-                    fail(tooLarge(max));
+                    fail(tooLarge(max)); // ends the call, which releases the body read so far
                     return;
                 }
                 body.addComponent(true, piece.content().retain());
                 piece.release();
                 if (piece instanceof LastHttpContent) {
+                    reading = null; // then owns it
                     run(() -> then.accept(body));
                 } else {
                     pull(this);
@@ -203,8 +217,7 @@ public final class Call {
         if (!bodyStarted) {
             bodyStarted = true;
             if (HttpUtil.is100ContinueExpected(request)) {
-                connection.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                        HttpResponseStatus.CONTINUE), connection.channel().voidPromise());
+                connection.sendContinue();
             }
             connection.bodyStarted();
         }
@@ -323,6 +336,8 @@ public final class Call {
         if (!bodiless) {
             if (length >= 0) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+            } else if (head) {
+                // RFC 9110 §9.3.2: no body follows, so no framing is announced for one
             } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
                 closeAfter = true; // HTTP/1.0 has no chunks: the end of the connection ends the body
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -360,6 +375,7 @@ public final class Call {
         closeAfter = true;
         if (!ended) {
             ended = true;
+            dropBodyRead();
             connection.callDone(this, true);
         }
         connection.channel().close();
@@ -367,7 +383,15 @@ public final class Call {
 
     private void end() {
         ended = true;
+        dropBodyRead();
         connection.callDone(this, closeAfter);
+    }
+
+    private void dropBodyRead() {
+        if (reading != null) {
+            reading.release();
+            reading = null;
+        }
     }
 
     boolean clientWritable() {
@@ -387,6 +411,7 @@ public final class Call {
     /** The client's connection closed: whatever the call was doing upstream is dropped. */
     void clientGone() {
         ended = true;
+        dropBodyRead();
         if (exchange != null) {
             exchange.clientGone();
         }

@@ -29,7 +29,9 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.AsciiString;
@@ -42,8 +44,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The public port. Netty's own codecs parse every request ({@link HttpServerCodec} within the
- * limits of {@code http.max-header-bytes}, {@link HttpServerKeepAliveHandler}); each request is
+ * The public port. Netty's own codecs parse every request ({@link HttpRequestDecoder}, strict, within
+ * the limits of {@code http.max-header-bytes}; {@link HttpResponseEncoder};
+ * {@link HttpServerKeepAliveHandler}); each request is
  * routed on its own: the data plane serves its paths on the event loop, anything else goes to the
  * control plane ({@link ControlPlane}). Refusals are written on the loop by the one
  * {@link Renderer}, and every request, whichever side served it, gets one access-log line.
@@ -147,7 +150,8 @@ public final class Edge implements AutoCloseable {
                             if (tls != null) {
                                 p.addLast(tls.context().newHandler(ch.alloc()));
                             }
-                            p.addLast(new HeadWatch(connection), new HttpServerCodec(decoding.clone()), new CutBodies(),
+                            p.addLast(new HeadWatch(connection), new RequestDecoder(decoding.clone()),
+                                    new HttpResponseEncoder(), new CutBodies(),
                                     new HttpServerKeepAliveHandler(), new FlowControlHandler(), connection);
                         }
                     })
@@ -221,6 +225,23 @@ public final class Edge implements AutoCloseable {
         }
         controlCalls.increment();
         controlPlane.forward(call, limits.maxBodyBytes());
+    }
+
+    /**
+     * Netty's request decoder, refusing what RFC 9112 §6.1 lets a server refuse and a proxy should: a
+     * request with both {@code Transfer-Encoding} and {@code Content-Length} (Netty would drop the
+     * length and go on, leaving the connection open to a desync). The encoder beside it is a plain
+     * one: answers to HEAD get no body from {@link Call} itself, so nothing pairs answers with requests.
+     */
+    private static final class RequestDecoder extends HttpRequestDecoder {
+        RequestDecoder(HttpDecoderConfig config) {
+            super(config);
+        }
+
+        @Override
+        protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+            throw new IllegalArgumentException("a request framed by both Transfer-Encoding and Content-Length");
+        }
     }
 
     /** {@code /healthz}: the process answers (its event loops do). Readiness, which needs the store, is {@code /readyz}'s. */

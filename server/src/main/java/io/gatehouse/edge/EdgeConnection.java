@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -58,6 +59,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     private Wait waiting;
     /** The client shut its sending side: once the requests it sent are answered, the connection ends. */
     private boolean inputShut;
+    private boolean firstByteSeen;
     /** The client's address as a PROXY protocol header named it; null without one. */
     private String proxiedClient;
 
@@ -68,6 +70,23 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     Channel channel() {
         return channel;
     }
+
+    /** Where bytes are written below the HTTP codec (set by {@link HeadWatch}). */
+    private ChannelHandlerContext raw;
+
+    void rawContext(ChannelHandlerContext ctx) {
+        this.raw = ctx;
+    }
+
+    /**
+     * RFC 9110 §10.1.1: {@code 100 Continue}, written below the codec: the server codec pairs every
+     * answer it encodes with a request, and an interim one would shift that pairing by one.
+     */
+    void sendContinue() {
+        raw.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE), raw.voidPromise());
+    }
+
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -109,11 +128,13 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
             if (b == '\r' || b == '\n') {
                 continue; // RFC 9112 §2.2: empty lines before a request are ignored
             }
-            if (!isTokenChar(b)) {
+            // Only a connection's first bytes are judged here: later ones may continue a pipelined head.
+            if (!firstByteSeen && !isTokenChar(b)) {
                 refuseConnection(ApiError.of(ErrorCode.INVALID_REQUEST, "not_http",
                         "This port speaks HTTP/1.1" + (b == 0x16 ? " without TLS" : "")), null);
                 return false;
             }
+            firstByteSeen = true;
             headStarted = true;
             arm(Wait.HEAD, edge.limits().headTimeoutMillis());
             return true;
@@ -135,6 +156,14 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
             if (request.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 malformed(request.decoderResult().cause());
+                return;
+            }
+            // RFC 9112 §6.1, §6.3: a body framed two ways (or chunked in HTTP/1.0) is how requests are smuggled.
+            if (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                    && (request.protocolVersion() == HttpVersion.HTTP_1_0
+                    || request.headers().contains(HttpHeaderNames.CONTENT_LENGTH))) {
+                ReferenceCountUtil.release(msg);
+                malformed(new IllegalArgumentException("ambiguous framing"));
                 return;
             }
             // RFC 9112 §2.3: the version is case-sensitive; Netty's parser lets "http/1.1" and "HTTP/9.9" through.
@@ -183,7 +212,8 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         call = new Call(this, edge, request, requestId, clientAddress, rawPath, rawQuery, path == null ? rawPath : path);
         edge.callStarted();
         Call c = call;
-        if (path == null || hasControl(path) || hasControl(QueryStringDecoder.decodeComponent(rawQuery))) {
+        if (path == null || target.indexOf('#') >= 0 || hasControl(path)
+                || hasControl(QueryStringDecoder.decodeComponent(rawQuery))) {
             c.refuse(ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path",
                     "The path or query is malformed or contains control characters"));
             return;
@@ -260,7 +290,8 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     /** The call's answer was written whole (or abandoned, with {@code close}). */
     void callDone(Call done, boolean close) {
         edge.log(done);
-        if (close || !channel.isActive()) {
+        // RFC 9112 §9.6: nothing after a request that closes the connection is processed.
+        if (close || !channel.isActive() || !HttpUtil.isKeepAlive(done.request())) {
             closeAfterWrites();
             return;
         }

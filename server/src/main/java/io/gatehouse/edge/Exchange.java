@@ -110,7 +110,9 @@ final class Exchange {
             sent = true;
             return;
         }
-        long length = HttpUtil.getContentLength(call.request(), -1L);
+        // The body goes on framed as the decoder read it: chunked if it came chunked, else its length.
+        long length = HttpUtil.isTransferEncodingChunked(call.request()) ? -1
+                : HttpUtil.getContentLength(call.request(), -1L);
         if (length >= 0) {
             HttpUtil.setContentLength(request, length);
         } else {
@@ -330,7 +332,8 @@ final class Exchange {
             ByteBuf body = whole;
             whole = null;
             release();
-            w.finish().finish(body, result -> {
+            try {
+                w.finish().finish(body, result -> {
                 if (call.ended()) {
                     result.release(); // the client went away while the body was looked at
                     return;
@@ -340,7 +343,10 @@ final class Exchange {
                     call.sendContent(result);
                     call.sendEnd();
                 });
-            });
+                });
+            } catch (RuntimeException e) {
+                call.fail(e);
+            }
             done = true;
             return;
         }

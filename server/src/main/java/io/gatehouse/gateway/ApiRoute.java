@@ -187,7 +187,7 @@ final class ApiRoute {
                 throw ApiError.of(ErrorCode.UNAVAILABLE, "job_not_recorded",
                         "The job was created but could not be recorded; poll it again later");
             }
-        });
+        }, recorded -> whole.release()); // the client left meanwhile
     }
 
     /**

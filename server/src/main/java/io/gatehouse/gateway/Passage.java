@@ -32,7 +32,8 @@ final class Passage {
             "trailer", "transfer-encoding", "upgrade", "proxy-authorization", "proxy-authenticate", "host",
             "content-length", "authorization", "x-api-key", "cookie", "origin", "accept-encoding", "forwarded",
             "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "mcp-session-id", "expect", "http2-settings",
-            "x-request-id"); // Gatehouse sends its own, which names the client's when it was valid
+            "x-request-id", // Gatehouse sends its own, which names the client's when it was valid
+            "x-gatehouse-edge", "x-gatehouse-client", "x-gatehouse-credential"); // the edge's own, never a client's
     static final Set<String> NOT_RETURNED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "mcp-session-id", "www-authenticate",
             "set-cookie", "access-control-allow-origin", "access-control-allow-credentials",

@@ -247,6 +247,43 @@ class EdgeHardeningIT {
     }
 
     @Test
+    void aBodyFramedTwoWaysIsRefusedAndNothingReachesTheUpstream() throws Exception {
+        RawUpstream up = register("framing", (n, head, out) -> {
+            RawUpstream.write(out, json("{}"));
+            return true;
+        });
+        for (String request : List.of(
+                "POST /api/framing-api/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                "POST /api/framing-api/x HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n")) {
+            try (Socket s = connect()) {
+                s.getOutputStream().write((request + "Authorization: Bearer " + gw.node.adminKey + "\r\n\r\n"
+                        + "4\r\n{}{}\r\n0\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+                assertThat(readAll(s)).as(request).startsWith("HTTP/1.1 400").contains("\"http_400\"");
+            }
+        }
+        assertThat(up.requests()).as("RFC 9112 §6.1: neither went on, nor what followed it").isZero();
+    }
+
+    @Test
+    void aContinueDoesNotShiftWhichAnswerIsTheHeadOne() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(("POST /mcp/demo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + gw.node.adminKey
+                    + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: " + INITIALIZE.length() + "\r\n\r\n" + INITIALIZE
+                    + "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
+                    + "Connection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            String all = readAll(s);
+            assertThat(all.split("HTTP/1\\.1 ", -1)).as("100, the POST's answer, HEAD's, GET's, and no more: " + all)
+                    .hasSize(5);
+            assertThat(all.split("\\{\"status\":\"ok\"}", -1)).as("one body: GET's, not HEAD's").hasSize(2);
+            assertThat(all).endsWith("{\"status\":\"ok\"}");
+        }
+    }
+
+    @Test
     void anIdleConnectionIsClosedAfterTheIdleTime() throws Exception {
         try (GatewayNode idle = GatewayNode.start(Map.of("http.idle-timeout", "1s"))) {
             URI base = idle.node.server.publicUrl();

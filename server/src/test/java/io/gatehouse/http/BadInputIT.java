@@ -283,7 +283,8 @@ class BadInputIT {
         return Stream.of(
                 arguments("bad percent-encoding", "GET /v1/keys/%zz HTTP/1.1\r\nHost: x\r\n\r\n"),
                 arguments("control byte in the target", "GET /v1/who\u0001ami HTTP/1.1\r\nHost: x\r\n\r\n"),
-                arguments("no leading slash", "GET v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"));
+                arguments("no leading slash", "GET v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"),
+                arguments("a fragment", "GET /v1/whoami#x HTTP/1.1\r\nHost: x\r\n\r\n"));
     }
 
     /** A request line that parses, with a target that is no path (RFC 9112 §3.2, RFC 3986 §2.1): 400 before any route. */
