@@ -1,4 +1,4 @@
--- wrk script: as mcp-call.lua, but one request in ten carries a key that is not one (a bad checksum),
+-- wrk script: as mcp-call.lua, but one request in ten carries a credential that is no key (refused from its format alone),
 -- so that the refusal path runs under load beside the proxied calls. API_KEY comes from the environment.
 local session = os.getenv("MCP_SESSION") or ""
 local key = os.getenv("API_KEY") or ""
@@ -17,7 +17,7 @@ local function headers(credential)
 end
 
 local admitted = wrk.format("POST", nil, headers(key), body)
-local refused = wrk.format("POST", nil, headers("gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), body)
+local refused = wrk.format("POST", nil, headers("not-a-gatehouse-key"), body)
 local n = 0
 
 request = function()

@@ -2,6 +2,7 @@ package io.gatehouse.edge;
 
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.errors.ErrorCode;
+import io.gatehouse.http.RequestInfo;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
@@ -217,7 +218,9 @@ public final class Call {
         if (!bodyStarted) {
             bodyStarted = true;
             if (HttpUtil.is100ContinueExpected(request)) {
-                connection.sendContinue();
+                // RFC 9110 §10.1.1. The response encoder is a plain one: an interim answer shifts no pairing.
+                connection.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.CONTINUE), connection.channel().voidPromise());
             }
             connection.bodyStarted();
         }
@@ -320,7 +323,7 @@ public final class Call {
             refuse(error);
             return;
         }
-        LOG.log(Level.SEVERE, requestId + " " + request.method() + " " + Edge.loggable(path) + " failed", t);
+        LOG.log(Level.SEVERE, requestId + " " + request.method() + " " + RequestInfo.loggable(path) + " failed", t);
         refuse(ApiError.internal(null));
     }
 

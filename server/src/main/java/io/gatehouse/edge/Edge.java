@@ -293,7 +293,4 @@ public final class Edge implements AutoCloseable {
         }
     }
 
-    static String loggable(String path) {
-        return RequestInfo.loggable(path);
-    }
 }

@@ -71,22 +71,6 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         return channel;
     }
 
-    /** Where bytes are written below the HTTP codec (set by {@link HeadWatch}). */
-    private ChannelHandlerContext raw;
-
-    void rawContext(ChannelHandlerContext ctx) {
-        this.raw = ctx;
-    }
-
-    /**
-     * RFC 9110 §10.1.1: {@code 100 Continue}, written below the codec: the server codec pairs every
-     * answer it encodes with a request, and an interim one would shift that pairing by one.
-     */
-    void sendContinue() {
-        raw.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE), raw.voidPromise());
-    }
-
-    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {

@@ -13,11 +13,6 @@ final class HeadWatch extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        connection.rawContext(ctx);
-    }
-
-    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf bytes && !connection.bytesArrived(bytes)) {
             bytes.release();

@@ -52,11 +52,6 @@ public final class UpstreamAssertions {
         }
     }
 
-    /** A JWT for {@code principal} calling {@code server}, fresh or recent. */
-    public String forCall(Principal principal, Server server) {
-        return issued(principal, server).token();
-    }
-
     /**
      * {@code Bearer} and the JWT for {@code principal} calling {@code server}, as the bytes of the
      * {@code Authorization} field: made once per token, copied into each request as they are.
