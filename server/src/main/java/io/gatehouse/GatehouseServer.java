@@ -30,6 +30,12 @@ import io.gatehouse.keys.KeyVerifier;
 import io.gatehouse.keys.LoopDoor;
 import io.gatehouse.keys.KeysEndpoint;
 import io.gatehouse.keys.UsageRecorder;
+import io.gatehouse.oauth.AuthorizationServer;
+import io.gatehouse.oauth.TokenVerifier;
+import io.gatehouse.signin.Sessions;
+import io.gatehouse.signin.SignInEndpoint;
+import io.gatehouse.web.Browser;
+import io.gatehouse.web.Pages;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Ids;
 import io.gatehouse.store.Invalidations;
@@ -61,15 +67,17 @@ public final class GatehouseServer implements AutoCloseable {
     private final Edge edge;
     private final Services services;
     private final URI publicUrl;
+    private final AuthorizationServer oauth;
 
     /** The parts other code (bootstrap, tests, the CLI) may use directly. */
     public record Services(Database db, Invalidations invalidations, AccountStore accountStore,
                            AccountService accounts, KeyService keys, KeyVerifier verifier, Door door, Routes routes,
-                           GatehouseConfig.Plans plans, Gateway gateway) {
+                           GatehouseConfig.Plans plans, Gateway gateway, AuthorizationServer oauth, Sessions sessions) {
     }
 
     private GatehouseServer(GatehouseConfig config, Database db, Invalidations invalidations, UsageRecorder usage,
-                            HttpServer http, Edge edge, Services services, URI publicUrl) {
+                            HttpServer http, Edge edge, Services services, URI publicUrl, AuthorizationServer oauth) {
+        this.oauth = oauth;
         this.config = config;
         this.db = db;
         this.invalidations = invalidations;
@@ -113,9 +121,12 @@ public final class GatehouseServer implements AutoCloseable {
             KeyService keys = new KeyService(db, invalidations, keyStore, accountStore, audit, format, hasher,
                     config.keys().maxRollGrace(), clock);
 
+            TokenVerifier tokenVerifier = new TokenVerifier(hasher, db, usage, config.keys(), metrics);
+            invalidations.subscribe(tokenVerifier::invalidate);
             List<CredentialResolver> resolvers = new ArrayList<>();
             extraResolver.ifPresent(resolvers::add);
             resolvers.add(verifier);
+            resolvers.add(tokenVerifier);
             Door door = new Door(resolvers, config.plans(), clock, metrics);
             Guard guard = new Guard(door, config.http().maxBodyBytes());
 
@@ -133,6 +144,15 @@ public final class GatehouseServer implements AutoCloseable {
             new KeysEndpoint(keys, guard, clock, name -> name.flatMap(gateway::serverAlias)).register(routes);
             new AuditEndpoint(audit, db, guard).register(routes);
             gateway.registerManagement(routes);
+            // People: sign-in pages, and the authorization server MCP clients send them to.
+            Pages pages = new Pages(publicUrl);
+            Browser browser = new Browser(sealer.derive("gatehouse csrf v1"), publicUrl);
+            Sessions sessions = new Sessions(db, config.signIn().sessionTtl(), clock);
+            new SignInEndpoint(db, sessions, browser, pages, audit, config.signIn()).register(routes);
+            AuthorizationServer oauth = new AuthorizationServer(config, db, invalidations, accountStore, audit, hasher,
+                    tokenVerifier, sessions, browser, pages, gateway, door, guard, publicUrl, clock);
+            started.push(oauth);
+            oauth.register(routes);
             // The control plane first, on a loopback port only this process's edge may use (its secret
             // is made here and never leaves the process); then the edge, on the public port.
             String edgeSecret = Ids.label(32);
@@ -148,10 +168,11 @@ public final class GatehouseServer implements AutoCloseable {
                             name -> name.flatMap(gateway::serverAlias))),
                     http.port(), edgeSecret, new Renderer(publicUrl), metrics);
             publicUrl.set(config.publicUrl(edge.port()));
+            oauth.useFetch(edge.fetch(), gateway);
 
             Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
-                    config.plans(), gateway);
-            return new GatehouseServer(config, db, invalidations, usage, http, edge, services, publicUrl.get());
+                    config.plans(), gateway, oauth, sessions);
+            return new GatehouseServer(config, db, invalidations, usage, http, edge, services, publicUrl.get(), oauth);
         } catch (RuntimeException | Error e) {
             while (!started.isEmpty()) {
                 try {
@@ -197,6 +218,7 @@ public final class GatehouseServer implements AutoCloseable {
         edge.closeUpstreams();
         http.close();
         edge.close();
+        oauth.close();
         usage.close();
         invalidations.close();
         db.close();

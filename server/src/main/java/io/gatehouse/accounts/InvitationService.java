@@ -155,6 +155,15 @@ public final class InvitationService {
      * @param caller the person's own credential, if they sent one
      */
     public Accepted accept(Optional<Principal> caller, String token, String address, String requestId) {
+        return accept(caller, token, Optional.empty(), address, requestId);
+    }
+
+    /**
+     * Accepts with a password for the account the acceptance creates: the person's way to sign in
+     * (never for an account that exists: a credential must not set a password that reaches further).
+     */
+    public Accepted accept(Optional<Principal> caller, String token, Optional<String> password, String address,
+                           String requestId) {
         return Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
             Instant now = clock.instant();
@@ -177,6 +186,10 @@ public final class InvitationService {
                 }
                 actor = Actor.of(p, address, requestId);
             } else if (holder.isPresent()) {
+                if (password.isPresent()) {
+                    throw ApiError.of(ErrorCode.CONFLICT, "account_exists",
+                            "An account with this email exists: sign in, then accept the invitation");
+                }
                 // The token alone would let whoever holds it (the inviter, say) act as an existing person.
                 throw ApiError.of(ErrorCode.CONFLICT, "account_exists",
                         "An account with this email exists: accept the invitation with one of its credentials");
@@ -186,6 +199,10 @@ public final class InvitationService {
                 person = people.createUser(h, actor, new User(id, invitation.email(), Optional.empty(),
                         User.Kind.PERSON, Optional.empty(), false, now, Optional.empty()));
                 created = true;
+                if (password.isPresent()) {
+                    h.createUpdate("UPDATE users SET password_hash = :p WHERE id = :id")
+                            .bind("p", Passwords.hash(password.get())).bind("id", id).execute();
+                }
             }
             if (accounts.member(h, invitation.orgId(), person.id()).isPresent()) {
                 throw ApiError.of(ErrorCode.CONFLICT, "already_member", "You are a member of this organization already");

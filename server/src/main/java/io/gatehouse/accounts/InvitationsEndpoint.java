@@ -79,13 +79,21 @@ public final class InvitationsEndpoint {
         Optional<Principal> caller = guard.admitIfPresent(req, Requirement.management());
         // A key that may not manage its owner's keys does not speak for them here either.
         caller.ifPresent(p -> p.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE));
-        Body body = guard.body(req).allow("token");
+        Body body = guard.body(req).allow("token", "password");
         String token = body.string("token", 128).strip();
+        Optional<String> password = body.optString("password", Passwords.MAX_LENGTH);
+        if (password.isPresent() && caller.isPresent()) {
+            throw ApiError.invalid("password: only a new account chooses one here; yours has its own way to sign in");
+        }
+        password.map(Passwords::weakness).ifPresent(why -> {
+            throw ApiError.invalid("password: " + why);
+        });
         if (!token.startsWith(InvitationService.TOKEN_PREFIX)) {
             throw ApiError.invalid("token: not an invitation token (they start with " + InvitationService.TOKEN_PREFIX + ")");
         }
         RequestInfo info = RequestInfo.of(req);
-        InvitationService.Accepted accepted = invitations.accept(caller, token, info.clientAddress(), info.requestId());
+        InvitationService.Accepted accepted = invitations.accept(caller, token, password, info.clientAddress(),
+                info.requestId());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("object", "invitation_acceptance");
         out.put("organization", AccountsEndpoint.view(accepted.organization()));

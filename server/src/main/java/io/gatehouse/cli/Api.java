@@ -95,7 +95,8 @@ public final class Api {
         return new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
                 http.maxBodyBytes(), http.maxHeaderBytes(), false, http.headTimeout(), http.bodyTimeout(),
                 http.idleTimeout(), http.maxConnections(), Optional.empty(), Optional.empty(), false), config.database(),
-                config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway());
+                config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway(),
+                config.oauth(), config.signIn());
     }
 
     public static Answer send(URI base, String credential, String method, String path,

@@ -27,9 +27,52 @@ import java.util.regex.Pattern;
  *                  credentials) and binds MCP sessions; at least 32 characters, the same on every node sharing a
  *                  database; default a random one kept in {@code <data-dir>/secret.key}
  * @param gateway  the proxy in front of upstream servers
+ * @param oauth    the authorization server MCP clients sign people in with
+ * @param signIn   how people sign in
  */
 public record GatehouseConfig(Http http, Database database, Path dataDir, Keys keys, Plans plans, String logLevel,
-                              Optional<String> secretKey, Gateway gateway) {
+                              Optional<String> secretKey, Gateway gateway, OAuth oauth, SignIn signIn) {
+
+    /**
+     * @param accessTokenTtl   {@code oauth.access-token-ttl}: lifetime of an access token; default 1h
+     * @param refreshTokenTtl  {@code oauth.refresh-token-ttl}: lifetime of a refresh token (each rotation
+     *                         starts a new one); default 30d
+     * @param refreshGrace     {@code oauth.refresh-reuse-grace}: how long a rotated refresh token still works
+     *                         (clients refresh in parallel, or retry after a lost answer); default 60s
+     * @param codeTtl          {@code oauth.code-ttl}: lifetime of an authorization code; default 60s
+     * @param registration     {@code oauth.registration}: {@code open} (RFC 7591, anyone may register a public
+     *                         client; default) or {@code off}
+     * @param registrationTtl  {@code oauth.registration-ttl}: a dynamic registration nobody used for this long is
+     *                         removed; default 30d
+     * @param redirectSchemes  {@code oauth.redirect-schemes}: private-use URI schemes a client may register
+     *                         redirects on besides https and loopback http; default
+     *                         {@code cursor,vscode,vscode-insiders,claude,windsurf}
+     * @param defaultScopes    {@code oauth.default-scopes}: what a client that asks for no scope gets; default
+     *                         {@code mcp:use}
+     * @param metadataDocuments {@code oauth.client-metadata-documents}: accept URL client ids (CIMD); default true
+     * @param metadataPrivateAddresses {@code oauth.client-metadata-private-addresses}: fetch metadata documents
+     *                         from loopback, private and link-local addresses too (tests, closed networks);
+     *                         default false
+     */
+    public record OAuth(Duration accessTokenTtl, Duration refreshTokenTtl, Duration refreshGrace, Duration codeTtl,
+                        boolean registration, Duration registrationTtl, List<String> redirectSchemes,
+                        List<String> defaultScopes, boolean metadataDocuments, boolean metadataPrivateAddresses) {
+    }
+
+    /**
+     * @param sessionTtl     {@code signin.session-ttl}: how long a browser session lasts; default 12h
+     * @param local          {@code signin.local}: whether people may sign in with a password; default true
+     * @param maxFailures    {@code signin.max-failures}: failed password attempts per account (and per address) in
+     *                       15 minutes before sign-in is refused for the rest of them; default 10
+     * @param providers      {@code signin.providers.<name>.issuer|client-id|client-secret|label}: OpenID
+     *                       providers; {@code google} and {@code microsoft} know their issuer
+     */
+    public record SignIn(Duration sessionTtl, boolean local, int maxFailures, Map<String, Provider> providers) {
+    }
+
+    /** An OpenID provider people may sign in with; {@code issuer} is read by OpenID discovery. */
+    public record Provider(String name, String label, URI issuer, String clientId, String clientSecret) {
+    }
 
     /**
      * @param allowedOrigins {@code gateway.allowed-origins}: comma-separated browser origins allowed to call the
@@ -152,7 +195,15 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
             "gateway.private-upstreams", "gateway.private-upstream-ranges", "gateway.upstream-ca-file",
-            "gateway.upstream-max-idle", "gateway.upstream-idle-timeout");
+            "gateway.upstream-max-idle", "gateway.upstream-idle-timeout", "oauth.access-token-ttl",
+            "oauth.refresh-token-ttl", "oauth.refresh-reuse-grace", "oauth.code-ttl", "oauth.registration",
+            "oauth.registration-ttl", "oauth.redirect-schemes", "oauth.default-scopes",
+            "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
+            "signin.local", "signin.max-failures");
+    private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label");
+    private static final Map<String, String> KNOWN_ISSUERS = Map.of(
+            "google", "https://accounts.google.com",
+            "microsoft", "https://login.microsoftonline.com/common/v2.0");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -171,6 +222,15 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 }
             }
         }
+        if (rest.startsWith("signin_providers_")) {
+            for (String field : PROVIDER_FIELDS) {
+                String suffix = "_" + field.replace('-', '_');
+                if (rest.endsWith(suffix) && rest.length() > "signin_providers_".length() + suffix.length()) {
+                    String name = rest.substring("signin_providers_".length(), rest.length() - suffix.length());
+                    return "signin.providers." + name + "." + field;
+                }
+            }
+        }
         return "env." + envName; // unknown: reported by from()
     }
 
@@ -178,7 +238,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
     public static GatehouseConfig from(Settings s) {
         for (String key : s.all().keySet()) {
             boolean planKey = key.startsWith("plans.") && !key.equals("plans.default");
-            if (!KEYS.contains(key) && !planKey) {
+            boolean providerKey = key.startsWith("signin.providers.");
+            if (!KEYS.contains(key) && !planKey && !providerKey) {
                 throw new ConfigException("unknown setting " + s.describe(key)
                         + "; known settings are listed in docs/configuration.md");
             }
@@ -259,7 +320,99 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 assertionTtl, PrivateUpstreams.valueOf(privateUpstreams.toUpperCase(Locale.ROOT)), ranges, caFile,
                 intSetting(s, "gateway.upstream-max-idle", 64, 0, 100_000),
                 positive(s, "gateway.upstream-idle-timeout",
-                        durationSetting(s, "gateway.upstream-idle-timeout", Duration.ofSeconds(20)))));
+                        durationSetting(s, "gateway.upstream-idle-timeout", Duration.ofSeconds(20)))),
+                oauth(s), signIn(s));
+    }
+
+    private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
+    private static final Pattern SCOPE = Pattern.compile("[a-z][a-z0-9_-]{0,31}:(\\*|[a-z0-9][a-z0-9_.-]{0,63})");
+
+    private static OAuth oauth(Settings s) {
+        List<String> schemes = list(s, "oauth.redirect-schemes", "cursor,vscode,vscode-insiders,claude,windsurf");
+        for (String scheme : schemes) {
+            if (!SCHEME.matcher(scheme).matches() || scheme.equals("http") || scheme.equals("https")
+                    || scheme.equals("javascript") || scheme.equals("data") || scheme.equals("file")) {
+                throw new ConfigException("oauth.redirect-schemes: '" + scheme + "' is not a private-use URI scheme");
+            }
+        }
+        List<String> scopes = list(s, "oauth.default-scopes", "mcp:use");
+        for (String scope : scopes) {
+            if (!SCOPE.matcher(scope).matches() || scope.startsWith("admin:") || scope.startsWith("keys:")) {
+                throw new ConfigException("oauth.default-scopes: '" + scope + "' is not a data-plane permission");
+            }
+        }
+        String registration = s.get("oauth.registration").orElse("open");
+        if (!registration.equals("open") && !registration.equals("off")) {
+            throw new ConfigException("oauth.registration must be open or off, not " + registration);
+        }
+        return new OAuth(
+                between(s, "oauth.access-token-ttl", Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofDays(1)),
+                between(s, "oauth.refresh-token-ttl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(365)),
+                between(s, "oauth.refresh-reuse-grace", Duration.ofSeconds(60), Duration.ZERO, Duration.ofMinutes(10)),
+                between(s, "oauth.code-ttl", Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofMinutes(10)),
+                registration.equals("open"),
+                between(s, "oauth.registration-ttl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(3650)),
+                schemes, scopes, boolSetting(s, "oauth.client-metadata-documents", true),
+                boolSetting(s, "oauth.client-metadata-private-addresses", false));
+    }
+
+    private static SignIn signIn(Settings s) {
+        Map<String, Map<String, String>> raw = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> e : s.all().entrySet()) {
+            if (!e.getKey().startsWith("signin.providers.")) {
+                continue;
+            }
+            String rest = e.getKey().substring("signin.providers.".length());
+            int dot = rest.indexOf('.');
+            String name = dot < 0 ? rest : rest.substring(0, dot);
+            String field = dot < 0 ? "" : rest.substring(dot + 1);
+            if (!PLAN_NAME.matcher(name).matches() || !PROVIDER_FIELDS.contains(field)) {
+                throw new ConfigException("unknown setting " + s.describe(e.getKey()) + "; a provider has "
+                        + String.join(", ", new TreeSet<>(PROVIDER_FIELDS)));
+            }
+            raw.computeIfAbsent(name, n -> new LinkedHashMap<>()).put(field, e.getValue());
+        }
+        Map<String, Provider> providers = new LinkedHashMap<>();
+        raw.forEach((name, fields) -> {
+            String prefix = "signin.providers." + name + ".";
+            String issuer = fields.getOrDefault("issuer", KNOWN_ISSUERS.get(name));
+            if (issuer == null) {
+                throw new ConfigException(prefix + "issuer is required (only google and microsoft know theirs)");
+            }
+            URI uri = parse(s, prefix + "issuer", issuer, v -> {
+                URI u = URI.create(v);
+                if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
+                    throw new IllegalArgumentException("must be an absolute https URL");
+                }
+                return u;
+            });
+            for (String required : List.of("client-id", "client-secret")) {
+                if (fields.get(required) == null || fields.get(required).isBlank()) {
+                    throw new ConfigException(prefix + required + " is required");
+                }
+            }
+            String label = fields.getOrDefault("label", switch (name) {
+                case "google" -> "Google";
+                case "microsoft" -> "Microsoft";
+                default -> name;
+            });
+            providers.put(name, new Provider(name, label, uri, fields.get("client-id"), fields.get("client-secret")));
+        });
+        return new SignIn(between(s, "signin.session-ttl", Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofDays(90)),
+                boolSetting(s, "signin.local", true), intSetting(s, "signin.max-failures", 10, 1, 10_000), providers);
+    }
+
+    private static List<String> list(Settings s, String key, String dflt) {
+        return java.util.Arrays.stream(s.get(key).orElse(dflt).split("[,\\s]+")).map(String::strip)
+                .filter(v -> !v.isEmpty()).toList();
+    }
+
+    private static Duration between(Settings s, String key, Duration dflt, Duration min, Duration max) {
+        Duration d = durationSetting(s, key, dflt);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new ConfigException(key + " must be between " + min + " and " + max + ", not " + d);
+        }
+        return d;
     }
 
     /** An origin as browsers send it: scheme, host and port, no path ({@code https://claude.ai}). */

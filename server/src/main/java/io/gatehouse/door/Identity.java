@@ -37,7 +37,9 @@ public record Identity(String credentialId, CredentialKind kind, String displayP
     }
 
     public enum CredentialKind {
-        API_KEY("api_key"), LEGACY_KEY("legacy_key"), OPERATOR("operator"), INTERNAL("internal");
+        API_KEY("api_key"), LEGACY_KEY("legacy_key"), OPERATOR("operator"), INTERNAL("internal"),
+        /** An OAuth access token: acts for one person through one grant (a connected app). */
+        OAUTH_TOKEN("oauth_token");
 
         private final String wire;
 
@@ -47,6 +49,11 @@ public record Identity(String credentialId, CredentialKind kind, String displayP
 
         public String wire() {
             return wire;
+        }
+
+        /** What the door calls it in a refusal. */
+        public String noun() {
+            return this == OAUTH_TOKEN ? "Access token" : "API key";
         }
     }
 }

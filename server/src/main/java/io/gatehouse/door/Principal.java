@@ -41,7 +41,7 @@ public record Principal(Identity identity, Set<String> permissions, Set<String> 
                 return;
             }
         }
-        throw ApiError.insufficientScope(permissions[0], "API key does not have the permission "
+        throw ApiError.insufficientScope(permissions[0], identity.kind().noun() + " does not have the permission "
                 + String.join(" or ", permissions));
     }
 

@@ -80,6 +80,7 @@ public final class Edge implements AutoCloseable {
 
     private final Limits limits;
     private final EventLoopGroup loops;
+    private final Fetch fetch;
     private final Upstreams upstreams;
     private final List<DataPlane> dataPlanes;
     private final ControlPlane controlPlane;
@@ -108,6 +109,7 @@ public final class Edge implements AutoCloseable {
         this.loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.upstreams = new Upstreams(socketClass, upstreamLimits, limits.maxHeaderBytes() + 8192, metrics);
+        this.fetch = new Fetch(loops, socketClass);
         this.dataCalls = Counter.builder("gatehouse.edge.requests").tag("plane", "data")
                 .description("Requests the edge served on its event loop (the data plane)").register(metrics);
         this.controlCalls = Counter.builder("gatehouse.edge.requests").tag("plane", "control")
@@ -269,6 +271,11 @@ public final class Edge implements AutoCloseable {
 
     Upstreams upstreams() {
         return upstreams;
+    }
+
+    /** Small GETs to the outside under the edge's rules (OAuth client metadata documents). */
+    public Fetch fetch() {
+        return fetch;
     }
 
     Renderer renderer() {

@@ -37,6 +37,7 @@ public final class Gateway implements Edge.DataPlane {
     private final ApiRoute api;
     private final ServersEndpoint serversEndpoint;
     private final PublicUrl publicUrl;
+    private final UpstreamTls tls;
 
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                    AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
@@ -50,7 +51,8 @@ public final class Gateway implements Edge.DataPlane {
                 config.gateway().assertionTtl(), clock);
         GatewayAccess access = new GatewayAccess(new LoopDoor(guard.door()), assertions, sealer);
         Origins origins = new Origins(publicUrl, config.gateway().allowedOrigins());
-        Passage passage = new Passage(addresses, UpstreamTls.of(config.gateway().upstreamCaFile()),
+        this.tls = UpstreamTls.of(config.gateway().upstreamCaFile());
+        Passage passage = new Passage(addresses, tls,
                 new GatewayMetrics(metrics));
         McpSessions sessions = new McpSessions(sealer.derive("gatehouse mcp session v1"));
         this.mcp = new McpRoute(registry, access, origins, sessions, passage, config.http().maxBodyBytes());
@@ -125,10 +127,37 @@ public final class Gateway implements Edge.DataPlane {
         Map<String, Object> metadata = new LinkedHashMap<>();
         // MCP 2025-11-25 Authorization: the resource is the URL the client connects to, path included.
         metadata.put("resource", publicUrl + path);
+        metadata.put("authorization_servers", List.of(publicUrl.toString()));
+        // What an MCP client needs; never offline_access (MCP 2026-07-28, Refresh Tokens).
+        metadata.put("scopes_supported", List.of(io.gatehouse.door.Permissions.MCP_USE));
         metadata.put("bearer_methods_supported", List.of("header"));
         metadata.put("resource_name", s.name());
         res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         Json.ok(res, metadata);
+    }
+
+    /**
+     * Where to read a document Gatehouse fetches on a client's word (an OAuth client metadata
+     * document): https with the upstream CA file trusted, and only public addresses unless
+     * {@code internal} (loopback, private and link-local ones are the SSRF targets).
+     */
+    public io.gatehouse.edge.Upstreams.Target documentTarget(java.net.URI url, boolean internal) {
+        String host = url.getHost();
+        boolean bracketed = host.startsWith("[") && host.endsWith("]");
+        String bare = bracketed ? host.substring(1, host.length() - 1) : host;
+        int port = url.getPort() > 0 ? url.getPort() : 443;
+        java.net.InetSocketAddress literal = null;
+        if (bracketed || bare.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
+            try {
+                literal = new java.net.InetSocketAddress(java.net.InetAddress.getByName(bare), port);
+            } catch (java.net.UnknownHostException notALiteral) {
+                throw new IllegalArgumentException("not an address: " + host);
+            }
+        }
+        java.util.function.Predicate<java.net.InetAddress> allowed = internal ? a -> true
+                : a -> !UpstreamAddresses.isInternal(a);
+        return new io.gatehouse.edge.Upstreams.Target("document " + bare + " " + port, bare, port, literal, allowed,
+                tls.eventLoop(), java.time.Duration.ofSeconds(5), host + (port != 443 ? ":" + port : ""));
     }
 
     public ServerService servers() {

@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Documents that let clients find their way: the management API's OpenAPI description, and the
- * RFC 9728 protected-resource metadata the 401 challenge points at. The metadata names no
- * authorization server yet; the OAuth work adds it.
+ * RFC 9728 protected-resource metadata the 401 challenge points at, naming Gatehouse itself as the
+ * authorization server.
  */
 public final class DiscoveryEndpoint {
     private final PublicUrl publicUrl;
@@ -39,6 +39,9 @@ public final class DiscoveryEndpoint {
         routes.operational(Method.GET, "/.well-known/oauth-protected-resource", (req, res) -> {
             Map<String, Object> metadata = new LinkedHashMap<>();
             metadata.put("resource", publicUrl.get().toString());
+            metadata.put("authorization_servers", List.of(publicUrl.get().toString()));
+            metadata.put("scopes_supported", List.of(io.gatehouse.door.Permissions.MCP_USE,
+                    io.gatehouse.door.Permissions.API_READ, io.gatehouse.door.Permissions.API_WRITE));
             metadata.put("bearer_methods_supported", List.of("header"));
             metadata.put("resource_name", "Gatehouse");
             metadata.put("resource_documentation", publicUrl + "/v1/openapi.json");

@@ -78,11 +78,14 @@ public final class Errors {
         String resourcePath = path.equals("/mcp") || path.startsWith("/mcp/") ? path : "";
         String metadata = "resource_metadata=\"" + publicUrl + "/.well-known/oauth-protected-resource"
                 + resourcePath + "\"";
+        // MCP 2026-07-28: a 401 says which scope to ask for (never offline_access).
+        String scope = !resourcePath.isEmpty() ? ", scope=\"mcp:use\""
+                : path.startsWith("/api/") ? ", scope=\"api:read api:write\"" : "";
         return switch (error.code()) {
             case UNAUTHORIZED -> java.util.Optional.of(error.credentialSent()
                     ? "Bearer error=\"invalid_token\", error_description=\"" + quoted(error.publicMessage()) + "\", "
-                    + metadata
-                    : "Bearer " + metadata);
+                    + metadata + scope
+                    : "Bearer " + metadata + scope);
             case INSUFFICIENT_SCOPE -> java.util.Optional.of("Bearer error=\"insufficient_scope\", scope=\""
                     + quoted(error.scope().orElse("")) + "\", " + metadata);
             // A server or workspace the credential does not reach: another credential would, so a

@@ -144,7 +144,7 @@ public final class KeyVerifier implements CredentialResolver {
 
     /** Drops every cached answer the change may have altered. */
     public void invalidate(Invalidation invalidation) {
-        if (invalidation instanceof Invalidation.Servers) {
+        if (invalidation instanceof Invalidation.Servers || invalidation instanceof Invalidation.Grant) {
             return;
         }
         generation.incrementAndGet();
@@ -156,6 +156,9 @@ public final class KeyVerifier implements CredentialResolver {
                     e -> e instanceof Found f && f.key().identity().orgId().equals(o.orgId()));
             case Invalidation.Servers s -> {
                 // servers change no key's answer: scope is checked per request against the registry
+            }
+            case Invalidation.Grant g -> {
+                // an OAuth grant is no key
             }
             case Invalidation.All a -> {
                 cache.invalidateAll();

@@ -24,6 +24,8 @@ public final class UsageRecorder implements AutoCloseable {
     /** Entries idle for this long are dropped from memory (their data is already written). */
     private static final Duration IDLE = Duration.ofHours(1);
 
+    /** Ids of OAuth grants, whose tokens' uses are counted on the grant. */
+    static final String GRANT_PREFIX = "grant_";
     private final Database db;
     private final KeyStore store;
     private final Map<String, Usage> byKey = new ConcurrentHashMap<>();
@@ -46,7 +48,8 @@ public final class UsageRecorder implements AutoCloseable {
         flusher.scheduleWithFixedDelay(this::flushQuietly, ms, ms, TimeUnit.MILLISECONDS);
     }
 
-    void record(String keyId, String address, Instant at) {
+    /** Notes a use of a key ({@code key_…}) or of an OAuth grant's token ({@code grant_…}). */
+    public void record(String keyId, String address, Instant at) {
         Usage usage = byKey.get(keyId);
         if (usage == null) {
             usage = byKey.computeIfAbsent(keyId, k -> new Usage());
@@ -76,7 +79,8 @@ public final class UsageRecorder implements AutoCloseable {
             return;
         }
         db.inTransaction(h -> {
-            store.flushUsage(h, rows);
+            store.flushUsage(h, rows.stream().filter(r -> !r.keyId().startsWith(GRANT_PREFIX)).toList());
+            store.flushGrantUsage(h, rows.stream().filter(r -> r.keyId().startsWith(GRANT_PREFIX)).toList());
             return null;
         });
         for (int i = 0; i < rows.size(); i++) {

@@ -19,6 +19,10 @@ public sealed interface Invalidation {
     record Organization(String orgId) implements Invalidation {
     }
 
+    /** Every token of one OAuth grant (a connected app revoked, or a refresh token reused). */
+    record Grant(String grantId) implements Invalidation {
+    }
+
     /** The registry of upstream servers. */
     record Servers() implements Invalidation {
     }
@@ -32,6 +36,7 @@ public sealed interface Invalidation {
             case Credential c -> "credential:" + c.hash();
             case User u -> "user:" + u.userId();
             case Organization o -> "org:" + o.orgId();
+            case Grant g -> "grant:" + g.grantId();
             case Servers s -> "servers";
             case All a -> "all";
         };
@@ -45,6 +50,7 @@ public sealed interface Invalidation {
             case "credential" -> Optional.of(new Credential(value));
             case "user" -> Optional.of(new User(value));
             case "org" -> Optional.of(new Organization(value));
+            case "grant" -> Optional.of(new Grant(value));
             case "servers" -> Optional.of(new Servers());
             case "all" -> Optional.of(new All());
             default -> Optional.empty();

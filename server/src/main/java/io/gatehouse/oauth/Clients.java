@@ -1,0 +1,434 @@
+package io.gatehouse.oauth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.util.JSONObjectUtils;
+import com.nimbusds.openid.connect.sdk.rp.ApplicationType;
+import com.nimbusds.openid.connect.sdk.rp.OIDCClientMetadata;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.edge.Fetch;
+import io.gatehouse.edge.Upstreams;
+import io.gatehouse.http.Json;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Ids;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.function.BiFunction;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Every way a client becomes known: open dynamic registration (RFC 7591), client ID metadata
+ * documents (a URL as {@code client_id}, read from that URL), and registration by an operator.
+ *
+ * <p><b>Dynamic registration</b> gives public clients only: a client that asks for
+ * {@code client_secret_post} or {@code _basic} (Claude's connector does) is registered with
+ * {@code none}, and told so in the answer, rather than refused. Redirect URIs Gatehouse does not
+ * accept are left out as long as one remains (Cursor sends three at once). Identical registrations
+ * get the same {@code client_id} back (Claude registers again on every connect), and a registration
+ * nobody used for {@code oauth.registration-ttl} is removed.
+ *
+ * <p><b>Metadata documents</b> are read through the edge's {@link Fetch} (public addresses only
+ * unless configured, 5 s, 16 KiB, no redirects), kept as long as their {@code Cache-Control} says
+ * (5 minutes to a day), never when they fail. The document's {@code client_id} must be its URL
+ * exactly. When a well-known vendor's document cannot be read (Claude's answers some datacenter
+ * addresses with a challenge page), the copy shipped with Gatehouse is used.
+ */
+public final class Clients {
+    private static final Logger LOG = Logger.getLogger(Clients.class.getName());
+    private static final int MAX_DOCUMENT_BYTES = 16 * 1024;
+    private static final Duration MIN_FRESH = Duration.ofMinutes(5);
+    private static final Duration MAX_FRESH = Duration.ofDays(1);
+    private static final Duration DEFAULT_FRESH = Duration.ofHours(1);
+    private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age=(\\d{1,9})");
+    private final Database db;
+    private final GatehouseConfig.OAuth config;
+    private final Redirects redirects;
+    private final Clock clock;
+    private final Map<String, JsonNode> builtIn;
+    private final Cache<String, Fresh> documents = Caffeine.newBuilder().maximumSize(10_000).build();
+    private volatile Fetcher fetcher;
+
+    /** Reads a document: the target and path to GET. */
+    public interface Fetcher {
+        Fetch.Fetched get(URI url) throws IOException;
+    }
+
+    private record Fresh(OAuthClient client, Instant until) {
+    }
+
+    /** A registration's outcome: the client, and whether an identical one existed already. */
+    public record Registered(OAuthClient client, boolean existing, Optional<String> scope) {
+    }
+
+    public Clients(Database db, GatehouseConfig.OAuth config, Clock clock) {
+        this.db = db;
+        this.config = config;
+        this.redirects = new Redirects(config.redirectSchemes());
+        this.clock = clock;
+        this.builtIn = loadBuiltIn();
+    }
+
+    /** The edge's fetcher, once the edge runs (it starts after the control plane). */
+    public void useFetcher(Fetch fetch, BiFunction<URI, Boolean, Upstreams.Target> target) {
+        this.fetcher = url -> {
+            String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+            try {
+                return fetch.get(target.apply(url, config.metadataPrivateAddresses()), path, MAX_DOCUMENT_BYTES,
+                        Duration.ofSeconds(5)).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                throw cause instanceof IOException io ? io : new IOException(String.valueOf(cause), cause);
+            }
+        };
+    }
+
+    Redirects redirects() {
+        return redirects;
+    }
+
+    /**
+     * The client {@code clientId} names, if Gatehouse knows it or can read its metadata document.
+     *
+     * @throws OAuthError {@code invalid_client} when a metadata document is named and cannot be used
+     */
+    public Optional<OAuthClient> find(String clientId) {
+        if (clientId == null || clientId.isEmpty() || clientId.length() > 2048) {
+            return Optional.empty();
+        }
+        if (clientId.startsWith("https://")) {
+            return config.metadataDocuments() ? Optional.of(fromDocument(clientId)) : Optional.empty();
+        }
+        return db.withHandle(h -> h.createQuery("SELECT * FROM oauth_clients WHERE id = :id AND revoked_at IS NULL")
+                .bind("id", clientId).map((rs, ctx) -> client(rs)).findOne());
+    }
+
+    /** Notes that a client was used, so that sweeping keeps it. */
+    void touch(Handle h, String clientId) {
+        h.createUpdate("UPDATE oauth_clients SET last_used_at = :now WHERE id = :id")
+                .bind("now", clock.millis()).bind("id", clientId).execute();
+    }
+
+    /**
+     * Registers a public client from an RFC 7591 request.
+     *
+     * @throws OAuthError {@code invalid_client_metadata} or {@code invalid_redirect_uri} (RFC 7591 §3.2.2)
+     */
+    public Registered register(byte[] body) {
+        OIDCClientMetadata metadata;
+        try {
+            metadata = OIDCClientMetadata.parse(JSONObjectUtils.parse(new String(body, StandardCharsets.UTF_8)));
+        } catch (ParseException e) {
+            throw new OAuthError(400, "invalid_client_metadata", "The registration is not valid client metadata: "
+                    + Scopes.printable(String.valueOf(e.getMessage())));
+        }
+        // The redirect URIs as sent, in order (the parsed set does not keep it).
+        List<String> sent = new ArrayList<>();
+        JsonNode raw = readTree(body);
+        raw.path("redirect_uris").forEach(n -> sent.add(n.asText()));
+        if (sent.isEmpty()) {
+            throw new OAuthError(400, "invalid_redirect_uri", "redirect_uris is required: at least one");
+        }
+        if (sent.size() > 20) {
+            throw new OAuthError(400, "invalid_redirect_uri", "At most 20 redirect URIs");
+        }
+        List<String> kept = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        for (String uri : sent) {
+            String why = uri.length() > 2048 ? "is too long" : redirects.refusal(uri);
+            if (why == null) {
+                if (!kept.contains(uri)) {
+                    kept.add(uri);
+                }
+            } else {
+                refused.add(Scopes.printable(uri) + " " + why);
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new OAuthError(400, "invalid_redirect_uri", "No redirect URI can be used: " + String.join("; ", refused));
+        }
+        Optional<String> scope = Optional.ofNullable(metadata.getScope()).map(Object::toString)
+                .filter(s -> !s.isBlank()).map(s -> Scopes.format(Scopes.parse(s, config.defaultScopes())));
+        String name = Optional.ofNullable(metadata.getName()).map(String::strip).filter(n -> !n.isEmpty())
+                .map(n -> n.length() > 200 ? n.substring(0, 200) : n).orElse("Unnamed application");
+        String applicationType = metadata.getApplicationType() != null && raw.has("application_type")
+                ? metadata.getApplicationType().toString()
+                : kept.stream().allMatch(u -> Redirects.isLoopback(u) || !u.startsWith("http")) ? "native" : "web";
+        if (metadata.getApplicationType() == ApplicationType.WEB && raw.has("application_type")
+                && kept.stream().allMatch(Redirects::isLoopback)) {
+            applicationType = "native"; // a loopback-only client is a native app, whatever it says
+        }
+        Optional<String> clientUri = Optional.ofNullable(metadata.getURI()).map(URI::toString)
+                .filter(u -> u.startsWith("https://") && u.length() <= 2048);
+        String fingerprint = sha256(name + "\n" + String.join(" ", new TreeSet<>(kept)) + "\n" + applicationType + "\n"
+                + scope.orElse("") + "\n" + clientUri.orElse(""));
+        Instant now = clock.instant();
+        String finalType = applicationType;
+        return db.inTransaction(h -> {
+            Optional<OAuthClient> same = h.createQuery("SELECT * FROM oauth_clients WHERE fingerprint = :f "
+                            + "AND kind = 'dynamic' AND revoked_at IS NULL ORDER BY created_at LIMIT 1")
+                    .bind("f", fingerprint).map((rs, ctx) -> client(rs)).findOne();
+            if (same.isPresent()) {
+                return new Registered(same.get(), true, scope);
+            }
+            OAuthClient client = new OAuthClient(Ids.next("gh_client"), OAuthClient.Kind.DYNAMIC, name, kept,
+                    finalType, "none", Optional.empty(), clientUri, now);
+            insert(h, client, scope, Optional.of(fingerprint), null);
+            return new Registered(client, false, scope);
+        });
+    }
+
+    /** An operator's client: confidential when {@code secretHash} is given. */
+    OAuthClient registerByOperator(Handle h, String name, List<String> redirectUris, Optional<String> secretHash,
+                                   String authMethod, String createdBy) {
+        for (String uri : redirectUris) {
+            String why = redirects.refusal(uri);
+            if (why != null) {
+                throw new OAuthError(400, "invalid_redirect_uri", Scopes.printable(uri) + " " + why);
+            }
+        }
+        OAuthClient client = new OAuthClient(Ids.next("gh_client"), OAuthClient.Kind.ADMIN, name, redirectUris,
+                redirectUris.stream().allMatch(Redirects::isLoopback) ? "native" : "web", authMethod, secretHash,
+                Optional.empty(), clock.instant());
+        insert(h, client, Optional.empty(), Optional.empty(), createdBy);
+        return client;
+    }
+
+    /** Removes dynamic registrations nobody used for {@code oauth.registration-ttl} and that no grant names. */
+    public int sweep() {
+        long before = clock.instant().minus(config.registrationTtl()).toEpochMilli();
+        return db.withHandle(h -> h.createUpdate("DELETE FROM oauth_clients WHERE kind = 'dynamic' "
+                        + "AND COALESCE(last_used_at, created_at) < :before "
+                        + "AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = oauth_clients.id "
+                        + "AND g.revoked_at IS NULL)")
+                .bind("before", before).execute());
+    }
+
+    private OAuthClient fromDocument(String url) {
+        Fresh fresh = documents.getIfPresent(url);
+        Instant now = clock.instant();
+        if (fresh != null && fresh.until().isAfter(now)) {
+            return fresh.client();
+        }
+        String why = documentUrlRefusal(url);
+        if (why != null) {
+            throw OAuthError.invalidClient("The client_id " + Scopes.printable(url) + " " + why);
+        }
+        Fetch.Fetched fetched = null;
+        String failure;
+        try {
+            if (fetcher == null) {
+                throw new IOException("Gatehouse is starting");
+            }
+            fetched = fetcher.get(URI.create(url));
+            failure = fetched.status() == 200 ? null : "answered " + fetched.status();
+        } catch (IOException | RuntimeException e) {
+            failure = "could not be read (" + e.getMessage() + ")";
+        }
+        JsonNode document;
+        Duration freshFor;
+        if (failure == null) {
+            document = parseDocument(fetched.body());
+            freshFor = freshness(fetched.headers().get("Cache-Control"));
+        } else if (builtIn.containsKey(url)) {
+            LOG.info(() -> "client metadata document " + url + " could not be read; using the copy shipped with Gatehouse");
+            document = builtIn.get(url);
+            freshFor = MIN_FRESH;
+        } else {
+            throw OAuthError.invalidClient("The client metadata document at " + Scopes.printable(url) + " "
+                    + Scopes.printable(failure));
+        }
+        OAuthClient client = documentClient(url, document);
+        documents.put(url, new Fresh(client, now.plus(freshFor)));
+        db.inTransaction(h -> {
+            h.createUpdate("DELETE FROM oauth_clients WHERE id = :id").bind("id", url).execute();
+            insert(h, client, Optional.empty(), Optional.empty(), null);
+            h.createUpdate("UPDATE oauth_clients SET fetched_at = :now, fresh_until = :until WHERE id = :id")
+                    .bind("now", now.toEpochMilli()).bind("until", now.plus(freshFor).toEpochMilli()).bind("id", url)
+                    .execute();
+            return null;
+        });
+        return client;
+    }
+
+    private static JsonNode parseDocument(byte[] body) {
+        try {
+            JsonNode node = readTree(body);
+            if (node == null || !node.isObject()) {
+                throw new IllegalArgumentException();
+            }
+            return node;
+        } catch (RuntimeException e) {
+            throw OAuthError.invalidClient("The client metadata document is not a JSON object");
+        }
+    }
+
+    /** A document's client, checked as CIMD §4 and §6 ask. */
+    private OAuthClient documentClient(String url, JsonNode doc) {
+        if (!url.equals(doc.path("client_id").asText(null))) {
+            throw OAuthError.invalidClient("The client metadata document's client_id is not its URL");
+        }
+        String method = doc.path("token_endpoint_auth_method").asText("none");
+        boolean publicAllowed = method.equals("none") || method.equals("private_key_jwt");
+        if (!publicAllowed || doc.has("client_secret")) {
+            throw OAuthError.invalidClient("A client metadata document may not use a shared secret ("
+                    + Scopes.printable(method) + ")");
+        }
+        List<String> uris = new ArrayList<>();
+        doc.path("redirect_uris").forEach(n -> {
+            if (n.isTextual() && redirects.refusal(n.asText()) == null) {
+                uris.add(n.asText());
+            }
+        });
+        if (uris.isEmpty()) {
+            throw OAuthError.invalidClient("The client metadata document has no redirect URI this server accepts");
+        }
+        String name = doc.path("client_name").asText("").strip();
+        if (name.isEmpty()) {
+            name = URI.create(url).getHost();
+        }
+        if (name.length() > 200) {
+            name = name.substring(0, 200);
+        }
+        String type = doc.path("application_type").asText(
+                uris.stream().allMatch(Redirects::isLoopback) ? "native" : "web");
+        Optional<String> clientUri = Optional.ofNullable(doc.path("client_uri").asText(null))
+                .filter(u -> u.startsWith("https://") && u.length() <= 2048);
+        return new OAuthClient(url, OAuthClient.Kind.METADATA, name, uris, type.equals("native") ? "native" : "web",
+                "none", Optional.empty(), clientUri, clock.instant());
+    }
+
+    /** Why a URL cannot be a metadata document's client_id (CIMD §3); null when it can. */
+    static String documentUrlRefusal(String url) {
+        URI u;
+        try {
+            u = new URI(url);
+        } catch (URISyntaxException e) {
+            return "is not a URL";
+        }
+        if (!"https".equals(u.getScheme()) || u.getHost() == null) {
+            return "is not an https URL";
+        }
+        String path = u.getRawPath();
+        if (path == null || path.isEmpty() || path.equals("/")) {
+            return "has no path";
+        }
+        if (u.getRawFragment() != null || u.getRawUserInfo() != null) {
+            return "has a fragment or user information";
+        }
+        for (String segment : path.split("/")) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return "has dot segments";
+            }
+        }
+        return null;
+    }
+
+    static Duration freshness(String cacheControl) {
+        if (cacheControl == null) {
+            return DEFAULT_FRESH;
+        }
+        String cc = cacheControl.toLowerCase(Locale.ROOT);
+        if (cc.contains("no-store") || cc.contains("no-cache")) {
+            return MIN_FRESH;
+        }
+        Matcher m = MAX_AGE.matcher(cc);
+        if (!m.find()) {
+            return DEFAULT_FRESH;
+        }
+        Duration d = Duration.ofSeconds(Long.parseLong(m.group(1)));
+        return d.compareTo(MIN_FRESH) < 0 ? MIN_FRESH : d.compareTo(MAX_FRESH) > 0 ? MAX_FRESH : d;
+    }
+
+    private void insert(Handle h, OAuthClient c, Optional<String> scope, Optional<String> fingerprint, String createdBy) {
+        h.createUpdate("INSERT INTO oauth_clients (id, kind, name, redirect_uris, application_type, auth_method, "
+                        + "secret_hash, scope, client_uri, fingerprint, created_at, created_by) VALUES (:id, :kind, "
+                        + ":name, :uris, :type, :method, :secret, :scope, :uri, :fp, :at, :by)")
+                .bind("id", c.id()).bind("kind", c.kind().wire()).bind("name", c.name())
+                .bind("uris", String.join(" ", c.redirectUris())).bind("type", c.applicationType())
+                .bind("method", c.authMethod()).bind("secret", c.secretHash().orElse(null))
+                .bind("scope", scope.orElse(null)).bind("uri", c.clientUri().orElse(null))
+                .bind("fp", fingerprint.orElse(null)).bind("at", c.createdAt().toEpochMilli()).bind("by", createdBy)
+                .execute();
+    }
+
+    private static OAuthClient client(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new OAuthClient(rs.getString("id"),
+                OAuthClient.Kind.valueOf(rs.getString("kind").toUpperCase(Locale.ROOT)), rs.getString("name"),
+                List.of(rs.getString("redirect_uris").split(" ")), rs.getString("application_type"),
+                rs.getString("auth_method"), Optional.ofNullable(rs.getString("secret_hash")),
+                Optional.ofNullable(rs.getString("client_uri")), Instant.ofEpochMilli(rs.getLong("created_at")));
+    }
+
+    /** What a registration answers (RFC 7591 §3.2.1). */
+    static Map<String, Object> registrationAnswer(Registered r) {
+        OAuthClient c = r.client();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("client_id", c.id());
+        out.put("client_id_issued_at", c.createdAt().getEpochSecond());
+        out.put("client_name", c.name());
+        out.put("redirect_uris", c.redirectUris());
+        out.put("grant_types", List.of("authorization_code", "refresh_token"));
+        out.put("response_types", List.of("code"));
+        out.put("token_endpoint_auth_method", "none");
+        out.put("application_type", c.applicationType());
+        r.scope().ifPresent(s -> out.put("scope", s));
+        c.clientUri().ifPresent(u -> out.put("client_uri", u));
+        return out;
+    }
+
+    private static Map<String, JsonNode> loadBuiltIn() {
+        try (InputStream in = Clients.class.getResourceAsStream("/oauth/known-clients.json")) {
+            if (in == null) {
+                throw new IllegalStateException("oauth/known-clients.json is missing from the jar");
+            }
+            Map<String, JsonNode> out = new HashMap<>();
+            Json.MAPPER.readTree(in).forEach(n -> out.put(n.path("client_id").asText(), n));
+            return Map.copyOf(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode readTree(byte[] body) {
+        try {
+            return Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw new OAuthError(400, "invalid_client_metadata", "The body is not JSON");
+        }
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

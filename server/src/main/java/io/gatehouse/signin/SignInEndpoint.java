@@ -1,0 +1,159 @@
+package io.gatehouse.signin;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.gatehouse.accounts.AccountService;
+import io.gatehouse.accounts.Passwords;
+import io.gatehouse.audit.Actor;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.http.RequestInfo;
+import io.gatehouse.http.Routes;
+import io.gatehouse.store.Database;
+import io.gatehouse.web.Browser;
+import io.gatehouse.web.Pages;
+import io.gatehouse.web.Views;
+import io.helidon.common.parameters.Parameters;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Signing in with an email and a password, and signing out: {@code /login}, {@code /logout}.
+ *
+ * <p>Nothing tells whether an email has an account: an unknown email, a person without a password,
+ * a disabled person and a wrong password get the same page, after the same Argon2 work. Failed
+ * attempts are counted per email and per address for 15 minutes; past {@code signin.max-failures}
+ * of either, the attempt is refused before any password is checked (this node's count: a cluster
+ * of n nodes allows up to n times as many, documented).
+ */
+public final class SignInEndpoint {
+    static final String WRONG = "The email or the password is not right.";
+    static final String LOCKED = "Too many failed attempts. Wait 15 minutes, then try again.";
+    private static final Duration WINDOW = Duration.ofMinutes(15);
+    private final Database db;
+    private final Sessions sessions;
+    private final Browser browser;
+    private final Pages pages;
+    private final AuditLog audit;
+    private final GatehouseConfig.SignIn config;
+    private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder().expireAfterWrite(WINDOW)
+            .maximumSize(100_000).build();
+
+    public SignInEndpoint(Database db, Sessions sessions, Browser browser, Pages pages, AuditLog audit,
+                          GatehouseConfig.SignIn config) {
+        this.db = db;
+        this.sessions = sessions;
+        this.browser = browser;
+        this.pages = pages;
+        this.audit = audit;
+        this.config = config;
+    }
+
+    public void register(Routes routes) {
+        routes.operational(Method.GET, "/login", this::form);
+        routes.operational(Method.POST, "/login", this::signIn);
+        routes.operational(Method.POST, "/logout", this::signOut);
+        routes.operational(Method.GET, "/assets/gatehouse.css", (req, res) -> pages.stylesheet(res));
+    }
+
+    private void form(ServerRequest req, ServerResponse res) {
+        String returnTo = Browser.localPath(req.query().first("return_to").asOptional());
+        Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
+        if (session.isPresent() && !returnTo.equals("/")) {
+            redirect(res, returnTo);
+            return;
+        }
+        if (session.isPresent()) {
+            pages.message(res, Status.OK_200, "Signed in", "You are signed in as " + session.get().email() + ".",
+                    null);
+            return;
+        }
+        showForm(req, res, Status.OK_200, returnTo, "", null);
+    }
+
+    private void showForm(ServerRequest req, ServerResponse res, Status status, String returnTo, String email,
+                          String message) {
+        String csrf = browser.csrfToken(browser.browserId(req, res));
+        pages.render(res, status, "login.jte", new Views.Login(csrf, returnTo, email, message, config.local(),
+                List.of(), null));
+    }
+
+    private void signIn(ServerRequest req, ServerResponse res) {
+        Parameters form = Browser.form(req);
+        String returnTo = Browser.localPath(form.first("return_to").asOptional());
+        String email = AccountService.normalizeEmail(form.first("email").orElse(""));
+        String password = form.first("password").orElse("");
+        if (!browser.fromOurPage(req, form)) {
+            showForm(req, res, Status.FORBIDDEN_403, returnTo, email,
+                    "This form has expired or did not come from this page. Sign in again.");
+            return;
+        }
+        if (!config.local()) {
+            showForm(req, res, Status.FORBIDDEN_403, returnTo, "", "Signing in with a password is turned off here.");
+            return;
+        }
+        RequestInfo info = RequestInfo.of(req);
+        String byEmail = "email:" + email;
+        String byAddress = "address:" + info.clientAddress();
+        if (count(byEmail) >= config.maxFailures() || count(byAddress) >= config.maxFailures()) {
+            showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, LOCKED);
+            return;
+        }
+        Optional<Map<String, Object>> account = email.isEmpty() || password.length() > Passwords.MAX_LENGTH
+                ? Optional.empty()
+                : db.withHandle(h -> h.createQuery("SELECT id, password_hash FROM users WHERE email = :e "
+                                + "AND kind = 'person' AND disabled_at IS NULL")
+                        .bind("e", email).mapToMap().findOne());
+        String stored = account.map(a -> (String) a.get("password_hash")).orElse(null);
+        boolean ok = password.length() <= Passwords.MAX_LENGTH && Passwords.verify(password, stored);
+        if (!ok) {
+            failures.get(byEmail, k -> new AtomicInteger()).incrementAndGet();
+            failures.get(byAddress, k -> new AtomicInteger()).incrementAndGet();
+            showForm(req, res, Status.UNAUTHORIZED_401, returnTo, email, WRONG);
+            return;
+        }
+        failures.invalidate(byEmail);
+        String userId = (String) account.get().get("id");
+        String token = sessions.start(userId, "password", info.clientAddress());
+        db.withHandle(h -> {
+            audit.record(h, Actor.newcomer(userId, info.clientAddress(), info.requestId()), null, "user.signed_in",
+                    "user", userId, Map.of("method", "password"));
+            return null;
+        });
+        browser.setCookie(res, Sessions.COOKIE, token, Optional.of(sessions.ttl()));
+        redirect(res, returnTo);
+    }
+
+    private void signOut(ServerRequest req, ServerResponse res) {
+        Parameters form = Browser.form(req);
+        if (!browser.fromOurPage(req, form)) {
+            pages.message(res, Status.FORBIDDEN_403, "Not signed out",
+                    "This form has expired or did not come from this page.", RequestInfo.of(req).requestId());
+            return;
+        }
+        sessions.find(browser.cookie(req, Sessions.COOKIE)).ifPresent(s -> sessions.end(s.id()));
+        browser.clearCookie(res, Sessions.COOKIE);
+        redirect(res, "/login");
+    }
+
+    private int count(String key) {
+        AtomicInteger n = failures.getIfPresent(key);
+        return n == null ? 0 : n.get();
+    }
+
+    /** 303 See Other: after a POST, the browser follows with a GET. */
+    static void redirect(ServerResponse res, String location) {
+        res.status(Status.SEE_OTHER_303);
+        res.header(HeaderNames.LOCATION, location);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send();
+    }
+}
