@@ -59,13 +59,16 @@ final class Demo implements Callable<Integer> {
         }
         JsonNode key = setup.call("POST", "/v1/keys", Map.of("organization_id", orgId, "user_id", userId,
                 "name", DEMO_KEY_NAME, "expires", "30d"));
-        print(server.publicUrl(), key.path("key").asText(), key.path("id").asText(), root.globalOptions());
+        // And a password, so that MCP clients that sign in with OAuth (Claude, ChatGPT, Cursor...) work too.
+        String password = io.gatehouse.store.Ids.random(20);
+        server.services().accounts().setPasswordAsOperator(io.gatehouse.audit.Actor.localOperator(), userId, password);
+        print(server.publicUrl(), key.path("key").asText(), key.path("id").asText(), root.globalOptions(), password);
         stopped.await();
         return 0;
     }
 
     /** @param options the global options this run was given, which a printed ./gatehouse command repeats */
-    private static void print(URI url, String key, String keyId, String options) {
+    private static void print(URI url, String key, String keyId, String options, String password) {
         String mcp = url + "/mcp/demo";
         StringBuilder out = new StringBuilder();
         out.append("Gatehouse is listening on ").append(url).append(", in front of the demo upstream.\n\n");
@@ -90,6 +93,10 @@ final class Demo implements Callable<Integer> {
         out.append("  The same for Windsurf and for any other key: ./gatehouse ").append(options).append("keys setup ")
                 .append(keyId)
                 .append(" --client windsurf\n\n");
+        out.append("Clients that sign in with OAuth (Claude.ai and Claude Desktop connectors, ChatGPT, Cursor, VS Code):\n");
+        out.append("  add the server URL ").append(mcp).append(" and sign in, when asked, as\n");
+        out.append("  ").append(DEMO_EMAIL).append(" with the password ").append(password)
+                .append(" (shown only once; a new one each run)\n\n");
         out.append("Stop with Ctrl-C.");
         System.out.println(out);
         System.out.flush();

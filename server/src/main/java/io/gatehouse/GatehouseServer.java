@@ -33,6 +33,7 @@ import io.gatehouse.keys.UsageRecorder;
 import io.gatehouse.oauth.AuthorizationServer;
 import io.gatehouse.oauth.TokenVerifier;
 import io.gatehouse.signin.Sessions;
+import io.gatehouse.signin.FederatedSignIn;
 import io.gatehouse.signin.SignInEndpoint;
 import io.gatehouse.web.Browser;
 import io.gatehouse.web.Pages;
@@ -148,7 +149,9 @@ public final class GatehouseServer implements AutoCloseable {
             Pages pages = new Pages(publicUrl);
             Browser browser = new Browser(sealer.derive("gatehouse csrf v1"), publicUrl);
             Sessions sessions = new Sessions(db, config.signIn().sessionTtl(), clock);
-            new SignInEndpoint(db, sessions, browser, pages, audit, config.signIn()).register(routes);
+            FederatedSignIn federated = new FederatedSignIn(config.signIn(), accounts, sessions, browser, pages, sealer, db,
+                    audit, publicUrl, clock);
+            new SignInEndpoint(db, sessions, browser, pages, audit, config.signIn(), federated).register(routes);
             AuthorizationServer oauth = new AuthorizationServer(config, db, invalidations, accountStore, audit, hasher,
                     tokenVerifier, sessions, browser, pages, gateway, door, guard, publicUrl, clock);
             started.push(oauth);

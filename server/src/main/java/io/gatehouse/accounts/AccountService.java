@@ -139,6 +139,66 @@ public final class AccountService {
         });
     }
 
+    /**
+     * Gives a person a password to sign in with, as the operator on this machine (the demo does, for
+     * its demo user): an operator act, audited. No API does this for another person.
+     */
+    public void setPasswordAsOperator(Actor actor, String userId, String password) {
+        String weakness = Passwords.weakness(password);
+        if (weakness != null) {
+            throw ApiError.invalid("password: " + weakness);
+        }
+        tx(tx -> {
+            User user = store.user(tx.handle(), userId).orElseThrow(() -> ApiError.notFound("user"));
+            if (user.service()) {
+                throw ApiError.invalid("a service account never signs in");
+            }
+            tx.handle().createUpdate("UPDATE users SET password_hash = :p WHERE id = :id")
+                    .bind("p", Passwords.hash(password)).bind("id", userId).execute();
+            audit.record(tx.handle(), actor, null, "user.password_set", "user", userId, Map.of());
+            return null;
+        });
+    }
+
+    /**
+     * A person's first sign-in at an OpenID provider: their account, linked to (issuer, subject), and
+     * a personal organization on the default plan that they own (DESIGN §2). Refused when the email
+     * has an account already: that account was made another way, and nothing links it to this
+     * provider's account unasked.
+     */
+    public User createFederatedPerson(String issuer, String subject, String email, Optional<String> name,
+                                      String address, String requestId) {
+        return tx(tx -> {
+            Handle h = tx.handle();
+            String id = Ids.next("usr");
+            Actor actor = Actor.newcomer(id, address, requestId);
+            User person = createUser(h, actor, new User(id, normalizeEmail(email), name, User.Kind.PERSON,
+                    Optional.empty(), false, now(), Optional.empty()));
+            h.createUpdate("INSERT INTO user_identities (issuer, subject, user_id, email, created_at) "
+                            + "VALUES (:iss, :sub, :user, :email, :at)")
+                    .bind("iss", issuer).bind("sub", subject).bind("user", id).bind("email", person.email())
+                    .bind("at", now().toEpochMilli()).execute();
+            String orgName = name.filter(n -> !n.isBlank()).orElse(person.email()) + "'s organization";
+            Organization org = createOrganization(h, actor, orgName.length() > 200 ? orgName.substring(0, 200) : orgName,
+                    plans.defaultPlan());
+            store.upsertMember(h, org.id(), id, Role.OWNER, now());
+            audit.record(h, actor, org.id(), "member.added", "user", id, Map.of("role", Role.OWNER.wire()));
+            return person;
+        });
+    }
+
+    /** The person linked to (issuer, subject), if any. */
+    public Optional<User> federatedPerson(String issuer, String subject) {
+        return db.withHandle(h -> h.createQuery("SELECT user_id FROM user_identities WHERE issuer = :iss AND subject = :sub")
+                .bind("iss", issuer).bind("sub", subject).mapTo(String.class).findOne()
+                .flatMap(id -> store.user(h, id)));
+    }
+
+    /** The account with this email, if any. */
+    public Optional<User> userByEmail(String email) {
+        return db.withHandle(h -> store.userByEmail(h, normalizeEmail(email)));
+    }
+
     // --- organisations -----------------------------------------------------------------------
 
     public Organization createOrganization(Principal caller, Actor actor, String name, Optional<String> plan,

@@ -109,8 +109,7 @@ public final class AuthorizationServer implements AutoCloseable {
         }
         routes.operational(Method.POST, "/oauth/register", this::registerClient);
         routes.operational(Method.OPTIONS, "/oauth/register", TokenEndpoint::preflight);
-        routes.get("/v1/grants", this::listGrants);
-        routes.delete("/v1/grants/{id}", this::revokeGrant);
+        new ConnectedAppsEndpoint(tokens, guard).register(routes);
     }
 
     /** RFC 8414 §2: one document, served at both well-known names. */
@@ -164,32 +163,6 @@ public final class AuthorizationServer implements AutoCloseable {
         } catch (OAuthError e) {
             Json.send(res, Status.create(e.status()), e.body());
         }
-    }
-
-    /** A person's connected apps; an operator may name anyone with {@code user_id}. */
-    private void listGrants(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management());
-        caller.requireAny(io.gatehouse.door.Permissions.KEYS_SELF, io.gatehouse.door.Permissions.ADMIN_READ);
-        Optional<String> named = req.query().first("user_id").asOptional();
-        if (named.isPresent() && !named.get().equals(caller.userId()) && !caller.operator()) {
-            throw ApiError.forbidden("not_yours", "Only an operator may list another person's connected apps");
-        }
-        boolean all = req.query().first("include_revoked").asOptional().map("true"::equals).orElse(false);
-        Json.ok(res, Map.of("data", tokens.connectedApps(named.orElse(caller.userId()), all)));
-    }
-
-    /** Revokes one connected app: every token of it is refused at once, on every node. */
-    private void revokeGrant(ServerRequest req, ServerResponse res) {
-        Principal caller = guard.admit(req, Requirement.management());
-        caller.requireAny(io.gatehouse.door.Permissions.KEYS_SELF, io.gatehouse.door.Permissions.ADMIN_WRITE);
-        String id = req.path().pathParameters().get("id");
-        Grant grant = tokens.grant(id).orElseThrow(() -> ApiError.notFound("connected app"));
-        boolean own = grant.userId().equals(caller.userId());
-        if (!own && !caller.operator()) {
-            throw ApiError.notFound("connected app");
-        }
-        tokens.revokeGrant(Actor.of(caller, req), id, own ? "revoked_by_user" : "revoked_by_operator");
-        res.status(Status.NO_CONTENT_204).send();
     }
 
     private void sweep() {

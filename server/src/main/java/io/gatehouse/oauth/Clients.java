@@ -141,16 +141,13 @@ public final class Clients {
      * @throws OAuthError {@code invalid_client_metadata} or {@code invalid_redirect_uri} (RFC 7591 §3.2.2)
      */
     public Registered register(byte[] body) {
-        OIDCClientMetadata metadata;
-        try {
-            metadata = OIDCClientMetadata.parse(JSONObjectUtils.parse(new String(body, StandardCharsets.UTF_8)));
-        } catch (ParseException e) {
-            throw new OAuthError(400, "invalid_client_metadata", "The registration is not valid client metadata: "
-                    + Scopes.printable(String.valueOf(e.getMessage())));
-        }
-        // The redirect URIs as sent, in order (the parsed set does not keep it).
-        List<String> sent = new ArrayList<>();
+        // Redirect URIs first, by Gatehouse's policy: the ones it cannot use are left out, so that one
+        // odd URI among several (Cursor sends three) does not fail the whole registration.
         JsonNode raw = readTree(body);
+        if (raw == null || !raw.isObject()) {
+            throw new OAuthError(400, "invalid_client_metadata", "The registration is not a JSON object");
+        }
+        List<String> sent = new ArrayList<>();
         raw.path("redirect_uris").forEach(n -> sent.add(n.asText()));
         if (sent.isEmpty()) {
             throw new OAuthError(400, "invalid_redirect_uri", "redirect_uris is required: at least one");
@@ -172,6 +169,16 @@ public final class Clients {
         }
         if (kept.isEmpty()) {
             throw new OAuthError(400, "invalid_redirect_uri", "No redirect URI can be used: " + String.join("; ", refused));
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode checked = ((com.fasterxml.jackson.databind.node.ObjectNode) raw)
+                .deepCopy();
+        checked.putArray("redirect_uris").addAll(kept.stream().map(Json.MAPPER.getNodeFactory()::textNode).toList());
+        OIDCClientMetadata metadata;
+        try {
+            metadata = OIDCClientMetadata.parse(JSONObjectUtils.parse(checked.toString()));
+        } catch (ParseException e) {
+            throw new OAuthError(400, "invalid_client_metadata", "The registration is not valid client metadata: "
+                    + Scopes.printable(String.valueOf(e.getMessage())));
         }
         Optional<String> scope = Optional.ofNullable(metadata.getScope()).map(Object::toString)
                 .filter(s -> !s.isBlank()).map(s -> Scopes.format(Scopes.parse(s, config.defaultScopes())));

@@ -20,7 +20,6 @@ import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,8 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Nothing tells whether an email has an account: an unknown email, a person without a password,
  * a disabled person and a wrong password get the same page, after the same Argon2 work. Failed
  * attempts are counted per email and per address for 15 minutes; past {@code signin.max-failures}
- * of either, the attempt is refused before any password is checked (this node's count: a cluster
- * of n nodes allows up to n times as many, documented).
+ * for an email, or ten times that for an address (offices share one), the attempt is refused before
+ * any password is checked (this node's count: a cluster of n nodes allows up to n times as many).
  */
 public final class SignInEndpoint {
     static final String WRONG = "The email or the password is not right.";
@@ -44,11 +43,13 @@ public final class SignInEndpoint {
     private final Pages pages;
     private final AuditLog audit;
     private final GatehouseConfig.SignIn config;
+    private final FederatedSignIn federated;
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder().expireAfterWrite(WINDOW)
             .maximumSize(100_000).build();
 
     public SignInEndpoint(Database db, Sessions sessions, Browser browser, Pages pages, AuditLog audit,
-                          GatehouseConfig.SignIn config) {
+                          GatehouseConfig.SignIn config, FederatedSignIn federated) {
+        this.federated = federated;
         this.db = db;
         this.sessions = sessions;
         this.browser = browser;
@@ -62,6 +63,7 @@ public final class SignInEndpoint {
         routes.operational(Method.POST, "/login", this::signIn);
         routes.operational(Method.POST, "/logout", this::signOut);
         routes.operational(Method.GET, "/assets/gatehouse.css", (req, res) -> pages.stylesheet(res));
+        federated.register(routes);
     }
 
     private void form(ServerRequest req, ServerResponse res) {
@@ -83,7 +85,7 @@ public final class SignInEndpoint {
                           String message) {
         String csrf = browser.csrfToken(browser.browserId(req, res));
         pages.render(res, status, "login.jte", new Views.Login(csrf, returnTo, email, message, config.local(),
-                List.of(), null));
+                federated.links(returnTo), null));
     }
 
     private void signIn(ServerRequest req, ServerResponse res) {
@@ -103,7 +105,8 @@ public final class SignInEndpoint {
         RequestInfo info = RequestInfo.of(req);
         String byEmail = "email:" + email;
         String byAddress = "address:" + info.clientAddress();
-        if (count(byEmail) >= config.maxFailures() || count(byAddress) >= config.maxFailures()) {
+        // An address is often shared (an office, a NAT): it may fail ten times as often as one account.
+        if (count(byEmail) >= config.maxFailures() || count(byAddress) >= 10L * config.maxFailures()) {
             showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, LOCKED);
             return;
         }
@@ -149,10 +152,10 @@ public final class SignInEndpoint {
         return n == null ? 0 : n.get();
     }
 
-    /** 303 See Other: after a POST, the browser follows with a GET. */
+    /** 303 See Other: after a POST, the browser follows with a GET. Nowhere in particular is the sign-in page. */
     static void redirect(ServerResponse res, String location) {
         res.status(Status.SEE_OTHER_303);
-        res.header(HeaderNames.LOCATION, location);
+        res.header(HeaderNames.LOCATION, location.equals("/") ? "/login" : location);
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         res.send();
     }

@@ -7,11 +7,6 @@ import io.gatehouse.testing.Mcp;
 import io.gatehouse.testing.Person;
 import io.gatehouse.testing.TestNode;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -27,83 +22,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  * access token through the gateway, refresh and rotation, and every way it must refuse.
  */
 class OAuthFlowIT {
-    static final String PASSWORD = "correct horse battery staple";
     static final String CALLBACK = "http://127.0.0.1:43117/callback";
     static GatewayNode gw;
     static TestNode node;
     static String email = "ada@oauth.test";
     static String mcpUrl;
+    static OAuthSteps steps;
 
     @BeforeAll
     static void start() {
         gw = GatewayNode.start(Map.of("oauth.refresh-reuse-grace", "2s"));
         node = gw.node;
         mcpUrl = gw.url("/mcp/demo").toString();
-        signUp(node, email, "Analytical Engines");
+        steps = new OAuthSteps(node);
+        steps.signUp(email, "Analytical Engines");
     }
 
     @AfterAll
     static void stop() {
         gw.close();
-    }
-
-    /** A person whose account comes from an invitation accepted with a password. */
-    static JsonNode signUp(TestNode node, String email, String orgName) {
-        JsonNode org = ok(node.http.post("/v1/orgs", node.adminKey, Map.of("name", orgName, "plan", "free",
-                "owner_email", email)), 201);
-        return ok(node.http.send("POST", "/v1/invitations/accept", Map.of(), Map.of("token",
-                org.path("owner_invitation").path("token").asText(), "password", PASSWORD)), 201);
-    }
-
-    static String register(Map<String, Object> metadata) {
-        Http.Response r = node.http.send("POST", "/oauth/register", Map.of(), metadata);
-        assertThat(r.status()).as(r.text()).isIn(200, 201);
-        return r.json().path("client_id").asText();
-    }
-
-    static String challenge(String verifier) throws Exception {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(
-                MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
-    }
-
-    static URI authorizeUrl(String clientId, String redirect, String verifier, String state, String resource)
-            throws Exception {
-        Map<String, String> q = new LinkedHashMap<>();
-        q.put("response_type", "code");
-        q.put("client_id", clientId);
-        q.put("redirect_uri", redirect);
-        q.put("code_challenge", challenge(verifier));
-        q.put("code_challenge_method", "S256");
-        q.put("state", state);
-        q.put("scope", "mcp:use");
-        if (resource != null) {
-            q.put("resource", resource);
-        }
-        StringBuilder s = new StringBuilder();
-        q.forEach((k, v) -> s.append(s.isEmpty() ? "" : "&").append(k).append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-        return gw.url("/oauth/authorize?" + s);
-    }
-
-    static Http.Response tokenRequest(Map<String, String> form) {
-        StringBuilder s = new StringBuilder();
-        form.forEach((k, v) -> s.append(s.isEmpty() ? "" : "&").append(k).append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-        return node.http.send("POST", "/oauth/token", Map.of("Content-Type", "application/x-www-form-urlencoded"),
-                s.toString());
-    }
-
-    /** Signs in and approves; returns the redirect to the client. */
-    static URI signInAndApprove(Person person, URI authorize) {
-        Person.Page page = person.open(authorize);
-        if (page.body() != null && page.body().contains("action=\"/login\"")) {
-            page = person.submit(page, "/login", Map.of("email", List.of(email), "password", List.of(PASSWORD)));
-        }
-        assertThat(page.status()).as(page.body()).isEqualTo(200);
-        assertThat(page.body()).contains("Allow", "mcp:use");
-        Person.Page answer = person.submit(page, "/oauth/authorize", Map.of("decision", List.of("approve")));
-        assertThat(answer.status()).isEqualTo(303);
-        return URI.create(answer.location().orElseThrow());
     }
 
     @Test
@@ -135,11 +72,11 @@ class OAuthFlowIT {
 
     @Test
     void aPersonSignsInConsentsAndTheClientCallsAToolThenRefreshes() throws Exception {
-        String clientId = register(Map.of("client_name", "Flow Test", "redirect_uris", List.of(CALLBACK),
+        String clientId = steps.register(Map.of("client_name", "Flow Test", "redirect_uris", List.of(CALLBACK),
                 "token_endpoint_auth_method", "none", "application_type", "native"));
         Person person = new Person(node.server.publicUrl());
         String verifier = "v".repeat(20) + "erifier-0123456789-abcdefghij";
-        URI back = signInAndApprove(person, authorizeUrl(clientId, CALLBACK, verifier, "st-1", mcpUrl));
+        URI back = steps.signInAndApprove(person, steps.authorizeUrl(clientId, CALLBACK, verifier, "st-1", mcpUrl), email);
 
         assertThat(back.toString()).startsWith(CALLBACK + "?");
         Map<String, List<String>> q = Person.query(back);
@@ -148,7 +85,7 @@ class OAuthFlowIT {
         String code = q.get("code").getFirst();
         assertThat(code).startsWith("gh_ac_");
 
-        Http.Response token = tokenRequest(Map.of("grant_type", "authorization_code", "code", code,
+        Http.Response token = steps.token(Map.of("grant_type", "authorization_code", "code", code,
                 "redirect_uri", CALLBACK, "client_id", clientId, "code_verifier", verifier, "resource", mcpUrl));
         assertThat(token.status()).as(token.text()).isEqualTo(200);
         assertThat(token.header("Cache-Control")).contains("no-store");
@@ -169,7 +106,7 @@ class OAuthFlowIT {
         assertThat(elsewhere.json().path("error").path("message").asText()).contains("Access token").doesNotContain("API key");
 
         // The code is single use: presented again, it revokes what it issued.
-        Http.Response replay = tokenRequest(Map.of("grant_type", "authorization_code", "code", code,
+        Http.Response replay = steps.token(Map.of("grant_type", "authorization_code", "code", code,
                 "redirect_uri", CALLBACK, "client_id", clientId, "code_verifier", verifier));
         assertThat(replay.status()).isEqualTo(400);
         assertThat(replay.json().path("error").asText()).isEqualTo("invalid_grant");
@@ -177,22 +114,22 @@ class OAuthFlowIT {
                 "id", 9, "method", "tools/list"));
         assertThat(revoked.status()).isEqualTo(401);
         assertThat(revoked.header("WWW-Authenticate")).contains("invalid_token");
-        assertThat(tokenRequest(Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", clientId))
+        assertThat(steps.token(Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", clientId))
                 .json().path("error").asText()).isEqualTo("invalid_grant");
 
         // A second authorization: consent is remembered, the answer comes at once.
         String verifier2 = "second-verifier-".repeat(3);
-        Person.Page again = person.open(authorizeUrl(clientId, CALLBACK, verifier2, "st-2", mcpUrl));
+        Person.Page again = person.open(steps.authorizeUrl(clientId, CALLBACK, verifier2, "st-2", mcpUrl));
         assertThat(again.status()).isEqualTo(303);
         String code2 = Person.query(URI.create(again.location().orElseThrow())).get("code").getFirst();
-        JsonNode t2 = ok(tokenRequest(Map.of("grant_type", "authorization_code", "code", code2,
+        JsonNode t2 = ok(steps.token(Map.of("grant_type", "authorization_code", "code", code2,
                 "redirect_uri", CALLBACK, "client_id", clientId, "code_verifier", verifier2)), 200);
 
         // Refresh rotates; the old refresh token still works inside the grace window (a lost answer).
-        JsonNode r1 = ok(tokenRequest(Map.of("grant_type", "refresh_token",
+        JsonNode r1 = ok(steps.token(Map.of("grant_type", "refresh_token",
                 "refresh_token", t2.path("refresh_token").asText(), "client_id", clientId)), 200);
         assertThat(r1.path("refresh_token").asText()).isNotEqualTo(t2.path("refresh_token").asText());
-        JsonNode retried = ok(tokenRequest(Map.of("grant_type", "refresh_token",
+        JsonNode retried = ok(steps.token(Map.of("grant_type", "refresh_token",
                 "refresh_token", t2.path("refresh_token").asText(), "client_id", clientId)), 200);
         Mcp refreshed = Mcp.withKey(gw.url("/mcp/demo"), retried.path("access_token").asText());
         refreshed.initialize();
@@ -200,7 +137,7 @@ class OAuthFlowIT {
 
         // After the grace window, reuse is theft: the whole grant goes.
         Thread.sleep(2_300);
-        Http.Response reuse = tokenRequest(Map.of("grant_type", "refresh_token",
+        Http.Response reuse = steps.token(Map.of("grant_type", "refresh_token",
                 "refresh_token", t2.path("refresh_token").asText(), "client_id", clientId));
         assertThat(reuse.json().path("error").asText()).isEqualTo("invalid_grant");
         Http.Response afterTheft = node.http.send("POST", "/mcp/demo",

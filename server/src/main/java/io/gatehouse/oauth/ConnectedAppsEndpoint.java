@@ -1,0 +1,62 @@
+package io.gatehouse.oauth;
+
+import io.gatehouse.audit.Actor;
+import io.gatehouse.door.Permissions;
+import io.gatehouse.door.Principal;
+import io.gatehouse.door.Requirement;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.http.Guard;
+import io.gatehouse.http.Json;
+import io.gatehouse.http.Routes;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A person's connected apps (their OAuth grants) in the management API: {@code GET /v1/grants} and
+ * {@code DELETE /v1/grants/{id}}. A person sees and revokes their own, with a credential that may
+ * manage their keys; an operator anyone's. Revoking refuses every token of the grant at once.
+ */
+public final class ConnectedAppsEndpoint {
+    private final Tokens tokens;
+    private final Guard guard;
+
+    public ConnectedAppsEndpoint(Tokens tokens, Guard guard) {
+        this.tokens = tokens;
+        this.guard = guard;
+    }
+
+    public void register(Routes routes) {
+        routes.get("/v1/grants", this::listGrants);
+        routes.delete("/v1/grants/{id}", this::revokeGrant);
+    }
+
+    /** A person's connected apps; an operator may name anyone with {@code user_id}. */
+    private void listGrants(ServerRequest req, ServerResponse res) {
+        Principal caller = guard.admit(req, Requirement.management());
+        caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_READ);
+        Optional<String> named = req.query().first("user_id").asOptional();
+        if (named.isPresent() && !named.get().equals(caller.userId()) && !caller.operator()) {
+            throw ApiError.forbidden("not_yours", "Only an operator may list another person's connected apps");
+        }
+        boolean all = req.query().first("include_revoked").asOptional().map("true"::equals).orElse(false);
+        Json.ok(res, Map.of("data", tokens.connectedApps(named.orElse(caller.userId()), all)));
+    }
+
+    /** Revokes one connected app: every token of it is refused at once, on every node. */
+    private void revokeGrant(ServerRequest req, ServerResponse res) {
+        Principal caller = guard.admit(req, Requirement.management());
+        caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
+        String id = req.path().pathParameters().get("id");
+        Grant grant = tokens.grant(id).orElseThrow(() -> ApiError.notFound("connected app"));
+        boolean own = grant.userId().equals(caller.userId());
+        if (!own && !caller.operator()) {
+            throw ApiError.notFound("connected app");
+        }
+        tokens.revokeGrant(Actor.of(caller, req), id, own ? "revoked_by_user" : "revoked_by_operator");
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+}

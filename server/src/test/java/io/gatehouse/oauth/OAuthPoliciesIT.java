@@ -1,0 +1,327 @@
+package io.gatehouse.oauth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.gatehouse.testing.Certificates;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Person;
+import io.gatehouse.testing.TestNode;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static io.gatehouse.testing.TestNode.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the authorization server accepts and refuses: registration policy (what real clients send,
+ * CLIENTS.md), client metadata documents, the pages' defences, and the endpoints around tokens.
+ */
+class OAuthPoliciesIT {
+    static final String CALLBACK = "http://127.0.0.1:43118/callback";
+    static GatewayNode gw;
+    static TestNode node;
+    static OAuthSteps steps;
+    static HttpsServer documents;
+    static String documentUrl;
+    static final AtomicInteger documentReads = new AtomicInteger();
+    static String mcpUrl;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dir = TestNode.tempDir();
+        KeyStore identity = Certificates.create(dir, "documents", "dns:localhost");
+        documents = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
+        documents.setHttpsConfigurator(new HttpsConfigurator(Certificates.serving(identity)));
+        documentUrl = "https://localhost:" + documents.getAddress().getPort() + "/oauth/client.json";
+        documents.createContext("/oauth/client.json", ex -> {
+            documentReads.incrementAndGet();
+            byte[] body = ("{\"client_id\": \"" + documentUrl + "\", \"client_name\": \"Document Client\", "
+                    + "\"redirect_uris\": [\"http://localhost/callback\"], \"token_endpoint_auth_method\": \"none\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.getResponseHeaders().add("Cache-Control", "max-age=3600");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        documents.createContext("/oauth/liar.json", ex -> {
+            byte[] body = "{\"client_id\": \"https://claude.ai/oauth/mcp-oauth-client-metadata\", \"client_name\": \"x\", \"redirect_uris\": [\"https://evil.example/cb\"]}"
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        documents.start();
+        Path ca = Certificates.pem(identity, dir.resolve("ca.pem"));
+        gw = GatewayNode.start(Map.of("gateway.upstream-ca-file", ca.toString(),
+                "oauth.client-metadata-private-addresses", "true", "signin.max-failures", "3"));
+        node = gw.node;
+        steps = new OAuthSteps(node);
+        mcpUrl = gw.url("/mcp/demo").toString();
+        steps.signUp("grace@oauth.test", "Compilers");
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+        documents.stop(0);
+    }
+
+    @Test
+    void cursorsThreeRedirectUrisRegisterAsOneNativeClient() {
+        Http.Response r = steps.registration(Map.of("client_name", "Cursor", "redirect_uris", List.of(
+                "cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback",
+                "http://localhost:8787/callback"), "token_endpoint_auth_method", "none"));
+        assertThat(r.status()).isEqualTo(201);
+        assertThat(TestNode.texts(r.json().path("redirect_uris"))).hasSize(3);
+        assertThat(r.json().path("client_id").asText()).startsWith("gh_client_");
+    }
+
+    @Test
+    void aClientAskingForASecretIsRegisteredPublicAndGetsNone() {
+        Http.Response r = steps.registration(Map.of("client_name", "Claude", "redirect_uris",
+                List.of("https://claude.ai/api/mcp/auth_callback"), "token_endpoint_auth_method", "client_secret_post",
+                "grant_types", List.of("authorization_code", "refresh_token")));
+        assertThat(r.status()).isEqualTo(201);
+        assertThat(r.json().path("token_endpoint_auth_method").asText()).isEqualTo("none");
+        assertThat(r.json().has("client_secret")).isFalse();
+        assertThat(r.json().path("application_type").asText()).isEqualTo("web");
+    }
+
+    @Test
+    void identicalRegistrationsGetTheSameClientBack() {
+        Map<String, Object> claude = Map.of("client_name", "Claude again", "redirect_uris",
+                List.of("https://claude.ai/api/mcp/auth_callback"));
+        Http.Response first = steps.registration(claude);
+        Http.Response second = steps.registration(claude);
+        assertThat(first.status()).isEqualTo(201);
+        assertThat(second.status()).isEqualTo(200);
+        assertThat(second.json().path("client_id").asText()).isEqualTo(first.json().path("client_id").asText());
+        // No scope asked (Claude Code, ChatGPT): registered, and the default scopes apply at authorization.
+        assertThat(first.json().has("scope")).isFalse();
+    }
+
+    @Test
+    void redirectUrisGatehouseCannotTrustAreLeftOutOrRefused() {
+        Http.Response mixed = steps.registration(Map.of("client_name", "Mixed", "redirect_uris",
+                List.of("http://evil.example/cb", "http://127.0.0.1/cb")));
+        assertThat(mixed.status()).isEqualTo(201);
+        assertThat(TestNode.texts(mixed.json().path("redirect_uris"))).containsExactly("http://127.0.0.1/cb");
+        assertThat(mixed.json().path("application_type").asText()).isEqualTo("native");
+
+        for (List<String> bad : List.<List<String>>of(List.of("http://evil.example/cb"), List.of("javascript://x/%0aalert(1)"),
+                List.of("https://ok.example/cb#frag"), List.of())) {
+            Http.Response r = steps.registration(Map.of("client_name", "Bad", "redirect_uris", bad));
+            assertThat(r.status()).as(bad.toString()).isEqualTo(400);
+            assertThat(r.json().path("error").asText()).isEqualTo("invalid_redirect_uri");
+        }
+        Http.Response notJson = node.http.send("POST", "/oauth/register", Map.of("Content-Type", "application/json"),
+                "{not json");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(notJson.json().path("error").asText()).isEqualTo("invalid_client_metadata");
+    }
+
+    @Test
+    void aMetadataDocumentClientIsReadThroughTheEdgeAndKeptPerItsCacheHeaders() {
+        Person person = new Person(node.server.publicUrl());
+        // Claude Code's pattern: a port-less loopback redirect in the document, a random port at run time.
+        JsonNode tokens = steps.tokens(person, "grace@oauth.test", documentUrl, "http://localhost:51234/callback", mcpUrl);
+        assertThat(tokens.path("access_token").asText()).startsWith("gh_at_");
+        int reads = documentReads.get();
+        assertThat(reads).isGreaterThanOrEqualTo(1);
+        steps.tokens(person, "grace@oauth.test", documentUrl, "http://localhost:40000/callback", mcpUrl);
+        assertThat(documentReads.get()).as("max-age=3600: read once").isEqualTo(reads);
+
+        // A document whose client_id is not its own URL is refused, and nobody is redirected.
+        String liar = "https://localhost:" + documents.getAddress().getPort() + "/oauth/liar.json";
+        Person.Page page = person.open(steps.authorizeUrl(liar, "https://evil.example/cb", "v".repeat(50), "s", null));
+        assertThat(page.status()).isEqualTo(400);
+        assertThat(page.location()).isEmpty();
+        assertThat(page.body()).contains("client_id is not its URL");
+    }
+
+    @Test
+    void theBuiltInCopyOfAWellKnownDocumentIsUsedWhenItCannotBeRead() {
+        // claude.ai does not resolve here: the copy shipped with Gatehouse stands in.
+        Person person = new Person(node.server.publicUrl());
+        Person.Page page = person.open(steps.authorizeUrl("https://claude.ai/oauth/claude-code-client-metadata",
+                "http://localhost:61000/callback", "w".repeat(50), "s", mcpUrl));
+        page = person.submit(page, "/login", Map.of("email", List.of("grace@oauth.test"),
+                "password", List.of(OAuthSteps.PASSWORD)));
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.body()).contains("Claude Code", "localhost", "runs on your own computer");
+    }
+
+    @Test
+    void anUnregisteredRedirectIsAPageNeverARedirect() {
+        String clientId = steps.register(Map.of("client_name", "Strict", "redirect_uris", List.of(CALLBACK)));
+        Person person = new Person(node.server.publicUrl());
+        Person.Page page = person.open(steps.authorizeUrl(clientId, "https://evil.example/steal", "v".repeat(50), "s",
+                mcpUrl));
+        assertThat(page.status()).isEqualTo(400);
+        assertThat(page.location()).isEmpty();
+        assertThat(page.header("Content-Security-Policy")).contains("frame-ancestors 'none'");
+
+        Person.Page unknown = person.open(steps.authorizeUrl("gh_client_gone", CALLBACK, "v".repeat(50), "s", mcpUrl));
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.body()).contains("add it again");
+    }
+
+    @Test
+    void errorsAfterTheRedirectIsKnownGoBackWithStateAndIss() {
+        String clientId = steps.register(Map.of("client_name", "Errors", "redirect_uris", List.of(CALLBACK)));
+        Person person = new Person(node.server.publicUrl());
+        URI wrongResource = URI.create(steps.authorizeUrl(clientId, CALLBACK, "v".repeat(50), "st", null) + "&resource="
+                + java.net.URLEncoder.encode("https://elsewhere.example/mcp", StandardCharsets.UTF_8));
+        Person.Page page = person.open(wrongResource);
+        assertThat(page.status()).isEqualTo(303);
+        Map<String, List<String>> q = Person.query(URI.create(page.location().orElseThrow()));
+        assertThat(q.get("error")).containsExactly("invalid_target");
+        assertThat(q.get("state")).containsExactly("st");
+        assertThat(q.get("iss")).containsExactly(node.server.publicUrl().toString());
+
+        String plain = steps.authorizeUrl(clientId, CALLBACK, "v".repeat(50), "st", mcpUrl).toString()
+                .replace("code_challenge_method=S256", "code_challenge_method=plain");
+        Map<String, List<String>> p = Person.query(URI.create(person.open(URI.create(plain)).location().orElseThrow()));
+        assertThat(p.get("error")).containsExactly("invalid_request");
+    }
+
+    @Test
+    void theTokenEndpointRefusesWhatDoesNotMatchTheCode() {
+        String clientId = steps.register(Map.of("client_name", "Mismatch", "redirect_uris", List.of(CALLBACK)));
+        Person person = new Person(node.server.publicUrl());
+        String verifier = "m".repeat(60);
+        URI back = steps.signInAndApprove(person, steps.authorizeUrl(clientId, CALLBACK, verifier, "s", mcpUrl),
+                "grace@oauth.test");
+        String code = Person.query(back).get("code").getFirst();
+        Http.Response wrongVerifier = steps.token(Map.of("grant_type", "authorization_code", "code", code,
+                "redirect_uri", CALLBACK, "client_id", clientId, "code_verifier", "n".repeat(60)));
+        assertThat(wrongVerifier.status()).isEqualTo(400);
+        assertThat(wrongVerifier.json().path("error").asText()).isEqualTo("invalid_grant");
+        assertThat(wrongVerifier.header("Cache-Control")).contains("no-store");
+
+        Http.Response unknownClient = steps.token(Map.of("grant_type", "authorization_code", "code", code,
+                "redirect_uri", CALLBACK, "client_id", "gh_client_nobody", "code_verifier", verifier));
+        assertThat(unknownClient.status()).isEqualTo(401);
+        assertThat(unknownClient.json().path("error").asText()).isEqualTo("invalid_client");
+
+        Http.Response grantType = steps.token(Map.of("grant_type", "password", "client_id", clientId,
+                "username", "a", "password", "b"));
+        assertThat(grantType.status()).isEqualTo(400);
+        assertThat(grantType.json().path("error").asText()).isIn("unsupported_grant_type", "invalid_request");
+
+        Http.Response notForm = node.http.send("POST", "/oauth/token", Map.of(), Map.of("grant_type", "x"));
+        assertThat(notForm.status()).isEqualTo(400);
+        assertThat(notForm.json().path("error").asText()).isEqualTo("invalid_request");
+    }
+
+    @Test
+    void signInTellsNobodyWhichEmailsExistAndLocksAfterFailures() {
+        Person person = new Person(node.server.publicUrl());
+        Person.Page login = person.open(node.server.publicUrl().resolve("/login"));
+        assertThat(login.header("Content-Security-Policy")).contains("default-src 'none'", "frame-ancestors 'none'");
+        assertThat(login.header("Referrer-Policy")).isEqualTo("no-referrer");
+        Person.Page wrong = person.submit(login, "/login", Map.of("email", List.of("grace@oauth.test"),
+                "password", List.of("not the password")));
+        Person.Page nobody = person.submit(login, "/login", Map.of("email", List.of("nobody@oauth.test"),
+                "password", List.of("not the password")));
+        assertThat(wrong.status()).isEqualTo(401);
+        assertThat(nobody.status()).isEqualTo(401);
+        assertThat(wrong.body()).contains("The email or the password is not right.");
+        assertThat(nobody.body()).contains("The email or the password is not right.");
+
+        Person other = new Person(node.server.publicUrl());
+        Person.Page otherLogin = other.open(node.server.publicUrl().resolve("/login"));
+        for (int i = 0; i < 3; i++) {
+            other.submit(otherLogin, "/login", Map.of("email", List.of("locked@oauth.test"),
+                    "password", List.of("guess " + i)));
+        }
+        Person.Page locked = other.submit(otherLogin, "/login", Map.of("email", List.of("locked@oauth.test"),
+                "password", List.of("guess again")));
+        assertThat(locked.status()).isEqualTo(429);
+
+        // A form without this browser's token (another site posting it) signs nobody in.
+        Person forger = new Person(node.server.publicUrl());
+        Person.Page forged = forger.submit(login, "/login", Map.of("email", List.of("grace@oauth.test"),
+                "password", List.of(OAuthSteps.PASSWORD)));
+        assertThat(forged.status()).isEqualTo(403);
+        assertThat(forger.cookies()).doesNotContainKey("gh_session");
+    }
+
+    @Test
+    void aPersonSeesAndRevokesAConnectedAppAndItsTokensStopAtOnce() {
+        JsonNode person = steps.signUp("linus@oauth.test", "Kernels");
+        String key = person.path("key").path("key").asText();
+        String clientId = steps.register(Map.of("client_name", "Connected", "redirect_uris", List.of(CALLBACK)));
+        JsonNode t = steps.tokens(new Person(node.server.publicUrl()), "linus@oauth.test", clientId, CALLBACK, mcpUrl);
+        String access = t.path("access_token").asText();
+        assertThat(gw.mcp(access).initialize().status()).isEqualTo(200);
+
+        JsonNode apps = ok(node.http.get("/v1/grants", key), 200).path("data");
+        assertThat(apps.size()).isEqualTo(1);
+        JsonNode app = apps.get(0);
+        assertThat(app.path("client_name").asText()).isEqualTo("Connected");
+        assertThat(app.path("redirect_host").asText()).isEqualTo("127.0.0.1");
+        assertThat(TestNode.texts(app.path("scopes"))).containsExactly("mcp:use");
+        assertThat(app.toString()).doesNotContain(access);
+
+        // Introspection: an operator key may ask; the token itself may not.
+        Http.Response asToken = steps.post("/oauth/introspect", TestNode.auth(access), Map.of("token", access));
+        assertThat(asToken.status()).isEqualTo(401);
+        JsonNode active = ok(steps.post("/oauth/introspect", TestNode.auth(node.adminKey), Map.of("token", access)), 200);
+        assertThat(active.path("active").asBoolean()).isTrue();
+        assertThat(active.path("client_id").asText()).isEqualTo(clientId);
+        assertThat(active.path("aud").asText()).isEqualTo(mcpUrl);
+
+        assertThat(node.http.send("DELETE", "/v1/grants/" + app.path("id").asText(), TestNode.auth(key), null).status())
+                .isEqualTo(204);
+        Http.Response refused = node.http.send("POST", "/mcp/demo", TestNode.auth(access),
+                Map.of("jsonrpc", "2.0", "id", 1, "method", "tools/list"));
+        assertThat(refused.status()).isEqualTo(401);
+        assertThat(refused.json().path("error").path("message").asText()).contains("access token");
+        JsonNode inactive = ok(steps.post("/oauth/introspect", TestNode.auth(node.adminKey), Map.of("token", access)), 200);
+        assertThat(inactive.path("active").asBoolean()).isFalse();
+        Http.Response refresh = steps.token(Map.of("grant_type", "refresh_token",
+                "refresh_token", t.path("refresh_token").asText(), "client_id", clientId));
+        assertThat(refresh.json().path("error").asText()).isEqualTo("invalid_grant");
+    }
+
+    @Test
+    void revokingARefreshTokenTakesItsAccessTokensWithIt() {
+        steps.signUp("barbara@oauth.test", "Languages");
+        String clientId = steps.register(Map.of("client_name", "Revoker", "redirect_uris", List.of(CALLBACK)));
+        JsonNode t = steps.tokens(new Person(node.server.publicUrl()), "barbara@oauth.test", clientId, CALLBACK, mcpUrl);
+        String access = t.path("access_token").asText();
+        assertThat(gw.mcp(access).initialize().status()).isEqualTo(200);
+        // Another client's revocation changes nothing (RFC 7009 §2.1: still 200).
+        assertThat(steps.post("/oauth/revoke", Map.of(), Map.of("token", t.path("refresh_token").asText(),
+                "client_id", "gh_client_other")).status()).isEqualTo(401);
+        assertThat(gw.mcp(access).initialize().status()).isEqualTo(200);
+        assertThat(steps.post("/oauth/revoke", Map.of(), Map.of("token", t.path("refresh_token").asText(),
+                "client_id", clientId)).status()).isEqualTo(200);
+        assertThat(gw.mcp(access).initialize().status()).isEqualTo(401);
+    }
+
+    @Test
+    void aTokenForMcpUseIsToldWhichScopeAnApiCallNeeds() {
+        steps.signUp("edsger@oauth.test", "Structured");
+        String clientId = steps.register(Map.of("client_name", "Scoped", "redirect_uris", List.of(CALLBACK)));
+        JsonNode t = steps.tokens(new Person(node.server.publicUrl()), "edsger@oauth.test", clientId, CALLBACK, null);
+        Http.Response api = node.http.send("GET", "/api/jobs/v1/jobs/x",
+                TestNode.auth(t.path("access_token").asText()), null);
+        assertThat(api.status()).isEqualTo(403);
+        assertThat(api.header("WWW-Authenticate")).contains("error=\"insufficient_scope\"", "scope=\"api:read\"");
+    }
+}
