@@ -34,6 +34,7 @@ import io.gatehouse.oauth.AuthorizationServer;
 import io.gatehouse.oauth.TokenVerifier;
 import io.gatehouse.signin.Sessions;
 import io.gatehouse.signin.FederatedSignIn;
+import io.gatehouse.signin.InvitationPage;
 import io.gatehouse.signin.SignInEndpoint;
 import io.gatehouse.web.Browser;
 import io.gatehouse.web.Pages;
@@ -152,6 +153,7 @@ public final class GatehouseServer implements AutoCloseable {
             FederatedSignIn federated = new FederatedSignIn(config.signIn(), accounts, sessions, browser, pages, sealer, db,
                     audit, publicUrl, clock);
             new SignInEndpoint(db, sessions, browser, pages, audit, config.signIn(), federated).register(routes);
+            new InvitationPage(invitations, sessions, browser, pages).register(routes);
             AuthorizationServer oauth = new AuthorizationServer(config, db, invalidations, accountStore, audit, hasher,
                     tokenVerifier, sessions, browser, pages, gateway, door, guard, publicUrl, clock);
             started.push(oauth);

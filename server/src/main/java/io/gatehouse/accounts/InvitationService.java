@@ -164,6 +164,36 @@ public final class InvitationService {
      */
     public Accepted accept(Optional<Principal> caller, String token, Optional<String> password, String address,
                            String requestId) {
+        return acceptAs(caller.map(p -> new SignedIn(p.userId(), Actor.of(p, address, requestId))), token, password,
+                address, requestId);
+    }
+
+    /** Someone who proved who they are: with a credential of theirs, or a browser session. */
+    public record SignedIn(String userId, Actor actor) {
+    }
+
+    /** What an invitation page shows before it is accepted: which organization, as what, for whom. */
+    public record Pending(Invitation invitation, String organizationName, boolean accountExists) {
+    }
+
+    /** The pending invitation {@code token} names, if it is one. */
+    public Optional<Pending> pending(String token) {
+        if (token == null || !token.startsWith(TOKEN_PREFIX) || token.length() > 128) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        return db.withHandle(h -> store.byTokenHash(h, hash(token))
+                .filter(i -> i.state(now) == Invitation.State.PENDING)
+                .map(i -> new Pending(i, accounts.organization(h, i.orgId()).map(o -> o.name()).orElse(""),
+                        accounts.userByEmail(h, i.email()).isPresent())));
+    }
+
+    /**
+     * Accepts as {@code who} (signed in: must be the person the invitation names), or, when nobody is
+     * signed in, as the new account the invitation creates, with {@code password} if given.
+     */
+    public Accepted acceptAs(Optional<SignedIn> who, String token, Optional<String> password, String address,
+                             String requestId) {
         return Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
             Instant now = clock.instant();
@@ -174,9 +204,8 @@ public final class InvitationService {
             User person;
             Actor actor;
             boolean created = false;
-            if (caller.isPresent()) {
-                Principal p = caller.get();
-                person = accounts.user(h, p.userId()).orElseThrow(() -> ApiError.forbidden("not_invitee",
+            if (who.isPresent()) {
+                person = accounts.user(h, who.get().userId()).orElseThrow(() -> ApiError.forbidden("not_invitee",
                         "This invitation names another person"));
                 if (person.service()) {
                     throw AccountService.serviceAccountElsewhere();
@@ -184,7 +213,7 @@ public final class InvitationService {
                 if (!person.email().equals(invitation.email())) {
                     throw ApiError.forbidden("not_invitee", "This invitation names another person");
                 }
-                actor = Actor.of(p, address, requestId);
+                actor = who.get().actor();
             } else if (holder.isPresent()) {
                 if (password.isPresent()) {
                     throw ApiError.of(ErrorCode.CONFLICT, "account_exists",

@@ -36,6 +36,15 @@ public final class Views {
                           List<WorkspaceChoice> workspaces, List<Field> hidden) {
     }
 
+    /**
+     * {@code invitation.jte}: an invitation to accept. {@code mode}: {@code accept} (signed in as the
+     * invitee), {@code create} (no account yet: choose a password), {@code signin} (an account exists:
+     * sign in first), {@code key} (joined: the first key, shown once).
+     */
+    public record Invitation(String csrf, String token, String organization, String role, String email, String mode,
+                             String message, String signInHref, String key, int minLength) {
+    }
+
     /** {@code message.jte}: a title and a sentence (an error a person can act on, or a result). */
     public record Message(String title, String text, String requestId) {
     }
