@@ -63,6 +63,7 @@ CREATE TABLE oauth_grants (
   client_id      VARCHAR(512) NOT NULL,
   scope          TEXT         NOT NULL,   -- space-separated OAuth scopes consented to
   workspaces     TEXT         NOT NULL,   -- '*' or workspace ids
+  tools          TEXT         NOT NULL DEFAULT '*',   -- '*' or server/tool entries, as a key's tool scope
   redirect_uri   VARCHAR(2048) NOT NULL,  -- the last one used, shown as "redirect host"
   created_at     BIGINT       NOT NULL,
   updated_at     BIGINT       NOT NULL,

@@ -4,6 +4,8 @@ import io.gatehouse.audit.Actor;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Requirement;
+import io.gatehouse.door.Targets;
+import io.gatehouse.door.ToolScope;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Json;
@@ -31,6 +33,7 @@ public final class ConnectedAppsEndpoint {
     public void register(Routes routes) {
         routes.get("/v1/grants", this::listGrants);
         routes.delete("/v1/grants/{id}", this::revokeGrant);
+        routes.patch("/v1/grants/{id}", this::update);
     }
 
     /** A person's connected apps; an operator may name anyone with {@code user_id}. */
@@ -43,6 +46,26 @@ public final class ConnectedAppsEndpoint {
         }
         boolean all = req.query().first("include_revoked").asOptional().map("true"::equals).orElse(false);
         Json.ok(res, Map.of("data", tokens.connectedApps(named.orElse(caller.userId()), all)));
+    }
+
+    /** Sets the tools a connected app may use: {@code {"tools": "*" | ["server/tool", …]}}, as for keys. */
+    private void update(ServerRequest req, ServerResponse res) {
+        Principal caller = guard.admit(req, Requirement.management());
+        caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
+        String id = req.path().pathParameters().get("id");
+        Grant grant = tokens.grant(id).orElseThrow(() -> ApiError.notFound("connected app"));
+        if (!grant.userId().equals(caller.userId()) && !caller.operator()) {
+            throw ApiError.notFound("connected app");
+        }
+        if (grant.revokedAt().isPresent()) {
+            throw ApiError.of(io.gatehouse.errors.ErrorCode.CONFLICT, "revoked", "This connected app was revoked");
+        }
+        io.gatehouse.http.Body body = guard.body(req).allow("tools");
+        Targets tools = ToolScope.read(Optional.ofNullable(body.raw("tools")), "tools")
+                .orElseThrow(() -> ApiError.invalid("tools: required"));
+        tokens.setTools(Actor.of(caller, req), id, tools);
+        Json.ok(res, tokens.connectedApps(grant.userId(), true).stream()
+                .filter(a -> id.equals(a.get("id"))).findFirst().orElseThrow());
     }
 
     /** Revokes one connected app: every token of it is refused at once, on every node. */

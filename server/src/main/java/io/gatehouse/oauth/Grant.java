@@ -10,10 +10,11 @@ import java.util.Set;
  *
  * @param scopes     the scopes consented to
  * @param workspaces the workspaces it may reach ('*': all the person's)
+ * @param tools      the tools it may use, as a key's tool scope ({@link io.gatehouse.door.ToolScope})
  * @param redirectUri the redirect URI last used (its host is shown)
  */
 public record Grant(String id, String userId, String orgId, String clientId, Set<String> scopes, Targets workspaces,
-                    String redirectUri, Instant createdAt, Instant updatedAt, Optional<Instant> lastUsedAt,
+                    Targets tools, String redirectUri, Instant createdAt, Instant updatedAt, Optional<Instant> lastUsedAt,
                     Optional<String> lastUsedIp, long useCount, Optional<Instant> revokedAt) {
 
     /** Whether the consent covers {@code asked} in {@code orgId}, so the person need not be asked again. */

@@ -115,7 +115,7 @@ public final class TokenVerifier implements CredentialResolver {
     private Entry load(String hash) {
         long before = generation.get();
         List<Map<String, Object>> rows = db.withHandle(h -> h.createQuery("SELECT t.token_hash, t.revoked_at, "
-                        + "t.expires_at, t.servers, t.scope, g.id AS grant_id, g.user_id, g.org_id, g.workspaces, "
+                        + "t.expires_at, t.servers, t.scope, g.id AS grant_id, g.user_id, g.org_id, g.workspaces, g.tools, "
                         + "g.revoked_at AS grant_revoked_at, o.plan, u.disabled_at, m.role, w.id AS member_ws, "
                         + "w.org_id AS member_ws_org FROM oauth_tokens t "
                         + "JOIN oauth_grants g ON g.id = t.grant_id "
@@ -138,7 +138,8 @@ public final class TokenVerifier implements CredentialResolver {
             Identity identity = new Identity((String) r.get("grant_id"), Identity.CredentialKind.OAUTH_TOKEN,
                     "gh_at_…", (String) r.get("user_id"), orgId, (String) r.get("plan"),
                     Optional.ofNullable((String) r.get("role")).flatMap(Role::parse), r.get("disabled_at") != null,
-                    Targets.parse((String) r.get("workspaces")), Targets.parse((String) r.get("servers")), Targets.ALL,
+                    Targets.parse((String) r.get("workspaces")), Targets.parse((String) r.get("servers")),
+                    Targets.parse((String) r.get("tools")),
                     Set.copyOf(Scopes.split((String) r.get("scope"))), memberWorkspaces,
                     Optional.of(Instant.ofEpochMilli(((Number) r.get("expires_at")).longValue())));
             loaded = new Found(hash, r.get("revoked_at") != null || r.get("grant_revoked_at") != null, identity);

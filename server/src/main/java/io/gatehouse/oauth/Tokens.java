@@ -136,6 +136,7 @@ public final class Tokens {
                     out.put("org_id", g.orgId());
                     out.put("org_name", rs.getString("org_name"));
                     out.put("workspaces", g.workspaces().all() ? "*" : List.copyOf(g.workspaces().ids()));
+                    out.put("tools", g.tools().all() ? "*" : List.copyOf(g.tools().ids()));
                     out.put("granted_at", g.createdAt().toString());
                     out.put("updated_at", g.updatedAt().toString());
                     out.put("last_used_at", g.lastUsedAt().map(Instant::toString).orElse(null));
@@ -149,6 +150,20 @@ public final class Tokens {
     public Optional<Grant> grant(String id) {
         return db.withHandle(h -> h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", id)
                 .map((rs, ctx) -> grant(rs)).findOne());
+    }
+
+    /** Narrows (or widens back, within the person's reach) the tools a grant's tokens may use. */
+    public void setTools(Actor actor, String grantId, Targets tools) {
+        Tx.run(db, invalidations, tx -> {
+            Handle h = tx.handle();
+            Grant g = h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", grantId)
+                    .map((rs, ctx) -> grant(rs)).one();
+            h.createUpdate("UPDATE oauth_grants SET tools = :t, updated_at = :now WHERE id = :id")
+                    .bind("t", tools.format()).bind("now", clock.millis()).bind("id", grantId).execute();
+            audit.record(h, actor, g.orgId(), "grant.updated", "grant", grantId, Map.of("tools", tools.format()));
+            tx.invalidate(new Invalidation.Grant(grantId));
+            return null;
+        });
     }
 
     /** Revokes a grant and every token of it, on every node. */
@@ -452,7 +467,7 @@ public final class Tokens {
     static Grant grant(ResultSet rs) throws SQLException {
         return new Grant(rs.getString("id"), rs.getString("user_id"), rs.getString("org_id"), rs.getString("client_id"),
                 Scopes.split(rs.getString("scope")), Targets.parse(rs.getString("workspaces")),
-                rs.getString("redirect_uri"), Instant.ofEpochMilli(rs.getLong("created_at")),
+                Targets.parse(rs.getString("tools")), rs.getString("redirect_uri"), Instant.ofEpochMilli(rs.getLong("created_at")),
                 Instant.ofEpochMilli(rs.getLong("updated_at")),
                 Rows.instant(rs, "last_used_at"),
                 Optional.ofNullable(rs.getString("last_used_ip")), rs.getLong("use_count"),

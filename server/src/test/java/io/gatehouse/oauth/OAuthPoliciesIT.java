@@ -277,6 +277,19 @@ class OAuthPoliciesIT {
         assertThat(TestNode.texts(app.path("scopes"))).containsExactly("mcp:use");
         assertThat(app.toString()).doesNotContain(access);
 
+        // Its tools narrowed, as a key's can be: the list shows, and calls reach, only those.
+        JsonNode narrowed = ok(node.http.send("PATCH", "/v1/grants/" + app.path("id").asText(), TestNode.auth(key),
+                Map.of("tools", List.of("demo/echo"))), 200);
+        assertThat(TestNode.texts(narrowed.path("tools"))).containsExactly("demo/echo");
+        io.gatehouse.testing.Mcp narrow = gw.mcp(access);
+        narrow.initialize();
+        assertThat(narrow.toolNames()).containsExactly("echo");
+        assertThat(narrow.callTool("add", Map.of("a", 1, "b", 2)).last().toString()).contains("tool_not_allowed");
+        // Nobody else's grant to change.
+        assertThat(node.http.send("PATCH", "/v1/grants/" + app.path("id").asText(),
+                TestNode.auth(node.owner("other@oauth.test", "Other", "free").key()),
+                Map.of("tools", "*")).status()).isEqualTo(404);
+
         // Introspection: an operator key may ask; the token itself may not.
         Http.Response asToken = steps.post("/oauth/introspect", TestNode.auth(access), Map.of("token", access));
         assertThat(asToken.status()).isEqualTo(401);
