@@ -2,6 +2,7 @@ package io.gatehouse;
 
 import io.gatehouse.cli.AccountsCommands;
 import io.gatehouse.cli.KeysCommand;
+import io.gatehouse.cli.ClientsCommand;
 import io.gatehouse.cli.ServersCommand;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.GatehouseConfig;
@@ -21,7 +22,7 @@ import picocli.CommandLine.ParentCommand;
 /** Entry point: {@code gatehouse serve}, {@code gatehouse admin init}, {@code gatehouse keys …} and the rest. */
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "Gatehouse 0.1.0",
         description = "An access layer for MCP servers and HTTP APIs: API keys, organizations, workspaces.",
-        subcommands = {Gatehouse.Serve.class, Demo.class, Gatehouse.Admin.class, KeysCommand.class, ServersCommand.class,
+        subcommands = {Gatehouse.Serve.class, Demo.class, Gatehouse.Admin.class, KeysCommand.class, ServersCommand.class, ClientsCommand.class,
                 AccountsCommands.Users.class, AccountsCommands.Orgs.class, AccountsCommands.Members.class,
                 AccountsCommands.Invitations.class, AccountsCommands.ServiceAccounts.class,
                 AccountsCommands.Workspaces.class, CommandLine.HelpCommand.class})

@@ -56,6 +56,7 @@ public final class AuthorizationServer implements AutoCloseable {
     private final Guard guard;
     private final Sessions sessions;
     private final ScheduledExecutorService sweeper;
+    private final ClientsEndpoint clientsEndpoint;
 
     public AuthorizationServer(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
                                AuditLog audit, KeyHasher hasher, TokenVerifier verifier, Sessions sessions, Browser browser,
@@ -72,6 +73,7 @@ public final class AuthorizationServer implements AutoCloseable {
                 accounts,
                 publicUrl, config.oauth());
         this.token = new TokenEndpoint(clients, tokens, door, hasher, publicUrl, config.http().maxBodyBytes());
+        this.clientsEndpoint = new ClientsEndpoint(clients, tokens, guard, db, invalidations, audit, hasher);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-oauth-sweep").unstarted(r));
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 60, TimeUnit.MINUTES);
@@ -110,6 +112,7 @@ public final class AuthorizationServer implements AutoCloseable {
         routes.operational(Method.POST, "/oauth/register", this::registerClient);
         routes.operational(Method.OPTIONS, "/oauth/register", TokenEndpoint::preflight);
         new ConnectedAppsEndpoint(tokens, guard).register(routes);
+        clientsEndpoint.register(routes);
     }
 
     /** RFC 8414 §2: one document, served at both well-known names. */

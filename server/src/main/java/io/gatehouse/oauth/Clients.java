@@ -227,6 +227,26 @@ public final class Clients {
         return client;
     }
 
+    /** Every client Gatehouse knows, newest first (metadata documents as last read). */
+    public List<OAuthClient> all() {
+        return db.withHandle(h -> h.createQuery("SELECT * FROM oauth_clients WHERE revoked_at IS NULL "
+                + "ORDER BY created_at DESC").map((rs, ctx) -> client(rs)).list());
+    }
+
+    /**
+     * Removes a client (a metadata document's is forgotten until it is named again); returns the ids of
+     * the live grants people gave it, for the caller to revoke.
+     */
+    List<String> remove(String clientId) {
+        documents.invalidate(clientId);
+        return db.inTransaction(h -> {
+            h.createUpdate("UPDATE oauth_clients SET revoked_at = :now WHERE id = :id")
+                    .bind("now", clock.millis()).bind("id", clientId).execute();
+            return h.createQuery("SELECT id FROM oauth_grants WHERE client_id = :id AND revoked_at IS NULL")
+                    .bind("id", clientId).mapTo(String.class).list();
+        });
+    }
+
     /** Removes dynamic registrations nobody used for {@code oauth.registration-ttl} and that no grant names. */
     public int sweep() {
         long before = clock.instant().minus(config.registrationTtl()).toEpochMilli();

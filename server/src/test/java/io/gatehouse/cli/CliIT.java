@@ -26,14 +26,14 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The CLI against the local store (no server running) and against a running server (--url). */
-class CliIT {
-    record Run(int exit, String out, String err) {
-        JsonNode json() throws Exception {
+public class CliIT {
+    public record Run(int exit, String out, String err) {
+        public JsonNode json() throws Exception {
             return Json.MAPPER.readTree(out);
         }
     }
 
-    static Run run(String... args) {
+    public static Run run(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream();

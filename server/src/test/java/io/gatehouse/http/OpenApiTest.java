@@ -48,6 +48,7 @@ class OpenApiTest {
         new AuditEndpoint(null, null, null).register(routes);
         new ServersEndpoint(null, null, null).register(routes);
         new io.gatehouse.oauth.ConnectedAppsEndpoint(null, null).register(routes);
+        new io.gatehouse.oauth.ClientsEndpoint(null, null, null, null, null, null, null).register(routes);
         try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
             assertThat(in).as("openapi.json on the class path").isNotNull();
             doc = Json.MAPPER.readTree(in);
