@@ -47,7 +47,7 @@ CREATE TABLE oauth_clients (
   fingerprint      VARCHAR(64),             -- dynamic: hash of the registered metadata, to de-duplicate
   created_at       BIGINT       NOT NULL,
   created_by       VARCHAR(40),
-  last_used_at     BIGINT,                  -- an authorization or a token request; sweeping reads it
+  last_used_at     BIGINT,                  -- its last authorization; sweeping reads it
   fetched_at       BIGINT,                  -- metadata: when the document was read
   fresh_until      BIGINT,                  -- metadata: read it again after this
   revoked_at       BIGINT

@@ -65,7 +65,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param maxFailures    {@code signin.max-failures}: failed password attempts per account (and per address) in
      *                       15 minutes before sign-in is refused for the rest of them; default 10
      * @param providers      {@code signin.providers.<name>.issuer|client-id|client-secret|label}: OpenID
-     *                       providers; {@code google} and {@code microsoft} know their issuer
+     *                       providers; {@code google} knows its issuer, {@code microsoft} its label
      */
     public record SignIn(Duration sessionTtl, boolean local, int maxFailures, Map<String, Provider> providers) {
     }
@@ -201,9 +201,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures");
     private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label");
-    private static final Map<String, String> KNOWN_ISSUERS = Map.of(
-            "google", "https://accounts.google.com",
-            "microsoft", "https://login.microsoftonline.com/common/v2.0");
+    /** Microsoft's issuer names the tenant (https://login.microsoftonline.com/{tenant}/v2.0): it is always given. */
+    private static final Map<String, String> KNOWN_ISSUERS = Map.of("google", "https://accounts.google.com");
 
     /** Maps an environment variable name back to its setting key. */
     static String keyForEnv(String envName) {
@@ -377,7 +376,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             String prefix = "signin.providers." + name + ".";
             String issuer = fields.getOrDefault("issuer", KNOWN_ISSUERS.get(name));
             if (issuer == null) {
-                throw new ConfigException(prefix + "issuer is required (only google and microsoft know theirs)");
+                throw new ConfigException(prefix + "issuer is required (only google knows its own; Microsoft's is "
+                        + "https://login.microsoftonline.com/<tenant id>/v2.0)");
             }
             URI uri = parse(s, prefix + "issuer", issuer, v -> {
                 URI u = URI.create(v);

@@ -14,6 +14,7 @@ import io.gatehouse.http.Cors;
 import io.gatehouse.http.Guard;
 import io.gatehouse.http.Json;
 import io.gatehouse.http.PublicUrl;
+import io.gatehouse.http.RequestInfo;
 import io.gatehouse.http.Routes;
 import io.gatehouse.keys.KeyHasher;
 import io.gatehouse.signin.Sessions;
@@ -65,6 +66,12 @@ public final class AuthorizationServer implements AutoCloseable {
         this.publicUrl = publicUrl;
         this.guard = guard;
         this.sessions = sessions;
+        for (String scope : config.oauth().defaultScopes()) {
+            if (!Scopes.SUPPORTED.containsKey(scope)) {
+                throw new io.gatehouse.config.ConfigException("oauth.default-scopes: Gatehouse grants "
+                        + String.join(", ", Scopes.SUPPORTED.keySet()) + ", not " + scope);
+            }
+        }
         this.clients = new Clients(db, config.oauth(), clock);
         this.tokens = new Tokens(db, hasher, invalidations, audit, config.oauth(), clock);
         this.verifier = verifier;
@@ -160,10 +167,13 @@ public final class AuthorizationServer implements AutoCloseable {
             } catch (ApiError e) {
                 throw new OAuthError(400, "invalid_client_metadata", e.publicMessage());
             }
-            Clients.Registered registered = clients.register(body);
+            Clients.Registered registered = clients.register(body, RequestInfo.of(req).clientAddress());
             Json.send(res, registered.existing() ? Status.OK_200 : Status.CREATED_201,
                     Clients.registrationAnswer(registered));
         } catch (OAuthError e) {
+            if (e.status() == 429) {
+                res.header(HeaderNames.RETRY_AFTER, "3600");
+            }
             Json.send(res, Status.create(e.status()), e.body());
         }
     }

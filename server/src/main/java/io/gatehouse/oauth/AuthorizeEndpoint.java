@@ -70,10 +70,14 @@ final class AuthorizeEndpoint {
     private final GatehouseConfig.OAuth config;
     private final Invalidations invalidations;
 
+    /** The parameters of an authorization request that the consent form carries through. */
+    private static final Set<String> REQUEST_PARAMETERS = Set.of("response_type", "client_id", "redirect_uri", "scope",
+            "state", "code_challenge", "code_challenge_method", "resource", "prompt", "response_mode", "nonce");
+
     /** A checked authorization request. */
     private record Asked(OAuthClient client, String redirectUri, Optional<String> state, String codeChallenge,
                         Set<String> scopes, Resources.Audience audience, Optional<String> resource, boolean promptConsent,
-                        boolean promptNone, List<Views.Field> fields) {
+                        boolean promptNone, boolean promptLogin, List<Views.Field> fields) {
     }
 
     /** The request cannot be answered to the client: the person is shown why. */
@@ -126,7 +130,7 @@ final class AuthorizeEndpoint {
         Parameters form = Browser.form(req);
         Map<String, List<String>> params = new LinkedHashMap<>();
         for (String name : form.names()) {
-            if (!name.equals("csrf") && !name.equals("decision") && !name.equals("org") && !name.equals("workspace")) {
+            if (REQUEST_PARAMETERS.contains(name)) {
                 params.put(name, form.all(name));
             }
         }
@@ -153,6 +157,17 @@ final class AuthorizeEndpoint {
             return;
         }
         Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
+        if (session.isPresent() && asked.promptLogin() && consent.isEmpty()) {
+            // prompt=login: sign in again, then come back asking for consent (not for another sign-in).
+            Map<String, List<String>> again = new LinkedHashMap<>(params);
+            again.put("prompt", List.of("consent"));
+            String here = "/oauth/authorize?" + query(again);
+            res.status(Status.FOUND_302);
+            res.header(HeaderNames.LOCATION, "/login?again=1&return_to=" + URLEncoder.encode(here, StandardCharsets.UTF_8));
+            res.header(HeaderNames.CACHE_CONTROL, "no-store");
+            res.send();
+            return;
+        }
         if (session.isEmpty()) {
             if (asked.promptNone()) {
                 redirect(res, error(asked, new ErrorObject("login_required", "The person is not signed in")), List.of());
@@ -303,7 +318,7 @@ final class AuthorizeEndpoint {
         }
         Optional<String> state = Optional.ofNullable(first(params, "state"));
         Asked partial = new Asked(client, redirectUri, state, null, Set.of(), null, Optional.empty(), false, false,
-                List.of());
+                false, List.of());
         AuthorizationRequest request;
         try {
             Map<String, List<String>> copy = new LinkedHashMap<>(params);
@@ -330,17 +345,28 @@ final class AuthorizeEndpoint {
         Optional<String> resource = asked.stream().findFirst().map(URI::toString);
         try {
             scopes = Scopes.parse(request.getScope() == null ? null : request.getScope().toString(),
-                    config.defaultScopes());
+                    client.scope().map(List::copyOf).orElse(config.defaultScopes()));
+            if (client.scope().isPresent() && !client.scope().get().containsAll(scopes)) {
+                throw OAuthError.invalidScope("The client registered for " + Scopes.format(client.scope().get())
+                        + " only");
+            }
             audience = resources.audience(resource);
         } catch (OAuthError e) {
             throw new Answered(error(partial, new ErrorObject(e.error(), e.description())));
         }
         Prompt prompt = request.getPrompt();
+        // The consent form carries the authorization request and nothing else: a parameter named like
+        // one of the form's own fields (decision, org, workspace, csrf) must not answer for the person.
         List<Views.Field> fields = new ArrayList<>();
-        params.forEach((k, v) -> fields.add(new Views.Field(k, v.getFirst())));
+        params.forEach((k, v) -> {
+            if (REQUEST_PARAMETERS.contains(k)) {
+                fields.add(new Views.Field(k, v.getFirst()));
+            }
+        });
         return new Asked(client, redirectUri, state, request.getCodeChallenge().getValue(), scopes, audience, resource,
                 prompt != null && (prompt.contains(Prompt.Type.CONSENT) || prompt.contains(Prompt.Type.LOGIN)),
-                prompt != null && prompt.contains(Prompt.Type.NONE), fields);
+                prompt != null && prompt.contains(Prompt.Type.NONE), prompt != null && prompt.contains(Prompt.Type.LOGIN),
+                fields);
     }
 
     private URI error(Asked asked, ErrorObject error) {

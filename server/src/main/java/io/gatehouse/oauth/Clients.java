@@ -71,6 +71,10 @@ public final class Clients {
     private final Map<String, JsonNode> builtIn;
     private final Cache<String, Fresh> documents = Caffeine.newBuilder().maximumSize(10_000).build();
     private volatile Fetcher fetcher;
+    /** New (not repeated) registrations per address and hour, on this node. */
+    static final int NEW_REGISTRATIONS_PER_HOUR = 100;
+    private final Cache<String, java.util.concurrent.atomic.AtomicInteger> newRegistrations = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofHours(1)).maximumSize(100_000).build();
 
     /** Reads a document: the target and path to GET. */
     public interface Fetcher {
@@ -129,6 +133,12 @@ public final class Clients {
                 .bind("id", clientId).map((rs, ctx) -> client(rs)).findOne());
     }
 
+    /** The client as stored, without reading any document (the management API's view). */
+    public Optional<OAuthClient> stored(String clientId) {
+        return db.withHandle(h -> h.createQuery("SELECT * FROM oauth_clients WHERE id = :id AND revoked_at IS NULL")
+                .bind("id", clientId).map((rs, ctx) -> client(rs)).findOne());
+    }
+
     /** Notes that a client was used, so that sweeping keeps it. */
     void touch(Handle h, String clientId) {
         h.createUpdate("UPDATE oauth_clients SET last_used_at = :now WHERE id = :id")
@@ -140,7 +150,7 @@ public final class Clients {
      *
      * @throws OAuthError {@code invalid_client_metadata} or {@code invalid_redirect_uri} (RFC 7591 §3.2.2)
      */
-    public Registered register(byte[] body) {
+    public Registered register(byte[] body, String address) {
         // Redirect URIs first, by Gatehouse's policy: the ones it cannot use are left out, so that one
         // odd URI among several (Cursor sends three) does not fail the whole registration.
         JsonNode raw = readTree(body);
@@ -180,8 +190,13 @@ public final class Clients {
             throw new OAuthError(400, "invalid_client_metadata", "The registration is not valid client metadata: "
                     + Scopes.printable(String.valueOf(e.getMessage())));
         }
-        Optional<String> scope = Optional.ofNullable(metadata.getScope()).map(Object::toString)
-                .filter(s -> !s.isBlank()).map(s -> Scopes.format(Scopes.parse(s, config.defaultScopes())));
+        Optional<String> scope;
+        try {
+            scope = Optional.ofNullable(metadata.getScope()).map(Object::toString)
+                    .filter(s -> !s.isBlank()).map(s -> Scopes.format(Scopes.parse(s, config.defaultScopes())));
+        } catch (OAuthError e) {
+            throw new OAuthError(400, "invalid_client_metadata", e.description());
+        }
         String name = Optional.ofNullable(metadata.getName()).map(String::strip).filter(n -> !n.isEmpty())
                 .map(n -> n.length() > 200 ? n.substring(0, 200) : n).orElse("Unnamed application");
         String applicationType = metadata.getApplicationType() != null && raw.has("application_type")
@@ -204,8 +219,14 @@ public final class Clients {
             if (same.isPresent()) {
                 return new Registered(same.get(), true, scope);
             }
+            // New registrations only are counted: a client registering again (Claude does, on every
+            // connect) is answered from the row above, so a shared egress address is not held back.
+            if (newRegistrations.get(address, a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet()
+                    > NEW_REGISTRATIONS_PER_HOUR) {
+                throw new OAuthError(429, "slow_down", "Too many new registrations from this address; try again later");
+            }
             OAuthClient client = new OAuthClient(Ids.next("gh_client"), OAuthClient.Kind.DYNAMIC, name, kept,
-                    finalType, "none", Optional.empty(), clientUri, now);
+                    finalType, "none", Optional.empty(), clientUri, now, scope.map(Scopes::split));
             insert(h, client, scope, Optional.of(fingerprint), null);
             return new Registered(client, false, scope);
         });
@@ -222,7 +243,7 @@ public final class Clients {
         }
         OAuthClient client = new OAuthClient(Ids.next("gh_client"), OAuthClient.Kind.ADMIN, name, redirectUris,
                 redirectUris.stream().allMatch(Redirects::isLoopback) ? "native" : "web", authMethod, secretHash,
-                Optional.empty(), clock.instant());
+                Optional.empty(), clock.instant(), Optional.empty());
         insert(h, client, Optional.empty(), Optional.empty(), createdBy);
         return client;
     }
@@ -293,14 +314,24 @@ public final class Clients {
         }
         OAuthClient client = documentClient(url, document);
         documents.put(url, new Fresh(client, now.plus(freshFor)));
-        db.inTransaction(h -> {
-            h.createUpdate("DELETE FROM oauth_clients WHERE id = :id").bind("id", url).execute();
-            insert(h, client, Optional.empty(), Optional.empty(), null);
-            h.createUpdate("UPDATE oauth_clients SET fetched_at = :now, fresh_until = :until WHERE id = :id")
-                    .bind("now", now.toEpochMilli()).bind("until", now.plus(freshFor).toEpochMilli()).bind("id", url)
-                    .execute();
-            return null;
-        });
+        // Kept so that grants can name it; several nodes may read the same document at once.
+        int updated = db.withHandle(h -> h.createUpdate("UPDATE oauth_clients SET name = :name, redirect_uris = :uris, "
+                        + "application_type = :type, client_uri = :uri, fetched_at = :now, fresh_until = :until, "
+                        + "revoked_at = NULL WHERE id = :id")
+                .bind("name", client.name()).bind("uris", String.join(" ", client.redirectUris()))
+                .bind("type", client.applicationType()).bind("uri", client.clientUri().orElse(null))
+                .bind("now", now.toEpochMilli()).bind("until", now.plus(freshFor).toEpochMilli()).bind("id", url)
+                .execute());
+        if (updated == 0) {
+            try {
+                db.withHandle(h -> {
+                    insert(h, client, Optional.empty(), Optional.empty(), null);
+                    return null;
+                });
+            } catch (org.jdbi.v3.core.statement.UnableToExecuteStatementException raced) {
+                // another node stored it first: the same document
+            }
+        }
         return client;
     }
 
@@ -348,7 +379,7 @@ public final class Clients {
         Optional<String> clientUri = Optional.ofNullable(doc.path("client_uri").asText(null))
                 .filter(u -> u.startsWith("https://") && u.length() <= 2048);
         return new OAuthClient(url, OAuthClient.Kind.METADATA, name, uris, type.equals("native") ? "native" : "web",
-                "none", Optional.empty(), clientUri, clock.instant());
+                "none", Optional.empty(), clientUri, clock.instant(), Optional.empty());
     }
 
     /** Why a URL cannot be a metadata document's client_id (CIMD §3); null when it can. */
@@ -410,7 +441,8 @@ public final class Clients {
                 OAuthClient.Kind.valueOf(rs.getString("kind").toUpperCase(Locale.ROOT)), rs.getString("name"),
                 List.of(rs.getString("redirect_uris").split(" ")), rs.getString("application_type"),
                 rs.getString("auth_method"), Optional.ofNullable(rs.getString("secret_hash")),
-                Optional.ofNullable(rs.getString("client_uri")), Instant.ofEpochMilli(rs.getLong("created_at")));
+                Optional.ofNullable(rs.getString("client_uri")), Instant.ofEpochMilli(rs.getLong("created_at")),
+                Optional.ofNullable(rs.getString("scope")).map(Scopes::split));
     }
 
     /** What a registration answers (RFC 7591 §3.2.1). */

@@ -60,7 +60,7 @@ public final class ClientsEndpoint {
     private Principal operator(ServerRequest req) {
         Principal caller = guard.admit(req, Requirement.management());
         if (!caller.operator()) {
-            throw ApiError.forbidden("operator_only", "Only an operator registers OAuth clients");
+            throw ApiError.forbidden("not_operator", "Only an operator credential can manage OAuth clients");
         }
         return caller;
     }
@@ -107,14 +107,14 @@ public final class ClientsEndpoint {
 
     private void get(ServerRequest req, ServerResponse res) {
         operator(req);
-        Json.ok(res, view(clients.find(req.path().pathParameters().get("id"))
+        Json.ok(res, view(clients.stored(req.path().pathParameters().get("id"))
                 .orElseThrow(() -> ApiError.notFound("OAuth client"))));
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
         Principal caller = operator(req);
         String id = req.path().pathParameters().get("id");
-        OAuthClient client = clients.find(id).orElseThrow(() -> ApiError.notFound("OAuth client"));
+        OAuthClient client = clients.stored(id).orElseThrow(() -> ApiError.notFound("OAuth client"));
         Actor actor = Actor.of(caller, req);
         for (String grantId : clients.remove(client.id())) {
             tokens.revokeGrant(actor, grantId, "client_removed");

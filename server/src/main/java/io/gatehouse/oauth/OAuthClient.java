@@ -16,9 +16,11 @@ import java.util.Optional;
  * @param secretHash      the secret's hash, for confidential clients
  * @param clientUri       {@code client_uri}, if given
  * @param createdAt       when it was first seen
+ * @param scope           the scopes it registered for, if it named any: it may ask for no others
  */
 public record OAuthClient(String id, Kind kind, String name, List<String> redirectUris, String applicationType,
-                          String authMethod, Optional<String> secretHash, Optional<String> clientUri, Instant createdAt) {
+                          String authMethod, Optional<String> secretHash, Optional<String> clientUri, Instant createdAt,
+                          Optional<java.util.Set<String>> scope) {
 
     public enum Kind {
         /** Registered by anyone at {@code /oauth/register} (RFC 7591). */

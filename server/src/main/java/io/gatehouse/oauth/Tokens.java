@@ -44,6 +44,7 @@ import org.jdbi.v3.core.Handle;
  * </ul>
  */
 public final class Tokens {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Tokens.class.getName());
     static final KeyFormat CODE = new KeyFormat("gh_ac_");
     public static final KeyFormat ACCESS = new KeyFormat("gh_at_");
     static final KeyFormat REFRESH = new KeyFormat("gh_rt_");
@@ -98,9 +99,12 @@ public final class Tokens {
         String id;
         if (existing.isPresent()) {
             id = existing.get().id();
+            // What the person consented to grows: an earlier consent is not taken back by a smaller request.
+            Set<String> all = new java.util.LinkedHashSet<>(existing.get().scopes());
+            all.addAll(scopes);
             h.createUpdate("UPDATE oauth_grants SET scope = :s, workspaces = :w, redirect_uri = :r, updated_at = :now "
                             + "WHERE id = :id")
-                    .bind("s", Scopes.format(scopes)).bind("w", workspaces.format()).bind("r", redirectUri)
+                    .bind("s", Scopes.format(all)).bind("w", workspaces.format()).bind("r", redirectUri)
                     .bind("now", now.toEpochMilli()).bind("id", id).execute();
         } else {
             id = Ids.next("grant");
@@ -133,8 +137,8 @@ public final class Tokens {
                     out.put("client_name", Optional.ofNullable(rs.getString("client_name")).orElse(g.clientId()));
                     out.put("redirect_host", Redirects.shownHost(g.redirectUri()));
                     out.put("scopes", List.copyOf(g.scopes()));
-                    out.put("org_id", g.orgId());
-                    out.put("org_name", rs.getString("org_name"));
+                    out.put("organization_id", g.orgId());
+                    out.put("organization_name", rs.getString("org_name"));
                     out.put("workspaces", g.workspaces().all() ? "*" : List.copyOf(g.workspaces().ids()));
                     out.put("tools", g.tools().all() ? "*" : List.copyOf(g.tools().ids()));
                     out.put("granted_at", g.createdAt().toString());
@@ -370,6 +374,8 @@ public final class Tokens {
         insertToken(h, access, "access", grantId, family, resource, servers, scopes, now, now.plus(config.accessTokenTtl()));
         insertToken(h, refresh, "refresh", grantId, family, resource, servers, scopes, now,
                 now.plus(config.refreshTokenTtl()));
+        // Clients sometimes never use what they were given (CLIENTS.md): the log shows issue, the grant first use.
+        LOG.info(() -> "issued an access and a refresh token for grant " + grantId + " (audience " + resource + ")");
         return new Issued(access, refresh, config.accessTokenTtl().toSeconds(), scopes, grantId);
     }
 
@@ -436,6 +442,7 @@ public final class Tokens {
         long now = clock.millis();
         return db.withHandle(h -> h.createQuery("SELECT t.*, g.client_id, g.user_id, g.org_id FROM oauth_tokens t "
                         + "JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id "
+                        + "JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
                         + "WHERE t.token_hash = :h AND t.revoked_at IS NULL AND g.revoked_at IS NULL "
                         + "AND u.disabled_at IS NULL AND t.expires_at > :now")
                 .bind("h", hash).bind("now", now)

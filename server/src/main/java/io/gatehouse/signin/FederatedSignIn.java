@@ -209,7 +209,8 @@ public final class FederatedSignIn {
             }
             if (accounts.userByEmail(email).isPresent()) {
                 pages.message(res, Status.CONFLICT_409, "This email has an account",
-                        "An account with " + email + " exists already. Sign in with its password.", info.requestId());
+                        "An account with " + email + " exists already. Sign in the way you did before; it is not "
+                                + "linked to " + provider.label() + ".", info.requestId());
                 return;
             }
             person = accounts.createFederatedPerson(issuer, subject, email,

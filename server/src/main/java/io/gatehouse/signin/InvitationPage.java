@@ -90,8 +90,8 @@ public final class InvitationPage {
         }
         Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
         Optional<String> password = form.first("password").asOptional();
-        if (session.isEmpty() && password.isPresent()) {
-            String weakness = Passwords.weakness(password.get());
+        if (session.isEmpty() && !pending.get().accountExists()) {
+            String weakness = Passwords.weakness(password.orElse(""));
             if (weakness != null) {
                 render(req, res, token, weakness + ".", Status.BAD_REQUEST_400);
                 return;

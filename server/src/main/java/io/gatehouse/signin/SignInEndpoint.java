@@ -69,13 +69,16 @@ public final class SignInEndpoint {
     private void form(ServerRequest req, ServerResponse res) {
         String returnTo = Browser.localPath(req.query().first("return_to").asOptional());
         Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
+        if (req.query().first("again").orElse("").equals("1")) {
+            session = Optional.empty(); // asked to sign in again (OpenID prompt=login): the form, whoever is signed in
+        }
         if (session.isPresent() && !returnTo.equals("/")) {
             redirect(res, returnTo);
             return;
         }
         if (session.isPresent()) {
-            pages.message(res, Status.OK_200, "Signed in", "You are signed in as " + session.get().email() + ".",
-                    null);
+            pages.render(res, Status.OK_200, "signedin.jte", new Views.SignedIn(session.get().email(),
+                    browser.csrfToken(browser.browserId(req, res))));
             return;
         }
         showForm(req, res, Status.OK_200, returnTo, "", null);

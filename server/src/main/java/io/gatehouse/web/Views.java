@@ -45,6 +45,10 @@ public final class Views {
                              String message, String signInHref, String key, int minLength) {
     }
 
+    /** {@code signedin.jte}: who is signed in here, and a way out. */
+    public record SignedIn(String email, String csrf) {
+    }
+
     /** {@code message.jte}: a title and a sentence (an error a person can act on, or a result). */
     public record Message(String title, String text, String requestId) {
     }

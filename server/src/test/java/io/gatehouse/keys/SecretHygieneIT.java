@@ -221,6 +221,38 @@ class SecretHygieneIT {
 
         // let the usage flusher write what it noted (it runs every 200 ms in tests)
         Thread.sleep(600);
+
+        // A person's OAuth journey: a password, a session, a code, access and refresh tokens.
+        io.gatehouse.oauth.OAuthSteps steps = new io.gatehouse.oauth.OAuthSteps(node);
+        JsonNode joined = steps.signUp("ada@hygiene.test", "Hygiene");
+        remember("a password chosen at an invitation", io.gatehouse.oauth.OAuthSteps.PASSWORD);
+        remember("the first key of an OAuth person", joined.path("key").path("key").asText());
+        String callback = "http://127.0.0.1:45001/cb";
+        String clientId = steps.register(Map.of("client_name", "Hygiene", "redirect_uris", List.of(callback)));
+        io.gatehouse.testing.Person browser = new io.gatehouse.testing.Person(node.server.publicUrl());
+        String verifier = "h".repeat(60);
+        java.net.URI back = steps.signInAndApprove(browser, steps.authorizeUrl(clientId, callback, verifier, "s", null),
+                "ada@hygiene.test");
+        browser.cookies().forEach((name, value) -> {
+            if (name.contains("session")) {
+                remember("a session cookie", value);
+            }
+        });
+        String code = io.gatehouse.testing.Person.query(back).get("code").getFirst();
+        remember("an authorization code", code);
+        JsonNode tokens = TestNode.ok(steps.token(Map.of("grant_type", "authorization_code", "code", code,
+                "redirect_uri", callback, "client_id", clientId, "code_verifier", verifier)), 200);
+        remember("an access token", tokens.path("access_token").asText());
+        remember("a refresh token", tokens.path("refresh_token").asText());
+        node.whoami(tokens.path("access_token").asText());
+        JsonNode refreshed = TestNode.ok(steps.token(Map.of("grant_type", "refresh_token",
+                "refresh_token", tokens.path("refresh_token").asText(), "client_id", clientId)), 200);
+        remember("a rotated access token", refreshed.path("access_token").asText());
+        remember("a rotated refresh token", refreshed.path("refresh_token").asText());
+        steps.token(Map.of("grant_type", "authorization_code", "code", code, "redirect_uri", callback,
+                "client_id", clientId, "code_verifier", verifier)); // a replay, refused and logged
+        steps.post("/oauth/revoke", Map.of(), Map.of("token", refreshed.path("refresh_token").asText(),
+                "client_id", clientId));
     }
 
     @AfterAll
@@ -418,6 +450,8 @@ class SecretHygieneIT {
             parts.add(plaintext.substring(8, 40));
         } else if (plaintext.startsWith("sk-hyg-") || plaintext.startsWith("gh_inv_")) {
             parts.add(plaintext.substring(7));
+        } else if (plaintext.matches("gh_(at|rt|ac)_.*") && plaintext.length() >= 38) {
+            parts.add(plaintext.substring(6, 38)); // the random part of a code or token
         }
         return parts;
     }

@@ -80,12 +80,13 @@ class OAuthPoliciesIT {
     }
 
     @Test
-    void cursorsThreeRedirectUrisRegisterAsOneNativeClient() {
+    void cursorsThreeRedirectUrisRegisterAsOneClient() {
         Http.Response r = steps.registration(Map.of("client_name", "Cursor", "redirect_uris", List.of(
                 "cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback",
                 "http://localhost:8787/callback"), "token_endpoint_auth_method", "none"));
         assertThat(r.status()).isEqualTo(201);
         assertThat(TestNode.texts(r.json().path("redirect_uris"))).hasSize(3);
+        assertThat(r.json().path("application_type").asText()).isEqualTo("web"); // one https redirect among them
         assertThat(r.json().path("client_id").asText()).startsWith("gh_client_");
     }
 
@@ -177,6 +178,22 @@ class OAuthPoliciesIT {
         Person.Page unknown = person.open(steps.authorizeUrl("gh_client_gone", CALLBACK, "v".repeat(50), "s", mcpUrl));
         assertThat(unknown.status()).isEqualTo(400);
         assertThat(unknown.body()).contains("add it again");
+    }
+
+    @Test
+    void theConsentFormCarriesOnlyTheAuthorizationRequestSoDenyMeansDeny() {
+        String clientId = steps.register(Map.of("client_name", "Sneaky", "redirect_uris", List.of(CALLBACK)));
+        Person browser = new Person(node.server.publicUrl());
+        URI crafted = URI.create(steps.authorizeUrl(clientId, CALLBACK, "d".repeat(50), "s", mcpUrl)
+                + "&decision=approve&org=org_other&workspace=ws_other&csrf=x");
+        Person.Page page = browser.open(crafted);
+        page = browser.submit(page, "/login", Map.of("email", List.of("grace@oauth.test"),
+                "password", List.of(OAuthSteps.PASSWORD)));
+        Map<String, List<String>> fields = Person.formFields(page.body(), "/oauth/authorize");
+        assertThat(fields).doesNotContainKeys("decision", "workspace");
+        assertThat(fields.get("org")).doesNotContain("org_other");
+        Person.Page denied = browser.submit(page, "/oauth/authorize", Map.of("decision", List.of("deny")));
+        assertThat(Person.query(URI.create(denied.location().orElseThrow())).get("error")).containsExactly("access_denied");
     }
 
     @Test
@@ -318,7 +335,7 @@ class OAuthPoliciesIT {
         JsonNode t = steps.tokens(new Person(node.server.publicUrl()), "barbara@oauth.test", clientId, CALLBACK, mcpUrl);
         String access = t.path("access_token").asText();
         assertThat(gw.mcp(access).initialize().status()).isEqualTo(200);
-        // Another client's revocation changes nothing (RFC 7009 §2.1: still 200).
+        // A client that is not the token's cannot revoke it: an unknown client is refused (RFC 7009 §2.1).
         assertThat(steps.post("/oauth/revoke", Map.of(), Map.of("token", t.path("refresh_token").asText(),
                 "client_id", "gh_client_other")).status()).isEqualTo(401);
         assertThat(gw.mcp(access).initialize().status()).isEqualTo(200);
@@ -336,5 +353,91 @@ class OAuthPoliciesIT {
                 TestNode.auth(t.path("access_token").asText()), null);
         assertThat(api.status()).isEqualTo(403);
         assertThat(api.header("WWW-Authenticate")).contains("error=\"insufficient_scope\"", "scope=\"api:read\"");
+    }
+
+    @Test
+    void browserClientsMayCallDiscoveryRegistrationAndTokenFromAnyOrigin() {
+        for (String path : List.of("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
+                "/.well-known/oauth-protected-resource/mcp/demo", "/oauth/register", "/oauth/token", "/oauth/revoke")) {
+            Http.Response pre = node.http.send("OPTIONS", path, Map.of("Origin", "https://claude.ai",
+                    "Access-Control-Request-Method", path.startsWith("/oauth") ? "POST" : "GET",
+                    "Access-Control-Request-Headers", "content-type, mcp-protocol-version"), null);
+            assertThat(pre.status()).as(path).isEqualTo(204);
+            assertThat(pre.header("Access-Control-Allow-Origin")).as(path).isEqualTo("*");
+            assertThat(pre.header("Access-Control-Allow-Headers")).as(path).containsIgnoringCase("content-type");
+        }
+        Http.Response token = steps.token(Map.of("grant_type", "refresh_token", "refresh_token", "x", "client_id", "y"));
+        assertThat(token.header("Access-Control-Allow-Origin")).isEqualTo("*");
+        assertThat(token.header("Access-Control-Expose-Headers")).contains("WWW-Authenticate");
+    }
+
+    @Test
+    void consentIsAskedAgainWhenTheScopeGrowsAndWorkspacesCanBeNarrowed() {
+        JsonNode person = steps.signUp("ken@oauth.test", "Unix");
+        String orgId = person.path("organization").path("id").asText();
+        String key = person.path("key").path("key").asText();
+        String wsA = ok(node.http.post("/v1/orgs/" + orgId + "/workspaces", key, Map.of("name", "Alpha")), 201)
+                .path("id").asText();
+        String wsB = ok(node.http.post("/v1/orgs/" + orgId + "/workspaces", key, Map.of("name", "Beta")), 201)
+                .path("id").asText();
+        String userId = person.path("member").path("user_id").asText();
+        for (String ws : List.of(wsA, wsB)) {
+            Http.Response added = node.http.send("PUT", "/v1/workspaces/" + ws + "/members/" + userId,
+                    TestNode.auth(key), Map.of());
+            assertThat(added.status()).as(added.text()).isIn(200, 201);
+        }
+        String clientId = steps.register(Map.of("client_name", "Grower", "redirect_uris", List.of(CALLBACK)));
+        Person browser = new Person(node.server.publicUrl());
+        Person.Page page = browser.open(steps.authorizeUrl(clientId, CALLBACK, "g".repeat(50), "s", mcpUrl));
+        page = browser.submit(page, "/login", Map.of("email", List.of("ken@oauth.test"),
+                "password", List.of(OAuthSteps.PASSWORD)));
+        assertThat(page.body()).contains("Alpha", "Beta");
+        // Only Alpha ticked.
+        Person.Page answer = browser.submit(page, "/oauth/authorize", Map.of("decision", List.of("approve"),
+                "workspace", List.of(wsA)));
+        assertThat(answer.status()).isEqualTo(303);
+        JsonNode app = ok(node.http.get("/v1/grants", key), 200).path("data").get(0);
+        assertThat(TestNode.texts(app.path("workspaces"))).containsExactly(wsA);
+
+        // The same scope again: answered at once. A wider one: asked again.
+        assertThat(browser.open(steps.authorizeUrl(clientId, CALLBACK, "g".repeat(50), "s", mcpUrl)).status())
+                .isEqualTo(303);
+        URI wider = URI.create(steps.authorizeUrl(clientId, CALLBACK, "g".repeat(50), "s", null).toString()
+                .replace("scope=mcp%3Ause", "scope=mcp%3Ause+api%3Aread"));
+        Person.Page asked = browser.open(wider);
+        assertThat(asked.status()).isEqualTo(200);
+        assertThat(asked.body()).contains("api:read", "mcp:use");
+    }
+
+    @Test
+    void unusedRegistrationsAreSweptAndAnUnknownClientIsToldToRegisterAgain() {
+        String clientId = steps.register(Map.of("client_name", "Forgotten", "redirect_uris",
+                List.of("http://127.0.0.1:49999/cb")));
+        node.server.services().db().withHandle(h -> h.createUpdate(
+                "UPDATE oauth_clients SET created_at = created_at - :old WHERE id = :id")
+                .bind("old", java.time.Duration.ofDays(31).toMillis()).bind("id", clientId).execute());
+        assertThat(node.server.services().oauth().clients().sweep()).isGreaterThanOrEqualTo(1);
+        Http.Response token = steps.token(Map.of("grant_type", "authorization_code", "code", "gh_ac_x",
+                "redirect_uri", "http://127.0.0.1:49999/cb", "client_id", clientId, "code_verifier", "v".repeat(50)));
+        assertThat(token.status()).isEqualTo(401);
+        assertThat(token.json().path("error").asText()).isEqualTo("invalid_client");
+    }
+
+    @Test
+    void signingOutEndsTheSession() {
+        Person browser = new Person(node.server.publicUrl());
+        Person.Page login = browser.open(node.server.publicUrl().resolve("/login"));
+        browser.submit(login, "/login", Map.of("email", List.of("grace@oauth.test"),
+                "password", List.of(OAuthSteps.PASSWORD)));
+        Person.Page signedIn = browser.open(node.server.publicUrl().resolve("/login"));
+        assertThat(signedIn.body()).contains("signed in as grace@oauth.test");
+        String session = browser.cookies().get("gh_session");
+        assertThat(session).isNotNull();
+        Person.Page out = browser.submit(signedIn, "/logout", Map.of());
+        assertThat(out.body()).contains("action=\"/login\"");
+        // The old cookie, replayed, is no session any more.
+        Person replay = new Person(node.server.publicUrl());
+        replay.cookies().put("gh_session", session);
+        assertThat(replay.open(node.server.publicUrl().resolve("/login")).body()).doesNotContain("signed in as");
     }
 }

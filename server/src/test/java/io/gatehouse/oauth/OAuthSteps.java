@@ -18,16 +18,16 @@ import static io.gatehouse.testing.TestNode.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The steps of an OAuth client and of the person at the browser, against one test node, over real HTTP. */
-final class OAuthSteps {
-    static final String PASSWORD = "correct horse battery staple";
+public final class OAuthSteps {
+    public static final String PASSWORD = "correct horse battery staple";
     private final TestNode node;
 
-    OAuthSteps(TestNode node) {
+    public OAuthSteps(TestNode node) {
         this.node = node;
     }
 
     /** A person whose account comes from an invitation accepted with {@link #PASSWORD}; the acceptance. */
-    JsonNode signUp(String email, String orgName) {
+    public JsonNode signUp(String email, String orgName) {
         JsonNode org = ok(node.http.post("/v1/orgs", node.adminKey, Map.of("name", orgName, "plan", "free",
                 "owner_email", email)), 201);
         return ok(node.http.send("POST", "/v1/invitations/accept", Map.of(), Map.of("token",
@@ -38,7 +38,7 @@ final class OAuthSteps {
         return node.http.send("POST", "/oauth/register", Map.of(), metadata);
     }
 
-    String register(Map<String, Object> metadata) {
+    public String register(Map<String, Object> metadata) {
         Http.Response r = registration(metadata);
         assertThat(r.status()).as(r.text()).isIn(200, 201);
         return r.json().path("client_id").asText();
@@ -54,7 +54,7 @@ final class OAuthSteps {
         }
     }
 
-    URI authorizeUrl(String clientId, String redirect, String verifier, String state, String resource) {
+    public URI authorizeUrl(String clientId, String redirect, String verifier, String state, String resource) {
         Map<String, String> q = new LinkedHashMap<>();
         q.put("response_type", "code");
         q.put("client_id", clientId);
@@ -69,19 +69,19 @@ final class OAuthSteps {
         return node.server.publicUrl().resolve("/oauth/authorize?" + form(q));
     }
 
-    Http.Response token(Map<String, String> params) {
+    public Http.Response token(Map<String, String> params) {
         return node.http.send("POST", "/oauth/token", Map.of("Content-Type", "application/x-www-form-urlencoded"),
                 form(params));
     }
 
-    Http.Response post(String path, Map<String, String> headers, Map<String, String> params) {
+    public Http.Response post(String path, Map<String, String> headers, Map<String, String> params) {
         Map<String, String> h = new LinkedHashMap<>(headers);
         h.put("Content-Type", "application/x-www-form-urlencoded");
         return node.http.send("POST", path, h, form(params));
     }
 
     /** Signs {@code email} in (if the page asks) and approves; returns the redirect to the client. */
-    URI signInAndApprove(Person person, URI authorize, String email) {
+    public URI signInAndApprove(Person person, URI authorize, String email) {
         Person.Page page = person.open(authorize);
         if (page.status() == 303) {
             return URI.create(page.location().orElseThrow()); // consented before: answered at once
@@ -97,7 +97,7 @@ final class OAuthSteps {
     }
 
     /** The whole way to a token pair for {@code clientId}: sign-in, consent, code exchange. */
-    JsonNode tokens(Person person, String email, String clientId, String redirect, String resource) {
+    public JsonNode tokens(Person person, String email, String clientId, String redirect, String resource) {
         String verifier = "verifier-" + "x".repeat(40) + System.nanoTime();
         URI back = signInAndApprove(person, authorizeUrl(clientId, redirect, verifier, "s", resource), email);
         String code = Person.query(back).get("code").getFirst();
