@@ -60,7 +60,7 @@ public final class Door {
                     return principal;
                 }
             }
-            throw Credentials.malformed("this is not a key Gatehouse issued");
+            throw Credentials.malformed("this is not a key or token Gatehouse issued");
         } catch (ApiError denied) {
             count(denied.reason().orElse(denied.code().code()));
             throw denied;
@@ -136,7 +136,7 @@ public final class Door {
                 }
             }
         }
-        return refused(Credentials.malformed("this is not a key Gatehouse issued"));
+        return refused(Credentials.malformed("this is not a key or token Gatehouse issued"));
     }
 
     /** A missing credential, decided (and counted) as {@link #admit} decides it. */

@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Assumptions;
  * {@code server/src/test/node} (their command lines are documented at the top of each script).
  * Each script ends its stdout with one JSON object and exits 0 on success.
  *
+ * <p>The {@code oauth-*} scripts sign in with OAuth instead of a key: SDK v1 and v2, oauth4webapi,
+ * mcp-remote, and the conformance suite's authorization-server mode, each with a headless person
+ * ({@code oauth-browser.mjs}) who signs in and consents on Gatehouse's pages with the email and
+ * password of {@link #person}.
+ *
  * <p>Secrets travel in environment variables only: write a header as
  * {@code "Authorization: Bearer ${GATEHOUSE_TEST_KEY}"} and pass the key in {@code env}; the
  * scripts (and mcp-remote itself) expand the placeholder. An argument that contains a value of
@@ -35,9 +40,13 @@ public final class NodeClients {
     public static final String KEY_VARIABLE = "GATEHOUSE_TEST_KEY";
     /** A {@code --header} argument carrying the key in {@link #KEY_VARIABLE} as a Bearer credential. */
     public static final String BEARER = "Authorization: Bearer ${" + KEY_VARIABLE + "}";
+    /** The environment variables the OAuth scripts read the signing-in person's email and password from. */
+    public static final String EMAIL_VARIABLE = "GATEHOUSE_TEST_EMAIL";
+    public static final String PASSWORD_VARIABLE = "GATEHOUSE_TEST_PASSWORD";
 
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SUITE_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration OAUTH_TIMEOUT = Duration.ofSeconds(120);
     private static final String INSTALL = "npm ci --prefix server/src/test/node";
     // The project's mapper caps strings at 64 KiB to guard request bodies; client output may be larger.
     private static final ObjectMapper MAPPER = Json.MAPPER.copy();
@@ -100,6 +109,36 @@ public final class NodeClients {
     /** {@code conformance.mjs}: the conformance suite in server mode, summarised. */
     public Result conformance(Map<String, String> env, String... args) {
         return run("conformance.mjs", env, SUITE_TIMEOUT, args);
+    }
+
+    /** The environment of an OAuth script: who signs in, never on a command line. */
+    public static Map<String, String> person(String email, String password) {
+        return Map.of(EMAIL_VARIABLE, email, PASSWORD_VARIABLE, password);
+    }
+
+    /** {@code oauth-sdk1.mjs}: SDK v1 signs in (registration, or {@code --cimd} a metadata document), calls, refreshes. */
+    public Result oauthSdk1(Map<String, String> env, String... args) {
+        return run("oauth-sdk1.mjs", env, OAUTH_TIMEOUT, args);
+    }
+
+    /** {@code oauth-sdk2.mjs}: SDK v2 ({@code @modelcontextprotocol/client}) signs in, checking iss; calls, refreshes. */
+    public Result oauthSdk2(Map<String, String> env, String... args) {
+        return run("oauth-sdk2.mjs", env, OAUTH_TIMEOUT, args);
+    }
+
+    /** {@code oauth4webapi.mjs}: the strict oauth4webapi, step by step, with MCP spoken by hand. */
+    public Result oauth4webapi(Map<String, String> env, String... args) {
+        return run("oauth4webapi.mjs", env, OAUTH_TIMEOUT, args);
+    }
+
+    /** {@code oauth-mcp-remote.mjs}: mcp-remote signs in through its printed URL, calls, refreshes. */
+    public Result oauthMcpRemote(Map<String, String> env, String... args) {
+        return run("oauth-mcp-remote.mjs", env, OAUTH_TIMEOUT, args);
+    }
+
+    /** {@code oauth-conformance.mjs}: the conformance suite's authorization-server mode, summarised. */
+    public Result oauthConformance(Map<String, String> env, String... args) {
+        return run("oauth-conformance.mjs", env, SUITE_TIMEOUT, args);
     }
 
     /**
