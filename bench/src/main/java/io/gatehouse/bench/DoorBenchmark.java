@@ -48,6 +48,8 @@ import org.openjdk.jmh.annotations.Threads;
  *   <li>{@code admitUnknownNegativeCacheHit} — a well-formed key that does not exist, answered from the
  *       negative cache (the door throws the 401 {@code unknown} denial)</li>
  *   <li>{@code rejectMalformed} — a key whose checksum fails: no hash, no lookup</li>
+ *   <li>{@code admitTokenCacheHit} — the same for an OAuth access token: the door's second resolver, after
+ *       the key verifier has turned the token away by its format (no hash there)</li>
  *   <li>{@code admitCacheMiss} — the key's cache entry is dropped before every call, so each call runs
  *       the one query of the miss path (the drop itself, a Caffeine invalidate, is in the figure)</li>
  *   <li>{@code baselineSha256} — SHA-256 of a key-sized string: the floor any hit pays</li>
@@ -74,6 +76,7 @@ public class DoorBenchmark {
 
     private String[] validKeys;
     private Invalidation[] validKeyInvalidations;
+    private String[] accessTokens;
     private String unknownKey;
     private String malformedKey;
 
@@ -102,6 +105,7 @@ public class DoorBenchmark {
             validKeys[i] = Bootstrap.initAdmin(services, "admin@localhost", i > 0).key().plaintext();
             validKeyInvalidations[i] = new Invalidation.Credential(hasher.hash(validKeys[i]));
         }
+        accessTokens = accessTokens(services, hasher);
         unknownKey = new KeyFormat(config.keys().prefix()).generate();
         char last = validKeys[0].charAt(validKeys[0].length() - 1);
         malformedKey = validKeys[0].substring(0, validKeys[0].length() - 1) + (last == 'a' ? 'b' : 'a');
@@ -109,6 +113,12 @@ public class DoorBenchmark {
         // Fail fast if the set-up is not what the benchmark names claim.
         for (String key : validKeys) {
             door.admit(Optional.of(key), dataPlane, CLIENT);
+        }
+        for (String token : accessTokens) {
+            Principal p = door.admit(Optional.of(token), dataPlane, CLIENT);
+            if (p.identity().kind() != io.gatehouse.door.Identity.CredentialKind.OAUTH_TOKEN) {
+                throw new IllegalStateException("not admitted as an access token: " + p.credentialId());
+            }
         }
         expectDenied(unknownKey, "unknown");
         expectDenied(malformedKey, "malformed");
@@ -122,6 +132,35 @@ public class DoorBenchmark {
             hashes.add(h);
         }
         mapKeys = hashes.subList(0, KEYS).toArray(String[]::new);
+    }
+
+    /**
+     * Access tokens of one person's grant, written to the store the way the token endpoint writes them
+     * (the hash of a gh_at_ token, bound to the grant): the benchmark measures the door, not the flow.
+     */
+    private static String[] accessTokens(GatehouseServer.Services services, KeyHasher hasher) {
+        long now = System.currentTimeMillis();
+        String[] tokens = new String[KEYS];
+        services.db().inTransaction(h -> {
+            io.gatehouse.audit.Actor actor = io.gatehouse.audit.Actor.localOperator();
+            String user = services.accounts().createUser(h, actor, "person@localhost", Optional.empty(), false).id();
+            String org = services.accounts().createOrganization(h, actor, "Bench", services.plans().defaultPlan()).id();
+            services.accountStore().upsertMember(h, org, user, io.gatehouse.door.Role.OWNER, java.time.Instant.now());
+            h.createUpdate("INSERT INTO oauth_grants (id, user_id, org_id, client_id, scope, workspaces, redirect_uri, "
+                            + "created_at, updated_at) VALUES ('grant_bench', :u, :o, 'gh_client_bench', 'mcp:use api:read "
+                            + "api:write', '*', 'http://127.0.0.1/cb', :now, :now)")
+                    .bind("u", user).bind("o", org).bind("now", now).execute();
+            for (int i = 0; i < KEYS; i++) {
+                tokens[i] = io.gatehouse.oauth.Tokens.ACCESS.generate();
+                h.createUpdate("INSERT INTO oauth_tokens (id, token_hash, kind, grant_id, family, resource, servers, scope, "
+                                + "created_at, expires_at) VALUES (:id, :hash, 'access', 'grant_bench', 'bench', "
+                                + "'http://127.0.0.1', '*', 'mcp:use api:read api:write', :now, :exp)")
+                        .bind("id", "tok_bench" + i).bind("hash", hasher.hash(tokens[i])).bind("now", now)
+                        .bind("exp", now + 86_400_000L).execute();
+            }
+            return null;
+        });
+        return tokens;
     }
 
     private void expectDenied(String key, String reason) {
@@ -152,6 +191,11 @@ public class DoorBenchmark {
     @Benchmark
     public Principal admitCacheHit() {
         return door.admit(Optional.of(validKeys[nextIndex()]), dataPlane, CLIENT);
+    }
+
+    @Benchmark
+    public Principal admitTokenCacheHit() {
+        return door.admit(Optional.of(accessTokens[nextIndex()]), dataPlane, CLIENT);
     }
 
     @Benchmark

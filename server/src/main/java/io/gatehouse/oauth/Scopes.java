@@ -74,6 +74,6 @@ public final class Scopes {
 
     static String printable(String s) {
         String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
-        return cut.replaceAll("[^\\x21-\\x7e]", "?");
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 }

@@ -84,6 +84,20 @@ class OperatorClientsIT {
     }
 
     @Test
+    void aMetadataDocumentOnAnInternalAddressIsNeverFetched() {
+        // By default only public addresses are read (SSRF): loopback, private and link-local are refused
+        // before any connection, and nobody is redirected anywhere.
+        Person browser = new Person(node.server.publicUrl());
+        for (String id : List.of("https://127.0.0.1:9/client.json", "https://169.254.169.254/latest/meta-data",
+                "https://localhost:9/client.json")) {
+            Person.Page page = browser.open(steps.authorizeUrl(id, "https://app.example/cb", "v".repeat(50), "s", null));
+            assertThat(page.status()).as(id).isEqualTo(400);
+            assertThat(page.location()).as(id).isEmpty();
+            assertThat(page.body()).as(id).contains("could not be read");
+        }
+    }
+
+    @Test
     void onlyAnOperatorRegistersClients() {
         Http.Response r = node.http.post("/v1/oauth-clients", person.path("key").path("key").asText(),
                 Map.of("name", "Mine", "redirect_uris", List.of(CALLBACK)));

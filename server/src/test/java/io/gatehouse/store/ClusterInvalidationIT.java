@@ -57,6 +57,25 @@ class ClusterInvalidationIT {
     }
 
     @Test
+    void aConnectedAppRevokedOnOneNodeIsRefusedByTheOtherWithin100ms() throws InterruptedException {
+        io.gatehouse.oauth.OAuthSteps steps = new io.gatehouse.oauth.OAuthSteps(a);
+        com.fasterxml.jackson.databind.JsonNode person = steps.signUp("connected@cluster.test", "Connected");
+        String callback = "http://127.0.0.1:45002/cb";
+        String clientId = steps.register(Map.of("client_name", "Cluster app", "redirect_uris", java.util.List.of(callback)));
+        com.fasterxml.jackson.databind.JsonNode tokens = steps.tokens(new io.gatehouse.testing.Person(a.server.publicUrl()),
+                "connected@cluster.test", clientId, callback, null);
+        String access = tokens.path("access_token").asText();
+        assertThat(b.whoami(access).status()).as("node B caches the token as valid").isEqualTo(200);
+
+        String key = person.path("key").path("key").asText();
+        String grant = a.http.get("/v1/grants", key).json().path("data").get(0).path("id").asText();
+        assertThat(a.http.send("DELETE", "/v1/grants/" + grant, auth(key), null).status()).isEqualTo(204);
+        long elapsed = millisUntil(() -> b.whoami(access), r -> r.status() == 401);
+        assertThat(b.whoami(access).reason()).isEqualTo("revoked");
+        assertThat(elapsed).as("ms until node B refused the revoked grant's token").isLessThan(100);
+    }
+
+    @Test
     void membershipAndPlanChangesReachTheOtherNode() throws InterruptedException {
         String member = a.createUser("leaver@example.test");
         a.setMember(org, member, "member");
