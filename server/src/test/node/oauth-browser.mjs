@@ -297,3 +297,42 @@ export async function revoke(resourceUrl, clientId, token, fetchFn = fetch) {
   await response.body?.cancel();
   if (response.status !== 200) throw new Error(`revocation answered ${response.status}`);
 }
+
+/**
+ * An application's OAuth provider for the MCP SDKs (v1 and v2 share the interface), keeping what the
+ * SDK hands over in memory exactly as given. {@code authorizationUrl()} is where the SDK sent the
+ * person; {@code cimd} makes the client id the URL of a metadata document.
+ */
+export function memoryProvider({ redirectUri, clientName, state, cimd }) {
+  const store = {};
+  let authorizationUrl;
+  const provider = {
+    get redirectUrl() { return redirectUri; },
+    get clientMetadata() {
+      return {
+        client_name: clientName,
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none'
+      };
+    },
+    ...(cimd && { clientMetadataUrl: cimd }),
+    state: () => state,
+    clientInformation: () => store.client,
+    saveClientInformation: client => { store.client = client; },
+    tokens: () => store.tokens,
+    saveTokens: tokens => { store.tokens = tokens; },
+    saveCodeVerifier: verifier => { store.verifier = verifier; },
+    codeVerifier: () => store.verifier,
+    saveDiscoveryState: discovery => { store.discovery = discovery; },
+    discoveryState: () => store.discovery,
+    redirectToAuthorization: url => { authorizationUrl = url; },
+    invalidateCredentials: scope => {
+      for (const part of ['tokens', 'client', 'verifier', 'discovery']) {
+        if (scope === 'all' || scope === part) delete store[part];
+      }
+    }
+  };
+  return { provider, store, authorizationUrl: () => authorizationUrl };
+}

@@ -29,7 +29,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { args, deadline, fail, jsonObject, succeed } from './common.mjs';
-import { authorize, credentialsFromEnv, granted, loopbackListener, prefix, recordingFetch, revoke } from './oauth-browser.mjs';
+import { authorize, credentialsFromEnv, granted, loopbackListener, memoryProvider, prefix, recordingFetch, revoke } from './oauth-browser.mjs';
 
 const http = [];
 let trace;
@@ -51,35 +51,10 @@ async function main() {
   const fetchFn = recordingFetch(http);
 
   // The application's storage, in memory; saved exactly as the SDK hands it over.
-  const store = {};
   const state = crypto.randomUUID();
-  let authorizationUrl;
-  const provider = {
-    get redirectUrl() { return app.redirectUri; },
-    get clientMetadata() {
-      return {
-        client_name: opts['client-name'],
-        redirect_uris: [app.redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none'
-      };
-    },
-    ...(opts.cimd && { clientMetadataUrl: opts.cimd }),
-    state: () => state,
-    clientInformation: () => store.client,
-    saveClientInformation: client => { store.client = client; },
-    tokens: () => store.tokens,
-    saveTokens: tokens => { store.tokens = tokens; },
-    saveCodeVerifier: verifier => { store.verifier = verifier; },
-    codeVerifier: () => store.verifier,
-    redirectToAuthorization: url => { authorizationUrl = url; },
-    invalidateCredentials: scope => {
-      if (scope === 'all' || scope === 'tokens') delete store.tokens;
-      if (scope === 'all' || scope === 'client') delete store.client;
-      if (scope === 'all' || scope === 'verifier') delete store.verifier;
-    }
-  };
+  const { provider, store, authorizationUrl: sentTo } = memoryProvider({
+    redirectUri: app.redirectUri, clientName: opts['client-name'], state, cimd: opts.cimd
+  });
   const transport = () => new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn });
   const newClient = () => new Client({ name: 'gatehouse-oauth-sdk1', version: '1.0.0' });
 
@@ -87,9 +62,9 @@ async function main() {
     await newClient().connect(transport(), { timeout });
     throw new Error('the server let the client in without a credential');
   } catch (error) {
-    if (!(error instanceof UnauthorizedError) || !authorizationUrl) throw error;
+    if (!(error instanceof UnauthorizedError) || !sentTo()) throw error;
   }
-  const signIn = await authorize(authorizationUrl, credentials);
+  const signIn = await authorize(sentTo(), credentials);
   trace = signIn.trace;
   const callback = await app.callback;
   app.close();

@@ -30,7 +30,7 @@
 
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { args, deadline, fail, jsonObject, succeed } from './common.mjs';
-import { authorize, credentialsFromEnv, granted, loopbackListener, prefix, recordingFetch, revoke } from './oauth-browser.mjs';
+import { authorize, credentialsFromEnv, granted, loopbackListener, memoryProvider, prefix, recordingFetch, revoke } from './oauth-browser.mjs';
 
 const http = [];
 let trace;
@@ -52,38 +52,10 @@ async function main() {
   const fetchFn = recordingFetch(http);
 
   // The application's storage, in memory; saved exactly as the SDK hands it over.
-  const store = {};
   const state = crypto.randomUUID();
-  let authorizationUrl;
-  const provider = {
-    get redirectUrl() { return app.redirectUri; },
-    get clientMetadata() {
-      return {
-        client_name: opts['client-name'],
-        redirect_uris: [app.redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none'
-      };
-    },
-    ...(opts.cimd && { clientMetadataUrl: opts.cimd }),
-    state: () => state,
-    clientInformation: () => store.client,
-    saveClientInformation: client => { store.client = client; },
-    tokens: () => store.tokens,
-    saveTokens: tokens => { store.tokens = tokens; },
-    saveCodeVerifier: verifier => { store.verifier = verifier; },
-    codeVerifier: () => store.verifier,
-    saveDiscoveryState: discovery => { store.discovery = discovery; },
-    discoveryState: () => store.discovery,
-    redirectToAuthorization: url => { authorizationUrl = url; },
-    invalidateCredentials: scope => {
-      if (scope === 'all' || scope === 'tokens') delete store.tokens;
-      if (scope === 'all' || scope === 'client') delete store.client;
-      if (scope === 'all' || scope === 'verifier') delete store.verifier;
-      if (scope === 'all' || scope === 'discovery') delete store.discovery;
-    }
-  };
+  const { provider, store, authorizationUrl: sentTo } = memoryProvider({
+    redirectUri: app.redirectUri, clientName: opts['client-name'], state, cimd: opts.cimd
+  });
   const transport = () => new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: fetchFn });
   const newClient = () => new Client({ name: 'gatehouse-oauth-sdk2', version: '1.0.0' });
 
@@ -91,9 +63,9 @@ async function main() {
     await newClient().connect(transport(), { timeout });
     throw new Error('the server let the client in without a credential');
   } catch (error) {
-    if (!(error instanceof UnauthorizedError) || !authorizationUrl) throw error;
+    if (!(error instanceof UnauthorizedError) || !sentTo()) throw error;
   }
-  const signIn = await authorize(authorizationUrl, credentials);
+  const signIn = await authorize(sentTo(), credentials);
   trace = signIn.trace;
   const callback = await app.callback;
   app.close();

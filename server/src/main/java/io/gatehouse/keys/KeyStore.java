@@ -164,26 +164,19 @@ public final class KeyStore {
     }
 
     void flushUsage(Handle h, List<UsageRow> rows) {
-        if (rows.isEmpty()) {
-            return;
-        }
-        PreparedBatch batch = h.prepareBatch("UPDATE api_keys SET "
-                + "last_used_ip = CASE WHEN last_used_at IS NULL OR last_used_at <= :at THEN :ip ELSE last_used_ip END, "
-                + "last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < :at THEN :at ELSE last_used_at END, "
-                + "use_count = use_count + :uses WHERE id = :id");
-        for (UsageRow r : rows) {
-            batch.bind("at", r.lastUsedAt()).bind("ip", r.lastUsedIp()).bind("uses", r.uses()).bind("id", r.keyId())
-                    .add();
-        }
-        batch.execute();
+        flush(h, "api_keys", rows);
     }
 
     /** The same for OAuth grants: their tokens' uses, counted on the grant ("connected app: last used"). */
     void flushGrantUsage(Handle h, List<UsageRow> rows) {
+        flush(h, "oauth_grants", rows);
+    }
+
+    private static void flush(Handle h, String table, List<UsageRow> rows) {
         if (rows.isEmpty()) {
             return;
         }
-        PreparedBatch batch = h.prepareBatch("UPDATE oauth_grants SET "
+        PreparedBatch batch = h.prepareBatch("UPDATE " + table + " SET "
                 + "last_used_ip = CASE WHEN last_used_at IS NULL OR last_used_at <= :at THEN :ip ELSE last_used_ip END, "
                 + "last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < :at THEN :at ELSE last_used_at END, "
                 + "use_count = use_count + :uses WHERE id = :id");
