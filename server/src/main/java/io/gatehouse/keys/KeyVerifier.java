@@ -55,14 +55,25 @@ public final class KeyVerifier implements CredentialResolver {
         this.store = store;
         this.db = db;
         this.usage = usage;
-        this.cache = Caffeine.newBuilder()
+        this.cache = answerCache(config, metrics, "gatehouse.keys.cache", v -> v instanceof Missing);
+        this.importPrefixes = db.withHandle(store::importPrefixes);
+    }
+
+    /**
+     * The cache of a credential kind's answers by hash: {@code keys.cache-size} entries, positive ones
+     * kept {@code keys.cache-ttl}, negative ones ({@code negative}) {@code keys.negative-cache-ttl},
+     * with its statistics in {@code /metrics} under {@code name}. Keys and access tokens use one each.
+     */
+    public static <V> Cache<String, V> answerCache(GatehouseConfig.Keys config, MeterRegistry metrics, String name,
+                                                   java.util.function.Predicate<V> negative) {
+        Cache<String, V> cache = Caffeine.newBuilder()
                 .maximumSize(config.cacheSize())
-                .expireAfter(Expiry.<String, Entry>creating((k, v) ->
-                        v instanceof Missing ? config.negativeCacheTtl() : config.cacheTtl()))
+                .expireAfter(Expiry.<String, V>creating((k, v) ->
+                        negative.test(v) ? config.negativeCacheTtl() : config.cacheTtl()))
                 .recordStats()
                 .build();
-        CaffeineCacheMetrics.monitor(metrics, cache, "gatehouse.keys.cache");
-        this.importPrefixes = db.withHandle(store::importPrefixes);
+        CaffeineCacheMetrics.monitor(metrics, cache, name);
+        return cache;
     }
 
     @Override

@@ -1,8 +1,6 @@
 package io.gatehouse.oauth;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.CredentialResolver;
 import io.gatehouse.door.Identity;
@@ -14,7 +12,6 @@ import io.gatehouse.keys.UsageRecorder;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Invalidation;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -57,13 +54,8 @@ public final class TokenVerifier implements CredentialResolver {
         this.hasher = hasher;
         this.db = db;
         this.usage = usage;
-        this.cache = Caffeine.newBuilder()
-                .maximumSize(config.cacheSize())
-                .expireAfter(Expiry.<String, Entry>creating((k, v) ->
-                        v instanceof Missing ? config.negativeCacheTtl() : config.cacheTtl()))
-                .recordStats()
-                .build();
-        CaffeineCacheMetrics.monitor(metrics, cache, "gatehouse.tokens.cache");
+        this.cache = io.gatehouse.keys.KeyVerifier.answerCache(config, metrics, "gatehouse.tokens.cache",
+                v -> v instanceof Missing);
     }
 
     @Override
