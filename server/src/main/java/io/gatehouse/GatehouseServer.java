@@ -160,7 +160,7 @@ public final class GatehouseServer implements AutoCloseable {
             oauth.register(routes);
             // The control plane first, on a loopback port only this process's edge may use (its secret
             // is made here and never leaves the process); then the edge, on the public port.
-            String edgeSecret = Ids.label(32);
+            String edgeSecret = Ids.random(32);
             HttpServer http = HttpServer.start(config.http(), routes, new Errors(publicUrl), edgeSecret);
             started.push(http);
             GatehouseConfig.Http h = config.http();

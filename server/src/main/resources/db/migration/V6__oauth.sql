@@ -92,7 +92,8 @@ CREATE TABLE oauth_codes (
 
 -- Access and refresh tokens, as hashes. family: the code that started the chain (a replayed code
 -- revokes its family). A refresh token that was used is 'rotated' and stays usable for the grace
--- window; used again after it, the whole grant is revoked.
+-- window (clients refresh in parallel, or retry after a lost answer); used again after it, or once a
+-- token it issued was used in turn, it is stolen: the whole grant is revoked.
 CREATE TABLE oauth_tokens (
   id          VARCHAR(40)  PRIMARY KEY,
   token_hash  VARCHAR(64)  NOT NULL,
@@ -105,8 +106,10 @@ CREATE TABLE oauth_tokens (
   created_at  BIGINT       NOT NULL,
   expires_at  BIGINT       NOT NULL,
   rotated_at  BIGINT,
+  parent      VARCHAR(40),             -- refresh tokens: the refresh token whose use issued this one
   revoked_at  BIGINT
 );
 CREATE UNIQUE INDEX oauth_tokens_hash ON oauth_tokens (token_hash);
 CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
 CREATE INDEX oauth_tokens_family ON oauth_tokens (family);
+CREATE INDEX oauth_tokens_parent ON oauth_tokens (parent);

@@ -28,6 +28,20 @@ public final class Passwords {
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder B64D = Base64.getDecoder();
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Each hash holds about 19 MiB for its run: at most this many run at once, so that a burst of
+     * sign-ins (or of failed ones) costs time, not the heap. Past it, callers wait, briefly.
+     */
+    private static final java.util.concurrent.Semaphore AT_ONCE =
+            new java.util.concurrent.Semaphore(Math.max(2, 2 * Runtime.getRuntime().availableProcessors()), true);
+
+    /** Thrown when the hashing capacity stays taken for a few seconds: answer "try again". */
+    public static final class Busy extends RuntimeException {
+        Busy() {
+            super("too many password checks at once", null, false, false);
+        }
+    }
+
     /** Verified against when an account has no password, so that its absence takes as long as a wrong one. */
     private static final String DECOY = hash("decoy password that no one has");
 
@@ -48,6 +62,9 @@ public final class Passwords {
         if (m == null || !m.matches()) {
             verify(password, DECOY);
             return false;
+        }
+        if (Integer.parseInt(m.group(1)) > 262_144 || Integer.parseInt(m.group(2)) > 16) {
+            return false; // not a hash this code made: its cost is not the stranger's to choose
         }
         byte[] expected = B64D.decode(m.group(5));
         byte[] actual = derive(password, B64D.decode(m.group(4)), Integer.parseInt(m.group(1)),
@@ -75,6 +92,23 @@ public final class Passwords {
     }
 
     private static byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism,
+                                 int length) {
+        try {
+            if (!AT_ONCE.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new Busy();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Busy();
+        }
+        try {
+            return argon2(password, salt, memoryKib, iterations, parallelism, length);
+        } finally {
+            AT_ONCE.release();
+        }
+    }
+
+    private static byte[] argon2(String password, byte[] salt, int memoryKib, int iterations, int parallelism,
                                  int length) {
         Argon2BytesGenerator generator = new Argon2BytesGenerator();
         generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)

@@ -64,14 +64,20 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param local          {@code signin.local}: whether people may sign in with a password; default true
      * @param maxFailures    {@code signin.max-failures}: failed password attempts per account (and per address) in
      *                       15 minutes before sign-in is refused for the rest of them; default 10
-     * @param providers      {@code signin.providers.<name>.issuer|client-id|client-secret|label}: OpenID
+     * @param providers      {@code signin.providers.<name>.issuer|client-id|client-secret|label|trust-email}: OpenID
      *                       providers; {@code google} knows its issuer, {@code microsoft} its label
      */
     public record SignIn(Duration sessionTtl, boolean local, int maxFailures, Map<String, Provider> providers) {
     }
 
-    /** An OpenID provider people may sign in with; {@code issuer} is read by OpenID discovery. */
-    public record Provider(String name, String label, URI issuer, String clientId, String clientSecret) {
+    /**
+     * An OpenID provider people may sign in with; {@code issuer} is read by OpenID discovery.
+     * {@code trustEmail}: the operator vouches that every email this provider gives is its holder's
+     * (a single-tenant directory of the company's own domain), for providers that never say
+     * {@code email_verified} (Microsoft Entra ID).
+     */
+    public record Provider(String name, String label, URI issuer, String clientId, String clientSecret,
+                           boolean trustEmail) {
     }
 
     /**
@@ -200,7 +206,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.registration-ttl", "oauth.redirect-schemes", "oauth.default-scopes",
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures");
-    private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label");
+    private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label",
+            "trust-email");
     /** Microsoft's issuer names the tenant (https://login.microsoftonline.com/{tenant}/v2.0): it is always given. */
     private static final Map<String, String> KNOWN_ISSUERS = Map.of("google", "https://accounts.google.com");
 
@@ -381,8 +388,10 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             }
             URI uri = parse(s, prefix + "issuer", issuer, v -> {
                 URI u = URI.create(v);
-                if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
-                    throw new IllegalArgumentException("must be an absolute https URL");
+                boolean loopback = "http".equals(u.getScheme()) && u.getHost() != null
+                        && (u.getHost().equals("127.0.0.1") || u.getHost().equals("localhost") || u.getHost().equals("[::1]"));
+                if (!("https".equals(u.getScheme()) || loopback) || u.getHost() == null) {
+                    throw new IllegalArgumentException("must be an absolute https URL (http only on a loopback host)");
                 }
                 return u;
             });
@@ -396,7 +405,12 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 case "microsoft" -> "Microsoft";
                 default -> name;
             });
-            providers.put(name, new Provider(name, label, uri, fields.get("client-id"), fields.get("client-secret")));
+            String trust = fields.getOrDefault("trust-email", "false");
+            if (!trust.equals("true") && !trust.equals("false")) {
+                throw new ConfigException(prefix + "trust-email must be true or false, not " + trust);
+            }
+            providers.put(name, new Provider(name, label, uri, fields.get("client-id"), fields.get("client-secret"),
+                    trust.equals("true")));
         });
         return new SignIn(between(s, "signin.session-ttl", Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofDays(90)),
                 boolSetting(s, "signin.local", true), intSetting(s, "signin.max-failures", 10, 1, 10_000), providers);

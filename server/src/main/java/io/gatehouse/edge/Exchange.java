@@ -188,7 +188,9 @@ final class Exchange {
         answered = true;
         cancelDeadline();
         upstreamHead = r;
-        keepAlive = HttpUtil.isKeepAlive(r);
+        // A 408 or 413 refuses a request the upstream did not read to its end, and RFC 9110 §15.5.9 and
+        // §15.5.14 let it close the connection after, often without saying so (Helidon does): never reused.
+        keepAlive = HttpUtil.isKeepAlive(r) && code != 408 && code != 413;
         link.upstreamIdle(keepAliveTimeoutNanos(r));
         try {
             clientHeaders = out.answer().head(r);

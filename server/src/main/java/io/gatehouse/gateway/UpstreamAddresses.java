@@ -105,7 +105,19 @@ final class UpstreamAddresses {
                     return true;
                 }
             }
-            return false;
+            // Addresses that carry an IPv4 address a gateway may deliver to: 6to4 (2002:a.b.c.d::/48) is
+            // judged by it; Teredo (2001::/32) and local-use NAT64 (64:ff9b:1::/48) are refused outright.
+            if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
+                try {
+                    return isInternal(InetAddress.getByAddress(Arrays.copyOfRange(b, 2, 6)));
+                } catch (UnknownHostException impossible) {
+                    return true;
+                }
+            }
+            boolean teredo = (b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x01 && b[2] == 0 && b[3] == 0;
+            boolean localNat64 = (b[0] & 0xff) == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff
+                    && (b[3] & 0xff) == 0x9b && b[4] == 0 && b[5] == 1;
+            return teredo || localNat64;
         }
         return (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64 // 100.64.0.0/10
                 || (b[0] & 0xff) == 0 // 0.0.0.0/8, "this network"

@@ -45,9 +45,14 @@ public final class RequestInfo {
         return SANE_ID.matcher(incoming).matches() ? incoming : "req_" + io.gatehouse.store.Ids.label(16);
     }
 
-    /** The peer's address, or the first of {@code X-Forwarded-For} when that is trusted and sane. */
+    /**
+     * The peer's address, or, when {@code X-Forwarded-For} is trusted, its last entry: the one the
+     * operator's proxy appended. Entries before it are whatever the client wrote (a client behind the
+     * proxy could otherwise be anyone to the per-address limits).
+     */
     public static String clientAddress(String peer, Optional<String> forwardedFor) {
-        return forwardedFor.map(v -> v.split(",")[0].strip()).filter(v -> !v.isEmpty() && v.length() <= 64).orElse(peer);
+        return forwardedFor.map(v -> v.substring(v.lastIndexOf(',') + 1).strip())
+                .filter(v -> !v.isEmpty() && v.length() <= 64).orElse(peer);
     }
 
     /** The request's info; every request has one, set by the first filter. */

@@ -19,7 +19,7 @@ import java.util.Set;
  * audited), but not permissions they lack nor a later expiry than their own. The command line's
  * one-process credential, held by whoever holds the server's files, is not narrowed at all.
  */
-final class KeyReach {
+public final class KeyReach {
     private KeyReach() {
     }
 
@@ -76,6 +76,14 @@ final class KeyReach {
             }
         }
         return wanted;
+    }
+
+    /**
+     * {@code wanted} as a tool scope someone with {@code caller}'s credential may give (a connected
+     * app's, say): within the credential's own tools, else 403 {@code exceeds_reach}.
+     */
+    public static Targets toolsWithin(Principal caller, Targets wanted) {
+        return unbounded(caller) || caller.operator() ? wanted : tools(wanted, caller.identity().tools());
     }
 
     /** Tool entries are {@code server/tool} or {@code server/*} ({@link io.gatehouse.door.ToolScope}). */

@@ -79,7 +79,7 @@ public final class AuthorizationServer implements AutoCloseable {
         this.authorize = new AuthorizeEndpoint(clients, tokens, resources, sessions, browser, pages, db, invalidations,
                 accounts,
                 publicUrl, config.oauth());
-        this.token = new TokenEndpoint(clients, tokens, door, hasher, publicUrl, config.http().maxBodyBytes());
+        this.token = new TokenEndpoint(clients, tokens, verifier, door, hasher, publicUrl, config.http().maxBodyBytes());
         this.clientsEndpoint = new ClientsEndpoint(clients, tokens, guard, db, invalidations, audit, hasher);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-oauth-sweep").unstarted(r));

@@ -90,10 +90,15 @@ final class AuthorizeEndpoint {
     /** The request is answered to the client with an error. */
     private static final class Answered extends RuntimeException {
         final URI location;
+        final String error;
+        /** The client's redirect URI is anyone's to register (dynamic, metadata document). */
+        final boolean untrusted;
 
-        Answered(URI location) {
+        Answered(URI location, String error, boolean untrusted) {
             super(null, null, false, false);
             this.location = location;
+            this.error = error;
+            this.untrusted = untrusted;
         }
     }
 
@@ -146,6 +151,7 @@ final class AuthorizeEndpoint {
     private void handle(ServerRequest req, ServerResponse res, Map<String, List<String>> params,
                         Optional<Parameters> consent) {
         String requestId = RequestInfo.of(req).requestId();
+        Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
         Asked asked;
         try {
             asked = check(params);
@@ -153,10 +159,17 @@ final class AuthorizeEndpoint {
             pages.message(res, Status.BAD_REQUEST_400, "This sign-in link cannot be used", e.getMessage(), requestId);
             return;
         } catch (Answered a) {
+            if (session.isEmpty() && a.untrusted) {
+                // RFC 9700 §4.11.2: anyone may register a redirect URI, so a link to a refused request
+                // must not bounce a stranger's browser to one. A signed-in person gets the redirect.
+                pages.message(res, Status.BAD_REQUEST_400, "This sign-in link cannot be used",
+                        "The application's request was refused (" + a.error + "). Start again from the application.",
+                        requestId);
+                return;
+            }
             redirect(res, a.location, List.of());
             return;
         }
-        Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
         if (session.isPresent() && asked.promptLogin() && consent.isEmpty()) {
             // prompt=login: sign in again, then come back asking for consent (not for another sign-in).
             Map<String, List<String>> again = new LinkedHashMap<>(params);
@@ -169,7 +182,7 @@ final class AuthorizeEndpoint {
             return;
         }
         if (session.isEmpty()) {
-            if (asked.promptNone()) {
+            if (asked.promptNone() && asked.client().kind() == OAuthClient.Kind.ADMIN) {
                 redirect(res, error(asked, new ErrorObject("login_required", "The person is not signed in")), List.of());
                 return;
             }
@@ -326,21 +339,26 @@ final class AuthorizeEndpoint {
             request = AuthorizationRequest.parse(copy);
         } catch (ParseException e) {
             ErrorObject error = e.getErrorObject() != null ? e.getErrorObject() : OAuth2Error.INVALID_REQUEST;
-            throw new Answered(error(partial, error.setDescription(Scopes.printable(String.valueOf(e.getMessage())))));
+            throw answered(partial, error.setDescription(Scopes.printable(String.valueOf(e.getMessage()))));
         }
         if (!request.getResponseType().equals(ResponseType.CODE)) {
-            throw new Answered(error(partial, OAuth2Error.UNSUPPORTED_RESPONSE_TYPE
-                    .setDescription("Only response_type=code is supported")));
+            throw answered(partial, OAuth2Error.UNSUPPORTED_RESPONSE_TYPE
+                    .setDescription("Only response_type=code is supported"));
         }
         if (request.getCodeChallenge() == null || !CodeChallengeMethod.S256.equals(request.getCodeChallengeMethod())) {
-            throw new Answered(error(partial, OAuth2Error.INVALID_REQUEST
-                    .setDescription("PKCE is required: send code_challenge with code_challenge_method=S256")));
+            throw answered(partial, OAuth2Error.INVALID_REQUEST
+                    .setDescription("PKCE is required: send code_challenge with code_challenge_method=S256"));
+        }
+        // RFC 7636 §4.2: an S256 challenge is 43 base64url characters; anything else matches no verifier.
+        if (!request.getCodeChallenge().getValue().matches("[A-Za-z0-9_-]{43}")) {
+            throw answered(partial, OAuth2Error.INVALID_REQUEST
+                    .setDescription("code_challenge is not an S256 challenge (43 base64url characters)"));
         }
         Set<String> scopes;
         Resources.Audience audience;
         List<URI> asked = request.getResources() == null ? List.of() : request.getResources();
         if (asked.size() > 1) {
-            throw new Answered(error(partial, new ErrorObject("invalid_target", "Ask for one resource at a time")));
+            throw answered(partial, new ErrorObject("invalid_target", "Ask for one resource at a time"));
         }
         Optional<String> resource = asked.stream().findFirst().map(URI::toString);
         try {
@@ -352,7 +370,7 @@ final class AuthorizeEndpoint {
             }
             audience = resources.audience(resource);
         } catch (OAuthError e) {
-            throw new Answered(error(partial, new ErrorObject(e.error(), e.description())));
+            throw answered(partial, new ErrorObject(e.error(), e.description()));
         }
         Prompt prompt = request.getPrompt();
         // The consent form carries the authorization request and nothing else: a parameter named like
@@ -367,6 +385,10 @@ final class AuthorizeEndpoint {
                 prompt != null && (prompt.contains(Prompt.Type.CONSENT) || prompt.contains(Prompt.Type.LOGIN)),
                 prompt != null && prompt.contains(Prompt.Type.NONE), prompt != null && prompt.contains(Prompt.Type.LOGIN),
                 fields);
+    }
+
+    private Answered answered(Asked asked, ErrorObject error) {
+        return new Answered(error(asked, error), error.getCode(), asked.client().kind() != OAuthClient.Kind.ADMIN);
     }
 
     private URI error(Asked asked, ErrorObject error) {

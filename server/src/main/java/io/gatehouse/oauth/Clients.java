@@ -70,6 +70,9 @@ public final class Clients {
     private final Clock clock;
     private final Map<String, JsonNode> builtIn;
     private final Cache<String, Fresh> documents = Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Documents that could not be read: not asked for again for a minute (never cached as valid). */
+    private final Cache<String, Boolean> failed = Caffeine.newBuilder().maximumSize(10_000)
+            .expireAfterWrite(Duration.ofMinutes(1)).build();
     private volatile Fetcher fetcher;
     /** New (not repeated) registrations per address and hour, on this node. */
     static final int NEW_REGISTRATIONS_PER_HOUR = 100;
@@ -123,8 +126,8 @@ public final class Clients {
      * @throws OAuthError {@code invalid_client} when a metadata document is named and cannot be used
      */
     public Optional<OAuthClient> find(String clientId) {
-        if (clientId == null || clientId.isEmpty() || clientId.length() > 2048) {
-            return Optional.empty();
+        if (clientId == null || clientId.isEmpty() || clientId.length() > 512) {
+            return Optional.empty(); // longer than any client id Gatehouse stores
         }
         if (clientId.startsWith("https://")) {
             return config.metadataDocuments() ? Optional.of(fromDocument(clientId)) : Optional.empty();
@@ -197,7 +200,7 @@ public final class Clients {
         } catch (OAuthError e) {
             throw new OAuthError(400, "invalid_client_metadata", e.description());
         }
-        String name = Optional.ofNullable(metadata.getName()).map(String::strip).filter(n -> !n.isEmpty())
+        String name = Optional.ofNullable(metadata.getName()).map(Clients::shown).filter(n -> !n.isEmpty())
                 .map(n -> n.length() > 200 ? n.substring(0, 200) : n).orElse("Unnamed application");
         String applicationType = metadata.getApplicationType() != null && raw.has("application_type")
                 ? metadata.getApplicationType().toString()
@@ -268,10 +271,18 @@ public final class Clients {
         });
     }
 
+    /**
+     * A client's name as a person may be shown it: no control or format characters (a right-to-left
+     * override would let "Claude" be spelled backwards into something else), spaces collapsed.
+     */
+    static String shown(String name) {
+        return name.replaceAll("[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cn}]", "").replaceAll("\\s+", " ").strip();
+    }
+
     /** Removes dynamic registrations nobody used for {@code oauth.registration-ttl} and that no grant names. */
     public int sweep() {
         long before = clock.instant().minus(config.registrationTtl()).toEpochMilli();
-        return db.withHandle(h -> h.createUpdate("DELETE FROM oauth_clients WHERE kind = 'dynamic' "
+        return db.withHandle(h -> h.createUpdate("DELETE FROM oauth_clients WHERE kind IN ('dynamic', 'metadata') "
                         + "AND COALESCE(last_used_at, created_at) < :before "
                         + "AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = oauth_clients.id "
                         + "AND g.revoked_at IS NULL)")
@@ -288,6 +299,10 @@ public final class Clients {
         if (why != null) {
             throw OAuthError.invalidClient("The client_id " + Scopes.printable(url) + " " + why);
         }
+        if (failed.getIfPresent(url) != null) {
+            throw OAuthError.invalidClient("The client metadata document at " + Scopes.printable(url)
+                    + " could not be read a moment ago; try again in a minute");
+        }
         Fetch.Fetched fetched = null;
         String failure;
         try {
@@ -297,7 +312,10 @@ public final class Clients {
             fetched = fetcher.get(URI.create(url));
             failure = fetched.status() == 200 ? null : "answered " + fetched.status();
         } catch (IOException | RuntimeException e) {
-            failure = "could not be read (" + e.getMessage() + ")";
+            // Which way it failed (refused, no answer, a TLS error) stays in the log: told to a stranger,
+            // it would map who listens where.
+            LOG.info(() -> "client metadata document " + url + " could not be read: " + e.getMessage());
+            failure = "could not be read";
         }
         JsonNode document;
         Duration freshFor;
@@ -309,6 +327,7 @@ public final class Clients {
             document = builtIn.get(url);
             freshFor = MIN_FRESH;
         } else {
+            failed.put(url, Boolean.TRUE);
             throw OAuthError.invalidClient("The client metadata document at " + Scopes.printable(url) + " "
                     + Scopes.printable(failure));
         }
@@ -329,7 +348,9 @@ public final class Clients {
                     return null;
                 });
             } catch (org.jdbi.v3.core.statement.UnableToExecuteStatementException raced) {
-                // another node stored it first: the same document
+                if (stored(url).isEmpty()) {
+                    throw raced; // not another node storing it first: a real failure
+                }
             }
         }
         return client;
@@ -360,14 +381,15 @@ public final class Clients {
         }
         List<String> uris = new ArrayList<>();
         doc.path("redirect_uris").forEach(n -> {
-            if (n.isTextual() && redirects.refusal(n.asText()) == null) {
+            if (n.isTextual() && n.asText().length() <= 2048 && redirects.refusal(n.asText()) == null
+                    && uris.size() < 20) {
                 uris.add(n.asText());
             }
         });
         if (uris.isEmpty()) {
             throw OAuthError.invalidClient("The client metadata document has no redirect URI this server accepts");
         }
-        String name = doc.path("client_name").asText("").strip();
+        String name = shown(doc.path("client_name").asText(""));
         if (name.isEmpty()) {
             name = URI.create(url).getHost();
         }

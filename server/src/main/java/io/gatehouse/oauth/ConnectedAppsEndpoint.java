@@ -30,6 +30,16 @@ public final class ConnectedAppsEndpoint {
         this.guard = guard;
     }
 
+    /** The grant, if the caller's own in the caller's organization (or the caller is an operator); else 404. */
+    private Grant mine(Principal caller, String id) {
+        Grant grant = tokens.grant(id).orElseThrow(() -> ApiError.notFound("connected app"));
+        boolean own = grant.userId().equals(caller.userId()) && grant.orgId().equals(caller.orgId());
+        if (!own && !caller.operator()) {
+            throw ApiError.notFound("connected app");
+        }
+        return grant;
+    }
+
     public void register(Routes routes) {
         routes.get("/v1/grants", this::listGrants);
         routes.delete("/v1/grants/{id}", this::revokeGrant);
@@ -45,7 +55,9 @@ public final class ConnectedAppsEndpoint {
             throw ApiError.forbidden("not_yours", "Only an operator may list another person's connected apps");
         }
         boolean all = req.query().first("include_revoked").asOptional().map("true"::equals).orElse(false);
-        Json.ok(res, Map.of("data", tokens.connectedApps(named.orElse(caller.userId()), all)));
+        // A person's credential sees the connected apps of its own organization, as it sees keys.
+        Json.ok(res, Map.of("data", tokens.connectedApps(named.orElse(caller.userId()), all).stream()
+                .filter(a -> caller.operator() || caller.orgId().equals(a.get("organization_id"))).toList()));
     }
 
     /** Sets the tools a connected app may use: {@code {"tools": "*" | ["server/tool", …]}}, as for keys. */
@@ -53,16 +65,14 @@ public final class ConnectedAppsEndpoint {
         Principal caller = guard.admit(req, Requirement.management());
         caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
         String id = req.path().pathParameters().get("id");
-        Grant grant = tokens.grant(id).orElseThrow(() -> ApiError.notFound("connected app"));
-        if (!grant.userId().equals(caller.userId()) && !caller.operator()) {
-            throw ApiError.notFound("connected app");
-        }
+        Grant grant = mine(caller, id);
         if (grant.revokedAt().isPresent()) {
             throw ApiError.of(io.gatehouse.errors.ErrorCode.CONFLICT, "revoked", "This connected app was revoked");
         }
         io.gatehouse.http.Body body = guard.body(req).allow("tools");
-        Targets tools = ToolScope.read(Optional.ofNullable(body.raw("tools")), "tools")
-                .orElseThrow(() -> ApiError.invalid("tools: required"));
+        Targets tools = io.gatehouse.keys.KeyReach.toolsWithin(caller,
+                ToolScope.read(Optional.ofNullable(body.raw("tools")), "tools")
+                        .orElseThrow(() -> ApiError.invalid("tools: required")));
         tokens.setTools(Actor.of(caller, req), id, tools);
         Json.ok(res, tokens.connectedApps(grant.userId(), true).stream()
                 .filter(a -> id.equals(a.get("id"))).findFirst().orElseThrow());
@@ -73,11 +83,8 @@ public final class ConnectedAppsEndpoint {
         Principal caller = guard.admit(req, Requirement.management());
         caller.requireAny(Permissions.KEYS_SELF, Permissions.ADMIN_WRITE);
         String id = req.path().pathParameters().get("id");
-        Grant grant = tokens.grant(id).orElseThrow(() -> ApiError.notFound("connected app"));
+        Grant grant = mine(caller, id);
         boolean own = grant.userId().equals(caller.userId());
-        if (!own && !caller.operator()) {
-            throw ApiError.notFound("connected app");
-        }
         tokens.revokeGrant(Actor.of(caller, req), id, own ? "revoked_by_user" : "revoked_by_operator");
         res.status(Status.NO_CONTENT_204).send();
     }

@@ -49,14 +49,17 @@ import java.util.Set;
 final class TokenEndpoint {
     private final Clients clients;
     private final Tokens tokens;
+    private final TokenVerifier verifier;
     private final Door door;
     private final KeyHasher hasher;
     private final PublicUrl publicUrl;
     private final long maxBodyBytes;
 
-    TokenEndpoint(Clients clients, Tokens tokens, Door door, KeyHasher hasher, PublicUrl publicUrl, long maxBodyBytes) {
+    TokenEndpoint(Clients clients, Tokens tokens, TokenVerifier verifier, Door door, KeyHasher hasher, PublicUrl publicUrl,
+                  long maxBodyBytes) {
         this.clients = clients;
         this.tokens = tokens;
+        this.verifier = verifier;
         this.door = door;
         this.hasher = hasher;
         this.publicUrl = publicUrl;
@@ -167,7 +170,9 @@ final class TokenEndpoint {
         if (token == null || token.isEmpty()) {
             throw OAuthError.invalidRequest("token is required");
         }
-        Optional<Tokens.Active> active = tokens.introspect(token)
+        // An access token is answered from the door's cache; a refresh token from the store.
+        Optional<Tokens.Active> active = (Tokens.ACCESS.isWellFormed(token)
+                ? verifier.introspect(token, java.time.Instant.now()) : tokens.introspect(token))
                 .filter(a -> onlyClient.map(a.clientId()::equals).orElse(true));
         if (active.isEmpty()) {
             return Map.of("active", false);

@@ -41,7 +41,9 @@ public final class TokenVerifier implements CredentialResolver {
     sealed interface Entry {
     }
 
-    record Found(String hash, boolean revoked, Identity identity) implements Entry {
+    /** A token as loaded: its state, the identity it acts as, and what introspection tells of it. */
+    record Found(String hash, boolean revoked, Identity identity, String clientId, String resource, Instant issuedAt)
+            implements Entry {
     }
 
     record Missing() implements Entry {
@@ -99,6 +101,28 @@ public final class TokenVerifier implements CredentialResolver {
         return expiresAt.isPresent() && !expiresAt.get().isAfter(now) ? EXPIRED : null;
     }
 
+    /**
+     * RFC 7662 for an access token, from the same cache as the door: live when the door would take it
+     * (not revoked, not expired, its person enabled and still a member). Empty when it is not live.
+     */
+    public Optional<Tokens.Active> introspect(String token, Instant now) {
+        if (!Tokens.ACCESS.isWellFormed(token)) {
+            return Optional.empty();
+        }
+        String hash = hasher.hash(token);
+        Entry entry = cache.getIfPresent(hash);
+        if (entry == null) {
+            entry = load(hash);
+        }
+        if (refusal(entry, now) != null || !(entry instanceof Found f) || f.identity().userDisabled()
+                || f.identity().role().isEmpty()) {
+            return Optional.empty();
+        }
+        Identity id = f.identity();
+        return Optional.of(new Tokens.Active("access", f.clientId(), id.userId(), id.orgId(), id.credentialId(),
+                f.resource(), id.permissions(), f.issuedAt(), id.expiresAt().orElseThrow()));
+    }
+
     @Override
     public void recordUse(Identity identity, String clientAddress, Instant at) {
         usage.record(identity.credentialId(), clientAddress, at);
@@ -107,7 +131,7 @@ public final class TokenVerifier implements CredentialResolver {
     private Entry load(String hash) {
         long before = generation.get();
         List<Map<String, Object>> rows = db.withHandle(h -> h.createQuery("SELECT t.token_hash, t.revoked_at, "
-                        + "t.expires_at, t.servers, t.scope, g.id AS grant_id, g.user_id, g.org_id, g.workspaces, g.tools, "
+                        + "t.expires_at, t.created_at, t.resource, t.servers, t.scope, g.client_id, g.id AS grant_id, g.user_id, g.org_id, g.workspaces, g.tools, "
                         + "g.revoked_at AS grant_revoked_at, o.plan, u.disabled_at, m.role, w.id AS member_ws, "
                         + "w.org_id AS member_ws_org FROM oauth_tokens t "
                         + "JOIN oauth_grants g ON g.id = t.grant_id "
@@ -134,7 +158,9 @@ public final class TokenVerifier implements CredentialResolver {
                     Targets.parse((String) r.get("tools")),
                     Set.copyOf(Scopes.split((String) r.get("scope"))), memberWorkspaces,
                     Optional.of(Instant.ofEpochMilli(((Number) r.get("expires_at")).longValue())));
-            loaded = new Found(hash, r.get("revoked_at") != null || r.get("grant_revoked_at") != null, identity);
+            loaded = new Found(hash, r.get("revoked_at") != null || r.get("grant_revoked_at") != null, identity,
+                    (String) r.get("client_id"), (String) r.get("resource"),
+                    Instant.ofEpochMilli(((Number) r.get("created_at")).longValue()));
         }
         if (generation.get() == before) {
             cache.put(hash, loaded);

@@ -322,13 +322,21 @@ public final class Tokens {
             }
             long now = clock.millis();
             Object rotated = t.get("rotated_at");
-            if (rotated == null) {
-                h.createUpdate("UPDATE oauth_tokens SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL")
-                        .bind("now", now).bind("id", t.get("id")).execute();
-            } else if (now - ((Number) rotated).longValue() > config.refreshGrace().toMillis()) {
-                revokeGrant(tx, actor, grantId, "refresh_token_reused");
-                return new Refused(OAuthError.invalidGrant(
-                        "The refresh token was already used; every token of this grant is revoked"));
+            if (rotated != null) {
+                // Used before. Inside the grace window, and while nothing it issued has been used in turn,
+                // it is a retry or a parallel refresh (CLIENTS.md: Claude.ai refreshes from two places at
+                // once). Otherwise whoever uses it holds a copy of a spent token: the grant goes.
+                boolean late = now - ((Number) rotated).longValue() > config.refreshGrace().toMillis();
+                boolean successorUsed = h.createQuery("SELECT COUNT(*) FROM oauth_tokens WHERE parent = :id "
+                        + "AND rotated_at IS NOT NULL").bind("id", t.get("id")).mapTo(Long.class).one() > 0;
+                if (late || successorUsed) {
+                    revokeGrant(tx, actor, grantId, "refresh_token_reused");
+                    return new Refused(OAuthError.invalidGrant(
+                            "The refresh token was already used; every token of this grant is revoked"));
+                }
+            } else if (h.createUpdate("UPDATE oauth_tokens SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL")
+                    .bind("now", now).bind("id", t.get("id")).execute() == 0) {
+                return new Refused(OAuthError.invalidGrant("The refresh token is being used at this moment; retry"));
             }
             Set<String> scopes = Scopes.split((String) t.get("scope"));
             if (narrower.isPresent()) {
@@ -340,8 +348,11 @@ public final class Tokens {
             if (resource.isPresent() && !Resources.same(resource.get(), (String) t.get("resource"))) {
                 return new Refused(OAuthError.invalidTarget("resource is not the one the grant was issued for"));
             }
-            return new Exchanged(issue(h, grantId, (String) t.get("family"), (String) t.get("resource"),
-                    (String) t.get("servers"), scopes));
+            Issued issued = issue(h, grantId, (String) t.get("family"), (String) t.get("resource"),
+                    (String) t.get("servers"), scopes);
+            h.createUpdate("UPDATE oauth_tokens SET parent = :parent WHERE token_hash = :next")
+                    .bind("next", hasher.hash(issued.refreshToken())).bind("parent", t.get("id")).execute();
+            return new Exchanged(issued);
         });
         return switch (outcome) {
             case Exchanged e -> e.issued();
@@ -444,8 +455,9 @@ public final class Tokens {
                         + "JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id "
                         + "JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
                         + "WHERE t.token_hash = :h AND t.revoked_at IS NULL AND g.revoked_at IS NULL "
-                        + "AND u.disabled_at IS NULL AND t.expires_at > :now")
-                .bind("h", hash).bind("now", now)
+                        + "AND u.disabled_at IS NULL AND t.expires_at > :now "
+                        + "AND (t.rotated_at IS NULL OR t.rotated_at >= :graceStart)")
+                .bind("h", hash).bind("now", now).bind("graceStart", now - config.refreshGrace().toMillis())
                 .map((rs, ctx) -> new Active(rs.getString("kind"), rs.getString("client_id"), rs.getString("user_id"),
                         rs.getString("org_id"), rs.getString("grant_id"), rs.getString("resource"),
                         Scopes.split(rs.getString("scope")), Instant.ofEpochMilli(rs.getLong("created_at")),

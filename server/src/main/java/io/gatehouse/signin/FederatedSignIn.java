@@ -87,6 +87,7 @@ public final class FederatedSignIn {
     private final PublicUrl publicUrl;
     private final Clock clock;
     private final Map<String, OIDCProviderMetadata> discovered = new ConcurrentHashMap<>();
+    private final Map<String, IDTokenValidator> validators = new ConcurrentHashMap<>();
 
     public FederatedSignIn(GatehouseConfig.SignIn config, AccountService accounts, Sessions sessions, Browser browser,
                            Pages pages, Sealer sealer, Database db, AuditLog audit, PublicUrl publicUrl, Clock clock) {
@@ -182,7 +183,7 @@ public final class FederatedSignIn {
         try {
             claims = exchange(provider, code.get(), flight.get());
         } catch (IOException | ParseException | com.nimbusds.jose.JOSEException
-                 | com.nimbusds.jose.proc.BadJOSEException | IllegalStateException e) {
+                 | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             LOG.log(Level.INFO, "sign-in at " + provider.name() + " refused: " + e.getMessage());
             pages.message(res, Status.UNAUTHORIZED_401, "Sign-in did not finish", provider.label()
                     + "'s answer could not be verified. Start again.", info.requestId());
@@ -201,7 +202,7 @@ public final class FederatedSignIn {
         } else {
             String email = claims.getStringClaim("email");
             Boolean verified = claims.getBooleanClaim("email_verified");
-            if (email == null || !Boolean.TRUE.equals(verified)) {
+            if (email == null || !(Boolean.TRUE.equals(verified) || provider.trustEmail() && verified == null)) {
                 pages.message(res, Status.FORBIDDEN_403, "Email not verified", provider.label()
                         + " did not confirm an email address for your account, which a new account here needs.",
                         info.requestId());
@@ -248,8 +249,21 @@ public final class FederatedSignIn {
                 || !algorithms.contains(signed.getHeader().getAlgorithm())) {
             throw new IllegalStateException("the ID token is not signed with an algorithm the provider publishes");
         }
-        IDTokenValidator validator = new IDTokenValidator(metadata.getIssuer(), new ClientID(provider.clientId()),
-                signed.getHeader().getAlgorithm(), metadata.getJWKSetURI().toURL());
+        if (metadata.getJWKSetURI() == null || !com.nimbusds.jose.JWSAlgorithm.Family.SIGNATURE.contains(
+                signed.getHeader().getAlgorithm())) {
+            throw new IllegalStateException("the provider publishes no keys for " + signed.getHeader().getAlgorithm());
+        }
+        // One validator per provider and algorithm: it keeps the provider's keys, fetched again only
+        // when a token names a key it does not have (a rotation).
+        IDTokenValidator validator = validators.computeIfAbsent(provider.name() + " " + signed.getHeader().getAlgorithm(),
+                k -> {
+                    try {
+                        return new IDTokenValidator(metadata.getIssuer(), new ClientID(provider.clientId()),
+                                signed.getHeader().getAlgorithm(), metadata.getJWKSetURI().toURL());
+                    } catch (java.net.MalformedURLException e) {
+                        throw new IllegalStateException("the provider's jwks_uri is not a URL", e);
+                    }
+                });
         return validator.validate(idToken, new Nonce(flight.path("nonce").asText()));
     }
 

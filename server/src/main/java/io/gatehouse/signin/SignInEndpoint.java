@@ -109,7 +109,11 @@ public final class SignInEndpoint {
         String byEmail = "email:" + email;
         String byAddress = "address:" + info.clientAddress();
         // An address is often shared (an office, a NAT): it may fail ten times as often as one account.
-        if (count(byEmail) >= config.maxFailures() || count(byAddress) >= 10L * config.maxFailures()) {
+        // The attempt is counted before the password is checked, so parallel guesses count too; a
+        // right password takes its count back.
+        AtomicInteger forEmail = failures.get(byEmail, k -> new AtomicInteger());
+        AtomicInteger forAddress = failures.get(byAddress, k -> new AtomicInteger());
+        if (forEmail.incrementAndGet() > config.maxFailures() | forAddress.incrementAndGet() > 10L * config.maxFailures()) {
             showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, LOCKED);
             return;
         }
@@ -119,14 +123,22 @@ public final class SignInEndpoint {
                                 + "AND kind = 'person' AND disabled_at IS NULL")
                         .bind("e", email).mapToMap().findOne());
         String stored = account.map(a -> (String) a.get("password_hash")).orElse(null);
-        boolean ok = password.length() <= Passwords.MAX_LENGTH && Passwords.verify(password, stored);
+        boolean ok;
+        try {
+            ok = password.length() <= Passwords.MAX_LENGTH && Passwords.verify(password, stored);
+        } catch (Passwords.Busy busy) {
+            forEmail.decrementAndGet();
+            forAddress.decrementAndGet();
+            res.header(HeaderNames.RETRY_AFTER, "5");
+            showForm(req, res, Status.SERVICE_UNAVAILABLE_503, returnTo, email, "Too many sign-ins at once. Try again.");
+            return;
+        }
         if (!ok) {
-            failures.get(byEmail, k -> new AtomicInteger()).incrementAndGet();
-            failures.get(byAddress, k -> new AtomicInteger()).incrementAndGet();
             showForm(req, res, Status.UNAUTHORIZED_401, returnTo, email, WRONG);
             return;
         }
         failures.invalidate(byEmail);
+        forAddress.decrementAndGet();
         String userId = (String) account.get().get("id");
         String token = sessions.start(userId, "password", info.clientAddress());
         db.withHandle(h -> {
@@ -148,11 +160,6 @@ public final class SignInEndpoint {
         sessions.find(browser.cookie(req, Sessions.COOKIE)).ifPresent(s -> sessions.end(s.id()));
         browser.clearCookie(res, Sessions.COOKIE);
         redirect(res, "/login");
-    }
-
-    private int count(String key) {
-        AtomicInteger n = failures.getIfPresent(key);
-        return n == null ? 0 : n.get();
     }
 
     /** 303 See Other: after a POST, the browser follows with a GET. Nowhere in particular is the sign-in page. */

@@ -45,6 +45,17 @@ class UpstreamAddressesTest {
     }
 
     @Test
+    void isInternalWhenAnIpv6TransitionAddressCarriesAnInternalIpv4OneThenTrue() throws Exception {
+        // 6to4 judged by the IPv4 address it carries; Teredo and local-use NAT64 refused outright.
+        assertThat(internal("2002:7f00:1::1")).as("6to4 of 127.0.0.1").isTrue();
+        assertThat(internal("2002:a9fe:a9fe::1")).as("6to4 of 169.254.169.254").isTrue();
+        assertThat(internal("2002:5db8:d822::1")).as("6to4 of 93.184.216.34").isFalse();
+        assertThat(internal("2001:0:4136:e378:8000:63bf:3fff:fdd2")).as("Teredo").isTrue();
+        assertThat(internal("64:ff9b:1::a00:1")).as("local-use NAT64").isTrue();
+        assertThat(internal("2606:4700::1111")).as("a public IPv6 address").isFalse();
+    }
+
+    @Test
     void orgServerWhenItsInternalAddressIsInANamedRangeThenAllowedAndOtherInternalOnesStillNot() throws Exception {
         UpstreamAddresses addresses = new UpstreamAddresses(PrivateUpstreams.INSTANCE, List.of(
                 AddressRange.parse("10.20.0.0/16"), AddressRange.parse("fd00:1::/64"), AddressRange.parse("192.168.7.7")));

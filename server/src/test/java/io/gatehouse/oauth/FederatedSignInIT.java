@@ -34,7 +34,10 @@ class FederatedSignInIT {
         idp.start(InetAddress.getByName("127.0.0.1"), 0);
         gw = GatewayNode.start(Map.of("signin.providers.corp.issuer", idp.issuerUrl("corp").toString(),
                 "signin.providers.corp.client-id", "gatehouse-test", "signin.providers.corp.client-secret", "s3cret-for-tests",
-                "signin.providers.corp.label", "Corp ID"));
+                "signin.providers.corp.label", "Corp ID",
+                "signin.providers.entra.issuer", idp.issuerUrl("entra").toString(),
+                "signin.providers.entra.client-id", "gatehouse-test", "signin.providers.entra.client-secret", "s3cret-2",
+                "signin.providers.entra.trust-email", "true"));
         node = gw.node;
         steps = new OAuthSteps(node);
     }
@@ -115,6 +118,19 @@ class FederatedSignInIT {
         Person.Page unverified = signInAtProvider(new Person(node.server.publicUrl()), "/login");
         assertThat(unverified.status()).isEqualTo(403);
         assertThat(ok(node.http.get("/v1/users", node.adminKey), 200).toString()).doesNotContain("nobody@corp.test");
+    }
+
+    @Test
+    void aProviderTheOperatorVouchesForNeedNotSayEmailVerified() {
+        idp.enqueueCallback(new DefaultOAuth2TokenCallback("entra", "grace-1", "JWT", List.of("gatehouse-test"),
+                Map.of("email", "grace@entra.test", "name", "Grace Hopper"), 3600));
+        Person person = new Person(node.server.publicUrl());
+        Person.Page toProvider = person.open(node.server.publicUrl().resolve("/login/entra"));
+        URI authorize = URI.create(toProvider.location().orElseThrow());
+        Person.Page back = new Person(authorize).open(authorize);
+        Person.Page signedIn = person.open(URI.create(back.location().orElseThrow()));
+        assertThat(signedIn.body()).contains("signed in as grace@entra.test");
+        // The same claims from a provider nobody vouched for make no account (the corp test above).
     }
 
     @Test

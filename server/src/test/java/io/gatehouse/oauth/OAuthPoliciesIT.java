@@ -197,11 +197,17 @@ class OAuthPoliciesIT {
     }
 
     @Test
-    void errorsAfterTheRedirectIsKnownGoBackWithStateAndIss() {
+    void errorsAfterTheRedirectIsKnownGoBackWithStateAndIssToASignedInPersonOnly() {
         String clientId = steps.register(Map.of("client_name", "Errors", "redirect_uris", List.of(CALLBACK)));
-        Person person = new Person(node.server.publicUrl());
         URI wrongResource = URI.create(steps.authorizeUrl(clientId, CALLBACK, "v".repeat(50), "st", null) + "&resource="
                 + java.net.URLEncoder.encode("https://elsewhere.example/mcp", StandardCharsets.UTF_8));
+        // A stranger following a link to a refused request is not bounced to a URI anyone may register.
+        Person.Page stranger = new Person(node.server.publicUrl()).open(wrongResource);
+        assertThat(stranger.status()).isEqualTo(400);
+        assertThat(stranger.location()).isEmpty();
+        assertThat(stranger.body()).contains("invalid_target");
+
+        Person person = steps.signedIn("grace@oauth.test");
         Person.Page page = person.open(wrongResource);
         assertThat(page.status()).isEqualTo(303);
         Map<String, List<String>> q = Person.query(URI.create(page.location().orElseThrow()));
@@ -302,6 +308,12 @@ class OAuthPoliciesIT {
         narrow.initialize();
         assertThat(narrow.toolNames()).containsExactly("echo");
         assertThat(narrow.callTool("add", Map.of("a", 1, "b", 2)).last().toString()).contains("tool_not_allowed");
+        // Not beyond the changing key's own tools: a key for echo alone cannot give the app everything.
+        String echoOnly = ok(node.http.post("/v1/keys", key, Map.of("name", "echo only", "tools", List.of("demo/echo"))),
+                201).path("key").asText();
+        Http.Response wider = node.http.send("PATCH", "/v1/grants/" + app.path("id").asText(), TestNode.auth(echoOnly),
+                Map.of("tools", "*"));
+        assertThat(wider.status()).isEqualTo(403);
         // Nobody else's grant to change.
         assertThat(node.http.send("PATCH", "/v1/grants/" + app.path("id").asText(),
                 TestNode.auth(node.owner("other@oauth.test", "Other", "free").key()),

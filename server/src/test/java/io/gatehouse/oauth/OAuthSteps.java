@@ -80,6 +80,15 @@ public final class OAuthSteps {
         return node.http.send("POST", path, h, form(params));
     }
 
+    /** A browser with {@code email} signed in, at the sign-in page. */
+    public Person signedIn(String email) {
+        Person person = new Person(node.server.publicUrl());
+        Person.Page login = person.open(node.server.publicUrl().resolve("/login"));
+        Person.Page done = person.submit(login, "/login", Map.of("email", List.of(email), "password", List.of(PASSWORD)));
+        assertThat(done.body()).contains("signed in as " + email);
+        return person;
+    }
+
     /** Signs {@code email} in (if the page asks) and approves; returns the redirect to the client. */
     public URI signInAndApprove(Person person, URI authorize, String email) {
         Person.Page page = person.open(authorize);
@@ -88,6 +97,9 @@ public final class OAuthSteps {
         }
         if (page.body() != null && page.body().contains("action=\"/login\"")) {
             page = person.submit(page, "/login", Map.of("email", List.of(email), "password", List.of(PASSWORD)));
+            if (page.status() == 303) {
+                return URI.create(page.location().orElseThrow()); // signed in, and consented before
+            }
         }
         assertThat(page.status()).as(page.body()).isEqualTo(200);
         assertThat(page.body()).contains("Allow", "mcp:use");
