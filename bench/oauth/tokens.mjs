@@ -73,5 +73,5 @@ writeFileSync(process.env.BENCH_OUT, JSON.stringify({ access_token: tokens.acces
   { mode: 0o600 });
 times.sort((a, b) => a - b);
 const at = q => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))]);
-console.log(JSON.stringify({ flows: times.length, medianMs: at(0.5), p90Ms: at(0.9), minMs: Math.round(times[0]),
-  maxMs: Math.round(times[times.length - 1]) }));
+process.stdout.write(JSON.stringify({ flows: times.length, medianMs: at(0.5), p90Ms: at(0.9), minMs: Math.round(times[0]),
+  maxMs: Math.round(times[times.length - 1]) }) + "\n");

@@ -112,4 +112,4 @@ CREATE TABLE oauth_tokens (
 CREATE UNIQUE INDEX oauth_tokens_hash ON oauth_tokens (token_hash);
 CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
 CREATE INDEX oauth_tokens_family ON oauth_tokens (family);
-CREATE INDEX oauth_tokens_parent ON oauth_tokens (parent);
+CREATE INDEX oauth_tokens_parent ON oauth_tokens (parent, rotated_at);

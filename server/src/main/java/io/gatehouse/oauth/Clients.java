@@ -70,6 +70,8 @@ public final class Clients {
     private final Clock clock;
     private final Map<String, JsonNode> builtIn;
     private final Cache<String, Fresh> documents = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final Cache<String, Optional<OAuthClient>> registered = Caffeine.newBuilder().maximumSize(10_000)
+            .expireAfterWrite(Duration.ofMinutes(1)).build();
     /** Documents that could not be read: not asked for again for a minute (never cached as valid). */
     private final Cache<String, Boolean> failed = Caffeine.newBuilder().maximumSize(10_000)
             .expireAfterWrite(Duration.ofMinutes(1)).build();
@@ -132,8 +134,11 @@ public final class Clients {
         if (clientId.startsWith("https://")) {
             return config.metadataDocuments() ? Optional.of(fromDocument(clientId)) : Optional.empty();
         }
-        return db.withHandle(h -> h.createQuery("SELECT * FROM oauth_clients WHERE id = :id AND revoked_at IS NULL")
-                .bind("id", clientId).map((rs, ctx) -> client(rs)).findOne());
+        // Registered clients are read on every token request: kept a minute (a removal on this node
+        // drops it at once; on another, within the minute, while its grants are revoked at once).
+        return registered.get(clientId, id -> db.withHandle(h -> h.createQuery(
+                        "SELECT * FROM oauth_clients WHERE id = :id AND revoked_at IS NULL")
+                .bind("id", id).map((rs, ctx) -> client(rs)).findOne()));
     }
 
     /** The client as stored, without reading any document (the management API's view). */
@@ -263,6 +268,7 @@ public final class Clients {
      */
     List<String> remove(String clientId) {
         documents.invalidate(clientId);
+        registered.invalidate(clientId);
         return db.inTransaction(h -> {
             h.createUpdate("UPDATE oauth_clients SET revoked_at = :now WHERE id = :id")
                     .bind("now", clock.millis()).bind("id", clientId).execute();
@@ -282,11 +288,13 @@ public final class Clients {
     /** Removes dynamic registrations nobody used for {@code oauth.registration-ttl} and that no grant names. */
     public int sweep() {
         long before = clock.instant().minus(config.registrationTtl()).toEpochMilli();
-        return db.withHandle(h -> h.createUpdate("DELETE FROM oauth_clients WHERE kind IN ('dynamic', 'metadata') "
+        int swept = db.withHandle(h -> h.createUpdate("DELETE FROM oauth_clients WHERE kind IN ('dynamic', 'metadata') "
                         + "AND COALESCE(last_used_at, created_at) < :before "
                         + "AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = oauth_clients.id "
                         + "AND g.revoked_at IS NULL)")
                 .bind("before", before).execute());
+        registered.invalidateAll();
+        return swept;
     }
 
     private OAuthClient fromDocument(String url) {

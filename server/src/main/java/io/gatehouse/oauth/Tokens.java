@@ -281,7 +281,7 @@ public final class Tokens {
             if (refusal.isPresent()) {
                 return new Refused(OAuthError.invalidGrant(refusal.get()));
             }
-            return new Exchanged(issue(h, row.grantId(), row.hash(), row.resource(), row.servers(), row.scopes()));
+            return new Exchanged(issue(h, row.grantId(), row.hash(), row.resource(), row.servers(), row.scopes(), null));
         });
         return switch (outcome) {
             case Exchanged e -> e.issued();
@@ -299,8 +299,11 @@ public final class Tokens {
         Exchange outcome = Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
             Optional<Map<String, Object>> found = h.createQuery("SELECT t.id, t.grant_id, t.family, t.resource, t.servers, "
-                            + "t.scope, t.expires_at, t.rotated_at, t.revoked_at, g.client_id FROM oauth_tokens t "
-                            + "JOIN oauth_grants g ON g.id = t.grant_id WHERE t.token_hash = :h AND t.kind = 'refresh'")
+                            + "t.scope, t.expires_at, t.rotated_at, t.revoked_at, g.client_id, "
+                            + "g.revoked_at AS grant_revoked_at, u.disabled_at, m.role FROM oauth_tokens t "
+                            + "JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id "
+                            + "LEFT JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
+                            + "WHERE t.token_hash = :h AND t.kind = 'refresh'")
                     .bind("h", hash).mapToMap().findOne();
             if (found.isEmpty()) {
                 return new Refused(OAuthError.invalidGrant("The refresh token is unknown"));
@@ -316,7 +319,7 @@ public final class Tokens {
             if (((Number) t.get("expires_at")).longValue() <= clock.millis()) {
                 return new Refused(OAuthError.invalidGrant("The refresh token has expired"));
             }
-            Optional<String> refusal = grantRefusal(h, grantId);
+            Optional<String> refusal = grantRefusal(t);
             if (refusal.isPresent()) {
                 return new Refused(OAuthError.invalidGrant(refusal.get()));
             }
@@ -327,8 +330,9 @@ public final class Tokens {
                 // it is a retry or a parallel refresh (CLIENTS.md: Claude.ai refreshes from two places at
                 // once). Otherwise whoever uses it holds a copy of a spent token: the grant goes.
                 boolean late = now - ((Number) rotated).longValue() > config.refreshGrace().toMillis();
-                boolean successorUsed = h.createQuery("SELECT COUNT(*) FROM oauth_tokens WHERE parent = :id "
-                        + "AND rotated_at IS NOT NULL").bind("id", t.get("id")).mapTo(Long.class).one() > 0;
+                boolean successorUsed = h.createQuery("SELECT 1 FROM oauth_tokens WHERE parent = :id "
+                        + "AND rotated_at IS NOT NULL LIMIT 1").bind("id", t.get("id")).mapTo(Integer.class).findOne()
+                        .isPresent();
                 if (late || successorUsed) {
                     revokeGrant(tx, actor, grantId, "refresh_token_reused");
                     return new Refused(OAuthError.invalidGrant(
@@ -348,11 +352,8 @@ public final class Tokens {
             if (resource.isPresent() && !Resources.same(resource.get(), (String) t.get("resource"))) {
                 return new Refused(OAuthError.invalidTarget("resource is not the one the grant was issued for"));
             }
-            Issued issued = issue(h, grantId, (String) t.get("family"), (String) t.get("resource"),
-                    (String) t.get("servers"), scopes);
-            h.createUpdate("UPDATE oauth_tokens SET parent = :parent WHERE token_hash = :next")
-                    .bind("next", hasher.hash(issued.refreshToken())).bind("parent", t.get("id")).execute();
-            return new Exchanged(issued);
+            return new Exchanged(issue(h, grantId, (String) t.get("family"), (String) t.get("resource"),
+                    (String) t.get("servers"), scopes, (String) t.get("id")));
         });
         return switch (outcome) {
             case Exchanged e -> e.issued();
@@ -362,11 +363,16 @@ public final class Tokens {
 
     /** Why a grant can issue no more tokens (revoked, its person disabled or gone from the organization). */
     private static Optional<String> grantRefusal(Handle h, String grantId) {
-        Map<String, Object> g = h.createQuery("SELECT g.revoked_at, u.disabled_at, m.role FROM oauth_grants g "
-                        + "JOIN users u ON u.id = g.user_id "
+        Map<String, Object> g = h.createQuery("SELECT g.revoked_at AS grant_revoked_at, u.disabled_at, m.role "
+                        + "FROM oauth_grants g JOIN users u ON u.id = g.user_id "
                         + "LEFT JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id WHERE g.id = :id")
                 .bind("id", grantId).mapToMap().findOne().orElse(null);
-        if (g == null || g.get("revoked_at") != null) {
+        return g == null ? Optional.of("The grant has been revoked") : grantRefusal(g);
+    }
+
+    /** The same from a row that holds grant_revoked_at, disabled_at and role. */
+    private static Optional<String> grantRefusal(Map<String, Object> g) {
+        if (g.get("grant_revoked_at") != null) {
             return Optional.of("The grant has been revoked");
         }
         if (g.get("disabled_at") != null) {
@@ -378,25 +384,25 @@ public final class Tokens {
         return Optional.empty();
     }
 
-    private Issued issue(Handle h, String grantId, String family, String resource, String servers, Set<String> scopes) {
+    private Issued issue(Handle h, String grantId, String family, String resource, String servers, Set<String> scopes,
+                         String parent) {
         Instant now = clock.instant();
         String access = ACCESS.generate();
         String refresh = REFRESH.generate();
-        insertToken(h, access, "access", grantId, family, resource, servers, scopes, now, now.plus(config.accessTokenTtl()));
-        insertToken(h, refresh, "refresh", grantId, family, resource, servers, scopes, now,
-                now.plus(config.refreshTokenTtl()));
+        // Both rows in one statement: a refresh is a write on the hot path of every MCP client.
+        h.createUpdate("INSERT INTO oauth_tokens (id, token_hash, kind, grant_id, family, resource, servers, scope, "
+                        + "created_at, expires_at, parent) VALUES "
+                        + "(:aid, :ahash, 'access', :g, :f, :res, :srv, :s, :at, :aexp, NULL), "
+                        + "(:rid, :rhash, 'refresh', :g, :f, :res, :srv, :s, :at, :rexp, :parent)")
+                .bind("aid", Ids.next("tok")).bind("ahash", hasher.hash(access))
+                .bind("rid", Ids.next("tok")).bind("rhash", hasher.hash(refresh))
+                .bind("g", grantId).bind("f", family).bind("res", resource).bind("srv", servers)
+                .bind("s", Scopes.format(scopes)).bind("at", now.toEpochMilli())
+                .bind("aexp", now.plus(config.accessTokenTtl()).toEpochMilli())
+                .bind("rexp", now.plus(config.refreshTokenTtl()).toEpochMilli()).bind("parent", parent).execute();
         // Clients sometimes never use what they were given (CLIENTS.md): the log shows issue, the grant first use.
         LOG.info(() -> "issued an access and a refresh token for grant " + grantId + " (audience " + resource + ")");
         return new Issued(access, refresh, config.accessTokenTtl().toSeconds(), scopes, grantId);
-    }
-
-    private void insertToken(Handle h, String token, String kind, String grantId, String family, String resource,
-                             String servers, Set<String> scopes, Instant at, Instant expires) {
-        h.createUpdate("INSERT INTO oauth_tokens (id, token_hash, kind, grant_id, family, resource, servers, scope, "
-                        + "created_at, expires_at) VALUES (:id, :hash, :kind, :g, :f, :res, :srv, :s, :at, :exp)")
-                .bind("id", Ids.next("tok")).bind("hash", hasher.hash(token)).bind("kind", kind).bind("g", grantId)
-                .bind("f", family).bind("res", resource).bind("srv", servers).bind("s", Scopes.format(scopes))
-                .bind("at", at.toEpochMilli()).bind("exp", expires.toEpochMilli()).execute();
     }
 
     /** Revokes every token a code led to (the code was presented twice). */

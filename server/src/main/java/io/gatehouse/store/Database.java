@@ -115,9 +115,25 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
+    /**
+     * Runs {@code callback} in a transaction. On SQLite, one at a time in this process: SQLite has one
+     * writer, and a transaction that finds the write lock taken sleeps and polls (busy_timeout) rather
+     * than queueing, so under load most of the time went to sleeping. A fair lock queues them instead;
+     * another process on the same file (the command line) still meets busy_timeout.
+     */
     public <R, X extends Exception> R inTransaction(HandleCallback<R, X> callback) throws X {
-        return jdbi.inTransaction(callback);
+        if (engine != Engine.SQLITE) {
+            return jdbi.inTransaction(callback);
+        }
+        writer.lock();
+        try {
+            return jdbi.inTransaction(callback);
+        } finally {
+            writer.unlock();
+        }
     }
+
+    private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock(true);
 
     public <R, X extends Exception> R withHandle(HandleCallback<R, X> callback) throws X {
         return jdbi.withHandle(callback);
