@@ -258,6 +258,11 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
                 throw new IllegalArgumentException("must be an absolute http(s) URL");
             }
+            if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty()) || uri.getRawQuery() != null
+                    || uri.getRawFragment() != null) {
+                // It is the OAuth issuer, and MCP clients look for its metadata at the origin's root.
+                throw new IllegalArgumentException("must have no path: Gatehouse is served at the root of its origin");
+            }
             return uri;
         }));
         Http http = new Http(host, port, publicUrl,

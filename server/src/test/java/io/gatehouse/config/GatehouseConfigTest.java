@@ -65,6 +65,15 @@ class GatehouseConfigTest {
                 Map.of("GATEHOUSE_SECRET_KEY", "short"), Map.of()))).hasMessageContaining("GATEHOUSE_SECRET_KEY");
         assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.allowed-origins",
                 "https://ok.example, https://bad.example/path")))).hasMessageContaining("gateway.allowed-origins");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("http.public-url", "https://gh.example/auth"))))
+                .hasMessageContaining("http.public-url").hasMessageContaining("no path");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("signin.providers.corp.issuer",
+                "http://idp.example", "signin.providers.corp.client-id", "a", "signin.providers.corp.client-secret", "b"))))
+                .hasMessageContaining("signin.providers.corp.issuer");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("oauth.redirect-schemes", "cursor,javascript"))))
+                .hasMessageContaining("oauth.redirect-schemes");
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("oauth.access-token-ttl", "10s"))))
+                .hasMessageContaining("oauth.access-token-ttl");
         assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.assertion-ttl", "2s"))))
                 .hasMessageContaining("gateway.assertion-ttl");
         assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("gateway.private-upstreams", "org"))))
