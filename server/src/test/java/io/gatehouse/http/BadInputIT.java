@@ -650,7 +650,9 @@ class BadInputIT {
         assertThat(actualStatus).as("status; body: %s", body).isEqualTo(status);
         assertThat(actualStatus).as("never a 5xx").isLessThan(500);
         assertThat(contentType).as("Content-Type").isNotNull().startsWith("application/json");
-        assertThat(body).doesNotContain("Exception").doesNotContain("at io.").doesNotContain("io.gatehouse")
+        // The request id is random base62: "req_KiWiASQLGN…" once made this check fail. It is left out.
+        String text = body.replaceAll("\"request_id\":\"req_[A-Za-z0-9]+\"", "\"request_id\":\"…\"");
+        assertThat(text).doesNotContain("Exception").doesNotContain("at io.").doesNotContain("io.gatehouse")
                 .doesNotContain("io.helidon").doesNotContain("com.fasterxml").doesNotContain("org.jdbi")
                 .doesNotContain("SQL").doesNotContain("\tat ");
         JsonNode json;
