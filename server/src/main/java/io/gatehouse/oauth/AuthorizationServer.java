@@ -1,12 +1,9 @@
 package io.gatehouse.oauth;
 
 import io.gatehouse.accounts.AccountStore;
-import io.gatehouse.audit.Actor;
 import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.Door;
-import io.gatehouse.door.Principal;
-import io.gatehouse.door.Requirement;
 import io.gatehouse.edge.Fetch;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.gateway.Gateway;
@@ -31,7 +28,6 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;

@@ -37,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The token endpoint (OAuth 2.1 §3.2), revocation (RFC 7009) and introspection (RFC 7662). Requests
