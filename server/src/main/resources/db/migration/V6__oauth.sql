@@ -84,6 +84,7 @@ CREATE TABLE oauth_codes (
   redirect_uri   VARCHAR(2048) NOT NULL,
   code_challenge VARCHAR(128) NOT NULL,
   resource       VARCHAR(2048) NOT NULL,
+  servers        TEXT         NOT NULL,   -- the servers that resource reaches: '*' or server slugs
   scope          TEXT         NOT NULL,
   created_at     BIGINT       NOT NULL,
   expires_at     BIGINT       NOT NULL,

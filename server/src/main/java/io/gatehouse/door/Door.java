@@ -152,10 +152,10 @@ public final class Door {
     /** Steps 4 and 5: entitlement, then scope. */
     Principal authorize(Identity id, Requirement requirement) {
         if (id.userDisabled()) {
-            throw ApiError.unauthorized("user_disabled", owner(id) + " is disabled", true);
+            throw ApiError.unauthorized("user_disabled", id.kind().owner() + " is disabled", true);
         }
         if (id.role().isEmpty()) {
-            throw ApiError.forbidden("not_member", owner(id) + " is no longer a member of its organization");
+            throw ApiError.forbidden("not_member", id.kind().owner() + " is no longer a member of its organization");
         }
         if (requirement.planGated() && !plans.find(id.plan()).map(GatehouseConfig.Plan::apiAccess).orElse(false)) {
             throw ApiError.forbidden("plan_not_eligible",
@@ -171,7 +171,7 @@ public final class Door {
                 throw ApiError.forbidden("out_of_scope", id.kind().noun() + " does not have permission for this workspace");
             }
             if (!id.memberWorkspaces().contains(ws)) {
-                throw ApiError.forbidden("not_member", owner(id) + " is not a member of this workspace");
+                throw ApiError.forbidden("not_member", id.kind().owner() + " is not a member of this workspace");
             }
         }
         if (requirement.server().isPresent() && !id.servers().allows(requirement.server().get())
@@ -184,11 +184,6 @@ public final class Door {
             throw ApiError.insufficientScope(needed, id.kind().noun() + " does not have the permission " + needed);
         }
         return new Principal(id, permissions, Set.copyOf(workspaces));
-    }
-
-    /** "The key's owner", or "The token's person". */
-    private static String owner(Identity id) {
-        return id.kind() == Identity.CredentialKind.OAUTH_TOKEN ? "The token's person" : "The key's owner";
     }
 
     /**

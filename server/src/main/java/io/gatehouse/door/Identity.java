@@ -55,5 +55,10 @@ public record Identity(String credentialId, CredentialKind kind, String displayP
         public String noun() {
             return this == OAUTH_TOKEN ? "Access token" : "API key";
         }
+
+        /** What the door calls the person it acts for. */
+        public String owner() {
+            return this == OAUTH_TOKEN ? "The token's person" : "The key's owner";
+        }
     }
 }

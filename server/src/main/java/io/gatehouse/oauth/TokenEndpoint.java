@@ -4,14 +4,15 @@ import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
 import com.nimbusds.oauth2.sdk.AuthorizationGrant;
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
+import com.nimbusds.oauth2.sdk.TokenIntrospectionRequest;
 import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
 import com.nimbusds.oauth2.sdk.auth.ClientSecretPost;
 import com.nimbusds.oauth2.sdk.auth.Secret;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.id.ClientID;
-import com.nimbusds.oauth2.sdk.util.URLUtils;
 import io.gatehouse.audit.Actor;
 import io.gatehouse.door.Credentials;
 import io.gatehouse.door.Door;
@@ -129,24 +130,28 @@ final class TokenEndpoint {
     }
 
     private Map<String, Object> revoke(ServerRequest req) {
-        Map<String, List<String>> form = form(req);
-        OAuthClient client = authenticate(clientAuthentication(req, form), Optional.ofNullable(one(form, "client_id"))
-                .map(ClientID::new).orElse(null));
-        String token = one(form, "token");
-        if (token == null || token.isEmpty()) {
-            throw OAuthError.invalidRequest("token is required");
+        TokenRevocationRequest request;
+        try {
+            request = TokenRevocationRequest.parse(httpRequest(req, "/oauth/revoke"));
+        } catch (ParseException e) {
+            throw malformed(e);
         }
+        OAuthClient client = authenticate(request.getClientAuthentication(), request.getClientID());
         tokens.revoke(new Actor(Optional.empty(), Optional.empty(), false, RequestInfo.of(req).clientAddress(),
-                RequestInfo.of(req).requestId()), client.id(), token);
+                RequestInfo.of(req).requestId()), client.id(), request.getToken().getValue());
         return Map.of();
     }
 
     private Map<String, Object> introspect(ServerRequest req) {
-        Map<String, List<String>> form = form(req);
+        TokenIntrospectionRequest request;
+        try {
+            request = TokenIntrospectionRequest.parse(httpRequest(req, "/oauth/introspect"));
+        } catch (ParseException e) {
+            throw malformed(e);
+        }
         Optional<String> onlyClient;
-        ClientAuthentication auth = clientAuthentication(req, form);
-        if (auth != null) {
-            OAuthClient client = authenticate(auth, null);
+        if (request.getClientAuthentication() != null) {
+            OAuthClient client = authenticate(request.getClientAuthentication(), null);
             if (!client.confidential()) {
                 throw OAuthError.invalidClient("Only confidential clients may introspect");
             }
@@ -165,13 +170,10 @@ final class TokenEndpoint {
             }
             onlyClient = Optional.empty();
         }
-        String token = one(form, "token");
-        if (token == null || token.isEmpty()) {
-            throw OAuthError.invalidRequest("token is required");
-        }
+        String token = request.getToken().getValue();
         // An access token is answered from the door's cache; a refresh token from the store.
         Optional<Tokens.Active> active = (Tokens.ACCESS.isWellFormed(token)
-                ? verifier.introspect(token, java.time.Instant.now()) : tokens.introspect(token))
+                ? verifier.introspect(token, java.time.Instant.now()) : tokens.introspectRefresh(token))
                 .filter(a -> onlyClient.map(a.clientId()::equals).orElse(true));
         if (active.isEmpty()) {
             return Map.of("active", false);
@@ -220,11 +222,16 @@ final class TokenEndpoint {
         try {
             return TokenRequest.parse(http);
         } catch (ParseException e) {
-            String error = e.getErrorObject() != null && e.getErrorObject().getCode() != null
-                    ? e.getErrorObject().getCode() : "invalid_request";
-            throw new OAuthError(error.equals("invalid_client") ? 401 : 400, error,
-                    Scopes.printable(String.valueOf(e.getMessage())));
+            throw malformed(e);
         }
+    }
+
+    /** Nimbus' refusal of a request, as the endpoint answers it (RFC 6749 §5.2). */
+    private static OAuthError malformed(ParseException e) {
+        String error = e.getErrorObject() != null && e.getErrorObject().getCode() != null
+                ? e.getErrorObject().getCode() : "invalid_request";
+        return new OAuthError(error.equals("invalid_client") ? 401 : 400, error,
+                Scopes.printable(String.valueOf(e.getMessage())));
     }
 
     private HTTPRequest httpRequest(ServerRequest req, String path) {
@@ -246,36 +253,6 @@ final class TokenEndpoint {
         }
         http.setBody(new String(body, StandardCharsets.UTF_8));
         return http;
-    }
-
-    private Map<String, List<String>> form(ServerRequest req) {
-        HTTPRequest http = httpRequest(req, req.path().path());
-        Map<String, List<String>> form = URLUtils.parseParameters(http.getBody());
-        form.put("__authorization", http.getAuthorization() == null ? List.of() : List.of(http.getAuthorization()));
-        return form;
-    }
-
-    private static ClientAuthentication clientAuthentication(ServerRequest req, Map<String, List<String>> form) {
-        List<String> authorization = form.remove("__authorization");
-        try {
-            if (authorization != null && !authorization.isEmpty() && authorization.getFirst().regionMatches(true, 0, "Basic ", 0, 6)) {
-                return ClientSecretBasic.parse(authorization.getFirst());
-            }
-            if (form.containsKey("client_secret")) {
-                return ClientSecretPost.parse(form);
-            }
-            return null;
-        } catch (ParseException e) {
-            throw OAuthError.invalidClient("The client authentication is malformed");
-        }
-    }
-
-    private static String one(Map<String, List<String>> form, String name) {
-        List<String> v = form.get(name);
-        if (v != null && v.size() > 1) {
-            throw OAuthError.invalidRequest(name + " is repeated");
-        }
-        return v == null || v.isEmpty() ? null : v.getFirst();
     }
 
     private static Optional<String> resource(List<URI> resources) {

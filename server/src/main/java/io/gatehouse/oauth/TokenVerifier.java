@@ -42,7 +42,7 @@ public final class TokenVerifier implements CredentialResolver {
     }
 
     /** A token as loaded: its state, the identity it acts as, and what introspection tells of it. */
-    record Found(String hash, boolean revoked, Identity identity, String clientId, String resource, Instant issuedAt)
+    record Found(boolean revoked, Identity identity, String clientId, String resource, Instant issuedAt)
             implements Entry {
     }
 
@@ -65,11 +65,7 @@ public final class TokenVerifier implements CredentialResolver {
         if (!Tokens.ACCESS.isWellFormed(credential)) {
             return Optional.empty();
         }
-        String hash = hasher.hash(credential);
-        Entry entry = cache.getIfPresent(hash);
-        if (entry == null) {
-            entry = load(hash);
-        }
+        Entry entry = entry(credential);
         ApiError refusal = refusal(entry, now);
         if (refusal != null) {
             throw refusal;
@@ -109,11 +105,7 @@ public final class TokenVerifier implements CredentialResolver {
         if (!Tokens.ACCESS.isWellFormed(token)) {
             return Optional.empty();
         }
-        String hash = hasher.hash(token);
-        Entry entry = cache.getIfPresent(hash);
-        if (entry == null) {
-            entry = load(hash);
-        }
+        Entry entry = entry(token);
         if (refusal(entry, now) != null || !(entry instanceof Found f) || f.identity().userDisabled()
                 || f.identity().role().isEmpty()) {
             return Optional.empty();
@@ -126,6 +118,13 @@ public final class TokenVerifier implements CredentialResolver {
     @Override
     public void recordUse(Identity identity, String clientAddress, Instant at) {
         usage.record(identity.credentialId(), clientAddress, at);
+    }
+
+    /** The cached answer for a well-formed token, or the store's (one query). */
+    private Entry entry(String token) {
+        String hash = hasher.hash(token);
+        Entry entry = cache.getIfPresent(hash);
+        return entry != null ? entry : load(hash);
     }
 
     private Entry load(String hash) {
@@ -158,7 +157,7 @@ public final class TokenVerifier implements CredentialResolver {
                     Targets.parse((String) r.get("tools")),
                     Set.copyOf(Scopes.split((String) r.get("scope"))), memberWorkspaces,
                     Optional.of(Instant.ofEpochMilli(((Number) r.get("expires_at")).longValue())));
-            loaded = new Found(hash, r.get("revoked_at") != null || r.get("grant_revoked_at") != null, identity,
+            loaded = new Found(r.get("revoked_at") != null || r.get("grant_revoked_at") != null, identity,
                     (String) r.get("client_id"), (String) r.get("resource"),
                     Instant.ofEpochMilli(((Number) r.get("created_at")).longValue()));
         }

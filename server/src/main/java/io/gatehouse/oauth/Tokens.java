@@ -119,7 +119,12 @@ public final class Tokens {
         if (existing.isPresent()) {
             tx.invalidate(new Invalidation.Grant(id));
         }
-        return h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", id).map((rs, ctx) -> grant(rs)).one();
+        return grantById(h, id).orElseThrow();
+    }
+
+    private static Optional<Grant> grantById(Handle h, String id) {
+        return h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", id).map((rs, ctx) -> grant(rs))
+                .findOne();
     }
 
     /** The person's grants, newest first, with the client's name; revoked ones too when {@code all}. */
@@ -152,16 +157,14 @@ public final class Tokens {
     }
 
     public Optional<Grant> grant(String id) {
-        return db.withHandle(h -> h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", id)
-                .map((rs, ctx) -> grant(rs)).findOne());
+        return db.withHandle(h -> grantById(h, id));
     }
 
     /** Narrows (or widens back, within the person's reach) the tools a grant's tokens may use. */
     public void setTools(Actor actor, String grantId, Targets tools) {
         Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
-            Grant g = h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", grantId)
-                    .map((rs, ctx) -> grant(rs)).one();
+            Grant g = grantById(h, grantId).orElseThrow();
             h.createUpdate("UPDATE oauth_grants SET tools = :t, updated_at = :now WHERE id = :id")
                     .bind("t", tools.format()).bind("now", clock.millis()).bind("id", grantId).execute();
             audit.record(h, actor, g.orgId(), "grant.updated", "grant", grantId, Map.of("tools", tools.format()));
@@ -173,7 +176,6 @@ public final class Tokens {
     /** Revokes a grant and every token of it, on every node. */
     public void revokeGrant(Actor actor, String grantId, String reason) {
         Tx.run(db, invalidations, tx -> {
-            Handle h = tx.handle();
             revokeGrant(tx, actor, grantId, reason);
             return null;
         });
@@ -182,8 +184,7 @@ public final class Tokens {
     private void revokeGrant(Tx tx, Actor actor, String grantId, String reason) {
         Handle h = tx.handle();
         long now = clock.millis();
-        Optional<Grant> g = h.createQuery("SELECT * FROM oauth_grants WHERE id = :id").bind("id", grantId)
-                .map((rs, ctx) -> grant(rs)).findOne();
+        Optional<Grant> g = grantById(h, grantId);
         if (g.isEmpty() || g.get().revokedAt().isPresent()) {
             return;
         }
@@ -204,9 +205,9 @@ public final class Tokens {
         String code = CODE.generate();
         Instant now = clock.instant();
         h.createUpdate("INSERT INTO oauth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, resource, "
-                        + "scope, created_at, expires_at) VALUES (:hash, :g, :c, :r, :cc, :res, :s, :now, :exp)")
+                        + "servers, scope, created_at, expires_at) VALUES (:hash, :g, :c, :r, :cc, :res, :srv, :s, :now, :exp)")
                 .bind("hash", hasher.hash(code)).bind("g", grant.id()).bind("c", clientId).bind("r", redirectUri)
-                .bind("cc", codeChallenge).bind("res", audience.resource() + " " + audience.servers().format())
+                .bind("cc", codeChallenge).bind("res", audience.resource()).bind("srv", audience.servers().format())
                 .bind("s", Scopes.format(scopes)).bind("now", now.toEpochMilli())
                 .bind("exp", now.plus(config.codeTtl()).toEpochMilli()).execute();
         return code;
@@ -239,18 +240,14 @@ public final class Tokens {
             throw OAuthError.invalidGrant("The code is not one this server issued");
         }
         String hash = hasher.hash(code);
-        Exchange outcome = Tx.run(db, invalidations, tx -> {
+        return issued(tx -> {
             Handle h = tx.handle();
             Optional<CodeRow> found = h.createQuery("SELECT * FROM oauth_codes WHERE code_hash = :h").bind("h", hash)
-                    .map((rs, ctx) -> {
-                        String res = rs.getString("resource");
-                        int space = res.lastIndexOf(' ');
-                        return new CodeRow(rs.getString("code_hash"), rs.getString("grant_id"), rs.getString("client_id"),
-                                rs.getString("redirect_uri"), rs.getString("code_challenge"), res.substring(0, space),
-                                res.substring(space + 1), Scopes.split(rs.getString("scope")),
-                                Instant.ofEpochMilli(rs.getLong("expires_at")),
-                                Rows.instant(rs, "used_at"));
-                    }).findOne();
+                    .map((rs, ctx) -> new CodeRow(rs.getString("code_hash"), rs.getString("grant_id"),
+                            rs.getString("client_id"), rs.getString("redirect_uri"), rs.getString("code_challenge"),
+                            rs.getString("resource"), rs.getString("servers"), Scopes.split(rs.getString("scope")),
+                            Instant.ofEpochMilli(rs.getLong("expires_at")), Rows.instant(rs, "used_at")))
+                    .findOne();
             if (found.isEmpty()) {
                 return new Refused(OAuthError.invalidGrant("The code is unknown"));
             }
@@ -262,7 +259,7 @@ public final class Tokens {
                     : h.createUpdate("UPDATE oauth_codes SET used_at = :now WHERE code_hash = :h AND used_at IS NULL")
                     .bind("now", clock.millis()).bind("h", hash).execute();
             if (claimed == 0) {
-                revokeFamily(tx, actor, row.hash(), row.grantId());
+                revokeFamily(tx, actor, row.hash(), row.grantId(), "grant.code_replayed");
                 return new Refused(OAuthError.invalidGrant("The code was already used; what it issued is revoked"));
             }
             if (!row.expiresAt().isAfter(clock.instant())) {
@@ -283,7 +280,11 @@ public final class Tokens {
             }
             return new Exchanged(issue(h, row.grantId(), row.hash(), row.resource(), row.servers(), row.scopes(), null));
         });
-        return switch (outcome) {
+    }
+
+    /** Runs an exchange in one transaction: its refusals (revocations included) are committed, then thrown. */
+    private Issued issued(Tx.Work<Exchange> work) {
+        return switch (Tx.run(db, invalidations, work)) {
             case Exchanged e -> e.issued();
             case Refused r -> throw r.error();
         };
@@ -296,7 +297,7 @@ public final class Tokens {
             throw OAuthError.invalidGrant("The refresh token is not one this server issued");
         }
         String hash = hasher.hash(refreshToken);
-        Exchange outcome = Tx.run(db, invalidations, tx -> {
+        return issued(tx -> {
             Handle h = tx.handle();
             Optional<Map<String, Object>> found = h.createQuery("SELECT t.id, t.grant_id, t.family, t.resource, t.servers, "
                             + "t.scope, t.expires_at, t.rotated_at, t.revoked_at, g.client_id, "
@@ -323,25 +324,7 @@ public final class Tokens {
             if (refusal.isPresent()) {
                 return new Refused(OAuthError.invalidGrant(refusal.get()));
             }
-            long now = clock.millis();
-            Object rotated = t.get("rotated_at");
-            if (rotated != null) {
-                // Used before. Inside the grace window, and while nothing it issued has been used in turn,
-                // it is a retry or a parallel refresh (CLIENTS.md: Claude.ai refreshes from two places at
-                // once). Otherwise whoever uses it holds a copy of a spent token: the grant goes.
-                boolean late = now - ((Number) rotated).longValue() > config.refreshGrace().toMillis();
-                boolean successorUsed = h.createQuery("SELECT 1 FROM oauth_tokens WHERE parent = :id "
-                        + "AND rotated_at IS NOT NULL LIMIT 1").bind("id", t.get("id")).mapTo(Integer.class).findOne()
-                        .isPresent();
-                if (late || successorUsed) {
-                    revokeGrant(tx, actor, grantId, "refresh_token_reused");
-                    return new Refused(OAuthError.invalidGrant(
-                            "The refresh token was already used; every token of this grant is revoked"));
-                }
-            } else if (h.createUpdate("UPDATE oauth_tokens SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL")
-                    .bind("now", now).bind("id", t.get("id")).execute() == 0) {
-                return new Refused(OAuthError.invalidGrant("The refresh token is being used at this moment; retry"));
-            }
+            // A request it cannot grant leaves the token as it was (a refusal still commits).
             Set<String> scopes = Scopes.split((String) t.get("scope"));
             if (narrower.isPresent()) {
                 if (!scopes.containsAll(narrower.get())) {
@@ -352,13 +335,30 @@ public final class Tokens {
             if (resource.isPresent() && !Resources.same(resource.get(), (String) t.get("resource"))) {
                 return new Refused(OAuthError.invalidTarget("resource is not the one the grant was issued for"));
             }
+            long now = clock.millis();
+            // First use: this transaction rotates it. Otherwise (used before, or rotated a moment ago by a
+            // parallel refresh that committed first, as PostgreSQL lets happen) it is a reuse.
+            boolean first = t.get("rotated_at") == null && h.createUpdate(
+                    "UPDATE oauth_tokens SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL")
+                    .bind("now", now).bind("id", t.get("id")).execute() == 1;
+            if (!first) {
+                long rotated = t.get("rotated_at") == null ? now : ((Number) t.get("rotated_at")).longValue();
+                // Used before. Inside the grace window, and while nothing it issued has been used in turn,
+                // it is a retry or a parallel refresh (CLIENTS.md: Claude.ai refreshes from two places at
+                // once). Otherwise whoever uses it holds a copy of a spent token: the grant goes.
+                boolean late = now - rotated > config.refreshGrace().toMillis();
+                boolean successorUsed = h.createQuery("SELECT 1 FROM oauth_tokens WHERE parent = :id "
+                        + "AND rotated_at IS NOT NULL LIMIT 1").bind("id", t.get("id")).mapTo(Integer.class).findOne()
+                        .isPresent();
+                if (late || successorUsed) {
+                    revokeGrant(tx, actor, grantId, "refresh_token_reused");
+                    return new Refused(OAuthError.invalidGrant(
+                            "The refresh token was already used; every token of this grant is revoked"));
+                }
+            }
             return new Exchanged(issue(h, grantId, (String) t.get("family"), (String) t.get("resource"),
                     (String) t.get("servers"), scopes, (String) t.get("id")));
         });
-        return switch (outcome) {
-            case Exchanged e -> e.issued();
-            case Refused r -> throw r.error();
-        };
     }
 
     /** Why a grant can issue no more tokens (revoked, its person disabled or gone from the organization). */
@@ -405,8 +405,11 @@ public final class Tokens {
         return new Issued(access, refresh, config.accessTokenTtl().toSeconds(), scopes, grantId);
     }
 
-    /** Revokes every token a code led to (the code was presented twice). */
-    private void revokeFamily(Tx tx, Actor actor, String family, String grantId) {
+    /**
+     * Revokes every token a code led to: the code was presented twice ({@code grant.code_replayed}), or
+     * a refresh token of the family was revoked ({@code grant.tokens_revoked}).
+     */
+    private void revokeFamily(Tx tx, Actor actor, String family, String grantId, String action) {
         Handle h = tx.handle();
         List<String> hashes = h.createQuery("SELECT token_hash FROM oauth_tokens WHERE family = :f AND revoked_at IS NULL")
                 .bind("f", family).mapTo(String.class).list();
@@ -417,7 +420,7 @@ public final class Tokens {
         }
         String org = h.createQuery("SELECT org_id FROM oauth_grants WHERE id = :id").bind("id", grantId)
                 .mapTo(String.class).findOne().orElse(null);
-        audit.record(h, actor, org, "grant.code_replayed", "grant", grantId, Map.of("tokens_revoked", hashes.size()));
+        audit.record(h, actor, org, action, "grant", grantId, Map.of("tokens_revoked", hashes.size()));
     }
 
     // ---- revocation and introspection ---------------------------------------------------------
@@ -440,7 +443,8 @@ public final class Tokens {
                 return null;
             }
             if ("refresh".equals(t.get().get("kind"))) {
-                revokeFamily(tx, actor, (String) t.get().get("family"), (String) t.get().get("grant_id"));
+                revokeFamily(tx, actor, (String) t.get().get("family"), (String) t.get().get("grant_id"),
+                        "grant.tokens_revoked");
             } else {
                 h.createUpdate("UPDATE oauth_tokens SET revoked_at = :now WHERE token_hash = :h AND revoked_at IS NULL")
                         .bind("now", clock.millis()).bind("h", hash).execute();
@@ -450,9 +454,12 @@ public final class Tokens {
         });
     }
 
-    /** RFC 7662: what a live token is; empty when it is not live (unknown, revoked, expired, its grant gone). */
-    public Optional<Active> introspect(String token) {
-        if (!ACCESS.isWellFormed(token) && !REFRESH.isWellFormed(token)) {
+    /**
+     * RFC 7662 for a refresh token (access tokens are answered by {@link TokenVerifier#introspect}):
+     * empty when it is not live (unknown, revoked, expired, spent past its grace, its grant gone).
+     */
+    public Optional<Active> introspectRefresh(String token) {
+        if (!REFRESH.isWellFormed(token)) {
             return Optional.empty();
         }
         String hash = hasher.hash(token);
@@ -460,7 +467,7 @@ public final class Tokens {
         return db.withHandle(h -> h.createQuery("SELECT t.*, g.client_id, g.user_id, g.org_id FROM oauth_tokens t "
                         + "JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id "
                         + "JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
-                        + "WHERE t.token_hash = :h AND t.revoked_at IS NULL AND g.revoked_at IS NULL "
+                        + "WHERE t.token_hash = :h AND t.kind = 'refresh' AND t.revoked_at IS NULL AND g.revoked_at IS NULL "
                         + "AND u.disabled_at IS NULL AND t.expires_at > :now "
                         + "AND (t.rotated_at IS NULL OR t.rotated_at >= :graceStart)")
                 .bind("h", hash).bind("now", now).bind("graceStart", now - config.refreshGrace().toMillis())
