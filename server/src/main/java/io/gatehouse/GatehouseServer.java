@@ -149,10 +149,10 @@ public final class GatehouseServer implements AutoCloseable {
             // People: sign-in pages, and the authorization server MCP clients send them to.
             Pages pages = new Pages(publicUrl);
             Browser browser = new Browser(sealer.derive("gatehouse csrf v1"), publicUrl);
-            Sessions sessions = new Sessions(db, config.signIn().sessionTtl(), clock);
-            FederatedSignIn federated = new FederatedSignIn(config.signIn(), accounts, sessions, browser, pages, sealer, db,
-                    audit, publicUrl, clock);
-            new SignInEndpoint(db, sessions, browser, pages, audit, config.signIn(), federated).register(routes);
+            Sessions sessions = new Sessions(db, browser, audit, config.signIn().sessionTtl(), clock);
+            FederatedSignIn federated = new FederatedSignIn(config.signIn(), accounts, sessions, browser, pages, sealer,
+                    publicUrl, clock);
+            new SignInEndpoint(db, sessions, browser, pages, config.signIn(), federated).register(routes);
             new InvitationPage(invitations, sessions, browser, pages).register(routes);
             AuthorizationServer oauth = new AuthorizationServer(config, db, invalidations, accountStore, audit, hasher,
                     tokenVerifier, sessions, browser, pages, gateway, door, guard, publicUrl, clock);

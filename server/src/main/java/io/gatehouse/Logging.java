@@ -45,10 +45,18 @@ public final class Logging {
         root.addHandler(handler);
         // Libraries' DEBUG chatter is not ours to show; their warnings are.
         // Their DEBUG lines can quote a request's path, where a key pasted by mistake would be in plain text.
+        // java.util.logging holds loggers weakly: a level set on one nobody references is lost at the next
+        // garbage collection, and the library's FINE lines (a path with a pasted key) come back. Kept here.
+        CLAMPED.clear();
         for (String noisy : new String[]{"io.helidon", "io.netty", "com.zaxxer.hikari", "org.flywaydb", "org.jdbi"}) {
-            Logger.getLogger(noisy).setLevel(jul.intValue() < Level.INFO.intValue() ? Level.INFO : jul);
+            Logger logger = Logger.getLogger(noisy);
+            logger.setLevel(jul.intValue() < Level.INFO.intValue() ? Level.INFO : jul);
+            CLAMPED.add(logger);
         }
     }
+
+    /** The clamped libraries' loggers, strongly held so their levels last. */
+    private static final java.util.List<Logger> CLAMPED = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     static final class OneLine extends Formatter {
         @Override

@@ -174,11 +174,7 @@ final class AuthorizeEndpoint {
             // prompt=login: sign in again, then come back asking for consent (not for another sign-in).
             Map<String, List<String>> again = new LinkedHashMap<>(params);
             again.put("prompt", List.of("consent"));
-            String here = "/oauth/authorize?" + query(again);
-            res.status(Status.FOUND_302);
-            res.header(HeaderNames.LOCATION, "/login?again=1&return_to=" + URLEncoder.encode(here, StandardCharsets.UTF_8));
-            res.header(HeaderNames.CACHE_CONTROL, "no-store");
-            res.send();
+            toSignIn(res, again, "again=1&");
             return;
         }
         if (session.isEmpty()) {
@@ -186,11 +182,7 @@ final class AuthorizeEndpoint {
                 redirect(res, error(asked, new ErrorObject("login_required", "The person is not signed in")), List.of());
                 return;
             }
-            String here = "/oauth/authorize?" + query(params);
-            res.status(Status.FOUND_302);
-            res.header(HeaderNames.LOCATION, "/login?return_to=" + URLEncoder.encode(here, StandardCharsets.UTF_8));
-            res.header(HeaderNames.CACHE_CONTROL, "no-store");
-            res.send();
+            toSignIn(res, params, "");
             return;
         }
         String userId = session.get().userId();
@@ -234,14 +226,10 @@ final class AuthorizeEndpoint {
         List<Views.WorkspaceChoice> workspaces = new ArrayList<>();
         db.withHandle(h -> {
             for (Accounts.Organization o : orgs) {
-                for (Accounts.Workspace w : accounts.workspaces(h, o.id())) {
-                    boolean member = accounts.workspaceMembers(h, w.id()).stream()
-                            .anyMatch(m -> m.userId().equals(session.userId()));
-                    if (member) {
-                        boolean checked = previous.filter(p -> p.orgId().equals(o.id()))
-                                .map(p -> p.workspaces().allows(w.id())).orElse(true);
-                        workspaces.add(new Views.WorkspaceChoice(w.id(), w.name(), o.name(), checked));
-                    }
+                for (Accounts.Workspace w : memberWorkspaces(h, o.id(), session.userId())) {
+                    boolean checked = previous.filter(p -> p.orgId().equals(o.id()))
+                            .map(p -> p.workspaces().allows(w.id())).orElse(true);
+                    workspaces.add(new Views.WorkspaceChoice(w.id(), w.name(), o.name(), checked));
                 }
             }
             return null;
@@ -273,11 +261,7 @@ final class AuthorizeEndpoint {
         String code = Tx.run(db, invalidations, tx -> {
             Handle h = tx.handle();
             Set<String> mine = new LinkedHashSet<>();
-            for (Accounts.Workspace w : accounts.workspaces(h, orgId)) {
-                if (accounts.workspaceMembers(h, w.id()).stream().anyMatch(m -> m.userId().equals(userId))) {
-                    mine.add(w.id());
-                }
-            }
+            memberWorkspaces(h, orgId, userId).forEach(w -> mine.add(w.id()));
             chosen.retainAll(mine);
             // Every workspace ticked means all of them, new ones included; otherwise exactly those ticked.
             Targets workspaces = chosen.containsAll(mine) ? Targets.ALL : Targets.of(chosen);
@@ -288,6 +272,22 @@ final class AuthorizeEndpoint {
                     asked.audience(), asked.scopes());
         });
         answer(res, asked, code);
+    }
+
+    /** The workspaces of {@code orgId} the person is a member of: those a grant may reach. */
+    private List<Accounts.Workspace> memberWorkspaces(Handle h, String orgId, String userId) {
+        return accounts.workspaces(h, orgId).stream()
+                .filter(w -> accounts.workspaceMembers(h, w.id()).stream().anyMatch(m -> m.userId().equals(userId)))
+                .toList();
+    }
+
+    /** To the sign-in page, coming back to this authorization request afterwards. */
+    private static void toSignIn(ServerResponse res, Map<String, List<String>> params, String loginQuery) {
+        String here = "/oauth/authorize?" + query(params);
+        res.status(Status.FOUND_302);
+        res.header(HeaderNames.LOCATION, "/login?" + loginQuery + "return_to=" + URLEncoder.encode(here, StandardCharsets.UTF_8));
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send();
     }
 
     private void answer(ServerResponse res, Asked asked, String code) {

@@ -28,14 +28,11 @@ import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import com.nimbusds.openid.connect.sdk.validators.IDTokenValidator;
 import io.gatehouse.accounts.AccountService;
 import io.gatehouse.accounts.Accounts;
-import io.gatehouse.audit.Actor;
-import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.http.Json;
 import io.gatehouse.http.PublicUrl;
 import io.gatehouse.http.RequestInfo;
 import io.gatehouse.http.Routes;
-import io.gatehouse.store.Database;
 import io.gatehouse.store.Sealer;
 import io.gatehouse.web.Browser;
 import io.gatehouse.web.Pages;
@@ -82,23 +79,19 @@ public final class FederatedSignIn {
     private final Browser browser;
     private final Pages pages;
     private final Sealer sealer;
-    private final Database db;
-    private final AuditLog audit;
     private final PublicUrl publicUrl;
     private final Clock clock;
     private final Map<String, OIDCProviderMetadata> discovered = new ConcurrentHashMap<>();
     private final Map<String, IDTokenValidator> validators = new ConcurrentHashMap<>();
 
     public FederatedSignIn(GatehouseConfig.SignIn config, AccountService accounts, Sessions sessions, Browser browser,
-                           Pages pages, Sealer sealer, Database db, AuditLog audit, PublicUrl publicUrl, Clock clock) {
+                           Pages pages, Sealer sealer, PublicUrl publicUrl, Clock clock) {
         this.config = config;
         this.accounts = accounts;
         this.sessions = sessions;
         this.browser = browser;
         this.pages = pages;
         this.sealer = sealer;
-        this.db = db;
-        this.audit = audit;
         this.publicUrl = publicUrl;
         this.clock = clock;
     }
@@ -217,13 +210,7 @@ public final class FederatedSignIn {
             person = accounts.createFederatedPerson(issuer, subject, email,
                     Optional.ofNullable(claims.getStringClaim("name")), info.clientAddress(), info.requestId());
         }
-        String token = sessions.start(person.id(), "oidc:" + provider.name(), info.clientAddress());
-        db.withHandle(h -> {
-            audit.record(h, Actor.newcomer(person.id(), info.clientAddress(), info.requestId()), null,
-                    "user.signed_in", "user", person.id(), Map.of("method", "oidc:" + provider.name()));
-            return null;
-        });
-        browser.setCookie(res, Sessions.COOKIE, token, Optional.of(sessions.ttl()));
+        sessions.begin(res, person.id(), "oidc:" + provider.name(), info);
         SignInEndpoint.redirect(res, Browser.localPath(Optional.of(flight.get().path("return_to").asText("/"))));
     }
 

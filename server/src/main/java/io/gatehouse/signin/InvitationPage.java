@@ -108,8 +108,7 @@ public final class InvitationPage {
             return;
         }
         if (session.isEmpty()) {
-            String cookie = sessions.start(accepted.member().userId(), "password", info.clientAddress());
-            browser.setCookie(res, Sessions.COOKIE, cookie, Optional.of(sessions.ttl()));
+            sessions.begin(res, accepted.member().userId(), "password", info);
         }
         Object key = accepted.firstKey() == null ? null : accepted.firstKey().get("key");
         pages.render(res, Status.OK_200, "invitation.jte", new Views.Invitation(null, null,

@@ -1,6 +1,12 @@
 package io.gatehouse.signin;
 
+import io.gatehouse.audit.Actor;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.http.RequestInfo;
 import io.gatehouse.store.Database;
+import io.gatehouse.web.Browser;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.Map;
 import io.gatehouse.store.Ids;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -21,6 +27,8 @@ public final class Sessions {
     public static final String COOKIE = "gh_session";
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9]{43}");
     private final Database db;
+    private final Browser browser;
+    private final AuditLog audit;
     private final Duration ttl;
     private final Clock clock;
 
@@ -28,14 +36,30 @@ public final class Sessions {
     public record Session(String id, String userId, String email, Instant createdAt, Instant expiresAt) {
     }
 
-    public Sessions(Database db, Duration ttl, Clock clock) {
+    public Sessions(Database db, Browser browser, AuditLog audit, Duration ttl, Clock clock) {
         this.db = db;
+        this.browser = browser;
+        this.audit = audit;
         this.ttl = ttl;
         this.clock = clock;
     }
 
+    /**
+     * Signs {@code userId} in in this browser: a new session (never one the browser brought), its
+     * cookie on {@code res}, and {@code user.signed_in} in the audit log, saying how ({@code method}).
+     */
+    public void begin(ServerResponse res, String userId, String method, RequestInfo info) {
+        String token = start(userId, method, info.clientAddress());
+        db.withHandle(h -> {
+            audit.record(h, Actor.newcomer(userId, info.clientAddress(), info.requestId()), null, "user.signed_in",
+                    "user", userId, Map.of("method", method));
+            return null;
+        });
+        browser.setCookie(res, COOKIE, token, Optional.of(ttl));
+    }
+
     /** Starts a session for {@code userId}; returns the cookie's value, shown to this browser only. */
-    public String start(String userId, String method, String address) {
+    private String start(String userId, String method, String address) {
         String token = Ids.random(43);
         Instant now = clock.instant();
         db.withHandle(h -> h.createUpdate("INSERT INTO web_sessions (id, token_hash, user_id, created_at, expires_at, ip, "
@@ -46,9 +70,6 @@ public final class Sessions {
         return token;
     }
 
-    public Duration ttl() {
-        return ttl;
-    }
 
     /** The live session the cookie names, if any: not expired, not ended, its person enabled. */
     public Optional<Session> find(Optional<String> cookie) {

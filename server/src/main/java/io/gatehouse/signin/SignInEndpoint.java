@@ -4,8 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.gatehouse.accounts.AccountService;
 import io.gatehouse.accounts.Passwords;
-import io.gatehouse.audit.Actor;
-import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.http.RequestInfo;
 import io.gatehouse.http.Routes;
@@ -41,20 +39,18 @@ public final class SignInEndpoint {
     private final Sessions sessions;
     private final Browser browser;
     private final Pages pages;
-    private final AuditLog audit;
     private final GatehouseConfig.SignIn config;
     private final FederatedSignIn federated;
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder().expireAfterWrite(WINDOW)
             .maximumSize(100_000).build();
 
-    public SignInEndpoint(Database db, Sessions sessions, Browser browser, Pages pages, AuditLog audit,
+    public SignInEndpoint(Database db, Sessions sessions, Browser browser, Pages pages,
                           GatehouseConfig.SignIn config, FederatedSignIn federated) {
         this.federated = federated;
         this.db = db;
         this.sessions = sessions;
         this.browser = browser;
         this.pages = pages;
-        this.audit = audit;
         this.config = config;
     }
 
@@ -140,13 +136,7 @@ public final class SignInEndpoint {
         failures.invalidate(byEmail);
         forAddress.decrementAndGet();
         String userId = (String) account.get().get("id");
-        String token = sessions.start(userId, "password", info.clientAddress());
-        db.withHandle(h -> {
-            audit.record(h, Actor.newcomer(userId, info.clientAddress(), info.requestId()), null, "user.signed_in",
-                    "user", userId, Map.of("method", "password"));
-            return null;
-        });
-        browser.setCookie(res, Sessions.COOKIE, token, Optional.of(sessions.ttl()));
+        sessions.begin(res, userId, "password", info);
         redirect(res, returnTo);
     }
 

@@ -407,7 +407,10 @@ class SecretHygieneIT {
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.json().path("error").path("reason").asText()).isEqualTo("invalid_json");
         assertThat(r.text()).doesNotContain(key);
-        List<Captured> lines = List.copyOf(LOG.subList(before, LOG.size()));
+        // A snapshot first: the access log line may be appended by the edge while this reads, and a
+        // sub-list view of a CopyOnWriteArrayList fails on any later append.
+        List<Captured> all = List.copyOf(LOG);
+        List<Captured> lines = all.subList(before, all.size());
         assertThat(lines).as("the refusal is logged at DEBUG").anyMatch(c -> c.level() == Level.FINE);
         assertThat(lines).as("log lines of the refusal").noneMatch(c -> secretParts(key).stream().anyMatch(c.text()::contains));
     }
@@ -423,7 +426,10 @@ class SecretHygieneIT {
         Http.Response r = node.http.get("/v1/keys/" + key, node.adminKey);
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.text()).doesNotContain(key);
-        List<Captured> lines = List.copyOf(LOG.subList(before, LOG.size()));
+        // A snapshot first: the access log line may be appended by the edge while this reads, and a
+        // sub-list view of a CopyOnWriteArrayList fails on any later append.
+        List<Captured> all = List.copyOf(LOG);
+        List<Captured> lines = all.subList(before, all.size());
         assertThat(lines).as("the request is logged").isNotEmpty();
         assertThat(lines).as("log lines of the request").noneMatch(c -> secretParts(key).stream().anyMatch(c.text()::contains));
     }
