@@ -191,5 +191,6 @@ public final class AuthorizationServer implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        tokens.close();
     }
 }

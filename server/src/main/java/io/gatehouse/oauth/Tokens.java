@@ -3,6 +3,8 @@ package io.gatehouse.oauth;
 import com.nimbusds.oauth2.sdk.pkce.CodeChallenge;
 import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
 import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.gatehouse.audit.Actor;
 import io.gatehouse.audit.AuditLog;
 import io.gatehouse.config.GatehouseConfig;
@@ -10,6 +12,7 @@ import io.gatehouse.door.Targets;
 import io.gatehouse.keys.KeyFormat;
 import io.gatehouse.keys.KeyHasher;
 import io.gatehouse.store.Database;
+import io.gatehouse.store.GroupCommit;
 import io.gatehouse.store.Ids;
 import io.gatehouse.store.Invalidation;
 import io.gatehouse.store.Invalidations;
@@ -21,12 +24,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.PreparedBatch;
 
 /**
  * Grants, authorization codes and tokens: what the token endpoint issues, rotates and revokes.
@@ -48,12 +53,18 @@ public final class Tokens {
     static final KeyFormat CODE = new KeyFormat("gh_ac_");
     public static final KeyFormat ACCESS = new KeyFormat("gh_at_");
     static final KeyFormat REFRESH = new KeyFormat("gh_rt_");
+    /** How many fresh refresh tokens a node remembers (about 0.5 KiB each). */
+    private static final int FRESH_SIZE = 50_000;
     private final Database db;
     private final KeyHasher hasher;
     private final Invalidations invalidations;
     private final AuditLog audit;
     private final GatehouseConfig.OAuth config;
     private final Clock clock;
+    /** First refreshes, committed together (see {@link #refresh}). */
+    private final GroupCommit<Pair, Boolean> rotations;
+    /** Refresh tokens this node issued and has not seen used, by hash (see {@link #remember}). */
+    private final Cache<String, RefreshRow> fresh;
 
     /** What the token endpoint answers with. */
     public record Issued(String accessToken, String refreshToken, long expiresIn, Set<String> scopes, String grantId) {
@@ -72,6 +83,16 @@ public final class Tokens {
         this.audit = audit;
         this.config = config;
         this.clock = clock;
+        this.rotations = new GroupCommit<>(db, "refresh", 64, this::rotate);
+        this.fresh = Caffeine.newBuilder().maximumSize(FRESH_SIZE)
+                .expireAfterWrite(java.time.Duration.ofHours(24).compareTo(config.refreshTokenTtl()) < 0
+                        ? java.time.Duration.ofHours(24) : config.refreshTokenTtl())
+                .build();
+    }
+
+    /** Commits the refreshes still waiting. */
+    void close() {
+        rotations.close();
     }
 
     // ---- grants -------------------------------------------------------------------------------
@@ -222,7 +243,7 @@ public final class Tokens {
     private sealed interface Exchange permits Exchanged, Refused {
     }
 
-    private record Exchanged(Issued issued) implements Exchange {
+    private record Exchanged(Pair pair) implements Exchange {
     }
 
     private record Refused(OAuthError error) implements Exchange {
@@ -278,87 +299,184 @@ public final class Tokens {
             if (refusal.isPresent()) {
                 return new Refused(OAuthError.invalidGrant(refusal.get()));
             }
-            return new Exchanged(issue(h, row.grantId(), row.hash(), row.resource(), row.servers(), row.scopes(), null));
+            return new Exchanged(issue(h, row.grantId(), clientId, row.hash(), row.resource(), row.servers(),
+                    row.scopes(), null));
         });
     }
 
     /** Runs an exchange in one transaction: its refusals (revocations included) are committed, then thrown. */
     private Issued issued(Tx.Work<Exchange> work) {
         return switch (Tx.run(db, invalidations, work)) {
-            case Exchanged e -> e.issued();
+            case Exchanged e -> {
+                remember(e.pair());
+                yield e.pair().issued();
+            }
             case Refused r -> throw r.error();
         };
     }
 
-    /** The refresh_token grant (OAuth 2.1 §4.3), with rotation and reuse detection. */
+    /**
+     * The refresh_token grant (OAuth 2.1 §4.3), with rotation and reuse detection.
+     *
+     * <p>The common case, a token used for the first time, is a read and then one small write: the
+     * read (and every refusal it leads to, none of which changes anything) runs outside any
+     * transaction, the new pair is made there too, and the write is a conditional rotation plus the
+     * new rows, committed with whatever other refreshes are waiting ({@link GroupCommit}). The
+     * condition repeats every check that a concurrent change could undo (the token rotated or
+     * revoked, the grant revoked, the person disabled or gone from the organization), so nothing the
+     * read saw can be stale by the commit. When it fails, the whole exchange runs again in one
+     * transaction, which tells a retry within the grace from a reuse.
+     */
     public Issued refresh(Actor actor, String clientId, String refreshToken, Optional<Set<String>> narrower,
                           Optional<String> resource) {
         if (!REFRESH.isWellFormed(refreshToken)) {
             throw OAuthError.invalidGrant("The refresh token is not one this server issued");
         }
         String hash = hasher.hash(refreshToken);
+        RefreshRow read = Optional.ofNullable(fresh.getIfPresent(hash))
+                .or(() -> db.withHandle(h -> findRefresh(h, hash)))
+                .orElseThrow(() -> OAuthError.invalidGrant("The refresh token is unknown"));
+        fresh.invalidate(hash);
+        Set<String> granted = checkRefresh(read, clientId, narrower, resource);
+        if (read.rotatedAt() == null) {
+            Pair pair = newPair(read.grantId(), clientId, read.family(), read.resource(), read.servers(), granted,
+                    read.id());
+            if (rotations.submit(pair)) {
+                remember(pair);
+                pair.logIssued();
+                return pair.issued();
+            }
+        }
         return issued(tx -> {
             Handle h = tx.handle();
-            Optional<Map<String, Object>> found = h.createQuery("SELECT t.id, t.grant_id, t.family, t.resource, t.servers, "
-                            + "t.scope, t.expires_at, t.rotated_at, t.revoked_at, g.client_id, "
-                            + "g.revoked_at AS grant_revoked_at, u.disabled_at, m.role FROM oauth_tokens t "
-                            + "JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id "
-                            + "LEFT JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
-                            + "WHERE t.token_hash = :h AND t.kind = 'refresh'")
-                    .bind("h", hash).mapToMap().findOne();
+            Optional<RefreshRow> found = findRefresh(h, hash);
             if (found.isEmpty()) {
                 return new Refused(OAuthError.invalidGrant("The refresh token is unknown"));
             }
-            Map<String, Object> t = found.get();
-            String grantId = (String) t.get("grant_id");
-            if (!clientId.equals(t.get("client_id"))) {
-                return new Refused(OAuthError.invalidGrant("The refresh token was issued to another client"));
-            }
-            if (t.get("revoked_at") != null) {
-                return new Refused(OAuthError.invalidGrant("The refresh token has been revoked"));
-            }
-            if (((Number) t.get("expires_at")).longValue() <= clock.millis()) {
-                return new Refused(OAuthError.invalidGrant("The refresh token has expired"));
-            }
-            Optional<String> refusal = grantRefusal(t);
-            if (refusal.isPresent()) {
-                return new Refused(OAuthError.invalidGrant(refusal.get()));
-            }
-            // A request it cannot grant leaves the token as it was (a refusal still commits).
-            Set<String> scopes = Scopes.split((String) t.get("scope"));
-            if (narrower.isPresent()) {
-                if (!scopes.containsAll(narrower.get())) {
-                    return new Refused(OAuthError.invalidScope("A refresh may narrow the scope, not widen it"));
-                }
-                scopes = narrower.get();
-            }
-            if (resource.isPresent() && !Resources.same(resource.get(), (String) t.get("resource"))) {
-                return new Refused(OAuthError.invalidTarget("resource is not the one the grant was issued for"));
+            RefreshRow t = found.get();
+            Set<String> scopes;
+            try {
+                scopes = checkRefresh(t, clientId, narrower, resource);
+            } catch (OAuthError refused) {
+                return new Refused(refused);
             }
             long now = clock.millis();
             // First use: this transaction rotates it. Otherwise (used before, or rotated a moment ago by a
-            // parallel refresh that committed first, as PostgreSQL lets happen) it is a reuse.
-            boolean first = t.get("rotated_at") == null && h.createUpdate(
+            // parallel refresh that committed first) it is a reuse.
+            boolean first = t.rotatedAt() == null && h.createUpdate(
                     "UPDATE oauth_tokens SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL")
-                    .bind("now", now).bind("id", t.get("id")).execute() == 1;
+                    .bind("now", now).bind("id", t.id()).execute() == 1;
             if (!first) {
-                long rotated = t.get("rotated_at") == null ? now : ((Number) t.get("rotated_at")).longValue();
+                long rotated = t.rotatedAt() == null ? now : t.rotatedAt();
                 // Used before. Inside the grace window, and while nothing it issued has been used in turn,
                 // it is a retry or a parallel refresh (CLIENTS.md: Claude.ai refreshes from two places at
                 // once). Otherwise whoever uses it holds a copy of a spent token: the grant goes.
                 boolean late = now - rotated > config.refreshGrace().toMillis();
                 boolean successorUsed = h.createQuery("SELECT 1 FROM oauth_tokens WHERE parent = :id "
-                        + "AND rotated_at IS NOT NULL LIMIT 1").bind("id", t.get("id")).mapTo(Integer.class).findOne()
+                        + "AND rotated_at IS NOT NULL LIMIT 1").bind("id", t.id()).mapTo(Integer.class).findOne()
                         .isPresent();
                 if (late || successorUsed) {
-                    revokeGrant(tx, actor, grantId, "refresh_token_reused");
+                    revokeGrant(tx, actor, t.grantId(), "refresh_token_reused");
                     return new Refused(OAuthError.invalidGrant(
                             "The refresh token was already used; every token of this grant is revoked"));
                 }
             }
-            return new Exchanged(issue(h, grantId, (String) t.get("family"), (String) t.get("resource"),
-                    (String) t.get("servers"), scopes, (String) t.get("id")));
+            return new Exchanged(issue(h, t.grantId(), clientId, t.family(), t.resource(), t.servers(), scopes,
+                    t.id()));
         });
+    }
+
+    /**
+     * What a refresh needs of a refresh token's row. {@code grantRefusal} is why its grant can issue
+     * nothing more (revoked, the person disabled or gone from the organization), if it cannot.
+     */
+    private record RefreshRow(String id, String grantId, String clientId, String family, String resource,
+                              String servers, String scope, long expiresAt, Long rotatedAt, boolean revoked,
+                              Optional<String> grantRefusal) {
+    }
+
+    private static Optional<RefreshRow> findRefresh(Handle h, String hash) {
+        return h.createQuery("SELECT t.id, t.grant_id, t.family, t.resource, t.servers, "
+                        + "t.scope, t.expires_at, t.rotated_at, t.revoked_at, g.client_id, "
+                        + "g.revoked_at AS grant_revoked_at, u.disabled_at, m.role FROM oauth_tokens t "
+                        + "JOIN oauth_grants g ON g.id = t.grant_id JOIN users u ON u.id = g.user_id "
+                        + "LEFT JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
+                        + "WHERE t.token_hash = :h AND t.kind = 'refresh'")
+                .bind("h", hash).mapToMap().findOne()
+                .map(t -> new RefreshRow((String) t.get("id"), (String) t.get("grant_id"), (String) t.get("client_id"),
+                        (String) t.get("family"), (String) t.get("resource"), (String) t.get("servers"),
+                        (String) t.get("scope"), ((Number) t.get("expires_at")).longValue(),
+                        t.get("rotated_at") == null ? null : ((Number) t.get("rotated_at")).longValue(),
+                        t.get("revoked_at") != null, grantRefusal(t)));
+    }
+
+    /**
+     * Keeps what a refresh needs of a refresh token this node has just issued, so that its use (most
+     * often here, and soon) needs no read. Only what cannot change is trusted from here: whether it
+     * was used or revoked, and its grant's state, are checked again by {@link #rotate}'s condition.
+     */
+    private void remember(Pair pair) {
+        fresh.put(pair.refreshHash(), new RefreshRow(pair.refreshId(), pair.grantId(), pair.clientId(), pair.family(),
+                pair.resource(), pair.servers(), Scopes.format(pair.issued().scopes()), pair.refreshExpires(), null,
+                false, Optional.empty()));
+    }
+
+    /**
+     * The scopes a refresh with this token's row issues, or the refusal it leads to (none of which
+     * changes anything: a request the server cannot grant leaves the token as it was).
+     */
+    private Set<String> checkRefresh(RefreshRow t, String clientId, Optional<Set<String>> narrower,
+                                     Optional<String> resource) {
+        if (!clientId.equals(t.clientId())) {
+            throw OAuthError.invalidGrant("The refresh token was issued to another client");
+        }
+        if (t.revoked()) {
+            throw OAuthError.invalidGrant("The refresh token has been revoked");
+        }
+        if (t.expiresAt() <= clock.millis()) {
+            throw OAuthError.invalidGrant("The refresh token has expired");
+        }
+        if (t.grantRefusal().isPresent()) {
+            throw OAuthError.invalidGrant(t.grantRefusal().get());
+        }
+        Set<String> scopes = Scopes.split(t.scope());
+        if (narrower.isPresent()) {
+            if (!scopes.containsAll(narrower.get())) {
+                throw OAuthError.invalidScope("A refresh may narrow the scope, not widen it");
+            }
+            scopes = narrower.get();
+        }
+        if (resource.isPresent() && !Resources.same(resource.get(), t.resource())) {
+            throw OAuthError.invalidTarget("resource is not the one the grant was issued for");
+        }
+        return scopes;
+    }
+
+    /**
+     * The group-committed write of first refreshes: each token rotated if it still may be, then the
+     * new pairs of those that were stored. False for a pair whose condition failed (nothing of it was
+     * written). The same token twice in one batch (a parallel refresh) rotates once.
+     */
+    private List<Boolean> rotate(Handle h, List<Pair> pairs) {
+        PreparedBatch update = h.prepareBatch("UPDATE oauth_tokens SET rotated_at = :now WHERE id = :id "
+                + "AND rotated_at IS NULL AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM oauth_grants g "
+                + "JOIN users u ON u.id = g.user_id "
+                + "JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id "
+                + "WHERE g.id = :g AND g.revoked_at IS NULL AND u.disabled_at IS NULL)");
+        for (Pair p : pairs) {
+            update.bind("now", p.createdAt()).bind("id", p.parent()).bind("g", p.grantId()).add();
+        }
+        int[] rotated = update.execute();
+        List<Boolean> done = new ArrayList<>(pairs.size());
+        List<Pair> stored = new ArrayList<>(pairs.size());
+        for (int i = 0; i < pairs.size(); i++) {
+            done.add(rotated[i] == 1);
+            if (rotated[i] == 1) {
+                stored.add(pairs.get(i));
+            }
+        }
+        insert(h, stored);
+        return done;
     }
 
     /** Why a grant can issue no more tokens (revoked, its person disabled or gone from the organization). */
@@ -384,25 +502,59 @@ public final class Tokens {
         return Optional.empty();
     }
 
-    private Issued issue(Handle h, String grantId, String family, String resource, String servers, Set<String> scopes,
-                         String parent) {
+    /** Stores a new pair in {@code h}'s transaction; {@link #issued} remembers it once that commits. */
+    private Pair issue(Handle h, String grantId, String clientId, String family, String resource, String servers,
+                       Set<String> scopes, String parent) {
+        Pair pair = newPair(grantId, clientId, family, resource, servers, scopes, parent);
+        insert(h, List.of(pair));
+        pair.logIssued();
+        return pair;
+    }
+
+    /** A new access and refresh token, made but not yet stored; the secrets live only in {@code issued}. */
+    private record Pair(Issued issued, String clientId, String accessId, String accessHash, String refreshId,
+                        String refreshHash, String family, String resource, String servers, long createdAt, long accessExpires,
+                        long refreshExpires, String parent) {
+        String grantId() {
+            return issued.grantId();
+        }
+
+        void logIssued() {
+            // Clients sometimes never use what they were given (CLIENTS.md): the log shows issue, the grant first use.
+            LOG.info(() -> "issued an access and a refresh token for grant " + grantId() + " (audience " + resource + ")");
+        }
+    }
+
+    private Pair newPair(String grantId, String clientId, String family, String resource, String servers,
+                         Set<String> scopes, String parent) {
         Instant now = clock.instant();
         String access = ACCESS.generate();
         String refresh = REFRESH.generate();
+        return new Pair(new Issued(access, refresh, config.accessTokenTtl().toSeconds(), scopes, grantId), clientId,
+                Ids.ordered("tok", now.toEpochMilli()), hasher.hash(access), Ids.ordered("tok", now.toEpochMilli()),
+                hasher.hash(refresh), family, resource, servers,
+                now.toEpochMilli(), now.plus(config.accessTokenTtl()).toEpochMilli(),
+                now.plus(config.refreshTokenTtl()).toEpochMilli(), parent);
+    }
+
+    /** Stores new pairs, the statement prepared once for all of them. */
+    private static void insert(Handle h, List<Pair> pairs) {
+        if (pairs.isEmpty()) {
+            return;
+        }
         // Both rows in one statement: a refresh is a write on the hot path of every MCP client.
-        h.createUpdate("INSERT INTO oauth_tokens (id, token_hash, kind, grant_id, family, resource, servers, scope, "
-                        + "created_at, expires_at, parent) VALUES "
-                        + "(:aid, :ahash, 'access', :g, :f, :res, :srv, :s, :at, :aexp, NULL), "
-                        + "(:rid, :rhash, 'refresh', :g, :f, :res, :srv, :s, :at, :rexp, :parent)")
-                .bind("aid", Ids.next("tok")).bind("ahash", hasher.hash(access))
-                .bind("rid", Ids.next("tok")).bind("rhash", hasher.hash(refresh))
-                .bind("g", grantId).bind("f", family).bind("res", resource).bind("srv", servers)
-                .bind("s", Scopes.format(scopes)).bind("at", now.toEpochMilli())
-                .bind("aexp", now.plus(config.accessTokenTtl()).toEpochMilli())
-                .bind("rexp", now.plus(config.refreshTokenTtl()).toEpochMilli()).bind("parent", parent).execute();
-        // Clients sometimes never use what they were given (CLIENTS.md): the log shows issue, the grant first use.
-        LOG.info(() -> "issued an access and a refresh token for grant " + grantId + " (audience " + resource + ")");
-        return new Issued(access, refresh, config.accessTokenTtl().toSeconds(), scopes, grantId);
+        PreparedBatch insert = h.prepareBatch("INSERT INTO oauth_tokens (id, token_hash, kind, grant_id, family, "
+                + "resource, servers, scope, created_at, expires_at, parent) VALUES "
+                + "(:aid, :ahash, 'access', :g, :f, :res, :srv, :s, :at, :aexp, NULL), "
+                + "(:rid, :rhash, 'refresh', :g, :f, :res, :srv, :s, :at, :rexp, :parent)");
+        for (Pair p : pairs) {
+            insert.bind("aid", p.accessId()).bind("ahash", p.accessHash())
+                    .bind("rid", p.refreshId()).bind("rhash", p.refreshHash())
+                    .bind("g", p.grantId()).bind("f", p.family()).bind("res", p.resource()).bind("srv", p.servers())
+                    .bind("s", Scopes.format(p.issued().scopes())).bind("at", p.createdAt())
+                    .bind("aexp", p.accessExpires()).bind("rexp", p.refreshExpires()).bind("parent", p.parent()).add();
+        }
+        insert.execute();
     }
 
     /**

@@ -11,7 +11,12 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.ConnectionException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
@@ -22,6 +27,7 @@ import org.jdbi.v3.core.Jdbi;
  * PostgreSQL is the production engine. The same migrations run on both.
  */
 public final class Database implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Database.class.getName());
     public enum Engine { SQLITE, POSTGRES }
 
     private final GatehouseConfig.Database config;
@@ -74,6 +80,9 @@ public final class Database implements AutoCloseable {
         p.setProperty("foreign_keys", "true");
         p.setProperty("busy_timeout", "10000");
         p.setProperty("synchronous", "NORMAL");
+        // A statement that writes several rows inside a transaction keeps a statement journal, in a
+        // temporary file unless told otherwise: opened, written and deleted per statement.
+        p.setProperty("temp_store", "MEMORY");
         // A transaction that reads then writes must take the write lock up front: a deferred one
         // fails at once with SQLITE_BUSY (busy_timeout cannot help) when another connection writes.
         p.setProperty("transaction_mode", "IMMEDIATE");
@@ -133,10 +142,75 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** The same on a handle of {@link #openDedicated}, queued with every other transaction on SQLite. */
+    <R, X extends Exception> R inTransaction(Handle dedicated, HandleCallback<R, X> callback) throws X {
+        if (engine != Engine.SQLITE) {
+            return dedicated.inTransaction(callback);
+        }
+        writer.lock();
+        try {
+            return dedicated.inTransaction(callback);
+        } finally {
+            writer.unlock();
+        }
+    }
+
+    /**
+     * A handle on a connection of its own, outside the pool, for one thread that writes all the time
+     * ({@link GroupCommit}): on SQLite a connection's page cache survives only its own writes, so a
+     * writer that kept taking another pooled connection would read its indexes back each time.
+     */
+    Handle openDedicated() {
+        try {
+            Properties props = new Properties();
+            if (engine == Engine.SQLITE) {
+                props.putAll(sqliteProperties());
+                // Its indexes stay in memory (64 MiB): a writer that inserts random keys touches pages
+                // all over them. Its checkpoints run on another thread (see checkpoints()).
+                props.setProperty("cache_size", "-65536");
+                props.setProperty("wal_autocheckpoint", "0");
+            }
+            config.user().ifPresent(u -> props.setProperty("user", u));
+            config.password().ifPresent(p -> props.setProperty("password", p));
+            Connection connection = DriverManager.getConnection(config.url(), props);
+            if (engine == Engine.SQLITE) {
+                checkpoints();
+            }
+            Handle handle = Jdbi.create(connection).open();
+            handle.addCleanable(connection::close);
+            return handle;
+        } catch (SQLException e) {
+            throw new ConnectionException(e);
+        }
+    }
+
     private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock(true);
 
     public <R, X extends Exception> R withHandle(HandleCallback<R, X> callback) throws X {
         return jdbi.withHandle(callback);
+    }
+
+    private ScheduledExecutorService checkpointer;
+
+    /**
+     * Copies the write-ahead log into the database every second, on a thread of its own: a dedicated
+     * writer does not (its {@code wal_autocheckpoint} is off), so that its commits never wait for a
+     * checkpoint's writes and fsync. PASSIVE: it never blocks a reader or a writer, and whatever it
+     * cannot copy yet it copies next time.
+     */
+    private synchronized void checkpoints() {
+        if (checkpointer != null) {
+            return;
+        }
+        checkpointer = Executors.newSingleThreadScheduledExecutor(r ->
+                Thread.ofPlatform().daemon().name("gatehouse-sqlite-checkpoint").unstarted(r));
+        checkpointer.scheduleWithFixedDelay(() -> {
+            try {
+                jdbi.useHandle(h -> h.execute("PRAGMA wal_checkpoint(PASSIVE)"));
+            } catch (RuntimeException e) {
+                LOG.warning("could not checkpoint the SQLite log; will retry: " + e.getMessage());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     /** A connection outside the pool, for a long-lived listener. */
@@ -165,6 +239,11 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (checkpointer != null) {
+                checkpointer.shutdownNow();
+            }
+        }
         pool.close();
     }
 }

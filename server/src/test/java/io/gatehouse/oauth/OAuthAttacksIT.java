@@ -169,6 +169,58 @@ class OAuthAttacksIT {
         assertThat(node.whoami(third.path("access_token").asText()).status()).isEqualTo(401);
     }
 
+    /**
+     * Parallel refreshes of one token (CLIENTS.md: Claude.ai refreshes from two places at once), most
+     * of them committed in one group: each gets a pair of its own, the token rotates once, and once
+     * one of its successors is used the old token is spent.
+     */
+    @Test
+    void parallelRefreshesOfOneTokenEachGetAPairAndTheTokenIsSpentOnceASuccessorIsUsed() throws Exception {
+        String verifier = "p".repeat(50);
+        JsonNode first = ok(steps.token(exchange(code(new Person(node.server.publicUrl()), CALLBACK, verifier), CALLBACK,
+                verifier)), 200);
+        Map<String, String> again = Map.of("grant_type", "refresh_token",
+                "refresh_token", first.path("refresh_token").asText(), "client_id", clientId);
+        List<java.util.concurrent.Future<Http.Response>> answers = new java.util.ArrayList<>();
+        try (var callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 12; i++) {
+                answers.add(callers.submit(() -> steps.token(again)));
+            }
+        }
+        java.util.Set<String> successors = new java.util.HashSet<>();
+        for (var answer : answers) {
+            successors.add(ok(answer.get(), 200).path("refresh_token").asText());
+        }
+        assertThat(successors).hasSize(12);
+
+        String next = successors.iterator().next();
+        ok(steps.token(Map.of("grant_type", "refresh_token", "refresh_token", next, "client_id", clientId)), 200);
+        assertThat(steps.token(again).json().path("error").asText()).isEqualTo("invalid_grant");
+    }
+
+    /**
+     * A refresh token this node has just issued is remembered so its use needs no read, but nothing
+     * about it is taken on trust that could have changed: a person disabled since cannot refresh.
+     */
+    @Test
+    void aDisabledPersonCannotRefreshEvenATokenJustIssued() {
+        String email = "disabled@oauth.test";
+        JsonNode person = steps.signUp(email, "Soon disabled");
+        String userId = node.whoami(person.path("key").path("key").asText()).json().path("user_id").asText();
+        assertThat(userId).startsWith("usr_");
+        JsonNode t = steps.tokens(new Person(node.server.publicUrl()), email, clientId, CALLBACK, mcpUrl);
+
+        ok(node.http.send("POST", "/v1/users/" + userId + "/disable", TestNode.auth(node.adminKey), Map.of()), 200);
+        Http.Response refused = steps.token(Map.of("grant_type", "refresh_token",
+                "refresh_token", t.path("refresh_token").asText(), "client_id", clientId));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.json().path("error_description").asText()).contains("disabled");
+
+        ok(node.http.send("POST", "/v1/users/" + userId + "/enable", TestNode.auth(node.adminKey), Map.of()), 200);
+        ok(steps.token(Map.of("grant_type", "refresh_token", "refresh_token", t.path("refresh_token").asText(),
+                "client_id", clientId)), 200);
+    }
+
     /** §4.7 (CSRF): a consent posted without this browser's token, or from another site, issues nothing. */
     @Test
     void aForgedConsentIssuesNoCode() {
