@@ -53,7 +53,7 @@ public final class Tokens {
     static final KeyFormat CODE = new KeyFormat("gh_ac_");
     public static final KeyFormat ACCESS = new KeyFormat("gh_at_");
     static final KeyFormat REFRESH = new KeyFormat("gh_rt_");
-    /** How many fresh refresh tokens a node remembers (about 0.5 KiB each). */
+    /** How many fresh refresh tokens a node remembers (under 1 KiB each). */
     private static final int FRESH_SIZE = 50_000;
     private final Database db;
     private final KeyHasher hasher;
