@@ -27,6 +27,9 @@ import org.junit.jupiter.api.Assumptions;
  * ({@code oauth-browser.mjs}) who signs in and consents on Gatehouse's pages with the email and
  * password of {@link #person}.
  *
+ * <p>{@code phone-pages.mjs} is a person too, in a real browser: Debian's Chromium driven by
+ * playwright-core, reading Gatehouse's pages at phone width with scripts off ({@link #phonePages}).
+ *
  * <p>Secrets travel in environment variables only: write a header as
  * {@code "Authorization: Bearer ${GATEHOUSE_TEST_KEY}"} and pass the key in {@code env}; the
  * scripts (and mcp-remote itself) expand the placeholder. An argument that contains a value of
@@ -43,6 +46,8 @@ public final class NodeClients {
     /** The environment variables the OAuth scripts read the signing-in person's email and password from. */
     public static final String EMAIL_VARIABLE = "GATEHOUSE_TEST_EMAIL";
     public static final String PASSWORD_VARIABLE = "GATEHOUSE_TEST_PASSWORD";
+    /** Debian's Chromium: the pages are tested in the browser people have, not one Playwright downloads. */
+    public static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SUITE_TIMEOUT = Duration.ofMinutes(5);
@@ -81,14 +86,18 @@ public final class NodeClients {
         // The conformance suite needs Node 22 (fs.globSync); the npm package "node" brings it.
         Path node = scripts.resolve("node_modules/node/bin/node");
         if (!Files.isExecutable(node)) {
-            String message = "Missing " + node + " (the npm packages of " + scripts + "), needed by the real-client"
-                    + " tests. Install them with: " + INSTALL + " (needs node and npm on the PATH)";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                throw new AssertionError(message);
-            }
-            return Assumptions.abort(message);
+            return missing("Missing " + node + " (the npm packages of " + scripts + "), needed by the real-client"
+                    + " tests. Install them with: " + INSTALL + " (needs node and npm on the PATH)");
         }
         return new NodeClients(node, scripts);
+    }
+
+    /** Under {@code CI=true} an AssertionError saying what is missing, else the test is skipped. */
+    private static <T> T missing(String message) {
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new AssertionError(message);
+        }
+        return Assumptions.abort(message);
     }
 
     /** {@code sdk-client.mjs}: the SDK's Client over Streamable HTTP. */
@@ -139,6 +148,24 @@ public final class NodeClients {
     /** {@code oauth-conformance.mjs}: the conformance suite's authorization-server mode, summarised. */
     public Result oauthConformance(Map<String, String> env, String... args) {
         return run("oauth-conformance.mjs", env, SUITE_TIMEOUT, args);
+    }
+
+    /**
+     * {@code phone-pages.mjs}: Gatehouse's pages in Debian's Chromium ({@link #CHROMIUM}, driven by
+     * playwright-core) at phone width with scripts off, measured. Chromium missing fails the test
+     * under {@code CI=true} and skips it otherwise, as the npm packages do.
+     */
+    public Result phonePages(Map<String, String> env, String... args) {
+        if (!Files.isExecutable(CHROMIUM)) {
+            missing("Missing " + CHROMIUM + ", the browser of the page tests. Install it with: "
+                    + "apt-get install -y --no-install-recommends chromium (.ci/run does)");
+        }
+        if (!Files.isDirectory(scripts.resolve("node_modules/playwright-core"))) {
+            missing("Missing playwright-core in " + scripts + "/node_modules. Install it with: " + INSTALL);
+        }
+        List<String> all = new ArrayList<>(List.of("--chromium", CHROMIUM.toString()));
+        all.addAll(List.of(args));
+        return run("phone-pages.mjs", env, Duration.ofSeconds(120), all.toArray(String[]::new));
     }
 
     /**
