@@ -20,12 +20,12 @@ import java.util.Collection;
  * <p>The policy: nothing but the page's own stylesheet and images loads, no script runs, no page
  * may be framed (clickjacking on a consent button), forms post only to this origin (and, on a page
  * that ends in a redirect to a client, that client's origin: browsers apply {@code form-action} to
- * the redirect after a form too), no referrer but the origin leaves (an authorization URL carries a
- * state and a code challenge, an invitation link a token), and nothing is cached. Not
- * {@code no-referrer}: under it browsers send {@code Origin: null} with a form (Fetch Standard,
- * "serializing a request origin"), and {@link Browser#fromOurPage} refuses that, so nobody could
- * sign in; {@code strict-origin} sends the origin alone, which every party a page sends
- * anything to already knows (the client gets it as {@code iss}).
+ * the redirect after a form too), no referrer leaves for another site (an authorization URL carries
+ * a state and a code challenge, an invitation link a token), and nothing is cached. The referrer
+ * policy is {@code same-origin}, not {@code no-referrer}: under {@code no-referrer} browsers send
+ * {@code Origin: null} with every form (Fetch Standard, "serializing a request origin"), and
+ * {@link Browser#fromOurPage} refuses that, so nobody could sign in; under {@code same-origin} a
+ * form posted to this origin says where it came from, and the client's site is told nothing.
  */
 public final class Pages {
     private final TemplateEngine engine = TemplateEngine.createPrecompiled(ContentType.Html);
@@ -73,7 +73,7 @@ public final class Pages {
                 + "img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'");
         res.header(HeaderNames.create("X-Frame-Options"), "DENY");
         res.header(HeaderNames.X_CONTENT_TYPE_OPTIONS, "nosniff");
-        res.header(HeaderNames.create("Referrer-Policy"), "strict-origin");
+        res.header(HeaderNames.create("Referrer-Policy"), "same-origin");
         res.header(HeaderNames.create("Cross-Origin-Opener-Policy"), "same-origin");
         res.header(HeaderNames.CACHE_CONTROL, "no-store");
         if (secure()) {

@@ -255,7 +255,7 @@ class OAuthPoliciesIT {
         Person person = new Person(node.server.publicUrl());
         Person.Page login = person.open(node.server.publicUrl().resolve("/login"));
         assertThat(login.header("Content-Security-Policy")).contains("default-src 'none'", "frame-ancestors 'none'");
-        assertThat(login.header("Referrer-Policy")).isEqualTo("strict-origin");
+        assertThat(login.header("Referrer-Policy")).isEqualTo("same-origin");
         Person.Page wrong = person.submit(login, "/login", Map.of("email", List.of("grace@oauth.test"),
                 "password", List.of("not the password")));
         Person.Page nobody = person.submit(login, "/login", Map.of("email", List.of("nobody@oauth.test"),
