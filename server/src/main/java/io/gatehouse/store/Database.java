@@ -131,25 +131,26 @@ public final class Database implements AutoCloseable {
      * another process on the same file (the command line) still meets busy_timeout.
      */
     public <R, X extends Exception> R inTransaction(HandleCallback<R, X> callback) throws X {
-        if (engine != Engine.SQLITE) {
-            return jdbi.inTransaction(callback);
-        }
-        writer.lock();
-        try {
-            return jdbi.inTransaction(callback);
-        } finally {
-            writer.unlock();
-        }
+        // The lock before the connection: transactions waiting their turn hold none of the pool's.
+        return queued(() -> jdbi.inTransaction(callback));
     }
 
-    /** The same on a handle of {@link #openDedicated}, queued with every other transaction on SQLite. */
-    <R, X extends Exception> R inTransaction(Handle dedicated, HandleCallback<R, X> callback) throws X {
+    /** The same on {@code handle} (one of {@link #openDedicated}), queued with every other on SQLite. */
+    <R, X extends Exception> R inTransaction(Handle handle, HandleCallback<R, X> callback) throws X {
+        return queued(() -> handle.inTransaction(callback));
+    }
+
+    private interface Work<R, X extends Exception> {
+        R run() throws X;
+    }
+
+    private <R, X extends Exception> R queued(Work<R, X> work) throws X {
         if (engine != Engine.SQLITE) {
-            return dedicated.inTransaction(callback);
+            return work.run();
         }
         writer.lock();
         try {
-            return dedicated.inTransaction(callback);
+            return work.run();
         } finally {
             writer.unlock();
         }

@@ -62,18 +62,24 @@ class GroupCommitIT {
                 .mapTo(Integer.class).list());
     }
 
-    @Test
-    void writesThatWaitAreCommittedTogetherAndEachCallerGetsItsOwnAnswer() throws Exception {
-        CountDownLatch firstBatchRunning = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        try (GroupCommit<Integer, Integer> group = new GroupCommit<>(db, "test", 64, (h, items) -> {
+    private final CountDownLatch firstBatchRunning = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    /** A group whose batch with item 0 waits for {@link #release}, so that the writes after it queue up. */
+    private GroupCommit<Integer, Integer> held() {
+        return new GroupCommit<>(db, "test", 64, (h, items) -> {
             if (items.contains(0)) {
-                // Holds the first batch until every other write is queued behind it.
                 firstBatchRunning.countDown();
                 await(release);
             }
             return write(h, items);
-        }); ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        });
+    }
+
+    @Test
+    void writesThatWaitAreCommittedTogetherAndEachCallerGetsItsOwnAnswer() throws Exception {
+        try (GroupCommit<Integer, Integer> group = held();
+             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<Integer> first = callers.submit(() -> group.submit(0));
             assertThat(firstBatchRunning.await(10, TimeUnit.SECONDS)).isTrue();
             List<Future<Integer>> rest = new ArrayList<>();
@@ -96,15 +102,8 @@ class GroupCommitIT {
 
     @Test
     void aWriteThatFailsFailsOnlyItsOwnCallerAndTheOthersAreCommittedOnce() throws Exception {
-        CountDownLatch firstBatchRunning = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        try (GroupCommit<Integer, Integer> group = new GroupCommit<>(db, "test", 64, (h, items) -> {
-            if (items.contains(0)) {
-                firstBatchRunning.countDown();
-                await(release);
-            }
-            return write(h, items);
-        }); ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (GroupCommit<Integer, Integer> group = held();
+             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<Integer> first = callers.submit(() -> group.submit(0));
             assertThat(firstBatchRunning.await(10, TimeUnit.SECONDS)).isTrue();
             Future<Integer> one = callers.submit(() -> group.submit(1));
@@ -128,15 +127,7 @@ class GroupCommitIT {
 
     @Test
     void closingCommitsWhatIsQueuedAndLaterWritesStillCommit() throws Exception {
-        CountDownLatch firstBatchRunning = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        GroupCommit<Integer, Integer> group = new GroupCommit<>(db, "test", 64, (h, items) -> {
-            if (items.contains(0)) {
-                firstBatchRunning.countDown();
-                await(release);
-            }
-            return write(h, items);
-        });
+        GroupCommit<Integer, Integer> group = held();
         try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<Integer> first = callers.submit(() -> group.submit(0));
             assertThat(firstBatchRunning.await(10, TimeUnit.SECONDS)).isTrue();
