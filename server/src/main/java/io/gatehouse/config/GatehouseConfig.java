@@ -174,10 +174,20 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * A plan is configuration, not code. Set as {@code plans.<name>.api-access=true|false}.
      *
      * @param name      the plan name organisations carry
-     * @param apiAccess {@code plans.<name>.api-access}: whether keys of its organisations pass the door
-     *                  on data-plane calls; default true
+     * @param apiAccess {@code plans.<name>.api-access}: whether credentials of its organisations pass
+     *                  the door on API calls ({@code /api}, and the verify API for an {@code api:}
+     *                  permission); default true
+     * @param mcpAccess {@code plans.<name>.mcp-access}: the same for MCP calls ({@code /mcp}, and
+     *                  {@code mcp:use}); default: as {@code api-access}
      */
-    public record Plan(String name, boolean apiAccess) {
+    public record Plan(String name, boolean apiAccess, boolean mcpAccess) {
+        /** What a data-plane call needing {@code permission} may do: MCP, API, or (none named) either. */
+        public boolean allows(Optional<String> permission) {
+            if (permission.isEmpty()) {
+                return apiAccess || mcpAccess;
+            }
+            return permission.get().startsWith("mcp:") ? mcpAccess : apiAccess;
+        }
     }
 
     /**
@@ -192,7 +202,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_-]{0,22})[_-]");
     private static final Pattern PLAN_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-    private static final Set<String> PLAN_FIELDS = Set.of("api-access");
+    private static final Set<String> PLAN_FIELDS = Set.of("api-access", "mcp-access");
     private static final List<String> KEYS = List.of(
             "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
             "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
@@ -470,10 +480,15 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             }
         });
         Map<String, Plan> byName = new LinkedHashMap<>();
-        fields.forEach((name, keys) -> byName.put(name, new Plan(name,
-                keys.containsKey("api-access") ? boolSetting(s, keys.get("api-access"), true) : true)));
+        fields.forEach((name, keys) -> {
+            boolean api = keys.containsKey("api-access") ? boolSetting(s, keys.get("api-access"), true) : true;
+            // MCP access follows API access unless set: a plan written before the two were apart
+            // (api-access = false then closed the whole data plane) keeps meaning what it meant.
+            boolean mcp = keys.containsKey("mcp-access") ? boolSetting(s, keys.get("mcp-access"), api) : api;
+            byName.put(name, new Plan(name, api, mcp));
+        });
         if (byName.isEmpty()) {
-            byName.put("free", new Plan("free", true));
+            byName.put("free", new Plan("free", true, true));
         }
         String defaultPlan = s.get("plans.default").orElse(byName.containsKey("free") ? "free"
                 : byName.keySet().iterator().next());

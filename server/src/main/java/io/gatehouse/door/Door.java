@@ -157,9 +157,11 @@ public final class Door {
         if (id.role().isEmpty()) {
             throw ApiError.forbidden("not_member", id.kind().owner() + " is no longer a member of its organization");
         }
-        if (requirement.planGated() && !plans.find(id.plan()).map(GatehouseConfig.Plan::apiAccess).orElse(false)) {
+        if (requirement.planGated() && !plans.find(id.plan()).map(p -> p.allows(requirement.permission()))
+                .orElse(false)) {
+            boolean mcp = requirement.permission().filter(p -> p.startsWith("mcp:")).isPresent();
             throw ApiError.forbidden("plan_not_eligible",
-                    "Your organization's plan does not include API access");
+                    "Your organization's plan does not include " + (mcp ? "MCP" : "API") + " access");
         }
         Set<String> workspaces = new HashSet<>(id.memberWorkspaces());
         if (!id.workspaces().all()) {

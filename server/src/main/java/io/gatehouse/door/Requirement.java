@@ -1,5 +1,6 @@
 package io.gatehouse.door;
 
+import io.gatehouse.config.GatehouseConfig;
 import java.util.Optional;
 
 /**
@@ -9,12 +10,13 @@ import java.util.Optional;
  * @param workspace  a workspace the call acts in, if any
  * @param server     an upstream server the call reaches, if any (its id)
  * @param serverAlias another name of that server a scope may use (its slug)
- * @param planGated  whether the organisation's plan must allow API access (data-plane calls)
+ * @param planGated  whether the organisation's plan must allow the call (data-plane calls): MCP access
+ *                   for {@code mcp:use}, API access for an {@code api:} permission, either without one
  */
 public record Requirement(Optional<String> permission, Optional<String> workspace, Optional<String> server,
                           Optional<String> serverAlias, boolean planGated) {
 
-    /** A data-plane call: the plan must allow API access. */
+    /** A data-plane call: the plan must allow it (see {@link GatehouseConfig.Plan#allows}). */
     public static Requirement dataPlane() {
         return new Requirement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true);
     }

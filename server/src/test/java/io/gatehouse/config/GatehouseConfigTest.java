@@ -25,6 +25,29 @@ class GatehouseConfigTest {
     }
 
     @Test
+    void aPlanGatesMcpAndApiApartAndACallNamingNeitherNeedsEither() throws Exception {
+        Settings s = Settings.load(Optional.empty(), Map.of("GATEHOUSE_PLANS_FREE_MCP_ACCESS", "true",
+                "GATEHOUSE_PLANS_FREE_API_ACCESS", "false", "GATEHOUSE_PLANS_STARTER_MCP_ACCESS", "false",
+                "GATEHOUSE_PLANS_STARTER_API_ACCESS", "false", "GATEHOUSE_PLANS_TEAM_API_ACCESS", "true",
+                "GATEHOUSE_PLANS_LEGACY_API_ACCESS", "false"), Map.of());
+        GatehouseConfig.Plans plans = GatehouseConfig.from(s).plans();
+        GatehouseConfig.Plan free = plans.find("free").orElseThrow();
+        assertThat(free.allows(Optional.of("mcp:use"))).isTrue();
+        assertThat(free.allows(Optional.of("api:read"))).isFalse();
+        assertThat(free.allows(Optional.of("api:write"))).isFalse();
+        assertThat(free.allows(Optional.empty())).isTrue();
+        GatehouseConfig.Plan starter = plans.find("starter").orElseThrow();
+        assertThat(starter.allows(Optional.empty())).isFalse();
+        assertThat(starter.allows(Optional.of("mcp:use"))).isFalse();
+        GatehouseConfig.Plan team = plans.find("team").orElseThrow();
+        assertThat(team.mcpAccess()).as("mcp-access follows api-access").isTrue();
+        assertThat(team.allows(Optional.of("api:write"))).isTrue();
+        GatehouseConfig.Plan legacy = plans.find("legacy").orElseThrow();
+        assertThat(legacy.mcpAccess()).as("api-access = false alone still closes the whole data plane").isFalse();
+        assertThat(legacy.allows(Optional.empty())).isFalse();
+    }
+
+    @Test
     void environmentOverridesTheFileAndOverridesWin() throws Exception {
         Path file = Files.createTempFile("gatehouse", ".conf");
         Files.writeString(file, "http.port=9000\nkeys.prefix=pmcp_\nplans.business.api-access=true\n");
