@@ -121,7 +121,7 @@ public final class GatehouseServer implements AutoCloseable {
             KeyVerifier verifier = new KeyVerifier(format, hasher, keyStore, db, usage, config.keys(), metrics);
             invalidations.subscribe(verifier::invalidate);
             KeyService keys = new KeyService(db, invalidations, keyStore, accountStore, audit, format, hasher,
-                    config.keys().maxRollGrace(), clock);
+                    config.keys().maxRollGrace(), config.plans(), clock);
 
             TokenVerifier tokenVerifier = new TokenVerifier(hasher, db, usage, config.keys(), metrics);
             invalidations.subscribe(tokenVerifier::invalidate);

@@ -179,8 +179,13 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                  permission); default true
      * @param mcpAccess {@code plans.<name>.mcp-access}: the same for MCP calls ({@code /mcp}, and
      *                  {@code mcp:use}); default: as {@code api-access}
+     * @param oneKeyPerUser      {@code plans.<name>.one-key-per-user}: a new key renews the person's
+     *                           existing one, as the organization's own setting does; default false
+     * @param maxKeyLifetimeDays {@code plans.<name>.max-key-lifetime-days}: the longest life of a key;
+     *                           the organization's own limit applies too, the shorter wins
      */
-    public record Plan(String name, boolean apiAccess, boolean mcpAccess) {
+    public record Plan(String name, boolean apiAccess, boolean mcpAccess, boolean oneKeyPerUser,
+                       Optional<Integer> maxKeyLifetimeDays) {
         /** What a data-plane call needing {@code permission} may do: MCP, API, or (none named) either. */
         public boolean allows(Optional<String> permission) {
             if (permission.isEmpty()) {
@@ -202,7 +207,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_-]{0,22})[_-]");
     private static final Pattern PLAN_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
-    private static final Set<String> PLAN_FIELDS = Set.of("api-access", "mcp-access");
+    private static final Set<String> PLAN_FIELDS = Set.of("api-access", "mcp-access", "one-key-per-user",
+            "max-key-lifetime-days");
     private static final List<String> KEYS = List.of(
             "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
             "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
@@ -485,10 +491,13 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             // MCP access follows API access unless set: a plan written before the two were apart
             // (api-access = false then closed the whole data plane) keeps meaning what it meant.
             boolean mcp = keys.containsKey("mcp-access") ? boolSetting(s, keys.get("mcp-access"), api) : api;
-            byName.put(name, new Plan(name, api, mcp));
+            boolean oneKey = keys.containsKey("one-key-per-user") && boolSetting(s, keys.get("one-key-per-user"), false);
+            Optional<Integer> maxDays = keys.containsKey("max-key-lifetime-days")
+                    ? Optional.of(intSetting(s, keys.get("max-key-lifetime-days"), 1, 1, 36_500)) : Optional.empty();
+            byName.put(name, new Plan(name, api, mcp, oneKey, maxDays));
         });
         if (byName.isEmpty()) {
-            byName.put("free", new Plan("free", true, true));
+            byName.put("free", new Plan("free", true, true, false, Optional.empty()));
         }
         String defaultPlan = s.get("plans.default").orElse(byName.containsKey("free") ? "free"
                 : byName.keySet().iterator().next());

@@ -1,5 +1,6 @@
 package io.gatehouse.keys;
 
+import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.accounts.AccountStore;
 import io.gatehouse.accounts.Accounts.Organization;
 import io.gatehouse.accounts.Accounts.User;
@@ -51,8 +52,12 @@ public final class KeyService {
     private final Clock clock;
     private final KeyAccess access;
 
+    private final GatehouseConfig.Plans plans;
+
     public KeyService(Database db, Invalidations invalidations, KeyStore keys, AccountStore accounts, AuditLog audit,
-                      KeyFormat format, KeyHasher hasher, Duration maxRollGrace, Clock clock) {
+                      KeyFormat format, KeyHasher hasher, Duration maxRollGrace, GatehouseConfig.Plans plans,
+                      Clock clock) {
+        this.plans = plans;
         this.db = db;
         this.invalidations = invalidations;
         this.keys = keys;
@@ -122,7 +127,7 @@ public final class KeyService {
                          Principal caller, boolean refuseLonger) {
         Handle h = tx.handle();
         Instant now = clock.instant();
-        Organization org = accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization"));
+        Organization org = rules(accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization")));
         User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
         Role role = accounts.member(h, orgId, userId).map(m -> m.role()).orElseThrow(() ->
                 ApiError.of(ErrorCode.CONFLICT, "not_member", "The key's owner must be a member of the organization"));
@@ -247,7 +252,7 @@ public final class KeyService {
                         "This key was renewed or rolled already; renew or roll the key that replaced it");
             }
             access.mayMakeKeyFor(h, caller, old.orgId(), old.userId(), old.kind());
-            Organization org = accounts.organization(h, old.orgId()).orElseThrow();
+            Organization org = rules(accounts.organization(h, old.orgId()).orElseThrow());
             // An operator renews for a new term of the same length; anyone else replaces the secret only,
             // and the new key ends when the old one would have: renewing never makes a key live longer.
             Expiry expiry = caller.operator()
@@ -303,7 +308,7 @@ public final class KeyService {
                     throw ApiError.forbidden("not_org_admin", "Only an owner or admin can import keys");
                 }
                 access.mayMakeKeyFor(h, caller, orgId, userId, r.kind());
-                Organization org = accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization"));
+                Organization org = rules(accounts.organization(h, orgId).orElseThrow(() -> ApiError.notFound("organization")));
                 User owner = accounts.user(h, userId).orElseThrow(() -> ApiError.notFound("user"));
                 Role role = accounts.member(h, orgId, userId).map(m -> m.role()).orElseThrow(() -> ApiError.of(
                         ErrorCode.CONFLICT, "not_member", "The key's owner must be a member of the organization"));
@@ -339,6 +344,19 @@ public final class KeyService {
             tx.invalidate(new Invalidation.All());
             return imported;
         });
+    }
+
+    /**
+     * The organization with its plan's key rules joined to its own: one key per person if either
+     * says so, and the shorter of the two lifetimes. A plan change applies to the next key made.
+     */
+    private Organization rules(Organization org) {
+        Optional<GatehouseConfig.Plan> plan = plans.find(org.plan());
+        boolean oneKey = org.oneKeyPerUser() || plan.map(GatehouseConfig.Plan::oneKeyPerUser).orElse(false);
+        Optional<Integer> maxDays = java.util.stream.Stream.of(org.maxKeyLifetimeDays(),
+                        plan.flatMap(GatehouseConfig.Plan::maxKeyLifetimeDays))
+                .flatMap(Optional::stream).min(Integer::compare);
+        return new Organization(org.id(), org.name(), org.plan(), oneKey, maxDays, org.createdAt());
     }
 
     private static Optional<Instant> expiry(Organization org, Expiry expiry, Instant now) {
