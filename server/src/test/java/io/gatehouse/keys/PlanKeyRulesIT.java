@@ -33,9 +33,7 @@ class PlanKeyRulesIT {
     }
 
     private static JsonNode key(String org, String user, Map<String, Object> extra) {
-        Map<String, Object> body = new java.util.HashMap<>(Map.of("organization_id", org, "user_id", user, "name", "k"));
-        body.putAll(extra);
-        return node.createKey(body);
+        return node.createKey(org, user, extra);
     }
 
     private static long daysLeft(JsonNode key) {

@@ -3,7 +3,6 @@ package io.gatehouse.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.examples.DemoUpstream;
 import java.net.URI;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -51,9 +50,7 @@ public final class GatewayNode implements AutoCloseable {
     public String keyForNewUser(String email, String plan, Map<String, Object> extra) {
         String user = node.createUser(email);
         String org = node.createOrg("Org of " + email, plan, user);
-        Map<String, Object> body = new HashMap<>(Map.of("organization_id", org, "user_id", user, "name", "k"));
-        body.putAll(extra);
-        return node.createKey(body).path("key").asText();
+        return node.createKey(org, user, extra).path("key").asText();
     }
 
     @Override

@@ -107,6 +107,14 @@ public final class TestNode implements AutoCloseable {
         return createKey(Map.of("organization_id", orgId, "user_id", userId, "name", name));
     }
 
+    /** A key for {@code userId} in {@code orgId}, with {@code extra} fields (expiry, scope, …). */
+    public JsonNode createKey(String orgId, String userId, Map<String, Object> extra) {
+        Map<String, Object> body = new java.util.HashMap<>(Map.of("organization_id", orgId, "user_id", userId,
+                "name", "k"));
+        body.putAll(extra);
+        return createKey(body);
+    }
+
     /** An organisation's owner, and a key of theirs that may manage it ({@code admin:read}, {@code admin:write}). */
     public record OrgAdmin(String userId, String orgId, String key) {
     }
