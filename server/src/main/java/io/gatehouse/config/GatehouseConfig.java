@@ -186,12 +186,32 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      */
     public record Plan(String name, boolean apiAccess, boolean mcpAccess, boolean oneKeyPerUser,
                        Optional<Integer> maxKeyLifetimeDays) {
-        /** What a data-plane call needing {@code permission} may do: MCP, API, or (none named) either. */
-        public boolean allows(Optional<String> permission) {
-            if (permission.isEmpty()) {
-                return apiAccess || mcpAccess;
+        /** The access a data-plane call needs: MCP for an {@code mcp:} permission, API for another, either without one. */
+        public enum Access {
+            API("API"), MCP("MCP"), EITHER("API or MCP");
+
+            private final String label;
+
+            Access(String label) {
+                this.label = label;
             }
-            return permission.get().startsWith("mcp:") ? mcpAccess : apiAccess;
+
+            /** How the door's refusal names it: "…does not include MCP access". */
+            public String label() {
+                return label;
+            }
+
+            public static Access neededFor(Optional<String> permission) {
+                return permission.map(p -> p.startsWith("mcp:") ? MCP : API).orElse(EITHER);
+            }
+        }
+
+        public boolean allows(Access access) {
+            return switch (access) {
+                case API -> apiAccess;
+                case MCP -> mcpAccess;
+                case EITHER -> apiAccess || mcpAccess;
+            };
         }
     }
 

@@ -157,11 +157,12 @@ public final class Door {
         if (id.role().isEmpty()) {
             throw ApiError.forbidden("not_member", id.kind().owner() + " is no longer a member of its organization");
         }
-        if (requirement.planGated() && !plans.find(id.plan()).map(p -> p.allows(requirement.permission()))
-                .orElse(false)) {
-            boolean mcp = requirement.permission().filter(p -> p.startsWith("mcp:")).isPresent();
-            throw ApiError.forbidden("plan_not_eligible",
-                    "Your organization's plan does not include " + (mcp ? "MCP" : "API") + " access");
+        if (requirement.planGated()) {
+            GatehouseConfig.Plan.Access needed = GatehouseConfig.Plan.Access.neededFor(requirement.permission());
+            if (!plans.find(id.plan()).map(p -> p.allows(needed)).orElse(false)) {
+                throw ApiError.forbidden("plan_not_eligible",
+                        "Your organization's plan does not include " + needed.label() + " access");
+            }
         }
         Set<String> workspaces = new HashSet<>(id.memberWorkspaces());
         if (!id.workspaces().all()) {

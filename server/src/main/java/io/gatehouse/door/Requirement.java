@@ -16,7 +16,7 @@ import java.util.Optional;
 public record Requirement(Optional<String> permission, Optional<String> workspace, Optional<String> server,
                           Optional<String> serverAlias, boolean planGated) {
 
-    /** A data-plane call: the plan must allow it (see {@link GatehouseConfig.Plan#allows}). */
+    /** A data-plane call: the plan must allow it (see {@link GatehouseConfig.Plan.Access}). */
     public static Requirement dataPlane() {
         return new Requirement(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true);
     }

@@ -1,12 +1,12 @@
 package io.gatehouse.keys;
 
-import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.accounts.AccountStore;
 import io.gatehouse.accounts.Accounts.Organization;
 import io.gatehouse.accounts.Accounts.User;
 import io.gatehouse.door.Role;
 import io.gatehouse.audit.Actor;
 import io.gatehouse.audit.AuditLog;
+import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.door.Permissions;
 import io.gatehouse.door.Principal;
 import io.gatehouse.door.Targets;
@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -51,7 +52,6 @@ public final class KeyService {
     private final Duration maxRollGrace;
     private final Clock clock;
     private final KeyAccess access;
-
     private final GatehouseConfig.Plans plans;
 
     public KeyService(Database db, Invalidations invalidations, KeyStore keys, AccountStore accounts, AuditLog audit,
@@ -353,8 +353,7 @@ public final class KeyService {
     private Organization rules(Organization org) {
         Optional<GatehouseConfig.Plan> plan = plans.find(org.plan());
         boolean oneKey = org.oneKeyPerUser() || plan.map(GatehouseConfig.Plan::oneKeyPerUser).orElse(false);
-        Optional<Integer> maxDays = java.util.stream.Stream.of(org.maxKeyLifetimeDays(),
-                        plan.flatMap(GatehouseConfig.Plan::maxKeyLifetimeDays))
+        Optional<Integer> maxDays = Stream.of(org.maxKeyLifetimeDays(), plan.flatMap(GatehouseConfig.Plan::maxKeyLifetimeDays))
                 .flatMap(Optional::stream).min(Integer::compare);
         return new Organization(org.id(), org.name(), org.plan(), oneKey, maxDays, org.createdAt());
     }

@@ -23,8 +23,10 @@ import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,8 +87,7 @@ public final class Tokens {
         this.clock = clock;
         this.rotations = new GroupCommit<>(db, "refresh", 64, this::rotate);
         this.fresh = Caffeine.newBuilder().maximumSize(FRESH_SIZE)
-                .expireAfterWrite(java.time.Duration.ofHours(24).compareTo(config.refreshTokenTtl()) < 0
-                        ? java.time.Duration.ofHours(24) : config.refreshTokenTtl())
+                .expireAfterWrite(Collections.min(List.of(Duration.ofHours(24), config.refreshTokenTtl())))
                 .build();
     }
 

@@ -171,9 +171,7 @@ public final class Database implements AutoCloseable {
                 props.setProperty("cache_size", "-65536");
                 props.setProperty("wal_autocheckpoint", "0");
             }
-            config.user().ifPresent(u -> props.setProperty("user", u));
-            config.password().ifPresent(p -> props.setProperty("password", p));
-            Connection connection = DriverManager.getConnection(config.url(), props);
+            Connection connection = connect(props);
             if (engine == Engine.SQLITE) {
                 checkpoints();
             }
@@ -216,7 +214,11 @@ public final class Database implements AutoCloseable {
 
     /** A connection outside the pool, for a long-lived listener. */
     Connection dedicatedConnection() throws SQLException {
-        Properties props = new Properties();
+        return connect(new Properties());
+    }
+
+    /** A connection outside the pool, with {@code props} and the configured credentials. */
+    private Connection connect(Properties props) throws SQLException {
         config.user().ifPresent(u -> props.setProperty("user", u));
         config.password().ifPresent(p -> props.setProperty("password", p));
         return DriverManager.getConnection(config.url(), props);

@@ -24,6 +24,10 @@ class GatehouseConfigTest {
         assertThat(c.gateway().privateUpstreams()).isEqualTo(GatehouseConfig.PrivateUpstreams.INSTANCE);
     }
 
+    private static GatehouseConfig.Plan.Access access(String permission) {
+        return GatehouseConfig.Plan.Access.neededFor(Optional.of(permission));
+    }
+
     @Test
     void aPlanGatesMcpAndApiApartAndACallNamingNeitherNeedsEither() throws Exception {
         Settings s = Settings.load(Optional.empty(), Map.of("GATEHOUSE_PLANS_FREE_MCP_ACCESS", "true",
@@ -32,19 +36,19 @@ class GatehouseConfigTest {
                 "GATEHOUSE_PLANS_LEGACY_API_ACCESS", "false"), Map.of());
         GatehouseConfig.Plans plans = GatehouseConfig.from(s).plans();
         GatehouseConfig.Plan free = plans.find("free").orElseThrow();
-        assertThat(free.allows(Optional.of("mcp:use"))).isTrue();
-        assertThat(free.allows(Optional.of("api:read"))).isFalse();
-        assertThat(free.allows(Optional.of("api:write"))).isFalse();
-        assertThat(free.allows(Optional.empty())).isTrue();
+        assertThat(free.allows(access("mcp:use"))).isTrue();
+        assertThat(free.allows(access("api:read"))).isFalse();
+        assertThat(free.allows(access("api:write"))).isFalse();
+        assertThat(free.allows(GatehouseConfig.Plan.Access.neededFor(Optional.empty()))).isTrue();
         GatehouseConfig.Plan starter = plans.find("starter").orElseThrow();
-        assertThat(starter.allows(Optional.empty())).isFalse();
-        assertThat(starter.allows(Optional.of("mcp:use"))).isFalse();
+        assertThat(starter.allows(GatehouseConfig.Plan.Access.neededFor(Optional.empty()))).isFalse();
+        assertThat(starter.allows(access("mcp:use"))).isFalse();
         GatehouseConfig.Plan team = plans.find("team").orElseThrow();
         assertThat(team.mcpAccess()).as("mcp-access follows api-access").isTrue();
-        assertThat(team.allows(Optional.of("api:write"))).isTrue();
+        assertThat(team.allows(access("api:write"))).isTrue();
         GatehouseConfig.Plan legacy = plans.find("legacy").orElseThrow();
         assertThat(legacy.mcpAccess()).as("api-access = false alone still closes the whole data plane").isFalse();
-        assertThat(legacy.allows(Optional.empty())).isFalse();
+        assertThat(legacy.allows(GatehouseConfig.Plan.Access.neededFor(Optional.empty()))).isFalse();
     }
 
     @Test
