@@ -1,0 +1,156 @@
+package io.gatehouse.limits;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Request budgets in memory, for the hot path: no lock, and after a bucket exists no allocation but
+ * the small {@link Outcome}. Each {@link Limit} is a token bucket that holds {@code count} requests
+ * and refills {@code count} per window, kept as GCRA (the generic cell rate algorithm): one
+ * {@link AtomicLong} holds the bucket's theoretical arrival time, the instant at which it will be full
+ * again, and a request moves it one emission interval ({@code window / count}, rounded up to the
+ * nanosecond so that a rate is never exceeded) later, by compare-and-set. A request is allowed while
+ * that instant stays within {@code count} intervals of now, so a full bucket admits exactly
+ * {@code count} requests at one instant and one more per interval after.
+ *
+ * <p>Memory: a bucket that is full again holds nothing worth keeping, so {@link #sweep} drops every
+ * full bucket; whoever builds the limiter calls it now and then (each minute is plenty). Nothing
+ * else bounds the map: buckets must be keyed by what a caller cannot mint at will (key, organization
+ * ids of admitted calls), not by anything a request merely claims.
+ *
+ * <p>Every {@code nowNanos} is from one monotonic clock ({@link System#nanoTime}); tests pass their own.
+ */
+public final class RateLimiter {
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    /** The value of a bucket {@link #sweep} has taken out of the map; a taker that meets it makes a new one. */
+    private static final long SWEPT = Long.MIN_VALUE;
+
+    private final Map<Limit, AtomicLong> buckets = new ConcurrentHashMap<>();
+
+    /** Takes one request from {@code limit}'s bucket if it has one left; a denial takes nothing. */
+    public Outcome take(Limit limit, long nowNanos) {
+        while (true) {
+            Outcome outcome = tryTake(bucket(limit, nowNanos), limit, nowNanos, true);
+            if (outcome != null) {
+                return outcome;
+            }
+        }
+    }
+
+    /**
+     * Takes one request from each of {@code limits} (a key's and its organization's, say), or from
+     * none: when one is exhausted, what was taken from the others is given back. Answers the denial
+     * with the longest wait, or when all allow, the limit with the fewest requests left.
+     *
+     * <p>Two races, both bounded by one request per concurrent caller: while a request holds a unit it
+     * will give back, another may be refused it; and a unit given back after its bucket had already
+     * refilled past it can let one request too many through.
+     */
+    public Outcome takeAll(List<Limit> limits, long nowNanos) {
+        if (limits.isEmpty()) {
+            throw new IllegalArgumentException("no limits to take from");
+        }
+        return takeFrom(limits, 0, nowNanos);
+    }
+
+    /** Drops the buckets that are full at {@code nowNanos}, and answers how many. */
+    public int sweep(long nowNanos) {
+        int swept = 0;
+        for (Map.Entry<Limit, AtomicLong> entry : buckets.entrySet()) {
+            AtomicLong bucket = entry.getValue();
+            long tat = bucket.get();
+            if (tat != SWEPT && tat - nowNanos <= 0 && bucket.compareAndSet(tat, SWEPT)) {
+                buckets.remove(entry.getKey(), bucket);
+                swept++;
+            }
+        }
+        return swept;
+    }
+
+    int size() {
+        return buckets.size();
+    }
+
+    /** Takes from {@code limits[i]} then the rest, giving back on the way out if a later one denies. */
+    private Outcome takeFrom(List<Limit> limits, int i, long nowNanos) {
+        Limit limit = limits.get(i);
+        AtomicLong bucket;
+        Outcome mine;
+        do {
+            bucket = bucket(limit, nowNanos);
+            mine = tryTake(bucket, limit, nowNanos, true);
+        } while (mine == null);
+        if (!mine.allowed()) {
+            return longestWait(mine, limits, i + 1, nowNanos);
+        }
+        if (i + 1 == limits.size()) {
+            return mine;
+        }
+        Outcome rest = takeFrom(limits, i + 1, nowNanos);
+        if (!rest.allowed()) {
+            giveBack(bucket, limit.rate());
+            return rest;
+        }
+        return rest.remaining() < mine.remaining()
+                || rest.remaining() == mine.remaining() && rest.resetSeconds() > mine.resetSeconds() ? rest : mine;
+    }
+
+    /** Among {@code denial} and the limits from {@code from} on that would deny too, the longest wait. */
+    private Outcome longestWait(Outcome denial, List<Limit> limits, int from, long nowNanos) {
+        for (int j = from; j < limits.size(); j++) {
+            Limit other = limits.get(j);
+            AtomicLong bucket = buckets.get(other);
+            Outcome would = bucket == null ? null : tryTake(bucket, other, nowNanos, false);
+            if (would != null && !would.allowed() && would.resetSeconds() > denial.resetSeconds()) {
+                denial = would;
+            }
+        }
+        return denial;
+    }
+
+    /**
+     * One GCRA step on {@code bucket}: the outcome, with the unit taken if {@code commit}, or
+     * {@code null} when the bucket turns out to have been swept (the caller looks it up again).
+     */
+    private Outcome tryTake(AtomicLong bucket, Limit limit, long nowNanos, boolean commit) {
+        long interval = interval(limit.rate());
+        long burst = interval * limit.rate().count();
+        while (true) {
+            long tat = bucket.get();
+            if (tat == SWEPT) {
+                buckets.remove(limit, bucket);
+                return null;
+            }
+            // How far past now the bucket's quota would be spent, this request included.
+            long ahead = Math.max(tat - nowNanos, 0) + interval;
+            if (ahead > burst) {
+                return new Outcome(limit, false, 0, Math.ceilDiv(ahead - burst, NANOS_PER_SECOND));
+            }
+            if (!commit || bucket.compareAndSet(tat, nowNanos + ahead)) {
+                return new Outcome(limit, true, (burst - ahead) / interval, Math.ceilDiv(ahead, NANOS_PER_SECOND));
+            }
+        }
+    }
+
+    private static void giveBack(AtomicLong bucket, Rate rate) {
+        long interval = interval(rate);
+        while (true) {
+            long tat = bucket.get();
+            if (tat == SWEPT || bucket.compareAndSet(tat, tat - interval)) {
+                return; // a swept bucket was full: the unit has come back already
+            }
+        }
+    }
+
+    private AtomicLong bucket(Limit limit, long nowNanos) {
+        AtomicLong bucket = buckets.get(limit);
+        return bucket != null ? bucket : buckets.computeIfAbsent(limit, l -> new AtomicLong(nowNanos));
+    }
+
+    /** Nanoseconds per request, rounded up: a window of 1 s to 1 day over 1 to 10^9 requests is never 0. */
+    private static long interval(Rate rate) {
+        return Math.ceilDiv(rate.window().toNanos(), rate.count());
+    }
+}
