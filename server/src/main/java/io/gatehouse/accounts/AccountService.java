@@ -18,6 +18,7 @@ import io.gatehouse.store.Invalidation;
 import io.gatehouse.store.Invalidations;
 import io.gatehouse.store.Tx;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,8 @@ public final class AccountService {
 
     /** Change requests; an empty field is left as it is. */
     public record OrganizationChange(Optional<String> name, Optional<String> plan, Optional<Boolean> oneKeyPerUser,
-                                     Optional<Optional<Integer>> maxKeyLifetimeDays) {
+                                     Optional<Optional<Integer>> maxKeyLifetimeDays,
+                                     Optional<Optional<Instant>> trialEndsAt) {
     }
 
     // --- users -------------------------------------------------------------------------------
@@ -225,7 +227,8 @@ public final class AccountService {
 
     /** Creates an organisation without a caller's check: for bootstrap and sign-in. */
     public Organization createOrganization(Handle h, Actor actor, String name, String plan) {
-        Organization org = new Organization(Ids.next("org"), name, plan, false, Optional.empty(), now());
+        Organization org = new Organization(Ids.next("org"), name, plan, false, Optional.empty(), now(),
+                trialEnd(plan), Optional.empty());
         store.insertOrganization(h, org);
         audit.record(h, actor, org.id(), "organization.created", "organization", org.id(),
                 Map.of("name", name, "plan", plan));
@@ -247,19 +250,27 @@ public final class AccountService {
     public Organization updateOrganization(Principal caller, Actor actor, String id, OrganizationChange change) {
         Organization current = organization(caller, id);
         requireManager(caller, id);
+        Optional<Instant> trialEndsAt = current.trialEndsAt();
         if (change.plan().isPresent() && !change.plan().get().equals(current.plan())) {
             // The plan is what the operator sells: only an operator changes it.
             requireOperator(caller);
             requirePlan(change.plan().get());
+            trialEndsAt = trialEnd(change.plan().get()); // a new plan starts its own trial, or none
+        }
+        if (change.trialEndsAt().isPresent()) {
+            requireOperator(caller); // ending or extending a trial is a commercial decision too
+            trialEndsAt = change.trialEndsAt().get();
         }
         Organization updated = new Organization(id, change.name().orElse(current.name()),
                 change.plan().orElse(current.plan()), change.oneKeyPerUser().orElse(current.oneKeyPerUser()),
-                change.maxKeyLifetimeDays().orElse(current.maxKeyLifetimeDays()), current.createdAt());
+                change.maxKeyLifetimeDays().orElse(current.maxKeyLifetimeDays()), current.createdAt(), trialEndsAt,
+                current.creditsPurchasedAt());
         return tx(tx -> {
             store.updateOrganization(tx.handle(), updated);
             audit.record(tx.handle(), actor, id, "organization.updated", "organization", id, Map.of(
                     "plan", updated.plan(), "one_key_per_user", updated.oneKeyPerUser(),
-                    "max_key_lifetime_days", updated.maxKeyLifetimeDays().map(Object::toString).orElse("none")));
+                    "max_key_lifetime_days", updated.maxKeyLifetimeDays().map(Object::toString).orElse("none"),
+                    "trial_ends_at", updated.trialEndsAt().map(Instant::toString).orElse("none")));
             tx.invalidate(new Invalidation.Organization(id));
             return updated;
         });
@@ -437,6 +448,11 @@ public final class AccountService {
         if (!caller.canManage(orgId)) {
             throw ApiError.forbidden("not_org_admin", "Only an owner or admin of the organization can do this");
         }
+    }
+
+    /** When a trial on {@code plan} that starts now ends: empty for a plan that is not a trial. */
+    private Optional<Instant> trialEnd(String plan) {
+        return plans.find(plan).flatMap(GatehouseConfig.Plan::trialDays).map(d -> now().plus(Duration.ofDays(d)));
     }
 
     private void requirePlan(String plan) {

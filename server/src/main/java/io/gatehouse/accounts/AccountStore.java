@@ -56,19 +56,21 @@ public final class AccountStore {
     }
 
     public void insertOrganization(Handle h, Organization o) {
-        h.createUpdate("INSERT INTO organizations (id, name, plan, one_key_per_user, max_key_lifetime_days, created_at) "
-                        + "VALUES (:id, :name, :plan, :one, :max, :at)")
+        h.createUpdate("INSERT INTO organizations (id, name, plan, one_key_per_user, max_key_lifetime_days, created_at, "
+                        + "trial_ends_at) VALUES (:id, :name, :plan, :one, :max, :at, :trial)")
                 .bind("id", o.id()).bind("name", o.name()).bind("plan", o.plan())
                 .bind("one", o.oneKeyPerUser() ? 1 : 0).bind("max", o.maxKeyLifetimeDays().orElse(null))
                 .bind("at", o.createdAt().toEpochMilli())
+                .bind("trial", o.trialEndsAt().map(Instant::toEpochMilli).orElse(null))
                 .execute();
     }
 
     public void updateOrganization(Handle h, Organization o) {
         h.createUpdate("UPDATE organizations SET name = :name, plan = :plan, one_key_per_user = :one, "
-                        + "max_key_lifetime_days = :max WHERE id = :id")
+                        + "max_key_lifetime_days = :max, trial_ends_at = :trial WHERE id = :id")
                 .bind("id", o.id()).bind("name", o.name()).bind("plan", o.plan())
                 .bind("one", o.oneKeyPerUser() ? 1 : 0).bind("max", o.maxKeyLifetimeDays().orElse(null))
+                .bind("trial", o.trialEndsAt().map(Instant::toEpochMilli).orElse(null))
                 .execute();
     }
 
@@ -178,7 +180,8 @@ public final class AccountStore {
         int max = rs.getInt("max_key_lifetime_days");
         Optional<Integer> maxDays = rs.wasNull() ? Optional.empty() : Optional.of(max);
         return new Organization(rs.getString("id"), rs.getString("name"), rs.getString("plan"),
-                rs.getInt("one_key_per_user") == 1, maxDays, instant(rs, "created_at").orElseThrow());
+                rs.getInt("one_key_per_user") == 1, maxDays, instant(rs, "created_at").orElseThrow(),
+                instant(rs, "trial_ends_at"), instant(rs, "credits_purchased_at"));
     }
 
     private static Member toMember(ResultSet rs, StatementContext ctx) throws SQLException {

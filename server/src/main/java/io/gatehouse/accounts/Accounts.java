@@ -69,9 +69,16 @@ public final class Accounts {
     /**
      * @param oneKeyPerUser      creating a key renews the user's existing one (it dies at once)
      * @param maxKeyLifetimeDays the longest life a key of this organisation may have; empty for no limit
+     * @param trialEndsAt        when its trial on {@code plan} ends; empty when it is not on trial
+     * @param creditsPurchasedAt when it first bought credits; empty if it never has
      */
     public record Organization(String id, String name, String plan, boolean oneKeyPerUser,
-                               Optional<Integer> maxKeyLifetimeDays, Instant createdAt) {
+                               Optional<Integer> maxKeyLifetimeDays, Instant createdAt, Optional<Instant> trialEndsAt,
+                               Optional<Instant> creditsPurchasedAt) {
+        /** The same organization with other key rules. */
+        public Organization withKeyRules(boolean oneKey, Optional<Integer> maxDays) {
+            return new Organization(id, name, plan, oneKey, maxDays, createdAt, trialEndsAt, creditsPurchasedAt);
+        }
     }
 
     /** @param kind whether the member is a person or one of the organization's service accounts */

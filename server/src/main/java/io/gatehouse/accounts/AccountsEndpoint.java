@@ -159,12 +159,15 @@ public final class AccountsEndpoint {
 
     private void updateOrganization(ServerRequest req, ServerResponse res) {
         Principal p = write(req);
-        Body body = guard.body(req).allow("name", "plan", "one_key_per_user", "max_key_lifetime_days");
+        Body body = guard.body(req).allow("name", "plan", "one_key_per_user", "max_key_lifetime_days",
+                "trial_ends_at");
         Optional<Optional<Integer>> maxDays = body.raw("max_key_lifetime_days") == null ? Optional.empty()
                 : Optional.of(body.optLong("max_key_lifetime_days", 1, 3650).map(Long::intValue));
+        Optional<Optional<Instant>> trialEndsAt = body.raw("trial_ends_at") == null ? Optional.empty()
+                : Optional.of(body.optInstant("trial_ends_at"));
         AccountService.OrganizationChange change = new AccountService.OrganizationChange(
                 body.has("name") ? Optional.of(name(body)) : Optional.empty(), body.optString("plan", 64),
-                body.optBoolean("one_key_per_user"), maxDays);
+                body.optBoolean("one_key_per_user"), maxDays, trialEndsAt);
         Json.ok(res, view(accounts.updateOrganization(p, Actor.of(p, req), id(req), change)));
     }
 
@@ -226,6 +229,8 @@ public final class AccountsEndpoint {
         out.put("plan", o.plan());
         out.put("one_key_per_user", o.oneKeyPerUser());
         out.put("max_key_lifetime_days", o.maxKeyLifetimeDays().orElse(null));
+        out.put("trial_ends_at", o.trialEndsAt().map(Instant::toString).orElse(null));
+        out.put("credits_purchased_at", o.creditsPurchasedAt().map(Instant::toString).orElse(null));
         out.put("created_at", o.createdAt().toString());
         return out;
     }

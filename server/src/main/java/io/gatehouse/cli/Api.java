@@ -96,7 +96,7 @@ public final class Api {
                 http.maxBodyBytes(), http.maxHeaderBytes(), false, http.headTimeout(), http.bodyTimeout(),
                 http.idleTimeout(), http.maxConnections(), Optional.empty(), Optional.empty(), false), config.database(),
                 config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway(),
-                config.oauth(), config.signIn());
+                config.oauth(), config.signIn(), config.credits());
     }
 
     public static Answer send(URI base, String credential, String method, String path,

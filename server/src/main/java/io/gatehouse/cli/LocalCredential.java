@@ -34,7 +34,7 @@ public final class LocalCredential implements CredentialResolver {
             return Optional.empty();
         }
         return Optional.of(new Identity("operator", Identity.CredentialKind.INTERNAL, "gh_local_", "operator", "",
-                "", Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL,
+                "", Identity.Standing.NONE, Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL,
                 Set.of(Permissions.ADMIN_READ, Permissions.ADMIN_WRITE, Permissions.KEYS_VERIFY), Set.of(),
                 Optional.empty()));
     }

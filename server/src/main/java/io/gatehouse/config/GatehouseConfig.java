@@ -1,5 +1,6 @@
 package io.gatehouse.config;
 
+import io.gatehouse.limits.Rate;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,9 +30,11 @@ import java.util.regex.Pattern;
  * @param gateway  the proxy in front of upstream servers
  * @param oauth    the authorization server MCP clients sign people in with
  * @param signIn   how people sign in
+ * @param credits  how the credit pool is run
  */
 public record GatehouseConfig(Http http, Database database, Path dataDir, Keys keys, Plans plans, String logLevel,
-                              Optional<String> secretKey, Gateway gateway, OAuth oauth, SignIn signIn) {
+                              Optional<String> secretKey, Gateway gateway, OAuth oauth, SignIn signIn,
+                              Credits credits) {
 
     /**
      * @param accessTokenTtl   {@code oauth.access-token-ttl}: lifetime of an access token; default 1h
@@ -183,9 +186,25 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                           existing one, as the organization's own setting does; default false
      * @param maxKeyLifetimeDays {@code plans.<name>.max-key-lifetime-days}: the longest life of a key;
      *                           the organization's own limit applies too, the shorter wins
+     * @param maxKeys   {@code plans.<name>.max-keys}: the most live API keys an organization may hold
+     *                  (operator keys aside); default no limit
+     * @param credits   {@code plans.<name>.credits}: the monthly allocation put in the organization's
+     *                  credit pool at the start of each cycle (what is left of the last one lapses); default 0
+     * @param purchaseEntitles {@code plans.<name>.purchase-entitles}: an organization on this plan that
+     *                  has bought credits may use the API and MCP servers even where the plan alone does not
+     *                  allow it (seed 002's "a Free account that has purchased credits"); default false
+     * @param trialDays {@code plans.<name>.trial-days}: an organization put on this plan is on trial for this
+     *                  many days, then on {@code afterTrial}; default none (not a trial plan)
+     * @param afterTrial {@code plans.<name>.after-trial}: the plan a trial becomes when it ends; default the
+     *                  default plan
+     * @param keyRate   {@code plans.<name>.key-rate-limit}: requests each key or token may make, as
+     *                  {@code 100/min} (also {@code /s}, {@code /h}, {@code /day}, or {@code /30s}); default none
+     * @param orgRate   {@code plans.<name>.org-rate-limit}: requests the whole organization may make; default none
      */
     public record Plan(String name, boolean apiAccess, boolean mcpAccess, boolean oneKeyPerUser,
-                       Optional<Integer> maxKeyLifetimeDays) {
+                       Optional<Integer> maxKeyLifetimeDays, Optional<Integer> maxKeys, long credits,
+                       boolean purchaseEntitles, Optional<Integer> trialDays, Optional<String> afterTrial,
+                       Optional<Rate> keyRate, Optional<Rate> orgRate) {
         /** The access a data-plane call needs: MCP for an {@code mcp:} permission, API for another, either without one. */
         public enum Access {
             API("API"), MCP("MCP"), EITHER("API or MCP");
@@ -213,6 +232,17 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 case EITHER -> apiAccess || mcpAccess;
             };
         }
+
+        /** As {@link #allows(Access)}, for an organization that has bought credits or not. */
+        public boolean allows(Access access, boolean purchasedCredits) {
+            return allows(access) || purchasedCredits && purchaseEntitles;
+        }
+
+        /** A plan to which nothing is allowed: what an organization whose plan left the configuration is on. */
+        public static Plan none(String name) {
+            return new Plan(name, false, false, false, Optional.empty(), Optional.empty(), 0, false,
+                    Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        }
     }
 
     /**
@@ -223,12 +253,69 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         public Optional<Plan> find(String name) {
             return Optional.ofNullable(byName.get(name));
         }
+
+        /**
+         * The plan an organization is on at {@code now}: its own, or once its trial has ended the
+         * plan's {@code after-trial} plan (the default plan when none is named). A plan that is no
+         * longer configured allows nothing.
+         */
+        public Plan effective(String plan, Optional<java.time.Instant> trialEndsAt, java.time.Instant now) {
+            Plan own = byName.get(plan);
+            if (own == null) {
+                return Plan.none(plan);
+            }
+            if (trialEndsAt.isPresent() && !now.isBefore(trialEndsAt.get())) {
+                String after = own.afterTrial().orElse(defaultPlan);
+                return byName.getOrDefault(after, Plan.none(after));
+            }
+            return own;
+        }
+    }
+
+    /**
+     * The credit pool's working: how nodes lease credits and what a failed call gets back.
+     *
+     * @param refund     {@code credits.refund}: which calls an upstream failed are refunded: {@code failed}
+     *                   (default: a 5xx, no answer, or a timeout), {@code unanswered} (no answer or a timeout
+     *                   only) or {@code never}
+     * @param leaseTtl   {@code credits.lease-ttl}: how long a node's lease lasts without renewal; a node that
+     *                   died holds its unspent credits this long, plus {@link #leaseGrace}; default 30s
+     * @param leaseGrace {@code credits.lease-grace}: how long past its expiry a lease is left before another
+     *                   node returns it (the bound on clock difference between nodes); default 10s
+     * @param minLease   {@code credits.min-lease}: the smallest block a node asks for; default 10
+     * @param maxLease   {@code credits.max-lease}: the largest; default 100000
+     * @param cycle      {@code credits.cycle}: the allocation cycle; default P30D, counted from the pool's start
+     * @param webhookSecret {@code credits.webhook-secret}: the secret purchase webhooks are signed with
+     *                   ({@code whsec_…}); default none (the webhook is off)
+     * @param webhookScheme {@code credits.webhook-scheme}: {@code standard} (Standard Webhooks, default) or
+     *                   {@code stripe} ({@code Stripe-Signature})
+     * @param alertWebhookUrl {@code alerts.webhook-url}: where alerts are posted, signed; default none
+     * @param alertWebhookSecret {@code alerts.webhook-secret}: their signing secret ({@code whsec_…})
+     */
+    public record Credits(Refund refund, Duration leaseTtl, Duration leaseGrace, long minLease, long maxLease,
+                          Duration cycle, Optional<String> webhookSecret, String webhookScheme,
+                          Optional<URI> alertWebhookUrl, Optional<String> alertWebhookSecret) {
+        @Override
+        public String toString() {
+            return "Credits[refund=" + refund + ", leaseTtl=" + leaseTtl + ", webhookSecret="
+                    + (webhookSecret.isPresent() ? "(set)" : "(none)") + "]";
+        }
+    }
+
+    /** Which calls the upstream failed give their credits back. */
+    public enum Refund {
+        /** A 5xx answer, no answer, or a timeout. */
+        FAILED,
+        /** No answer or a timeout: a 5xx was an answer, and the upstream may have done the work. */
+        UNANSWERED,
+        NEVER
     }
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_-]{0,22})[_-]");
     private static final Pattern PLAN_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
     private static final Set<String> PLAN_FIELDS = Set.of("api-access", "mcp-access", "one-key-per-user",
-            "max-key-lifetime-days");
+            "max-key-lifetime-days", "max-keys", "credits", "purchase-entitles", "trial-days", "after-trial",
+            "key-rate-limit", "org-rate-limit");
     private static final List<String> KEYS = List.of(
             "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
             "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
@@ -241,7 +328,9 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.refresh-token-ttl", "oauth.refresh-reuse-grace", "oauth.code-ttl", "oauth.registration",
             "oauth.registration-ttl", "oauth.redirect-schemes", "oauth.default-scopes",
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
-            "signin.local", "signin.max-failures");
+            "signin.local", "signin.max-failures", "credits.refund", "credits.lease-ttl", "credits.lease-grace",
+            "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.webhook-secret",
+            "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret");
     private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label",
             "trust-email");
     /** Microsoft's issuer names the tenant (https://login.microsoftonline.com/{tenant}/v2.0): it is always given. */
@@ -368,7 +457,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 intSetting(s, "gateway.upstream-max-idle", 64, 0, 100_000),
                 positive(s, "gateway.upstream-idle-timeout",
                         durationSetting(s, "gateway.upstream-idle-timeout", Duration.ofSeconds(20)))),
-                oauth(s), signIn(s));
+                oauth(s), signIn(s), credits(s));
     }
 
     private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");
@@ -514,10 +603,22 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             boolean oneKey = keys.containsKey("one-key-per-user") && boolSetting(s, keys.get("one-key-per-user"), false);
             Optional<Integer> maxDays = keys.containsKey("max-key-lifetime-days")
                     ? Optional.of(intSetting(s, keys.get("max-key-lifetime-days"), 1, 1, 36_500)) : Optional.empty();
-            byName.put(name, new Plan(name, api, mcp, oneKey, maxDays));
+            Optional<Integer> maxKeys = keys.containsKey("max-keys")
+                    ? Optional.of(intSetting(s, keys.get("max-keys"), 1, 1, 1_000_000)) : Optional.empty();
+            long credits = keys.containsKey("credits") ? longSetting(s, keys.get("credits"), 0, 0, 1_000_000_000_000L) : 0;
+            boolean purchase = keys.containsKey("purchase-entitles")
+                    && boolSetting(s, keys.get("purchase-entitles"), false);
+            Optional<Integer> trialDays = keys.containsKey("trial-days")
+                    ? Optional.of(intSetting(s, keys.get("trial-days"), 14, 1, 3650)) : Optional.empty();
+            Optional<String> after = Optional.ofNullable(keys.get("after-trial")).flatMap(s::get).map(String::strip);
+            Optional<Rate> keyRate = rate(s, keys.get("key-rate-limit"));
+            Optional<Rate> orgRate = rate(s, keys.get("org-rate-limit"));
+            byName.put(name, new Plan(name, api, mcp, oneKey, maxDays, maxKeys, credits, purchase, trialDays, after,
+                    keyRate, orgRate));
         });
         if (byName.isEmpty()) {
-            byName.put("free", new Plan("free", true, true, false, Optional.empty()));
+            byName.put("free", new Plan("free", true, true, false, Optional.empty(), Optional.empty(), 0, false,
+                    Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
         }
         String defaultPlan = s.get("plans.default").orElse(byName.containsKey("free") ? "free"
                 : byName.keySet().iterator().next());
@@ -525,7 +626,50 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             throw new ConfigException(s.describe("plans.default") + ": no plan named '" + defaultPlan
                     + "' (configured: " + new TreeSet<>(byName.keySet()) + ")");
         }
+        byName.values().forEach(p -> p.afterTrial().ifPresent(after -> {
+            if (!byName.containsKey(after) || after.equals(p.name())) {
+                throw new ConfigException("plans." + p.name() + ".after-trial: no other plan named '" + after
+                        + "' (configured: " + new TreeSet<>(byName.keySet()) + ")");
+            }
+        }));
         return new Plans(defaultPlan, Map.copyOf(byName));
+    }
+
+    private static Optional<Rate> rate(Settings s, String key) {
+        return key == null ? Optional.empty() : s.get(key).map(v -> parse(s, key, v, Rate::parse));
+    }
+
+    private static Credits credits(Settings s) {
+        String refund = s.get("credits.refund").orElse("failed").strip();
+        if (!Set.of("failed", "unanswered", "never").contains(refund)) {
+            throw new ConfigException(s.describe("credits.refund") + ": must be failed, unanswered or never, was '"
+                    + refund + "'");
+        }
+        String scheme = s.get("credits.webhook-scheme").orElse("standard").strip();
+        if (!Set.of("standard", "stripe").contains(scheme)) {
+            throw new ConfigException(s.describe("credits.webhook-scheme") + ": must be standard or stripe, was '"
+                    + scheme + "'");
+        }
+        for (String secret : List.of("credits.webhook-secret", "alerts.webhook-secret")) {
+            s.get(secret).filter(v -> v.length() < 24).ifPresent(v -> {
+                throw new ConfigException(s.describe(secret) + ": must be at least 24 characters (whsec_ and a base64 key)");
+            });
+        }
+        long minLease = longSetting(s, "credits.min-lease", 10, 1, 1_000_000_000L);
+        long maxLease = longSetting(s, "credits.max-lease", 100_000, 1, 1_000_000_000_000L);
+        if (maxLease < minLease) {
+            throw new ConfigException(s.describe("credits.max-lease") + ": must not be below credits.min-lease");
+        }
+        Optional<URI> alertUrl = s.get("alerts.webhook-url").map(v -> parse(s, "alerts.webhook-url", v, URI::create));
+        if (alertUrl.isPresent() && s.get("alerts.webhook-secret").isEmpty()) {
+            throw new ConfigException(s.describe("alerts.webhook-url") + ": needs alerts.webhook-secret to sign with");
+        }
+        return new Credits(Refund.valueOf(refund.toUpperCase(Locale.ROOT)),
+                between(s, "credits.lease-ttl", Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofHours(1)),
+                between(s, "credits.lease-grace", Duration.ofSeconds(10), Duration.ZERO, Duration.ofHours(1)),
+                minLease, maxLease,
+                between(s, "credits.cycle", Duration.ofDays(30), Duration.ofMinutes(1), Duration.ofDays(366)),
+                s.get("credits.webhook-secret"), scheme, alertUrl, s.get("alerts.webhook-secret"));
     }
 
     /** Accepts a JDBC URL or the common {@code postgres://user:pass@host:port/db} form. */

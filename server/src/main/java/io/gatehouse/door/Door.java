@@ -54,7 +54,7 @@ public final class Door {
             for (CredentialResolver resolver : resolvers) {
                 Optional<Identity> identity = resolver.resolve(presented, now);
                 if (identity.isPresent()) {
-                    Principal principal = authorize(identity.get(), requirement);
+                    Principal principal = authorize(identity.get(), requirement, now);
                     resolver.recordUse(identity.get(), clientAddress, now);
                     count("allowed");
                     return principal;
@@ -130,7 +130,7 @@ public final class Door {
             if (recalled.identity().isPresent()) {
                 Identity identity = recalled.identity().get();
                 try {
-                    return new Admitted(new Admission(authorize(identity, requirement), identity, resolver));
+                    return new Admitted(new Admission(authorize(identity, requirement, now), identity, resolver));
                 } catch (ApiError denied) {
                     return refused(denied);
                 }
@@ -150,7 +150,7 @@ public final class Door {
     }
 
     /** Steps 4 and 5: entitlement, then scope. */
-    Principal authorize(Identity id, Requirement requirement) {
+    Principal authorize(Identity id, Requirement requirement, Instant now) {
         if (id.userDisabled()) {
             throw ApiError.unauthorized("user_disabled", id.kind().owner() + " is disabled", true);
         }
@@ -159,9 +159,10 @@ public final class Door {
         }
         if (requirement.planGated()) {
             GatehouseConfig.Plan.Access needed = GatehouseConfig.Plan.Access.neededFor(requirement.permission());
-            if (!plans.find(id.plan()).map(p -> p.allows(needed)).orElse(false)) {
-                throw ApiError.forbidden("plan_not_eligible",
-                        "Your organization's plan does not include " + needed.label() + " access");
+            GatehouseConfig.Plan plan = plans.effective(id.plan(), id.standing().trialEndsAt(), now);
+            if (!plan.allows(needed, id.standing().purchasedCredits())) {
+                throw ApiError.forbidden("plan_not_eligible", "Your organization's plan does not include "
+                        + needed.label() + " access" + (plan.purchaseEntitles() ? "; buying credits would" : ""));
             }
         }
         Set<String> workspaces = new HashSet<>(id.memberWorkspaces());

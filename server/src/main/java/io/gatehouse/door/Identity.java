@@ -14,6 +14,7 @@ import java.util.Set;
  * @param userId           owner
  * @param orgId            organisation the credential belongs to
  * @param plan             the organisation's plan name
+ * @param standing         what else decides the plan's answer: the trial's end, whether credits were bought
  * @param role             the owner's role in the organisation; empty once the owner has left it
  * @param userDisabled     whether the owner's account is disabled
  * @param workspaces       the credential's workspace scope
@@ -24,7 +25,7 @@ import java.util.Set;
  * @param expiresAt        when the credential stops working, if ever
  */
 public record Identity(String credentialId, CredentialKind kind, String displayPrefix, String userId, String orgId,
-                       String plan, Optional<Role> role, boolean userDisabled,
+                       String plan, Standing standing, Optional<Role> role, boolean userDisabled,
                        Targets workspaces, Targets servers, Targets tools, Set<String> permissions, Set<String> memberWorkspaces,
                        Optional<Instant> expiresAt) {
 
@@ -34,6 +35,16 @@ public record Identity(String credentialId, CredentialKind kind, String displayP
      */
     public boolean operator() {
         return kind == CredentialKind.OPERATOR || kind == CredentialKind.INTERNAL;
+    }
+
+    /**
+     * The organization's standing beside its plan name, loaded with it.
+     *
+     * @param trialEndsAt      when its trial ends, if it is on one; compared with the clock at each call
+     * @param purchasedCredits whether it has ever bought credits (a plan may entitle such organizations)
+     */
+    public record Standing(Optional<Instant> trialEndsAt, boolean purchasedCredits) {
+        public static final Standing NONE = new Standing(Optional.empty(), false);
     }
 
     public enum CredentialKind {

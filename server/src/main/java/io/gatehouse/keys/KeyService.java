@@ -75,6 +75,10 @@ public final class KeyService {
         String userId = request.userId().orElse(caller.userId());
         return Tx.run(db, invalidations, tx -> {
             access.mayMakeKeyFor(tx.handle(), caller, orgId, userId, request.kind());
+            if (request.kind() != ApiKey.Kind.OPERATOR) {
+                requireEntitled(accounts.organization(tx.handle(), orgId)
+                        .orElseThrow(() -> ApiError.notFound("organization")));
+            }
             Create within = KeyReach.within(caller, request);
             return issue(tx, actor, orgId, userId, within, Optional.empty(), caller, true);
         });
@@ -151,6 +155,12 @@ public final class KeyService {
                 audit.record(h, actor, orgId, "key.revoked", "key", old.id(), Map.of("reason", "renewed",
                         "masked", old.masked()));
             }
+        }
+        Optional<Integer> maxKeys = plans.find(org.plan()).flatMap(GatehouseConfig.Plan::maxKeys);
+        if (maxKeys.isPresent() && rolledFrom.isEmpty() && request.kind() != ApiKey.Kind.OPERATOR
+                && keys.countLiveKeys(h, orgId, now) >= maxKeys.get()) {
+            throw ApiError.forbidden("key_limit_reached", "Your organization's plan allows at most " + maxKeys.get()
+                    + " API keys; revoke one to make another");
         }
         String plaintext = format.generate();
         String hash = hasher.hash(plaintext);
@@ -350,12 +360,25 @@ public final class KeyService {
      * The organization with its plan's key rules joined to its own: one key per person if either
      * says so, and the shorter of the two lifetimes. A plan change applies to the next key made.
      */
+    /**
+     * Keys are made only for an organization whose plan lets them be used somewhere: seed 002's "a
+     * Free account with only its monthly credit allocation cannot create an API key". The door
+     * applies the same rule at every call.
+     */
+    private void requireEntitled(Organization org) {
+        GatehouseConfig.Plan plan = plans.effective(org.plan(), org.trialEndsAt(), clock.instant());
+        if (!plan.allows(GatehouseConfig.Plan.Access.EITHER, org.creditsPurchasedAt().isPresent())) {
+            throw ApiError.forbidden("plan_not_eligible", "Your organization's plan does not include API or MCP "
+                    + "access, so a key could not be used" + (plan.purchaseEntitles() ? "; buying credits would" : ""));
+        }
+    }
+
     private Organization rules(Organization org) {
         Optional<GatehouseConfig.Plan> plan = plans.find(org.plan());
         boolean oneKey = org.oneKeyPerUser() || plan.map(GatehouseConfig.Plan::oneKeyPerUser).orElse(false);
         Optional<Integer> maxDays = Stream.of(org.maxKeyLifetimeDays(), plan.flatMap(GatehouseConfig.Plan::maxKeyLifetimeDays))
                 .flatMap(Optional::stream).min(Integer::compare);
-        return new Organization(org.id(), org.name(), org.plan(), oneKey, maxDays, org.createdAt());
+        return org.withKeyRules(oneKey, maxDays);
     }
 
     private static Optional<Instant> expiry(Organization org, Expiry expiry, Instant now) {

@@ -94,6 +94,13 @@ public final class KeyStore {
                 .map(KeyStore::key).list();
     }
 
+    /** How many keys of an organisation work or will, operator keys aside (a plan's {@code max-keys}). */
+    long countLiveKeys(Handle h, String orgId, Instant now) {
+        return h.createQuery("SELECT COUNT(*) FROM api_keys WHERE org_id = :org AND kind <> 'operator' "
+                        + "AND revoked_at IS NULL AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)")
+                .bind("org", orgId).bind("now", now.toEpochMilli()).mapTo(Long.class).one();
+    }
+
     void revoke(Handle h, String id, Instant at, String reason) {
         h.createUpdate("UPDATE api_keys SET revoked_at = :at, revoked_reason = :reason "
                         + "WHERE id = :id AND revoked_at IS NULL")
@@ -127,7 +134,7 @@ public final class KeyStore {
      * ones outside the key's organisation are dropped here).
      */
     Optional<Verifiable> loadForVerification(Handle h, String hash) {
-        List<Object[]> rows = h.createQuery("SELECT k.*, o.plan, u.disabled_at, m.role, "
+        List<Object[]> rows = h.createQuery("SELECT k.*, o.plan, o.trial_ends_at, o.credits_purchased_at, u.disabled_at, m.role, "
                         + "w.id AS member_ws, w.org_id AS member_ws_org "
                         + "FROM api_keys k "
                         + "JOIN organizations o ON o.id = k.org_id "
@@ -139,7 +146,8 @@ public final class KeyStore {
                 .bind("hash", hash)
                 .map((rs, ctx) -> new Object[]{key(rs, ctx), rs.getString("plan"),
                         instant(rs, "disabled_at").isPresent(), rs.getString("role"), rs.getString("member_ws"),
-                        rs.getString("member_ws_org")})
+                        rs.getString("member_ws_org"), new Identity.Standing(instant(rs, "trial_ends_at"),
+                        instant(rs, "credits_purchased_at").isPresent())})
                 .list();
         if (rows.isEmpty()) {
             return Optional.empty();
@@ -157,7 +165,7 @@ public final class KeyStore {
             case OPERATOR -> CredentialKind.OPERATOR;
         };
         Identity identity = new Identity(k.id(), kind, k.displayPrefix(), k.userId(), k.orgId(), (String) first[1],
-                Optional.ofNullable((String) first[3]).flatMap(Role::parse), (Boolean) first[2],
+                (Identity.Standing) first[6], Optional.ofNullable((String) first[3]).flatMap(Role::parse), (Boolean) first[2],
                 legacy ? Targets.ALL : k.workspaces(), legacy ? Targets.ALL : k.servers(), legacy ? Targets.ALL : k.tools(),
                 k.permissions(), memberWorkspaces, k.expiresAt());
         return Optional.of(new Verifiable(hash, k.revokedAt(), k.deletedAt(), identity));

@@ -131,7 +131,7 @@ public final class TokenVerifier implements CredentialResolver {
         long before = generation.get();
         List<Map<String, Object>> rows = db.withHandle(h -> h.createQuery("SELECT t.token_hash, t.revoked_at, "
                         + "t.expires_at, t.created_at, t.resource, t.servers, t.scope, g.client_id, g.id AS grant_id, g.user_id, g.org_id, g.workspaces, g.tools, "
-                        + "g.revoked_at AS grant_revoked_at, o.plan, u.disabled_at, m.role, w.id AS member_ws, "
+                        + "g.revoked_at AS grant_revoked_at, o.plan, o.trial_ends_at, o.credits_purchased_at, u.disabled_at, m.role, w.id AS member_ws, "
                         + "w.org_id AS member_ws_org FROM oauth_tokens t "
                         + "JOIN oauth_grants g ON g.id = t.grant_id "
                         + "JOIN organizations o ON o.id = g.org_id "
@@ -152,6 +152,8 @@ public final class TokenVerifier implements CredentialResolver {
                     .map(x -> (String) x.get("member_ws")).collect(Collectors.toUnmodifiableSet());
             Identity identity = new Identity((String) r.get("grant_id"), Identity.CredentialKind.OAUTH_TOKEN,
                     "gh_at_…", (String) r.get("user_id"), orgId, (String) r.get("plan"),
+                    new Identity.Standing(Optional.ofNullable((Number) r.get("trial_ends_at"))
+                            .map(n -> Instant.ofEpochMilli(n.longValue())), r.get("credits_purchased_at") != null),
                     Optional.ofNullable((String) r.get("role")).flatMap(Role::parse), r.get("disabled_at") != null,
                     Targets.parse((String) r.get("workspaces")), Targets.parse((String) r.get("servers")),
                     Targets.parse((String) r.get("tools")),

@@ -79,7 +79,7 @@ class KeyReachTest {
     @Test
     void operatorReachesAnyScopeButNotPastItsPermissionsOrExpiry() {
         Identity op = new Identity("key_op", CredentialKind.OPERATOR, "gk_live_", "usr_op", "org_ops", "free",
-                Optional.of(Role.OWNER), false, Targets.of(Set.of("ws_x")), Targets.ALL, Targets.ALL,
+                Identity.Standing.NONE, Optional.of(Role.OWNER), false, Targets.of(Set.of("ws_x")), Targets.ALL, Targets.ALL,
                 Set.of("admin:write", "api:*"), Set.of(), Optional.of(IN_30_DAYS));
         Principal operator = new Principal(op, op.permissions(), Set.of());
         Create made = KeyReach.within(operator, request(Optional.of(Targets.ALL), Optional.empty(), Optional.empty(),
@@ -92,7 +92,7 @@ class KeyReachTest {
         assertThatThrownBy(() -> KeyReach.expiry(operator, Optional.empty(), true)).hasMessageContaining("exceeds_reach");
 
         Identity cli = new Identity("operator", CredentialKind.INTERNAL, "gh_local_", "operator", "", "",
-                Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL, Set.of("admin:write"), Set.of(),
+                Identity.Standing.NONE, Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL, Set.of("admin:write"), Set.of(),
                 Optional.empty());
         Principal local = new Principal(cli, cli.permissions(), Set.of());
         assertThat(KeyReach.within(local, request(Optional.empty(), Optional.empty(), Optional.empty(),
@@ -114,7 +114,7 @@ class KeyReachTest {
     private static Principal caller(Targets workspaces, Targets servers, Targets tools, Set<String> permissions,
                                     Optional<Instant> expiresAt) {
         Identity id = new Identity("key_1", CredentialKind.API_KEY, "gk_live_", "usr_1", "org_1", "business",
-                Optional.of(Role.MEMBER), false, workspaces, servers, tools, permissions, Set.of("ws_1", "ws_2"), expiresAt);
+                Identity.Standing.NONE, Optional.of(Role.MEMBER), false, workspaces, servers, tools, permissions, Set.of("ws_1", "ws_2"), expiresAt);
         return new Principal(id, permissions, Set.of("ws_1"));
     }
 }

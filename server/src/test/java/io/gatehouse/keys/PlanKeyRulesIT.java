@@ -24,7 +24,8 @@ class PlanKeyRulesIT {
     @BeforeAll
     static void start() {
         node = TestNode.start(Map.of("plans.professional.one-key-per-user", "true",
-                "plans.professional.max-key-lifetime-days", "90", "plans.free.api-access", "true"));
+                "plans.professional.max-key-lifetime-days", "90", "plans.free.api-access", "true",
+                "plans.team.max-keys", "2"));
     }
 
     @AfterAll
@@ -86,5 +87,24 @@ class PlanKeyRulesIT {
         assertThat(node.whoami(a.path("key").asText()).reason()).isEqualTo("revoked");
         assertThat(node.whoami(b.path("key").asText()).reason()).isEqualTo("revoked");
         assertThat(node.whoami(c.path("key").asText()).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aPlanCapsHowManyLiveKeysAnOrganizationHolds() {
+        String person = node.createUser("team@capped.test");
+        String org = node.createOrg("Team", "team", person);
+        JsonNode first = key(org, person, Map.of());
+        JsonNode second = key(org, person, Map.of());
+        Http.Response third = node.http.post("/v1/keys", node.adminKey, Map.of("organization_id", org,
+                "user_id", person, "name", "third"));
+        assertThat(third.status()).as(third.text()).isEqualTo(403);
+        assertThat(third.json().path("error").path("reason").asText()).isEqualTo("key_limit_reached");
+        assertThat(third.json().path("error").path("message").asText()).contains("at most 2");
+
+        ok(node.http.post("/v1/keys/" + first.path("id").asText() + "/revoke", node.adminKey, Map.of()), 200);
+        assertThat(key(org, person, Map.of()).path("key").asText()).as("a revoked key frees its place").isNotEmpty();
+        Http.Response rolled = node.http.post("/v1/keys/" + second.path("id").asText() + "/roll", node.adminKey,
+                Map.of("grace_seconds", 0));
+        assertThat(rolled.status()).as("a roll replaces a key, at the cap too: " + rolled.text()).isBetween(200, 201);
     }
 }
