@@ -30,6 +30,8 @@ import io.gatehouse.keys.KeyVerifier;
 import io.gatehouse.keys.LoopDoor;
 import io.gatehouse.keys.KeysEndpoint;
 import io.gatehouse.keys.UsageRecorder;
+import io.gatehouse.billing.Billing;
+import io.gatehouse.billing.BillingEndpoint;
 import io.gatehouse.oauth.AuthorizationServer;
 import io.gatehouse.oauth.TokenVerifier;
 import io.gatehouse.signin.Sessions;
@@ -70,16 +72,20 @@ public final class GatehouseServer implements AutoCloseable {
     private final Services services;
     private final URI publicUrl;
     private final AuthorizationServer oauth;
+    private final Billing billing;
 
     /** The parts other code (bootstrap, tests, the CLI) may use directly. */
     public record Services(Database db, Invalidations invalidations, AccountStore accountStore,
                            AccountService accounts, KeyService keys, KeyVerifier verifier, Door door, Routes routes,
-                           GatehouseConfig.Plans plans, Gateway gateway, AuthorizationServer oauth, Sessions sessions) {
+                           GatehouseConfig.Plans plans, Gateway gateway, AuthorizationServer oauth, Sessions sessions,
+                           Billing billing) {
     }
 
     private GatehouseServer(GatehouseConfig config, Database db, Invalidations invalidations, UsageRecorder usage,
-                            HttpServer http, Edge edge, Services services, URI publicUrl, AuthorizationServer oauth) {
+                            HttpServer http, Edge edge, Services services, URI publicUrl, AuthorizationServer oauth,
+                            Billing billing) {
         this.oauth = oauth;
+        this.billing = billing;
         this.config = config;
         this.db = db;
         this.invalidations = invalidations;
@@ -134,8 +140,11 @@ public final class GatehouseServer implements AutoCloseable {
 
             PublicUrl publicUrl = new PublicUrl();
             Routes routes = new Routes();
+            Billing billing = new Billing(config, db, invalidations, audit, clock);
+            started.push(billing);
+            new BillingEndpoint(billing, guard, config.credits(), clock).register(routes);
             Gateway gateway = new Gateway(config, db, invalidations, accountStore, audit, guard, sealer, publicUrl, clock,
-                    metrics);
+                    metrics, billing);
             new OpsEndpoint(db, metrics).register(routes);
             new DiscoveryEndpoint(publicUrl).register(routes);
             InvitationService invitations = new InvitationService(db, invalidations, accountStore, accounts, audit,
@@ -176,8 +185,9 @@ public final class GatehouseServer implements AutoCloseable {
             oauth.useFetch(edge.fetch(), gateway);
 
             Services services = new Services(db, invalidations, accountStore, accounts, keys, verifier, door, routes,
-                    config.plans(), gateway, oauth, sessions);
-            return new GatehouseServer(config, db, invalidations, usage, http, edge, services, publicUrl.get(), oauth);
+                    config.plans(), gateway, oauth, sessions, billing);
+            return new GatehouseServer(config, db, invalidations, usage, http, edge, services, publicUrl.get(), oauth,
+                    billing);
         } catch (RuntimeException | Error e) {
             while (!started.isEmpty()) {
                 try {
@@ -224,6 +234,7 @@ public final class GatehouseServer implements AutoCloseable {
         http.close();
         edge.close();
         oauth.close();
+        billing.close(); // every charge written, every lease given back, usage counted
         usage.close();
         invalidations.close();
         db.close();

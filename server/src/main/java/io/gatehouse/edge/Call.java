@@ -167,6 +167,20 @@ public final class Call {
     }
 
     /**
+     * Runs {@code step} on this call's loop, from any thread (a write's completion, say); when the
+     * call ended meanwhile (the client left), {@code abandoned} runs instead.
+     */
+    public void onLoop(Runnable step, Runnable abandoned) {
+        loop().execute(() -> {
+            if (ended) {
+                abandoned.run();
+            } else {
+                run(step);
+            }
+        });
+    }
+
+    /**
      * Reads the whole body, then hands it to {@code then} (which owns it). A body over {@code max}
      * bytes is a 413, declared or not, and the connection closes (the rest is not read).
      */

@@ -1,5 +1,6 @@
 package io.gatehouse.errors;
 
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,9 +15,15 @@ public final class ApiError extends RuntimeException {
     private final String detail;
     private final String scope;
     private final boolean credentialSent;
+    private final Map<String, Object> data;
 
     private ApiError(ErrorCode code, String reason, String publicMessage, String detail, String scope,
                      boolean credentialSent) {
+        this(code, reason, publicMessage, detail, scope, credentialSent, Map.of());
+    }
+
+    private ApiError(ErrorCode code, String reason, String publicMessage, String detail, String scope,
+                     boolean credentialSent, Map<String, Object> data) {
         super(code.code() + (reason == null ? "" : "/" + reason) + ": " + publicMessage, null, false, false);
         this.code = code;
         this.reason = reason;
@@ -24,6 +31,7 @@ public final class ApiError extends RuntimeException {
         this.detail = detail;
         this.scope = scope;
         this.credentialSent = credentialSent;
+        this.data = data;
     }
 
     public static ApiError of(ErrorCode code, String reason, String publicMessage) {
@@ -57,7 +65,17 @@ public final class ApiError extends RuntimeException {
     }
 
     public ApiError withDetail(String privateDetail) {
-        return new ApiError(code, reason, publicMessage, privateDetail, scope, credentialSent);
+        return new ApiError(code, reason, publicMessage, privateDetail, scope, credentialSent, data);
+    }
+
+    /** The same error with facts the client may act on (a balance, a retry delay), sent beside its message. */
+    public ApiError withData(Map<String, Object> publicData) {
+        return new ApiError(code, reason, publicMessage, detail, scope, credentialSent, Map.copyOf(publicData));
+    }
+
+    /** Public facts sent in the error object beside {@code message}; empty for most errors. */
+    public Map<String, Object> data() {
+        return data;
     }
 
     public ErrorCode code() {

@@ -13,6 +13,8 @@ public enum ErrorCode {
     INSUFFICIENT_SCOPE("insufficient_scope", 403),
     /** The request is not understood: bad JSON, a wrong type, a missing or unknown field. */
     INVALID_REQUEST("invalid_request", 400),
+    /** The organization's credit pool cannot pay for the call (RFC 9110 §15.5.3). */
+    PAYMENT_REQUIRED("payment_required", 402),
     NOT_FOUND("not_found", 404),
     METHOD_NOT_ALLOWED("method_not_allowed", 405),
     /** The request's head or body did not arrive within its deadline (RFC 9110 §15.5.9). */
@@ -26,6 +28,8 @@ public enum ErrorCode {
     UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415),
     /** An {@code Expect} other than {@code 100-continue} (RFC 9110 §10.1.1). */
     EXPECTATION_FAILED("expectation_failed", 417),
+    /** A rate limit is spent; {@code Retry-After} says when to come back (RFC 6585 §4). */
+    TOO_MANY_REQUESTS("too_many_requests", 429),
     HEADERS_TOO_LARGE("headers_too_large", 431),
     /** Something failed inside Gatehouse; the details are logged, never sent. */
     INTERNAL("internal_error", 500),

@@ -54,7 +54,11 @@ final class ApiRoute {
     private final Cache<String, String> jobOwners = Caffeine.newBuilder().maximumSize(100_000)
             .expireAfterWrite(Duration.ofHours(1)).build();
 
-    ApiRoute(ServerRegistry registry, GatewayAccess access, Origins origins, Passage passage, Database db, Clock clock) {
+    private final Metering metering;
+
+    ApiRoute(ServerRegistry registry, GatewayAccess access, Origins origins, Passage passage, Metering metering,
+             Database db, Clock clock) {
+        this.metering = metering;
         this.registry = registry;
         this.access = access;
         this.origins = origins;
@@ -114,17 +118,23 @@ final class ApiRoute {
     }
 
     private void forward(Call call, Target t, Optional<Principal> caller, boolean creates) {
+        metering.admit(call, t.server(), caller, "", t.server().routeCost(t.resource()), null,
+                meter -> forward(call, t, caller, creates, meter));
+    }
+
+    private void forward(Call call, Target t, Optional<Principal> caller, boolean creates, Metering.Meter meter) {
         Server server = t.server();
         String uri = passage.uri(server, t.rest(), call.rawQuery());
         try {
             URI.create(uri);
         } catch (IllegalArgumentException e) {
+            meter.answeredHere(true);
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path", "The path or query cannot be forwarded");
         }
         HttpHeaders headers = Passage.requestHeaders(call, access.identityHeaders(server, caller));
         long start = System.nanoTime();
         call.proxy(new Outbound(passage.target(server), call.method(), uri, headers, null, server.timeout(),
-                new Outbound.Answer() {
+                meter.around(new Outbound.Answer() {
                     @Override
                     public HttpHeaders head(HttpResponse upstream) {
                         passage.metrics().answered(server, upstream.status().code(), System.nanoTime() - start);
@@ -145,7 +155,7 @@ final class ApiRoute {
                     public ApiError failed(IOException cause, boolean timedOut) {
                         return passage.failed(server, cause, timedOut);
                     }
-                }));
+                })));
     }
 
     /**

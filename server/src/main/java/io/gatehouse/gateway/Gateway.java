@@ -40,7 +40,8 @@ public final class Gateway implements Edge.DataPlane {
     private final UpstreamTls tls;
 
     public Gateway(GatehouseConfig config, Database db, Invalidations invalidations, AccountStore accounts,
-                   AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics) {
+                   AuditLog audit, Guard guard, Sealer sealer, PublicUrl publicUrl, Clock clock, MeterRegistry metrics,
+                   io.gatehouse.billing.Billing billing) {
         this.publicUrl = publicUrl;
         UpstreamAddresses addresses = new UpstreamAddresses(config.gateway().privateUpstreams(),
                 config.gateway().privateUpstreamRanges());
@@ -55,8 +56,9 @@ public final class Gateway implements Edge.DataPlane {
         Passage passage = new Passage(addresses, tls,
                 new GatewayMetrics(metrics));
         McpSessions sessions = new McpSessions(sealer.derive("gatehouse mcp session v1"));
-        this.mcp = new McpRoute(registry, access, origins, sessions, passage, config.http().maxBodyBytes());
-        this.api = new ApiRoute(registry, access, origins, passage, db, clock);
+        Metering metering = new Metering(billing, config.credits().refund(), clock);
+        this.mcp = new McpRoute(registry, access, origins, sessions, passage, metering, config.http().maxBodyBytes());
+        this.api = new ApiRoute(registry, access, origins, passage, metering, db, clock);
         this.serversEndpoint = new ServersEndpoint(servers, guard, publicUrl);
     }
 

@@ -28,6 +28,8 @@ import java.util.function.Predicate;
 final class JsonRpc {
     /** JSON-RPC 2.0 §5.1: -32000 to -32099 are for implementation-defined server errors. */
     static final int FORBIDDEN = -32003;
+    /** The organization's credits cannot pay for the call: HTTP's 402, as an MCP client reads it. */
+    static final int PAYMENT_REQUIRED = -32402;
     /** Reads one value in place; the body's end is checked once, by {@link #inspect}. */
     private static final ObjectReader VALUE_READER = Json.MAPPER.reader()
             .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);

@@ -53,10 +53,12 @@ final class McpRoute {
     private final Origins origins;
     private final McpSessions sessions;
     private final Passage passage;
+    private final Metering metering;
     private final long maxBodyBytes;
 
     McpRoute(ServerRegistry registry, GatewayAccess access, Origins origins, McpSessions sessions, Passage passage,
-             long maxBodyBytes) {
+             Metering metering, long maxBodyBytes) {
+        this.metering = metering;
         this.registry = registry;
         this.access = access;
         this.origins = origins;
@@ -111,7 +113,14 @@ final class McpRoute {
             }
             Set<String> filtered = !rpc.toolsListIds().isEmpty() && restricted(server, caller) ? rpc.toolsListIds()
                     : null;
-            send(call, server, caller, Unpooled.wrappedBuffer(body), filtered, usable);
+            long cost = 0;
+            for (JsonRpc.Message toolCall : rpc.toolCalls()) {
+                cost += server.toolCost(toolCall.toolName());
+            }
+            String tool = rpc.toolCalls().size() == 1 ? rpc.toolCalls().getFirst().toolName() : "";
+            metering.admit(call, server, caller, tool, cost,
+                    insufficient -> call.respondJson(HttpResponseStatus.OK, unpaid(rpc, insufficient)),
+                    meter -> send(call, server, caller, Unpooled.wrappedBuffer(body), filtered, usable, meter));
         }));
     }
 
@@ -119,7 +128,8 @@ final class McpRoute {
     private void withoutBody(Call call, String slug) {
         origins.check(call);
         Server server = server(slug);
-        access.admit(call, server, Permissions.MCP_USE, caller -> send(call, server, caller, null, null, t -> true));
+        access.admit(call, server, Permissions.MCP_USE, caller -> metering.admit(call, server, caller, "", 0, null,
+                meter -> send(call, server, caller, null, null, t -> true, meter)));
     }
 
     /**
@@ -129,7 +139,7 @@ final class McpRoute {
      * @param listIds    the ids of the {@code tools/list} requests whose answers are filtered; null for none
      */
     private void send(Call call, Server server, Optional<Principal> caller, ByteBuf body, Set<String> listIds,
-                      Predicate<String> usable) {
+                      Predicate<String> usable, Metering.Meter meter) {
         String binding = binding(server, caller);
         HttpHeaders headers = Passage.requestHeaders(call, access.identityHeaders(server, caller));
         String presented = call.headers().get("mcp-session-id");
@@ -138,6 +148,7 @@ final class McpRoute {
                 if (body != null) {
                     body.release();
                 }
+                meter.answeredHere(true); // never reached the upstream: its charge goes back
                 return ApiError.of(ErrorCode.NOT_FOUND, "unknown_session",
                         "No such MCP session for this credential; start a new session");
             });
@@ -145,7 +156,7 @@ final class McpRoute {
         }
         long start = System.nanoTime();
         call.proxy(new Outbound(passage.target(server), call.method(), passage.uri(server, "", ""), headers, body,
-                server.timeout(), new Outbound.Answer() {
+                server.timeout(), meter.around(new Outbound.Answer() {
                     @Override
                     public HttpHeaders head(HttpResponse upstream) {
                         passage.metrics().answered(server, upstream.status().code(), System.nanoTime() - start);
@@ -175,7 +186,7 @@ final class McpRoute {
                     public ApiError failed(IOException cause, boolean timedOut) {
                         return passage.failed(server, cause, timedOut);
                     }
-                }));
+                })));
     }
 
     /** A {@code tools/list} answer sent as one JSON body, filtered; anything else passes as it came. */
@@ -286,6 +297,26 @@ final class McpRoute {
 
     static boolean restricted(Server server, Optional<Principal> caller) {
         return !server.hiddenTools().isEmpty() || caller.map(p -> !p.identity().tools().all()).orElse(false);
+    }
+
+    /**
+     * The answer to a body whose tool calls the organization's credits cannot pay for: a JSON-RPC
+     * error per request, with the 402's reason, balance and cost in its data, which is what an MCP
+     * client shows; none of it is forwarded.
+     */
+    private static byte[] unpaid(JsonRpc.Inspection rpc, ApiError insufficient) {
+        ArrayNode answers = Json.MAPPER.createArrayNode();
+        for (JsonRpc.Message m : rpc.messages()) {
+            if (m.isRequest()) {
+                com.fasterxml.jackson.databind.node.ObjectNode error = JsonRpc.error(m, JsonRpc.PAYMENT_REQUIRED,
+                        insufficient.publicMessage(), "insufficient_credits");
+                com.fasterxml.jackson.databind.node.ObjectNode data = (com.fasterxml.jackson.databind.node.ObjectNode)
+                        error.path("error").path("data");
+                insufficient.data().forEach((k, v) -> data.put(k, ((Number) v).longValue()));
+                answers.add(error);
+            }
+        }
+        return Json.bytes(rpc.batch() ? answers : answers.get(0));
     }
 
     /** The answer to a body that calls tools the caller may not use; none of it is forwarded. */

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -18,7 +19,10 @@ import java.util.Set;
  * @param isPublic   callable without a credential (a credential that is sent is still checked)
  * @param workspaces the workspaces whose members may reach it: all, or these
  * @param hiddenTools MCP tools nobody may see or call through Gatehouse
- * @param creditCost credits one call costs (charged once plans carry credit pools)
+ * @param creditCost credits one call costs: for an HTTP API, each request; for an MCP server, each
+ *                   {@code tools/call} (its other messages are free)
+ * @param costs      prices other than {@code creditCost}: by tool name on an MCP server, by path prefix
+ *                   ({@code /v1/jobs}, relative to the server) on an HTTP API; 0 makes it free
  * @param auth       how the upstream learns who is calling
  * @param jobs       HTTP APIs only: routes that create and poll jobs, polled only by the creating credential
  * @param connectTimeout how long to wait for a connection to the upstream (502 past it)
@@ -26,7 +30,7 @@ import java.util.Set;
  */
 public record Server(String id, Optional<String> orgId, String slug, String name, Kind kind, URI upstream,
                      Optional<String> mount, boolean isDefault, boolean isPublic, Targets workspaces,
-                     Set<String> hiddenTools, long creditCost, UpstreamAuth auth, Optional<JobRoutes> jobs,
+                     Set<String> hiddenTools, long creditCost, Map<String, Long> costs, UpstreamAuth auth, Optional<JobRoutes> jobs,
                      Duration connectTimeout, Duration timeout, Instant createdAt, Instant updatedAt) {
 
     public enum Kind {
@@ -97,6 +101,28 @@ public record Server(String id, Optional<String> orgId, String slug, String name
             }).matcher(path);
             return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
         }
+    }
+
+    /** What a {@code tools/call} of {@code tool} costs on this (MCP) server. */
+    public long toolCost(String tool) {
+        Long own = costs.get(tool);
+        return own != null ? own : creditCost;
+    }
+
+    /** What a request to {@code path} (relative to this HTTP API) costs: the longest matching prefix's price. */
+    public long routeCost(String path) {
+        long cost = creditCost;
+        int longest = -1;
+        for (Map.Entry<String, Long> e : costs.entrySet()) {
+            String prefix = e.getKey();
+            boolean matches = path.startsWith(prefix) && (path.length() == prefix.length() || prefix.endsWith("/")
+                    || path.charAt(prefix.length()) == '/');
+            if (matches && prefix.length() > longest) {
+                longest = prefix.length();
+                cost = e.getValue();
+            }
+        }
+        return cost;
     }
 
     /** Whether a tool may be seen or called by anyone through Gatehouse. */

@@ -57,7 +57,8 @@ public final class ServerService {
     public record Changes(Optional<String> slug, Optional<String> name, Optional<java.net.URI> upstream,
                           Optional<Optional<String>> mount, Optional<Boolean> isDefault, Optional<Boolean> isPublic,
                           Optional<io.gatehouse.door.Targets> workspaces, Optional<java.util.Set<String>> hiddenTools,
-                          Optional<Long> creditCost, Optional<AuthChange> auth,
+                          Optional<Long> creditCost, Optional<java.util.Map<String, Long>> costs,
+                          Optional<AuthChange> auth,
                           Optional<Optional<Server.JobRoutes>> jobs, Optional<java.time.Duration> connectTimeout,
                           Optional<java.time.Duration> timeout) {
     }
@@ -77,7 +78,7 @@ public final class ServerService {
         Server s = new Server(Ids.next("srv"), orgId, c.slug().orElseThrow(), c.name().orElseThrow(), kind,
                 c.upstream().orElseThrow(), c.mount().flatMap(m -> m), c.isDefault().orElse(false),
                 c.isPublic().orElse(false), c.workspaces().orElse(io.gatehouse.door.Targets.ALL),
-                c.hiddenTools().orElse(java.util.Set.of()), c.creditCost().orElse(0L),
+                c.hiddenTools().orElse(java.util.Set.of()), c.creditCost().orElse(0L), c.costs().orElse(java.util.Map.of()),
                 c.auth().map(a -> auth(a, Optional.empty())).orElse(Server.UpstreamAuth.ASSERTION),
                 c.jobs().flatMap(j -> j), c.connectTimeout().orElse(java.time.Duration.ofSeconds(5)),
                 c.timeout().orElse(java.time.Duration.ofMinutes(5)), now, now);
@@ -103,7 +104,7 @@ public final class ServerService {
                     old.kind(), c.upstream().orElse(old.upstream()), c.mount().orElse(old.mount()),
                     c.isDefault().orElse(old.isDefault()), c.isPublic().orElse(old.isPublic()),
                     c.workspaces().orElse(old.workspaces()), c.hiddenTools().orElse(old.hiddenTools()),
-                    c.creditCost().orElse(old.creditCost()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
+                    c.creditCost().orElse(old.creditCost()), c.costs().orElse(old.costs()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
                     .orElse(old.auth()), c.jobs().orElse(old.jobs()), c.connectTimeout().orElse(old.connectTimeout()),
                     c.timeout().orElse(old.timeout()), old.createdAt(), clock.instant());
             check(s);

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -39,7 +40,7 @@ public final class ServersEndpoint {
     private static final Set<String> REFUSED_STATIC_HEADERS = Set.of("host", "content-length", "transfer-encoding",
             "connection", "mcp-session-id", "mcp-protocol-version");
     private static final String[] FIELDS = {"name", "slug", "kind", "organization_id", "upstream_url", "mount",
-            "default", "public", "workspaces", "hidden_tools", "credit_cost", "upstream_auth", "jobs",
+            "default", "public", "workspaces", "hidden_tools", "credit_cost", "costs", "upstream_auth", "jobs",
             "connect_timeout_ms", "timeout_ms"};
 
     private final ServerService servers;
@@ -127,9 +128,39 @@ public final class ServersEndpoint {
         });
         return new ServerService.Changes(slug, name, upstream, mount, body.optBoolean("default"),
                 body.optBoolean("public"), workspaces, hidden, body.optLong("credit_cost", 0, 1_000_000),
-                auth(body), jobs(body),
+                costs(body), auth(body), jobs(body),
                 body.optLong("connect_timeout_ms", 100, 60_000).map(Duration::ofMillis),
                 body.optLong("timeout_ms", 1_000, 3_600_000).map(Duration::ofMillis));
+    }
+
+    /** {@code costs}: tool names (MCP) or path prefixes starting with / (HTTP APIs) to credits. */
+    private static Optional<Map<String, Long>> costs(Body body) {
+        com.fasterxml.jackson.databind.JsonNode n = body.raw("costs");
+        if (n == null) {
+            return Optional.empty();
+        }
+        if (n.isNull()) {
+            return Optional.of(Map.of());
+        }
+        if (!n.isObject() || n.size() > 1000) {
+            throw ApiError.invalid("costs: an object of up to 1000 tool names or path prefixes to credits");
+        }
+        Map<String, Long> out = new java.util.HashMap<>();
+        for (var it = n.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String name = e.getKey();
+            if (!(TOOL.matcher(name).matches() || name.startsWith("/") && name.length() <= 200
+                    && name.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+                throw ApiError.invalid("costs: '" + name.replaceAll("[^\\x20-\\x7e]", "?")
+                        + "' is neither a tool name nor a path starting with /");
+            }
+            com.fasterxml.jackson.databind.JsonNode v = e.getValue();
+            if (!v.isIntegralNumber() || v.longValue() < 0 || v.longValue() > 1_000_000) {
+                throw ApiError.invalid("costs." + name + ": must be a whole number from 0 to 1000000");
+            }
+            out.put(name, v.longValue());
+        }
+        return Optional.of(Map.copyOf(out));
     }
 
     private static URI upstreamUrl(String raw) {
@@ -259,6 +290,7 @@ public final class ServersEndpoint {
         out.put("workspaces", s.workspaces().all() ? "*" : new TreeSet<>(s.workspaces().ids()));
         out.put("hidden_tools", new TreeSet<>(s.hiddenTools()));
         out.put("credit_cost", s.creditCost());
+        out.put("costs", new TreeMap<>(s.costs()));
         Map<String, Object> auth = new LinkedHashMap<>();
         auth.put("type", s.auth().mode().wire());
         s.auth().header().ifPresent(h -> auth.put("header", h));

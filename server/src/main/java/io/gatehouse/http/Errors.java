@@ -63,6 +63,7 @@ public final class Errors {
         error.reason().ifPresent(r -> inner.put("reason", r));
         inner.put("message", error.publicMessage());
         error.scope().ifPresent(s -> inner.put("scope", s));
+        new java.util.TreeMap<>(error.data()).forEach(inner::putIfAbsent);
         inner.put("request_id", requestId);
         Map<String, Object> outer = new LinkedHashMap<>();
         outer.put("success", false);

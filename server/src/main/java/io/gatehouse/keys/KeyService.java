@@ -75,7 +75,7 @@ public final class KeyService {
         String userId = request.userId().orElse(caller.userId());
         return Tx.run(db, invalidations, tx -> {
             access.mayMakeKeyFor(tx.handle(), caller, orgId, userId, request.kind());
-            if (request.kind() != ApiKey.Kind.OPERATOR) {
+            if (request.kind() != ApiKey.Kind.OPERATOR && reachesDataPlane(request)) {
                 requireEntitled(accounts.organization(tx.handle(), orgId)
                         .orElseThrow(() -> ApiError.notFound("organization")));
             }
@@ -363,8 +363,14 @@ public final class KeyService {
     /**
      * Keys are made only for an organization whose plan lets them be used somewhere: seed 002's "a
      * Free account with only its monthly credit allocation cannot create an API key". The door
-     * applies the same rule at every call.
+     * applies the same rule at every call. A key for management alone is made whatever the plan.
      */
+    /** Whether the key asked for would call the data plane: management-only keys are never gated by plan. */
+    private static boolean reachesDataPlane(Create request) {
+        return request.permissions().map(ps -> ps.stream()
+                .anyMatch(p -> !p.startsWith("admin:") && !p.startsWith("keys:"))).orElse(true);
+    }
+
     private void requireEntitled(Organization org) {
         GatehouseConfig.Plan plan = plans.effective(org.plan(), org.trialEndsAt(), clock.instant());
         if (!plan.allows(GatehouseConfig.Plan.Access.EITHER, org.creditsPurchasedAt().isPresent())) {

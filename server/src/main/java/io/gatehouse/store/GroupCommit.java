@@ -78,6 +78,22 @@ public final class GroupCommit<T, R> implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code item} in the next batch without waiting: the future completes once that batch
+     * has committed (or failed). For callers that must not block, such as the edge's event loop.
+     */
+    public CompletableFuture<R> submitAsync(T item) {
+        if (closed) {
+            return CompletableFuture.supplyAsync(() -> alone(item), Thread::startVirtualThread);
+        }
+        Pending<T, R> pending = new Pending<>(item, new CompletableFuture<>());
+        queue.add(pending);
+        if (closed && queue.remove(pending)) {
+            return CompletableFuture.supplyAsync(() -> alone(item), Thread::startVirtualThread);
+        }
+        return pending.answer();
+    }
+
     /** Writes waiting for the next batch. */
     int queued() {
         return queue.size();

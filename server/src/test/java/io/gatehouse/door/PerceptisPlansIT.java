@@ -69,7 +69,16 @@ class PerceptisPlansIT {
 
     @Test
     void starterReachesNeitherTrialOnlyTheMcpServerBusinessAndEnterpriseBoth() {
-        String starter = gw.keyForNewUser("starter@perceptis.test", "starter", Map.of());
+        // Starter reaches nothing, so no key is made for it: one made on a better plan is refused after a move.
+        String starterOwner = gw.node.createUser("starter@perceptis.test");
+        String starterOrg = gw.node.createOrg("Starter", "starter", starterOwner);
+        refusedForPlan(gw.node.http.post("/v1/keys", gw.node.adminKey, Map.of("organization_id", starterOrg,
+                "user_id", starterOwner, "name", "k")), "API or MCP");
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + starterOrg, TestNode.auth(gw.node.adminKey),
+                Map.of("plan", "business")), 200);
+        String starter = gw.node.createKey(starterOrg, starterOwner, Map.of()).path("key").asText();
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + starterOrg, TestNode.auth(gw.node.adminKey),
+                Map.of("plan", "starter")), 200);
         refusedForPlan(generate(starter), "API");
         refusedForPlan(http.send("POST", "/mcp/demo", TestNode.auth(starter),
                 Map.of("jsonrpc", "2.0", "id", 1, "method", "tools/list")), "MCP");
@@ -100,6 +109,59 @@ class PerceptisPlansIT {
         TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + org, TestNode.auth(gw.node.adminKey),
                 Map.of("plan", "enterprise")), 200);
         assertThat(generate(key).status()).isEqualTo(202);
+    }
+
+    @Test
+    void aTrialEndsOnItsDateAndIsThenOnFree() {
+        String owner = gw.node.createUser("trialling@perceptis.test");
+        String org = gw.node.createOrg("Trialling", "trial", owner);
+        JsonNode created = TestNode.ok(gw.node.http.get("/v1/orgs/" + org, gw.node.adminKey), 200);
+        java.time.Instant ends = java.time.Instant.parse(created.path("trial_ends_at").asText());
+        assertThat(ends).isBetween(java.time.Instant.now().plus(java.time.Duration.ofDays(13)),
+                java.time.Instant.now().plus(java.time.Duration.ofDays(15)));
+        String key = gw.node.createKey(org, owner, Map.of()).path("key").asText();
+        assertThat(mcp(key)).isEqualTo(200);
+        refusedForPlan(generate(key), "API");
+
+        // The trial is over: free allows MCP and not the API, as the trial did; starter-like plans are tested above.
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + org, TestNode.auth(gw.node.adminKey),
+                Map.of("trial_ends_at", java.time.Instant.now().minusSeconds(1).toString())), 200);
+        JsonNode whoami = gw.node.whoami(key).json();
+        assertThat(whoami.path("plan").asText()).isEqualTo("trial");
+        assertThat(mcp(key)).isEqualTo(200);
+        refusedForPlan(generate(key), "API");
+
+        // An upgrade ends the trial: business has no trial, and its API calls work at once.
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + org, TestNode.auth(gw.node.adminKey),
+                Map.of("plan", "business")), 200);
+        JsonNode upgraded = TestNode.ok(gw.node.http.get("/v1/orgs/" + org, gw.node.adminKey), 200);
+        assertThat(upgraded.path("trial_ends_at").isNull()).isTrue();
+        assertThat(generate(key).status()).isEqualTo(202);
+
+        // Only an operator ends or extends a trial.
+        String ownerKey = gw.node.createKey(Map.of("organization_id", org, "user_id", owner, "name", "admin",
+                "permissions", java.util.List.of("admin:read", "admin:write"))).path("key").asText();
+        Http.Response byOwner = gw.node.http.send("PATCH", "/v1/orgs/" + org, TestNode.auth(ownerKey),
+                Map.of("trial_ends_at", "2099-01-01"));
+        assertThat(byOwner.status()).as(byOwner.text()).isEqualTo(403);
+    }
+
+    @Test
+    void apiUsageDrawsFromTheOrganizationsCreditPool() {
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + gw.jobsServerId, TestNode.auth(gw.node.adminKey),
+                Map.of("credit_cost", 0, "costs", Map.of("/generate", 25))), 200);
+        try {
+            String owner = gw.node.createUser("paying@perceptis.test");
+            String org = gw.node.createOrg("Paying", "business", owner);
+            String key = gw.node.createKey(org, owner, Map.of()).path("key").asText();
+            assertThat(generate(key).status()).isEqualTo(202);
+            assertThat(generate(key).status()).isEqualTo(202);
+            JsonNode pool = TestNode.ok(gw.node.http.get("/v1/orgs/" + org + "/credits", gw.node.adminKey), 200);
+            assertThat(pool.path("balance").asLong()).as(pool.toString()).isEqualTo(50_000 - 50);
+        } finally {
+            TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + gw.jobsServerId, TestNode.auth(gw.node.adminKey),
+                    Map.of("costs", Map.of())), 200);
+        }
     }
 
     @Test

@@ -96,8 +96,11 @@ class ApiProxyIT {
     @Test
     void callWhenPlanNotEligibleThen403AndWhenKeyRevokedThen401() {
         String freeUser = gw.node.createUser("someone@free.test");
-        String freeOrg = gw.node.createOrg("Free", "free", freeUser);
-        Http.Response refused = generate(key(freeOrg, freeUser, Map.of()));
+        String freeOrg = gw.node.createOrg("Free", "business", freeUser);
+        String freeKey = key(freeOrg, freeUser, Map.of());
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + freeOrg, TestNode.auth(gw.node.adminKey),
+                Map.of("plan", "free")), 200); // a key made before a downgrade
+        Http.Response refused = generate(freeKey);
         assertThat(refused.status()).isEqualTo(403);
         assertThat(refused.reason()).isEqualTo("plan_not_eligible");
         assertThat(refused.json().path("success").asBoolean(true)).isFalse();

@@ -47,6 +47,7 @@ class OpenApiTest {
         new KeysEndpoint(null, null, null, null).register(routes);
         new AuditEndpoint(null, null, null).register(routes);
         new ServersEndpoint(null, null, null).register(routes);
+        new io.gatehouse.billing.BillingEndpoint(null, null, null, null).register(routes);
         new io.gatehouse.oauth.ConnectedAppsEndpoint(null, null).register(routes);
         new io.gatehouse.oauth.ClientsEndpoint(null, null, null, null, null, null, null).register(routes);
         try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {

@@ -1,0 +1,279 @@
+package io.gatehouse.billing;
+
+import io.gatehouse.audit.Actor;
+import io.gatehouse.audit.AuditLog;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.door.Principal;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.limits.Limit;
+import io.gatehouse.limits.Outcome;
+import io.gatehouse.limits.RateLimiter;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.Invalidation;
+import io.gatehouse.store.Invalidations;
+import io.gatehouse.store.Tx;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+/**
+ * What calls cost and what was used, wired: the credit pool and its leases, the rate limiter, the
+ * usage meter and the alerts that watch it, and what the management API asks of them.
+ */
+public final class Billing implements AutoCloseable {
+    private final Database db;
+    private final Invalidations invalidations;
+    private final AuditLog audit;
+    private final GatehouseConfig.Plans plans;
+    private final Clock clock;
+    private final CreditPool credits;
+    private final UsageMeter usage;
+    private final RateLimiter limiter = new RateLimiter();
+    private final Alerts alerts;
+    private final ScheduledExecutorService sweeper;
+
+    public Billing(GatehouseConfig config, Database db, Invalidations invalidations, AuditLog audit, Clock clock) {
+        this.db = db;
+        this.invalidations = invalidations;
+        this.audit = audit;
+        this.plans = config.plans();
+        this.clock = clock;
+        this.credits = new CreditPool(db, config.plans(), config.credits(), clock);
+        this.usage = new UsageMeter(db);
+        this.alerts = new Alerts(db, config.credits(), clock);
+        usage.watch(alerts::observe);
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r ->
+                Thread.ofPlatform().daemon().name("gatehouse-rate-sweep").unstarted(r));
+        sweeper.scheduleWithFixedDelay(() -> limiter.sweep(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
+    }
+
+    public CreditPool credits() {
+        return credits;
+    }
+
+    public UsageMeter usage() {
+        return usage;
+    }
+
+    public RateLimiter limiter() {
+        return limiter;
+    }
+
+    public Alerts alerts() {
+        return alerts;
+    }
+
+    /**
+     * Steps 6 and 7 of the door for an admitted data-plane call, from memory: the plan's rate limits
+     * on the credential and its organization, then {@code cost} credits from this node's leases.
+     *
+     * @return the limits applied (empty: none), their answer (null when none), and the charge taken
+     *     (empty when the call is free, refused by a limit, or needs a lease: see {@link Meter#needsLease})
+     */
+    public Meter meter(Principal p, long cost) {
+        if (p.operator()) {
+            return Meter.FREE;
+        }
+        GatehouseConfig.Plan plan = plans.effective(p.identity().plan(), p.identity().standing().trialEndsAt(),
+                clock.instant());
+        List<Limit> limits = List.of();
+        Outcome outcome = null;
+        if (plan.keyRate().isPresent() || plan.orgRate().isPresent()) {
+            limits = new java.util.ArrayList<>(2);
+            if (plan.keyRate().isPresent()) {
+                limits.add(new Limit("key", p.credentialId(), plan.keyRate().get()));
+            }
+            if (plan.orgRate().isPresent()) {
+                limits.add(new Limit("org", p.orgId(), plan.orgRate().get()));
+            }
+            outcome = limiter.takeAll(limits, System.nanoTime());
+            if (!outcome.allowed()) {
+                return new Meter(limits, outcome, Optional.empty(), false);
+            }
+        }
+        if (cost == 0) {
+            return new Meter(limits, outcome, Optional.empty(), false);
+        }
+        Optional<CreditPool.Charge> charge = credits.takeFromMemory(p.orgId(), cost);
+        return new Meter(limits, outcome, charge, charge.isEmpty());
+    }
+
+    /** What {@link #meter} decided. */
+    public record Meter(List<Limit> limits, Outcome outcome, Optional<CreditPool.Charge> charge, boolean needsLease) {
+        static final Meter FREE = new Meter(List.of(), null, Optional.empty(), false);
+
+        public boolean limited() {
+            return outcome != null && !outcome.allowed();
+        }
+    }
+
+    /** An organization's pool as {@code GET /v1/orgs/{id}/credits} shows it. */
+    public Map<String, Object> pool(Principal caller, String orgId) {
+        requireReadable(caller, orgId);
+        return db.inTransaction(h -> {
+            requireOrganization(h, orgId);
+            CreditStore.Pool pool = credits.store().pool(h, orgId, clock.instant());
+            long leased = credits.store().inLeases(h, orgId);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("object", "credit_pool");
+            out.put("organization_id", orgId);
+            out.put("balance", pool.balance() + leased);
+            out.put("allocation", pool.allocation());
+            out.put("purchased", pool.purchased());
+            out.put("in_leases", leased);
+            out.put("cycle_started_at", pool.cycleStartedAt().toString());
+            out.put("cycle_ends_at", pool.cycleEndsAt().toString());
+            return out;
+        });
+    }
+
+    /** The pool's ledger, newest first. */
+    public List<CreditStore.Entry> ledger(Principal caller, String orgId, int limit, Optional<String> before) {
+        requireReadable(caller, orgId);
+        return db.withHandle(h -> {
+            requireOrganization(h, orgId);
+            return credits.store().ledger(h, orgId, limit, before);
+        });
+    }
+
+    /**
+     * Adds purchased credits, or adjusts them: an operator's act (credits are what the operator
+     * sells), audited, done once per idempotency key.
+     *
+     * @return whether the credits were added now (false: this key was seen before, nothing changed)
+     */
+    public boolean addCredits(Principal caller, Actor actor, String orgId, String kind, long amount,
+                              String idempotencyKey, Optional<String> note) {
+        if (!caller.operator()) {
+            throw ApiError.forbidden("operator_only", "Only an operator credential adds credits");
+        }
+        return add(actor, orgId, kind, amount, idempotencyKey, note);
+    }
+
+    /** A purchase a payment system told of in a signed webhook. */
+    boolean purchased(Actor actor, String orgId, long amount, String idempotencyKey) {
+        return add(actor, orgId, "purchase", amount, idempotencyKey, Optional.of("webhook"));
+    }
+
+    private boolean add(Actor actor, String orgId, String kind, long amount, String idempotencyKey,
+                        Optional<String> note) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return Tx.run(db, invalidations, tx -> {
+                    requireOrganization(tx.handle(), orgId);
+                    boolean first = tx.handle().createQuery("SELECT credits_purchased_at FROM organizations WHERE id = :id")
+                            .bind("id", orgId).mapTo(Long.class).findOne().isEmpty();
+                    boolean added;
+                    try {
+                        added = credits.store().purchase(tx.handle(), orgId, kind, amount, idempotencyKey,
+                                note.orElse(null), clock.instant());
+                    } catch (IllegalArgumentException below) {
+                        throw ApiError.of(io.gatehouse.errors.ErrorCode.CONFLICT, "insufficient_credits",
+                                "The pool holds fewer purchased credits than the adjustment takes away");
+                    }
+                    if (added) {
+                        audit.record(tx.handle(), actor, orgId, "credits." + (kind.equals("purchase") ? "purchased"
+                                : "adjusted"), "organization", orgId, Map.of("credits", amount,
+                                "idempotency_key", idempotencyKey));
+                        if (first && kind.equals("purchase")) {
+                            tx.invalidate(new Invalidation.Organization(orgId)); // a plan may entitle buyers
+                        }
+                    }
+                    return added;
+                });
+            } catch (UnableToExecuteStatementException raced) {
+                if (attempt >= 2) {
+                    throw raced;
+                }
+                // two deliveries of one purchase at once: the unique key refused one; it now sees the other
+            }
+        }
+    }
+
+    /**
+     * Usage in time buckets, for a console's charts: calls, errors and credits per bucket, grouped
+     * by credential, server or tool, or not at all.
+     */
+    public List<Map<String, Object>> usage(Principal caller, String orgId, Instant from, Instant to,
+                                           String granularity, Optional<String> groupBy,
+                                           Optional<String> credentialId) {
+        requireReadable(caller, orgId);
+        long bucket = switch (granularity) {
+            case "minute" -> 60_000L;
+            case "hour" -> 3_600_000L;
+            case "day" -> 86_400_000L;
+            default -> throw ApiError.invalid("granularity: must be minute, hour or day");
+        };
+        if (!to.isAfter(from)) {
+            throw ApiError.invalid("to: must be after from");
+        }
+        if ((to.toEpochMilli() - from.toEpochMilli()) / bucket > 10_000) {
+            throw ApiError.invalid("from, to: at most 10000 buckets; use a coarser granularity");
+        }
+        String group = groupBy.map(g -> switch (g) {
+            case "credential" -> "credential_id";
+            case "server" -> "server_id";
+            case "tool" -> "tool";
+            default -> throw ApiError.invalid("group_by: must be credential, server or tool");
+        }).orElse(null);
+        usage.flush(); // this node's last second counts too
+        String select = "SELECT (minute / " + bucket + ") * " + bucket + " AS start, "
+                + (group != null ? group + " AS grp, " : "")
+                + "SUM(calls) AS calls, SUM(client_errors) AS client_errors, SUM(server_errors) AS server_errors, "
+                + "SUM(credits) AS credits FROM usage_minutes WHERE org_id = :org AND minute >= :from AND minute < :to"
+                + (credentialId.isPresent() ? " AND credential_id = :cred" : "")
+                + " GROUP BY (minute / " + bucket + ") * " + bucket + (group != null ? ", " + group : "")
+                + " ORDER BY start" + (group != null ? ", grp" : "");
+        return db.withHandle(h -> {
+            requireOrganization(h, orgId);
+            return h.createQuery(select).bind("org", orgId).bind("from", from.toEpochMilli())
+                    .bind("to", to.toEpochMilli()).bind("cred", credentialId.orElse(null))
+                    .map((rs, ctx) -> {
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("start", Instant.ofEpochMilli(rs.getLong("start")).toString());
+                        if (group != null) {
+                            row.put(groupBy.get(), rs.getString("grp"));
+                        }
+                        row.put("calls", rs.getLong("calls"));
+                        row.put("client_errors", rs.getLong("client_errors"));
+                        row.put("server_errors", rs.getLong("server_errors"));
+                        row.put("credits", rs.getLong("credits"));
+                        return row;
+                    }).list();
+        });
+    }
+
+    private static void requireReadable(Principal caller, String orgId) {
+        if (!caller.canRead(orgId)) {
+            throw ApiError.notFound("organization");
+        }
+    }
+
+    private static void requireOrganization(org.jdbi.v3.core.Handle h, String orgId) {
+        if (h.createQuery("SELECT COUNT(*) FROM organizations WHERE id = :id").bind("id", orgId).mapTo(Long.class)
+                .one() == 0) {
+            throw ApiError.notFound("organization");
+        }
+    }
+
+    /** Writes what is counted, gives back every lease, stops. */
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        credits.close();
+        usage.close();
+        alerts.close();
+    }
+
+    static Duration webhookTolerance() {
+        return Duration.ofMinutes(5);
+    }
+}

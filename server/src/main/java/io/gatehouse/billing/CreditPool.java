@@ -1,0 +1,399 @@
+package io.gatehouse.billing;
+
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
+import io.gatehouse.store.Database;
+import io.gatehouse.store.GroupCommit;
+import io.gatehouse.store.Ids;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * This node's share of every organization's credit pool: credits taken from the pool in leases and
+ * spent from memory, so that a charge on the hot path is a compare-and-set, never a wait on the
+ * database while a lease lasts.
+ *
+ * <p><b>Exact, with no overspend, across nodes.</b> A lease is taken with one guarded update of the
+ * pool ({@link CreditStore#lease}); a node spends only what its leases hold. Each charge is also
+ * written, in group-committed batches, as a ledger row and as the lease's {@code spent}; the call it
+ * pays for goes on only once that write has committed, so a charge a client was answered for
+ * survives the node's {@code kill -9}. A lease a node stops renewing (it died) is closed by any
+ * node once it has expired plus {@code credits.lease-grace}, and what it did not spend returns to
+ * the pool. A charge against a lease closed meanwhile is not written, and its call is refused.
+ *
+ * <p><b>Sizing.</b> A lease is sized to the organization's spending on this node: about what it
+ * spent in the last renewal period (a third of {@code credits.lease-ttl}), twice over, within
+ * {@code credits.min-lease}…{@code credits.max-lease}, and never more than half of what the pool
+ * holds while the pool holds more than a few calls' worth. A lease that is spent, or unused for a
+ * whole lease-ttl, goes back at once. The price of leasing: a node may answer 402 while another
+ * node's lease still holds credits, until that lease is spent or returned (at most lease-ttl).
+ */
+public final class CreditPool implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CreditPool.class.getName());
+
+    /** Credits taken from a lease for one call: written, then paid for or refunded. */
+    public record Charge(String orgId, String leaseId, long credits, String callId, Held held) {
+    }
+
+    /** One lease in memory. */
+    static final class Held {
+        final String id;
+        final long granted;
+        final AtomicLong left;
+        final AtomicInteger inFlight = new AtomicInteger();
+        volatile long expiresAt;
+        volatile long lastUsed;
+        volatile boolean closing;
+
+        Held(CreditStore.Lease lease, long now) {
+            this.id = lease.id();
+            this.granted = lease.granted();
+            this.left = new AtomicLong(lease.granted());
+            this.expiresAt = lease.expiresAt().toEpochMilli();
+            this.lastUsed = now;
+        }
+    }
+
+    private static final class Account {
+        final String orgId;
+        volatile Held[] leases = new Held[0];
+        final LongAdder spentThisPeriod = new LongAdder();
+        volatile long spentLastPeriod;
+        final AtomicBoolean toppingUp = new AtomicBoolean();
+
+        Account(String orgId) {
+            this.orgId = orgId;
+        }
+
+        synchronized void add(Held h) {
+            Held[] next = Arrays.copyOf(leases, leases.length + 1);
+            next[leases.length] = h;
+            leases = next;
+        }
+
+        synchronized void remove(Held h) {
+            leases = Arrays.stream(leases).filter(x -> x != h).toArray(Held[]::new);
+        }
+    }
+
+    private final Database db;
+    private final CreditStore store;
+    private final GatehouseConfig.Credits config;
+    private final Clock clock;
+    private final String node = "node_" + Ids.label(12);
+    private final Map<String, Account> accounts = new ConcurrentHashMap<>();
+    private final GroupCommit<CreditStore.Spend, Boolean> writer;
+    private final ScheduledExecutorService ticker;
+    private volatile boolean closed;
+
+    public CreditPool(Database db, GatehouseConfig.Plans plans, GatehouseConfig.Credits config, Clock clock) {
+        this.db = db;
+        this.config = config;
+        this.clock = clock;
+        this.store = new CreditStore((h, orgId) -> monthlyAllocation(h, orgId, plans, clock), config.cycle());
+        this.writer = new GroupCommit<>(db, "credits", 256, store::spend);
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r ->
+                Thread.ofPlatform().daemon().name("gatehouse-credits").unstarted(r));
+        long period = Math.max(1000, config.leaseTtl().toMillis() / 3);
+        ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private static long monthlyAllocation(org.jdbi.v3.core.Handle h, String orgId, GatehouseConfig.Plans plans,
+                                          Clock clock) {
+        return h.createQuery("SELECT plan, trial_ends_at FROM organizations WHERE id = :id").bind("id", orgId)
+                .map((rs, ctx) -> {
+                    long trial = rs.getLong("trial_ends_at");
+                    Optional<Instant> ends = rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(trial));
+                    return plans.effective(rs.getString("plan"), ends, clock.instant()).credits();
+                }).findOne().orElse(0L);
+    }
+
+    CreditStore store() {
+        return store;
+    }
+
+    String node() {
+        return node;
+    }
+
+    /**
+     * Takes {@code credits} from this node's leases, from memory alone; empty when they do not hold
+     * that much (then {@link #take} decides, off the event loop). May start a top-up in the background.
+     */
+    public Optional<Charge> takeFromMemory(String orgId, long credits) {
+        Account account = accounts.get(orgId);
+        if (account == null) {
+            return Optional.empty();
+        }
+        long now = clock.millis();
+        for (Held held : account.leases) {
+            held.inFlight.incrementAndGet(); // before looking at closing: a closer waits for this to drop
+            if (held.closing || now >= held.expiresAt) {
+                held.inFlight.decrementAndGet();
+                continue;
+            }
+            long left = held.left.get();
+            while (left >= credits) {
+                if (held.left.compareAndSet(left, left - credits)) {
+                    held.lastUsed = now;
+                    account.spentThisPeriod.add(credits);
+                    if (left - credits < lowWater(account)) {
+                        topUpLater(account, credits);
+                    }
+                    return Optional.of(new Charge(orgId, held.id, credits, Ids.ordered("call", now), held));
+                }
+                left = held.left.get();
+            }
+            held.inFlight.decrementAndGet();
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Takes {@code credits}, leasing more from the pool when this node's leases do not hold them. May
+     * block on the database: never on the event loop.
+     *
+     * @throws ApiError 402 {@code insufficient_credits} when the pool does not hold them either
+     */
+    public Charge take(String orgId, long credits) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Optional<Charge> charge = takeFromMemory(orgId, credits);
+            if (charge.isPresent()) {
+                return charge.get();
+            }
+            Account account = accounts.computeIfAbsent(orgId, Account::new);
+            if (!lease(account, credits, target(account, credits))) {
+                throw insufficient(orgId, credits);
+            }
+        }
+        throw ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
+                "Credits could not be taken from the pool just now; try again");
+    }
+
+    /** A charge taken and not used (the call was refused after all): back to its lease, nothing written. */
+    public void cancel(Charge charge) {
+        charge.held().left.addAndGet(charge.credits());
+        charge.held().inFlight.decrementAndGet();
+    }
+
+    /** Writes the charge; the future says whether it was recorded (false: its lease was closed meanwhile). */
+    public CompletableFuture<Boolean> record(Charge charge, String credentialId, String serverId, String tool) {
+        return submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false, charge.callId(),
+                credentialId, serverId, tool, clock.millis()), charge.held());
+    }
+
+    /**
+     * Gives a charge back (the upstream failed and the refund rule says so): to its lease, in memory
+     * and in the ledger; to the pool itself when the lease has closed meanwhile.
+     */
+    public void refund(Charge charge, String credentialId, String serverId, String tool) {
+        Held held = charge.held();
+        held.inFlight.incrementAndGet();
+        if (!held.closing) {
+            held.left.addAndGet(charge.credits());
+        }
+        submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), true, charge.callId(),
+                credentialId, serverId, tool, clock.millis()), held).thenAccept(recorded -> {
+            if (!recorded) {
+                Thread.ofVirtual().start(() -> refundToPool(charge));
+            }
+        });
+    }
+
+    /** A refund whose lease closed before it was written: straight to the pool, once. */
+    private void refundToPool(Charge charge) {
+        try {
+            db.inTransaction(h -> store.purchase(h, charge.orgId(), "refund", charge.credits(),
+                    "refund:" + charge.callId(), "refund of a call whose lease had closed", clock.instant()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not refund " + charge.credits() + " credits of call " + charge.callId(), e);
+        }
+    }
+
+    private CompletableFuture<Boolean> submit(CreditStore.Spend spend, Held held) {
+        CompletableFuture<Boolean> written = writer.submitAsync(spend);
+        return written.whenComplete((ok, e) -> held.inFlight.decrementAndGet());
+    }
+
+    /** What the organization has: its pool and the credits in every node's open leases. */
+    public long balance(String orgId) {
+        return db.withHandle(h -> store.pool(h, orgId, clock.instant()).balance() + store.inLeases(h, orgId));
+    }
+
+    private ApiError insufficient(String orgId, long credits) {
+        long balance;
+        try {
+            balance = balance(orgId);
+        } catch (RuntimeException e) {
+            balance = -1;
+        }
+        return new InsufficientCredits(balance, credits).error();
+    }
+
+    /** The 402's facts, for the answer's body and for an MCP client's JSON-RPC error. */
+    public record InsufficientCredits(long balance, long cost) {
+        public ApiError error() {
+            return ApiError.of(ErrorCode.PAYMENT_REQUIRED, "insufficient_credits", "Your organization's credit "
+                    + "balance is too low for this call: it costs " + cost + (balance >= 0 ? " and "
+                    + balance + " remain" : "")).withData(Map.of("balance", balance, "cost", cost));
+        }
+    }
+
+    private long lowWater(Account account) {
+        return Math.max(1, Math.max(config.minLease(), account.spentLastPeriod) / 4);
+    }
+
+    private long target(Account account, long least) {
+        long wanted = Math.max(config.minLease(), 2 * account.spentLastPeriod);
+        return Math.max(least, Math.min(config.maxLease(), wanted));
+    }
+
+    private void topUpLater(Account account, long least) {
+        if (closed || !account.toppingUp.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("gatehouse-credits-topup").start(() -> {
+            try {
+                lease(account, least, target(account, least));
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "could not top up credits of " + account.orgId, e);
+            } finally {
+                account.toppingUp.set(false);
+            }
+        });
+    }
+
+    /** Takes a new lease into memory; false when the pool cannot give {@code least}. */
+    private boolean lease(Account account, long least, long wanted) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Instant now = clock.instant();
+            Optional<CreditStore.Lease> lease;
+            try {
+                lease = db.inTransaction(h -> {
+                    CreditStore.Pool pool = store.pool(h, account.orgId, now);
+                    if (pool.balance() < least) {
+                        return Optional.<CreditStore.Lease>empty();
+                    }
+                    // Never more than half of a pool that holds more than a few calls' worth: other nodes need some.
+                    long fair = pool.balance() > 4 * least ? Math.max(least, pool.balance() / 2) : pool.balance();
+                    return store.lease(h, account.orgId, least, Math.min(wanted, fair), node, now, config.leaseTtl())
+                            .map(Optional::of).orElseThrow(Contended::new);
+                });
+            } catch (Contended | org.jdbi.v3.core.statement.UnableToExecuteStatementException retry) {
+                continue; // another writer changed the pool between our read and our update
+            }
+            if (lease.isEmpty()) {
+                return false;
+            }
+            account.add(new Held(lease.get(), now.toEpochMilli()));
+            if (closed) {
+                tick(); // closing: give it straight back
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static final class Contended extends RuntimeException {
+        Contended() {
+            super(null, null, false, false);
+        }
+    }
+
+    private void tickQuietly() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "credit leases: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Renews this node's open leases, gives back the spent, idle and expired ones, and closes other
+     * nodes' leases that expired (plus the grace) without renewal: their node is gone.
+     */
+    synchronized void tick() {
+        Instant now = clock.instant();
+        long ms = now.toEpochMilli();
+        List<Held> closing = new ArrayList<>();
+        for (Account account : accounts.values()) {
+            account.spentLastPeriod = account.spentThisPeriod.sumThenReset();
+            for (Held held : account.leases) {
+                boolean idle = ms - held.lastUsed >= config.leaseTtl().toMillis();
+                if (closed || held.left.get() == 0 || idle || ms >= held.expiresAt) {
+                    held.closing = true;
+                }
+                if (held.closing) {
+                    closing.add(held);
+                }
+            }
+        }
+        for (Held held : closing) {
+            if (held.inFlight.get() > 0) {
+                continue; // its writes are still on their way: next tick
+            }
+            db.inTransaction(h -> store.close(h, held.id, now, closed ? "node stopped" : "returned"));
+            accounts.values().forEach(a -> a.remove(held));
+        }
+        long expires = ms + config.leaseTtl().toMillis();
+        if (db.inTransaction(h -> store.renew(h, node, Instant.ofEpochMilli(expires))) > 0) {
+            for (Account account : accounts.values()) {
+                for (Held held : account.leases) {
+                    if (!held.closing) {
+                        held.expiresAt = expires;
+                    }
+                }
+            }
+        }
+        for (String dead : db.withHandle(h -> store.expired(h, now.minus(config.leaseGrace())))) {
+            long back = db.inTransaction(h -> store.close(h, dead, now, "expired: its node stopped renewing it"));
+            if (back > 0) {
+                LOG.info("returned " + back + " credits of expired lease " + dead);
+            }
+        }
+        accounts.entrySet().removeIf(e -> e.getValue().leases.length == 0 && e.getValue().spentLastPeriod == 0
+                && !e.getValue().toppingUp.get());
+    }
+
+    /** Writes every charge taken, then gives back every lease. */
+    @Override
+    public void close() {
+        closed = true;
+        ticker.shutdown();
+        try {
+            ticker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        writer.close();
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not return credit leases at shutdown; they return once expired: "
+                    + e.getMessage());
+        }
+    }
+
+    /** How long a lease lasts without renewal: for tests and docs. */
+    Duration leaseTtl() {
+        return config.leaseTtl();
+    }
+}

@@ -1,0 +1,283 @@
+package io.gatehouse.billing;
+
+import io.gatehouse.store.Ids;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.PreparedBatch;
+
+/**
+ * The credit tables: pools, leases and the ledger (V7). Every change to a balance is an update
+ * guarded by what it needs ({@code … WHERE allocation >= :a AND purchased >= :p}, {@code … AND
+ * closed_at IS NULL}) and a ledger row in the same transaction, so that the pool's balance is the
+ * sum of its ledger's {@code pool_delta} and a lease's credits the sum of its {@code lease_delta},
+ * on either engine and with any number of nodes.
+ */
+final class CreditStore {
+
+    /** A pool as stored: {@code allocation + purchased} is its balance, outside any lease. */
+    record Pool(String orgId, long allocation, long purchased, Instant cycleStartedAt, Instant cycleEndsAt) {
+        long balance() {
+            return allocation + purchased;
+        }
+    }
+
+    /** A lease as taken: what it holds and until when, by the node's clock. */
+    record Lease(String id, String orgId, long granted, Instant expiresAt) {
+    }
+
+    /** One charge or refund, written by a node's group writer. */
+    record Spend(String orgId, String leaseId, long credits, boolean refund, String callId, String credentialId,
+                 String serverId, String tool, long at) {
+    }
+
+    /** What the organization's plan gives each cycle, looked up by the caller (the plans are configuration). */
+    interface Allocations {
+        long monthly(Handle h, String orgId);
+    }
+
+    private final Allocations allocations;
+    private final Duration cycle;
+
+    CreditStore(Allocations allocations, Duration cycle) {
+        this.allocations = allocations;
+        this.cycle = cycle;
+    }
+
+    /**
+     * The organization's pool, made on first use with a first cycle's allocation, and refilled when
+     * its cycle has ended: what is left of the allocation lapses, the plan's allocation is granted.
+     * Purchased credits are untouched.
+     */
+    Pool pool(Handle h, String orgId, Instant now) {
+        Optional<Pool> found = read(h, orgId);
+        if (found.isEmpty()) {
+            long allocation = allocations.monthly(h, orgId);
+            int made = h.createUpdate("INSERT INTO credit_pools (org_id, allocation, purchased, cycle_started_at, "
+                            + "cycle_ends_at, updated_at) SELECT :org, :a, 0, :now, :end, :now "
+                            + "WHERE NOT EXISTS (SELECT 1 FROM credit_pools WHERE org_id = :org)")
+                    .bind("org", orgId).bind("a", allocation).bind("now", now.toEpochMilli())
+                    .bind("end", now.plus(cycle).toEpochMilli()).execute();
+            if (made == 1 && allocation > 0) {
+                ledger(h, orgId, "grant", allocation, null, 0, null, null, null, null, null, "monthly allocation", now);
+            }
+            found = read(h, orgId);
+        }
+        Pool pool = found.orElseThrow();
+        if (!now.isBefore(pool.cycleEndsAt())) {
+            long allocation = allocations.monthly(h, orgId);
+            int refilled = h.createUpdate("UPDATE credit_pools SET allocation = :a, cycle_started_at = :now, "
+                            + "cycle_ends_at = :end, updated_at = :now WHERE org_id = :org AND cycle_ends_at = :was "
+                            + "AND allocation = :left")
+                    .bind("org", orgId).bind("a", allocation).bind("now", now.toEpochMilli())
+                    .bind("end", now.plus(cycle).toEpochMilli()).bind("was", pool.cycleEndsAt().toEpochMilli())
+                    .bind("left", pool.allocation()).execute();
+            if (refilled == 1) {
+                if (pool.allocation() > 0) {
+                    ledger(h, orgId, "expire", -pool.allocation(), null, 0, null, null, null, null, null,
+                            "allocation lapsed at the end of its cycle", now);
+                }
+                if (allocation > 0) {
+                    ledger(h, orgId, "grant", allocation, null, 0, null, null, null, null, null, "monthly allocation", now);
+                }
+            }
+            pool = read(h, orgId).orElseThrow();
+        }
+        return pool;
+    }
+
+    Optional<Pool> read(Handle h, String orgId) {
+        return h.createQuery("SELECT * FROM credit_pools WHERE org_id = :org").bind("org", orgId)
+                .map((rs, ctx) -> new Pool(rs.getString("org_id"), rs.getLong("allocation"), rs.getLong("purchased"),
+                        Instant.ofEpochMilli(rs.getLong("cycle_started_at")),
+                        Instant.ofEpochMilli(rs.getLong("cycle_ends_at"))))
+                .findOne();
+    }
+
+    /**
+     * Takes up to {@code wanted} credits (and at least {@code least}) from the pool into a new lease
+     * for {@code node}: the allocation first, then purchased credits. Empty when the pool holds fewer
+     * than {@code least}, or when another writer changed it meanwhile (the caller tries again).
+     */
+    Optional<Lease> lease(Handle h, String orgId, long least, long wanted, String node, Instant now, Duration ttl) {
+        Pool pool = pool(h, orgId, now);
+        if (pool.balance() < least) {
+            return Optional.empty();
+        }
+        long n = Math.max(least, Math.min(wanted, pool.balance()));
+        long fromAllocation = Math.min(n, pool.allocation());
+        long fromPurchased = n - fromAllocation;
+        int taken = h.createUpdate("UPDATE credit_pools SET allocation = allocation - :a, purchased = purchased - :p, "
+                        + "updated_at = :now WHERE org_id = :org AND allocation >= :a AND purchased >= :p")
+                .bind("org", orgId).bind("a", fromAllocation).bind("p", fromPurchased)
+                .bind("now", now.toEpochMilli()).execute();
+        if (taken != 1) {
+            return Optional.empty();
+        }
+        String id = Ids.ordered("lease", now.toEpochMilli());
+        Instant expires = now.plus(ttl);
+        h.createUpdate("INSERT INTO credit_leases (id, org_id, node, from_allocation, from_purchased, spent, "
+                        + "created_at, expires_at) VALUES (:id, :org, :node, :a, :p, 0, :now, :exp)")
+                .bind("id", id).bind("org", orgId).bind("node", node).bind("a", fromAllocation)
+                .bind("p", fromPurchased).bind("now", now.toEpochMilli()).bind("exp", expires.toEpochMilli()).execute();
+        ledger(h, orgId, "lease", -n, id, n, null, null, null, null, null, null, now);
+        return Optional.of(new Lease(id, orgId, n, expires));
+    }
+
+    /**
+     * Closes a lease and gives the pool what it did not spend: purchased credits first (they were
+     * taken last), the rest to the allocation, unless the pool's cycle has turned since the lease was
+     * taken, in which case that part lapses as the rest of its cycle did. Nothing happens to a lease
+     * already closed. Answers the credits returned.
+     */
+    long close(Handle h, String leaseId, Instant now, String why) {
+        int closed = h.createUpdate("UPDATE credit_leases SET closed_at = :now WHERE id = :id AND closed_at IS NULL")
+                .bind("id", leaseId).bind("now", now.toEpochMilli()).execute();
+        if (closed != 1) {
+            return 0;
+        }
+        Map<String, Object> l = h.createQuery("SELECT * FROM credit_leases WHERE id = :id").bind("id", leaseId)
+                .mapToMap().one();
+        String orgId = (String) l.get("org_id");
+        long fromAllocation = ((Number) l.get("from_allocation")).longValue();
+        long fromPurchased = ((Number) l.get("from_purchased")).longValue();
+        long left = fromAllocation + fromPurchased - ((Number) l.get("spent")).longValue();
+        if (left <= 0) {
+            return 0;
+        }
+        Pool pool = pool(h, orgId, now);
+        long toPurchased = Math.min(left, fromPurchased);
+        long toAllocation = left - toPurchased;
+        boolean lapsed = ((Number) l.get("created_at")).longValue() < pool.cycleStartedAt().toEpochMilli();
+        h.createUpdate("UPDATE credit_pools SET allocation = allocation + :a, purchased = purchased + :p, "
+                        + "updated_at = :now WHERE org_id = :org")
+                .bind("org", orgId).bind("a", lapsed ? 0 : toAllocation).bind("p", toPurchased)
+                .bind("now", now.toEpochMilli()).execute();
+        ledger(h, orgId, "return", left, leaseId, -left, null, null, null, null, null, why, now);
+        if (lapsed && toAllocation > 0) {
+            ledger(h, orgId, "expire", -toAllocation, null, 0, null, null, null, null, null,
+                    "a returned lease's allocation, from a cycle that had ended", now);
+        }
+        return left;
+    }
+
+    /** Moves every open lease of {@code node} to {@code expiresAt}: the node is alive and spending. */
+    int renew(Handle h, String node, Instant expiresAt) {
+        return h.createUpdate("UPDATE credit_leases SET expires_at = :exp WHERE node = :node AND closed_at IS NULL")
+                .bind("node", node).bind("exp", expiresAt.toEpochMilli()).execute();
+    }
+
+    /** Open leases whose node stopped renewing them before {@code before}. */
+    List<String> expired(Handle h, Instant before) {
+        return h.createQuery("SELECT id FROM credit_leases WHERE closed_at IS NULL AND expires_at < :t")
+                .bind("t", before.toEpochMilli()).mapTo(String.class).list();
+    }
+
+    /**
+     * Writes one batch of charges and refunds: a lease's {@code spent} moves by their sum, only while
+     * the lease is open, and each gets its ledger row. Answers, per spend, whether it was recorded: a
+     * charge against a lease closed meanwhile (the node was taken for dead) is not.
+     */
+    List<Boolean> spend(Handle h, List<Spend> spends) {
+        Map<String, Long> byLease = new LinkedHashMap<>();
+        for (Spend s : spends) {
+            byLease.merge(s.leaseId(), s.refund() ? -s.credits() : s.credits(), Long::sum);
+        }
+        Map<String, Boolean> open = new LinkedHashMap<>();
+        PreparedBatch leases = h.prepareBatch("UPDATE credit_leases SET spent = spent + :n WHERE id = :id AND closed_at IS NULL");
+        byLease.forEach((id, n) -> leases.bind("id", id).bind("n", n).add());
+        int[] counts = leases.execute();
+        int i = 0;
+        for (String id : byLease.keySet()) {
+            open.put(id, counts[i++] == 1);
+        }
+        List<Boolean> recorded = new ArrayList<>(spends.size());
+        PreparedBatch rows = h.prepareBatch("INSERT INTO credit_ledger (id, org_id, kind, pool_delta, lease_id, "
+                + "lease_delta, call_id, credential_id, server_id, tool, created_at) "
+                + "VALUES (:id, :org, :kind, 0, :lease, :d, :call, :cred, :server, :tool, :at)");
+        boolean any = false;
+        for (Spend s : spends) {
+            boolean ok = open.get(s.leaseId());
+            recorded.add(ok);
+            if (ok) {
+                any = true;
+                rows.bind("id", Ids.ordered("cl", s.at())).bind("org", s.orgId())
+                        .bind("kind", s.refund() ? "refund" : "charge").bind("lease", s.leaseId())
+                        .bind("d", s.refund() ? s.credits() : -s.credits()).bind("call", s.callId())
+                        .bind("cred", s.credentialId()).bind("server", s.serverId()).bind("tool", s.tool())
+                        .bind("at", s.at()).add();
+            }
+        }
+        if (any) {
+            rows.execute();
+        }
+        return recorded;
+    }
+
+    /**
+     * Adds purchased credits (or takes some away, for an operator's adjustment) once per idempotency
+     * key: a key seen before answers false and changes nothing. A negative adjustment never takes the
+     * purchased credits below zero.
+     */
+    boolean purchase(Handle h, String orgId, String kind, long credits, String idempotencyKey, String note, Instant now) {
+        pool(h, orgId, now);
+        boolean seen = h.createQuery("SELECT COUNT(*) FROM credit_ledger WHERE org_id = :org AND idempotency_key = :k")
+                .bind("org", orgId).bind("k", idempotencyKey).mapTo(Long.class).one() > 0;
+        if (seen) {
+            return false;
+        }
+        int changed = h.createUpdate("UPDATE credit_pools SET purchased = purchased + :n, updated_at = :now "
+                        + "WHERE org_id = :org AND purchased + :n >= 0")
+                .bind("org", orgId).bind("n", credits).bind("now", now.toEpochMilli()).execute();
+        if (changed != 1) {
+            throw new IllegalArgumentException("the pool holds fewer purchased credits than that");
+        }
+        ledger(h, orgId, kind, credits, null, 0, null, null, null, null, idempotencyKey, note, now);
+        if (kind.equals("purchase")) {
+            h.createUpdate("UPDATE organizations SET credits_purchased_at = :now WHERE id = :org "
+                            + "AND credits_purchased_at IS NULL")
+                    .bind("org", orgId).bind("now", now.toEpochMilli()).execute();
+        }
+        return true;
+    }
+
+    /** Credits held in open leases, not yet spent: part of the organization's balance. */
+    long inLeases(Handle h, String orgId) {
+        return h.createQuery("SELECT COALESCE(SUM(from_allocation + from_purchased - spent), 0) FROM credit_leases "
+                        + "WHERE org_id = :org AND closed_at IS NULL")
+                .bind("org", orgId).mapTo(Long.class).one();
+    }
+
+    /** One row of the ledger, as the API shows it. */
+    record Entry(String id, String kind, long poolDelta, long leaseDelta, String leaseId, String callId,
+                 String credentialId, String serverId, String tool, String note, Instant at) {
+    }
+
+    List<Entry> ledger(Handle h, String orgId, int limit, Optional<String> before) {
+        return h.createQuery("SELECT * FROM credit_ledger WHERE org_id = :org"
+                        + (before.isPresent() ? " AND id < :before" : "") + " ORDER BY id DESC LIMIT :limit")
+                .bind("org", orgId).bind("limit", limit).bind("before", before.orElse(null))
+                .map((rs, ctx) -> new Entry(rs.getString("id"), rs.getString("kind"), rs.getLong("pool_delta"),
+                        rs.getLong("lease_delta"), rs.getString("lease_id"), rs.getString("call_id"),
+                        rs.getString("credential_id"), rs.getString("server_id"), rs.getString("tool"),
+                        rs.getString("note"), Instant.ofEpochMilli(rs.getLong("created_at"))))
+                .list();
+    }
+
+    private static void ledger(Handle h, String orgId, String kind, long poolDelta, String leaseId, long leaseDelta,
+                               String callId, String credentialId, String serverId, String tool, String idempotencyKey,
+                               String note, Instant at) {
+        h.createUpdate("INSERT INTO credit_ledger (id, org_id, kind, pool_delta, lease_id, lease_delta, call_id, "
+                        + "credential_id, server_id, tool, idempotency_key, note, created_at) VALUES (:id, :org, :kind, "
+                        + ":pd, :lease, :ld, :call, :cred, :server, :tool, :idem, :note, :at)")
+                .bind("id", Ids.ordered("cl", at.toEpochMilli())).bind("org", orgId).bind("kind", kind)
+                .bind("pd", poolDelta).bind("lease", leaseId).bind("ld", leaseDelta).bind("call", callId)
+                .bind("cred", credentialId).bind("server", serverId).bind("tool", tool).bind("idem", idempotencyKey)
+                .bind("note", note).bind("at", at.toEpochMilli()).execute();
+    }
+}

@@ -1,0 +1,200 @@
+package io.gatehouse.gateway;
+
+import io.gatehouse.billing.Alerts;
+import io.gatehouse.billing.Billing;
+import io.gatehouse.billing.CreditPool;
+import io.gatehouse.billing.UsageMeter;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.door.Principal;
+import io.gatehouse.edge.Call;
+import io.gatehouse.edge.Outbound;
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.errors.ErrorCode;
+import io.gatehouse.limits.Outcome;
+import io.gatehouse.limits.RateLimitHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The door's last two steps on the data plane, after scope: the rate limits (step 6), then the
+ * call's price from the organization's credit pool (step 7). Both decide from memory on the event
+ * loop; only a lease that runs dry goes off the loop. A call refused earlier, at either step or by
+ * the door, spends nothing. Then, as the upstream answers, the call is counted ({@link UsageMeter})
+ * and a failed one is refunded by {@code credits.refund}.
+ */
+final class Metering {
+    private final Billing billing;
+    private final CreditPool credits;
+    private final UsageMeter usage;
+    private final Alerts alerts;
+    private final GatehouseConfig.Refund refund;
+    private final Clock clock;
+
+    Metering(Billing billing, GatehouseConfig.Refund refund, Clock clock) {
+        this.billing = billing;
+        this.credits = billing.credits();
+        this.usage = billing.usage();
+        this.alerts = billing.alerts();
+        this.refund = refund;
+        this.clock = clock;
+    }
+
+    /** One admitted call: what it was charged (null: nothing), counted once the upstream has answered. */
+    final class Meter {
+        private final Optional<Principal> caller;
+        private final Server server;
+        private final String tool;
+        private final CreditPool.Charge charge;
+        private boolean settled;
+
+        private Meter(Optional<Principal> caller, Server server, String tool, CreditPool.Charge charge) {
+            this.caller = caller;
+            this.server = server;
+            this.tool = tool;
+            this.charge = charge;
+        }
+
+        /** {@code answer}, with the call counted and, by the refund rule, refunded as the upstream answers. */
+        Outbound.Answer around(Outbound.Answer answer) {
+            return new Outbound.Answer() {
+                @Override
+                public HttpHeaders head(HttpResponse upstream) {
+                    int status = upstream.status().code();
+                    boolean gatehouseRefused = status == 401 || status == 407; // checkAccepted makes it a 502
+                    settle(status >= 500 || gatehouseRefused ? UsageMeter.Result.SERVER_ERROR
+                            : status >= 400 ? UsageMeter.Result.CLIENT_ERROR : UsageMeter.Result.OK,
+                            gatehouseRefused || status >= 500 && refund == GatehouseConfig.Refund.FAILED);
+                    return answer.head(upstream);
+                }
+
+                @Override
+                public Outbound.Shape shape(HttpResponse upstream) {
+                    return answer.shape(upstream);
+                }
+
+                @Override
+                public ApiError failed(IOException cause, boolean timedOut) {
+                    settle(UsageMeter.Result.SERVER_ERROR, refund != GatehouseConfig.Refund.NEVER);
+                    return answer.failed(cause, timedOut);
+                }
+            };
+        }
+
+        /** The call was answered without reaching the upstream (a refused tool, an unknown session). */
+        void answeredHere(boolean error) {
+            settle(error ? UsageMeter.Result.CLIENT_ERROR : UsageMeter.Result.OK, true);
+        }
+
+        private void settle(UsageMeter.Result result, boolean giveBack) {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            long spent = charge == null || giveBack ? 0 : charge.credits();
+            if (charge != null && giveBack) {
+                credits.refund(charge, credentialId(), server.id(), tool);
+            }
+            caller.ifPresent(p -> usage.record(p.orgId(), p.credentialId(), server.id(), tool, result, spent,
+                    clock.millis()));
+        }
+
+        private String credentialId() {
+            return caller.map(Principal::credentialId).orElse(null);
+        }
+    }
+
+    /**
+     * Applies the caller's rate limits, then charges {@code cost}, then goes on with the call's meter
+     * once the charge is written (a charge the client is answered for is never lost).
+     *
+     * @param tool          the tool called (MCP), or empty
+     * @param onInsufficient how a 402 is answered when it is not thrown (an MCP client reads JSON-RPC); null throws
+     */
+    void admit(Call call, Server server, Optional<Principal> caller, String tool, long cost,
+               Consumer<ApiError> onInsufficient, Consumer<Meter> then) {
+        if (caller.isEmpty()) {
+            then.accept(new Meter(caller, server, tool, null));
+            return;
+        }
+        Principal p = caller.get();
+        alerts.sawAddress(p.orgId(), p.credentialId(), call.clientAddress());
+        Billing.Meter decided = billing.meter(p, cost);
+        if (decided.outcome() != null) {
+            answerLimits(call, p, server, tool, decided);
+        }
+        if (decided.charge().isPresent()) {
+            record(call, server, caller, tool, decided.charge().get(), then);
+            return;
+        }
+        if (!decided.needsLease()) {
+            then.accept(new Meter(caller, server, tool, null)); // free
+            return;
+        }
+        call.offLoop(() -> {
+            try {
+                return new Taken(credits.take(p.orgId(), cost), null);
+            } catch (ApiError e) {
+                if (e.code() == ErrorCode.PAYMENT_REQUIRED && onInsufficient != null) {
+                    return new Taken(null, e);
+                }
+                throw e;
+            }
+        }, t -> {
+            if (t.refusal() != null) {
+                usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.CLIENT_ERROR, 0,
+                        clock.millis());
+                onInsufficient.accept(t.refusal());
+                return;
+            }
+            record(call, server, caller, tool, t.charge(), then);
+        }, t -> {
+            if (t.charge() != null) {
+                credits.cancel(t.charge()); // the client left before the charge was even written
+            }
+        });
+    }
+
+    private record Taken(CreditPool.Charge charge, ApiError refusal) {
+    }
+
+    private void record(Call call, Server server, Optional<Principal> caller, String tool, CreditPool.Charge charge,
+                        Consumer<Meter> then) {
+        String credentialId = caller.get().credentialId();
+        credits.record(charge, credentialId, server.id(), tool).whenComplete((recorded, e) -> call.onLoop(() -> {
+            if (e != null || !recorded) {
+                throw ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
+                        "The call's charge could not be recorded, so it was not made; try again");
+            }
+            then.accept(new Meter(caller, server, tool, charge));
+        }, () -> {
+            if (e == null && recorded) {
+                credits.refund(charge, credentialId, server.id(), tool); // written, but the client left: not made
+            }
+        }));
+    }
+
+    /** Step 6's answer: the RateLimit fields on every answer, and a 429 when a limit is spent. */
+    private void answerLimits(Call call, Principal p, Server server, String tool, Billing.Meter decided) {
+        Outcome outcome = decided.outcome();
+        HttpHeaders headers = call.answerHeaders();
+        headers.set("RateLimit-Policy", RateLimitHeaders.policy(decided.limits()));
+        headers.set("RateLimit", RateLimitHeaders.limit(List.of(outcome)));
+        if (decided.limited()) {
+            headers.set(HttpHeaderNames.RETRY_AFTER, RateLimitHeaders.retryAfter(outcome));
+            usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.CLIENT_ERROR, 0,
+                    clock.millis());
+            throw ApiError.of(ErrorCode.TOO_MANY_REQUESTS, "rate_limited", (outcome.limit().policy().equals("org")
+                    ? "Your organization" : p.identity().kind().noun()) + " has made more than "
+                    + outcome.rate().count() + " requests in " + outcome.rate().window().getSeconds()
+                    + " seconds; retry in " + outcome.resetSeconds() + " s")
+                    .withData(Map.of("retry_after", outcome.resetSeconds()));
+        }
+    }
+}

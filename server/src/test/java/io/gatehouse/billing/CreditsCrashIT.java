@@ -1,0 +1,157 @@
+package io.gatehouse.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.config.Settings;
+import io.gatehouse.examples.DemoUpstream;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Ledger;
+import io.gatehouse.testing.Mcp;
+import io.gatehouse.testing.TestDatabase;
+import io.gatehouse.testing.TestNode;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node killed with {@code kill -9} under load, on the engine under test: node B runs as its own
+ * process ({@code ./gatehouse serve}) beside node A (in this JVM) on one database. After the kill,
+ * every tool call B answered is a recorded charge, B's lease goes back to the pool once it has
+ * expired (A returns it), the ledger and the balance agree, and at most about a second of usage
+ * is lost.
+ */
+class CreditsCrashIT {
+    static final int POOL = 100_000;
+    static final Map<String, String> SHARED = new HashMap<>();
+    static DemoUpstream upstream;
+    static TestNode a;
+
+    @BeforeAll
+    static void start() {
+        Path dir = TestNode.tempDir();
+        SHARED.putAll(TestDatabase.settings(dir));
+        SHARED.put("plans.free.credits", Integer.toString(POOL));
+        SHARED.put("credits.min-lease", "200");
+        SHARED.put("credits.lease-ttl", "3s");
+        SHARED.put("credits.lease-grace", "1s");
+        SHARED.put("secret-key", "integration-tests-node-secret-0123456789");
+        a = TestNode.startWith(dir, SHARED, true);
+        upstream = DemoUpstream.start("127.0.0.1", 0);
+        a.createServer(Map.of("name", "Demo", "slug", "demo", "kind", "mcp",
+                "upstream_url", upstream.mcpUrl().toString(), "credit_cost", 1));
+    }
+
+    @AfterAll
+    static void stop() {
+        a.close();
+        upstream.close();
+    }
+
+    private static Process startNodeB(int port) throws Exception {
+        Path launcher = Path.of("").toAbsolutePath().getParent().resolve("gatehouse");
+        ProcessBuilder p = new ProcessBuilder(launcher.toString(), "serve")
+                .directory(TestNode.tempDir().toFile()).redirectErrorStream(true)
+                .redirectOutput(TestNode.tempDir().resolve("node-b.log").toFile());
+        p.environment().keySet().removeIf(k -> k.startsWith("GATEHOUSE_"));
+        SHARED.forEach((k, v) -> p.environment().put(Settings.envName(k), v));
+        p.environment().put("GATEHOUSE_DATA_DIR", TestNode.tempDir().toString());
+        p.environment().put("GATEHOUSE_HTTP_PORT", Integer.toString(port));
+        p.environment().put("GATEHOUSE_NO_BUILD", "1");
+        Process b = p.start();
+        Http http = new Http(URI.create("http://127.0.0.1:" + port));
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send("GET", "/healthz", Map.of(), null).status() == 200) {
+                    return b;
+                }
+            } catch (AssertionError notYet) {
+                Thread.sleep(200);
+            }
+            assertThat(b.isAlive()).as("node B started").isTrue();
+        }
+        b.destroyForcibly();
+        throw new AssertionError("node B did not start");
+    }
+
+    @Test
+    void chargesAnsweredBeforeAKill9SurviveAndTheDeadNodesLeaseReturns() throws Exception {
+        String user = a.createUser("crash@credits.test");
+        String org = a.createOrg("Crashed", "free", user);
+        JsonNode made = a.createKey(org, user, Map.of());
+        String key = made.path("key").asText();
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Process b = startNodeB(port);
+        AtomicInteger answered = new AtomicInteger();
+        List<Thread> clients = new ArrayList<>();
+        long started = System.nanoTime();
+        try {
+            URI url = URI.create("http://127.0.0.1:" + port + "/mcp/demo");
+            for (int c = 0; c < 4; c++) {
+                clients.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        Mcp mcp = Mcp.withKey(url, key);
+                        mcp.initialize();
+                        for (int i = 0; i < 20_000; i++) {
+                            if (mcp.callTool("echo", Map.of("text", "x")).last().has("result")) {
+                                answered.incrementAndGet();
+                            }
+                        }
+                    } catch (AssertionError | RuntimeException killed) {
+                        // the node died under this client: expected
+                    }
+                }));
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (answered.get() < 600 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(answered.get()).as("node B answered calls before the kill").isGreaterThanOrEqualTo(600);
+        } finally {
+            b.destroyForcibly(); // SIGKILL: no shutdown hook, nothing flushed
+            b.waitFor();
+        }
+        for (Thread t : clients) {
+            t.join();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        var db = a.server.services().db();
+        long charged = Ledger.charged(db, org);
+        assertThat(charged).as("every answered call is a recorded charge (and at most the 4 in flight more)")
+                .isBetween((long) answered.get(), answered.get() + 4L);
+
+        // B's lease holds credits until it expires; then node A gives them back.
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        long open = -1;
+        while (System.nanoTime() < deadline) {
+            open = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_leases WHERE org_id = :org "
+                    + "AND closed_at IS NULL").bind("org", org).mapTo(Long.class).one());
+            if (open == 0) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertThat(open).as("the dead node's lease was returned").isZero();
+        long balance = TestNode.ok(a.http.get("/v1/orgs/" + org + "/credits", a.adminKey), 200).path("balance").asLong();
+        assertThat(balance).isEqualTo(POOL - charged);
+        Ledger.check(db);
+
+        long counted = db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(calls), 0) FROM usage_minutes "
+                + "WHERE credential_id = :k AND tool = 'echo'").bind("k", made.path("id").asText()).mapTo(Long.class).one());
+        long perSecond = (long) Math.ceil(answered.get() / seconds);
+        assertThat(counted).as("usage lost to the kill: at most about the last second (%d calls/s)", perSecond)
+                .isBetween(answered.get() - 2 * perSecond - 10, answered.get() + 4L);
+    }
+}

@@ -1,0 +1,252 @@
+package io.gatehouse.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Ledger;
+import io.gatehouse.testing.Mcp;
+import io.gatehouse.testing.TestNode;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The credit pool over real HTTP: tool calls and API routes charged at their price, free ones free,
+ * 402 in both shapes, refunds of failed calls, purchases by the operator and by signed webhook, and
+ * after every test the ledger's invariants.
+ */
+class CreditsIT {
+    static final String WEBHOOK_SECRET = WebhookSignatures.newSecret();
+    static GatewayNode gw;
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("plans.default", "free");
+        settings.put("plans.free.credits", "20");
+        settings.put("plans.big.credits", "1000");
+        settings.put("credits.min-lease", "5");
+        settings.put("credits.webhook-secret", WEBHOOK_SECRET);
+        gw = GatewayNode.start(settings);
+        http = new Http(gw.node.server.publicUrl());
+        patchServer(gw.demoServerId, Map.of("credit_cost", 3, "costs", Map.of("echo", 7)));
+        patchServer(gw.jobsServerId, Map.of("credit_cost", 0, "costs", Map.of("/generate", 10)));
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    @AfterEach
+    void ledgerHolds() {
+        Ledger.check(gw.node.server.services().db());
+    }
+
+    static void patchServer(String id, Map<String, Object> body) {
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + id, TestNode.auth(gw.node.adminKey), body), 200);
+    }
+
+    record Account(String org, String user, String key) {
+    }
+
+    static Account account(String email, String plan) {
+        String user = gw.node.createUser(email);
+        String org = gw.node.createOrg("Org of " + email, plan, user);
+        return new Account(org, user, gw.node.createKey(org, user, Map.of()).path("key").asText());
+    }
+
+    static long balance(String org) {
+        return TestNode.ok(gw.node.http.get("/v1/orgs/" + org + "/credits", gw.node.adminKey), 200)
+                .path("balance").asLong();
+    }
+
+    static Http.Response generate(String key) {
+        return http.send("POST", "/api/v1/generate", Map.of("Authorization", "Bearer " + key,
+                "Content-Type", "application/json"), Map.of("prompt", "a lighthouse"));
+    }
+
+    @Test
+    void toolCallsAreChargedAtTheirPriceAndTheRestOfMcpIsFree() {
+        Account a = account("tools@credits.test", "free");
+        Mcp mcp = gw.mcp(a.key());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        assertThat(mcp.toolNames()).contains("echo");
+        assertThat(balance(a.org())).as("initialize and tools/list are free").isEqualTo(20);
+
+        Mcp.Answer first = mcp.callTool("echo", Map.of("text", "one"));
+        assertThat(first.last().path("result").isObject()).as(first.body()).isTrue();
+        assertThat(mcp.callTool("echo", Map.of("text", "two")).last().has("result")).isTrue();
+        assertThat(balance(a.org())).isEqualTo(6);
+
+        Mcp.Answer unpaid = mcp.callTool("echo", Map.of("text", "three"));
+        assertThat(unpaid.status()).as("an MCP client reads JSON-RPC").isEqualTo(200);
+        JsonNode error = unpaid.last().path("error");
+        assertThat(error.path("code").asInt()).as(unpaid.body()).isEqualTo(-32402);
+        assertThat(error.path("data").path("reason").asText()).isEqualTo("insufficient_credits");
+        assertThat(error.path("data").path("balance").asLong()).isEqualTo(6);
+        assertThat(error.path("data").path("cost").asLong()).isEqualTo(7);
+        assertThat(error.path("message").asText()).contains("costs 7");
+        assertThat(balance(a.org())).as("a refused call spends nothing").isEqualTo(6);
+        assertThat(Ledger.charged(gw.node.server.services().db(), a.org())).isEqualTo(14);
+    }
+
+    @Test
+    void anApiRouteIsChargedByPrefixAndAnExhaustedPoolIsA402() {
+        Account a = account("api@credits.test", "free");
+        assertThat(generate(a.key()).status()).isEqualTo(202);
+        assertThat(generate(a.key()).status()).isEqualTo(202);
+        Http.Response refused = generate(a.key());
+        assertThat(refused.status()).as(refused.text()).isEqualTo(402);
+        JsonNode error = refused.json().path("error");
+        assertThat(error.path("code").asText()).isEqualTo("payment_required");
+        assertThat(error.path("reason").asText()).isEqualTo("insufficient_credits");
+        assertThat(error.path("balance").asLong()).isZero();
+        assertThat(error.path("cost").asLong()).isEqualTo(10);
+        assertThat(error.path("request_id").asText()).isNotEmpty();
+
+        Http.Response poll = http.send("GET", "/api/v1/jobs/none", TestNode.auth(a.key()), null); // a poll: owner checked first
+        assertThat(poll.status()).as("a free route, refused for its own reason").isEqualTo(404);
+    }
+
+    @Test
+    void aCallRefusedEarlierInTheDoorSpendsNothing() {
+        Account a = account("refused@credits.test", "free");
+        Http.Response badKey = generate(a.key() + "x");
+        assertThat(badKey.status()).isEqualTo(401);
+        String readOnly = gw.node.createKey(a.org(), a.user(), Map.of("permissions", List.of("api:read")))
+                .path("key").asText();
+        assertThat(generate(readOnly).status()).isEqualTo(403);
+        assertThat(balance(a.org())).isEqualTo(20);
+    }
+
+    @Test
+    void aCallTheUpstreamFailsIsRefunded() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        JsonNode broken = gw.node.createServer(Map.of("name", "Broken", "slug", "broken", "kind", "http",
+                "upstream_url", "http://127.0.0.1:" + closedPort + "/", "credit_cost", 4));
+        try {
+            Account a = account("refund@credits.test", "free");
+            Http.Response failed = http.send("GET", "/api/broken/anything", TestNode.auth(a.key()), null);
+            assertThat(failed.status()).as(failed.text()).isEqualTo(502);
+            assertThat(balance(a.org())).isEqualTo(20);
+            List<String> kinds = gw.node.server.services().db().withHandle(h -> h.createQuery(
+                    "SELECT kind FROM credit_ledger WHERE org_id = :org AND kind IN ('charge', 'refund') ORDER BY id")
+                    .bind("org", a.org()).mapTo(String.class).list());
+            assertThat(kinds).containsExactly("charge", "refund");
+        } finally {
+            gw.node.http.send("DELETE", "/v1/servers/" + broken.path("id").asText(), TestNode.auth(gw.node.adminKey),
+                    null);
+        }
+    }
+
+    @Test
+    void theOperatorAddsCreditsOncePerIdempotencyKey() {
+        Account a = account("buyer@credits.test", "free");
+        Map<String, Object> purchase = Map.of("credits", 500, "idempotency_key", "order-1001");
+        Http.Response first = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", gw.node.adminKey, purchase);
+        assertThat(first.status()).as(first.text()).isEqualTo(201);
+        assertThat(first.json().path("balance").asLong()).isEqualTo(520);
+        assertThat(first.json().path("purchased").asLong()).isEqualTo(500);
+        Http.Response again = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", gw.node.adminKey, purchase);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json().path("added").asBoolean()).isFalse();
+        assertThat(balance(a.org())).isEqualTo(520);
+        JsonNode org = TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org(), gw.node.adminKey), 200);
+        assertThat(org.path("credits_purchased_at").isTextual()).isTrue();
+
+        String ownerKey = gw.node.createKey(Map.of("organization_id", a.org(), "user_id", a.user(), "name", "admin",
+                "permissions", List.of("admin:read", "admin:write"))).path("key").asText();
+        Http.Response byOwner = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", ownerKey,
+                Map.of("credits", 1_000_000, "idempotency_key", "free-money"));
+        assertThat(byOwner.status()).as("credits are what the operator sells").isEqualTo(403);
+        assertThat(TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org() + "/credits", ownerKey), 200)
+                .path("balance").asLong()).as("the owner reads the pool").isEqualTo(520);
+
+        Http.Response tooMuch = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", gw.node.adminKey,
+                Map.of("credits", -501, "kind", "adjustment", "idempotency_key", "oops"));
+        assertThat(tooMuch.status()).as(tooMuch.text()).isEqualTo(409);
+        JsonNode ledger = TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org() + "/credits/ledger", ownerKey), 200);
+        List<String> movements = new java.util.ArrayList<>();
+        ledger.path("data").forEach(m -> movements.add(m.path("kind").asText() + " " + m.path("pool_delta").asLong()));
+        assertThat(movements).as("the first cycle's allocation, then the one purchase")
+                .containsExactlyInAnyOrder("grant 20", "purchase 500");
+    }
+
+    private static Http.Response webhook(byte[] body, Map<String, String> headers) {
+        Map<String, String> all = new HashMap<>(headers);
+        all.put("Content-Type", "application/json");
+        return http.send("POST", "/v1/webhooks/credits", all, new String(body, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aSignedWebhookPurchaseIsAppliedOnceAndABadSignatureChangesNothing() {
+        Account a = account("webhook@credits.test", "free");
+        byte[] body = ("{\"type\":\"credits.purchased\",\"data\":{\"organization_id\":\"" + a.org()
+                + "\",\"credits\":300}}").getBytes(StandardCharsets.UTF_8);
+        Map<String, String> signed = WebhookSignatures.sign(WEBHOOK_SECRET, "msg_order_77", Instant.now(), body);
+
+        Map<String, String> forged = new HashMap<>(signed);
+        forged.put("webhook-signature", WebhookSignatures.sign(WebhookSignatures.newSecret(), "msg_order_77",
+                Instant.now(), body).get("webhook-signature"));
+        Http.Response bad = webhook(body, forged);
+        assertThat(bad.status()).as(bad.text()).isEqualTo(401);
+        assertThat(bad.json().path("error").path("reason").asText()).isEqualTo("bad_signature");
+        assertThat(balance(a.org())).isEqualTo(20);
+
+        byte[] tampered = new String(body, StandardCharsets.UTF_8).replace("300", "300000").getBytes(StandardCharsets.UTF_8);
+        assertThat(webhook(tampered, signed).status()).isEqualTo(401);
+        Map<String, String> old = WebhookSignatures.sign(WEBHOOK_SECRET, "msg_order_78",
+                Instant.now().minusSeconds(3600), body);
+        assertThat(webhook(body, old).status()).as("outside the replay window").isEqualTo(401);
+        assertThat(balance(a.org())).isEqualTo(20);
+
+        Http.Response ok = webhook(body, signed);
+        assertThat(ok.status()).as(ok.text()).isEqualTo(200);
+        assertThat(ok.json().path("applied").asBoolean()).isTrue();
+        Http.Response replayed = webhook(body, signed);
+        assertThat(replayed.status()).isEqualTo(200);
+        assertThat(replayed.json().path("applied").asBoolean()).isFalse();
+        assertThat(balance(a.org())).isEqualTo(320);
+
+        byte[] other = "{\"type\":\"invoice.created\",\"data\":{}}".getBytes(StandardCharsets.UTF_8);
+        Http.Response ignored = webhook(other, WebhookSignatures.sign(WEBHOOK_SECRET, "msg_other", Instant.now(), other));
+        assertThat(ignored.status()).isEqualTo(200);
+        assertThat(ignored.json().path("applied").asBoolean()).isFalse();
+    }
+
+    @Test
+    void usageIsCountedPerToolAndQueryableByTimeRange() {
+        Account a = account("usage@credits.test", "big");
+        Mcp mcp = gw.mcp(a.key());
+        mcp.initialize();
+        for (int i = 0; i < 3; i++) {
+            mcp.callTool("echo", Map.of("text", "n" + i));
+        }
+        assertThat(generate(a.key()).status()).isEqualTo(202);
+        String from = Instant.now().minusSeconds(600).toString();
+        JsonNode usage = TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org() + "/usage?granularity=day&group_by=tool&from="
+                + from, gw.node.adminKey), 200);
+        Map<String, JsonNode> byTool = new HashMap<>();
+        usage.path("data").forEach(row -> byTool.put(row.path("tool").asText(), row));
+        assertThat(byTool.get("echo").path("calls").asLong()).as(usage.toString()).isEqualTo(3);
+        assertThat(byTool.get("echo").path("credits").asLong()).isEqualTo(21);
+        assertThat(byTool.get("").path("credits").asLong()).as("the API call and the free MCP messages")
+                .isEqualTo(10);
+        Http.Response bad = gw.node.http.get("/v1/orgs/" + a.org() + "/usage?granularity=week", gw.node.adminKey);
+        assertThat(bad.status()).isEqualTo(400);
+    }
+}

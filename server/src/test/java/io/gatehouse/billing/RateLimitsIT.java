@@ -1,0 +1,106 @@
+package io.gatehouse.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.TestNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rate limits from the plan, per credential and per organization: a 429 in the documented shape
+ * with {@code Retry-After} and the draft's {@code RateLimit} / {@code RateLimit-Policy} fields, at
+ * the configured rate.
+ */
+class RateLimitsIT {
+    static GatewayNode gw;
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        gw = GatewayNode.start(Map.of("plans.default", "free", "plans.free.api-access", "true",
+                "plans.limited.key-rate-limit", "5/min", "plans.limited.org-rate-limit", "8/min",
+                "plans.fast.key-rate-limit", "40/s"));
+        http = new Http(gw.node.server.publicUrl());
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    private static Http.Response poll(String key) {
+        return http.send("GET", "/api/v1/nothing-here", TestNode.auth(key), null); // the upstream's 404: a free call
+    }
+
+    @Test
+    void aKeyPastItsLimitGetsA429WithTheFieldsThatSayWhenToComeBack() {
+        String user = gw.node.createUser("limited@rate.test");
+        String org = gw.node.createOrg("Limited", "limited", user);
+        String key = gw.node.createKey(org, user, Map.of()).path("key").asText();
+        for (int i = 0; i < 5; i++) {
+            Http.Response r = poll(key);
+            assertThat(r.status()).as(r.text()).isEqualTo(404);
+            assertThat(r.header("RateLimit-Policy")).isEqualTo("\"key\";q=5;w=60, \"org\";q=8;w=60");
+            assertThat(r.header("RateLimit")).startsWith("\"key\";r=" + (4 - i) + ";t=");
+        }
+        Http.Response limited = poll(key);
+        assertThat(limited.status()).as(limited.text()).isEqualTo(429);
+        assertThat(limited.json().path("error").path("code").asText()).isEqualTo("too_many_requests");
+        assertThat(limited.json().path("error").path("reason").asText()).isEqualTo("rate_limited");
+        long retryAfter = Long.parseLong(limited.header("Retry-After"));
+        assertThat(retryAfter).isBetween(1L, 12L); // one request per 12 s comes back
+        assertThat(limited.header("RateLimit")).isEqualTo("\"key\";r=0;t=" + retryAfter);
+        assertThat(limited.json().path("error").path("retry_after").asLong()).isEqualTo(retryAfter);
+
+        // The organization's limit is shared: a second key has 3 left of the organization's 8.
+        String other = gw.node.createKey(org, user, Map.of()).path("key").asText();
+        for (int i = 0; i < 3; i++) {
+            assertThat(poll(other).status()).isEqualTo(404);
+        }
+        Http.Response orgLimited = poll(other);
+        assertThat(orgLimited.status()).isEqualTo(429);
+        assertThat(orgLimited.header("RateLimit")).startsWith("\"org\";r=0;t=");
+        assertThat(orgLimited.json().path("error").path("message").asText()).startsWith("Your organization");
+
+        // Another organization on the same plan is untouched.
+        String elsewhere = gw.keyForNewUser("other@rate.test", "limited", Map.of());
+        assertThat(poll(elsewhere).status()).isEqualTo(404);
+        // And MCP calls count against the same limits.
+        Http.Response mcp = http.send("POST", "/mcp/demo", TestNode.auth(key),
+                Map.of("jsonrpc", "2.0", "id", 1, "method", "ping"));
+        assertThat(mcp.status()).isEqualTo(429);
+    }
+
+    @Test
+    void theConfiguredRateHoldsWithinTenPercentUnderLoad() throws Exception {
+        String key = gw.keyForNewUser("fast@rate.test", "fast", Map.of());
+        AtomicInteger allowed = new AtomicInteger();
+        AtomicInteger limited = new AtomicInteger();
+        long start = System.nanoTime();
+        long deadline = start + 3_000_000_000L;
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < 2_000 && System.nanoTime() < deadline; i++) {
+                    int status = poll(key).status();
+                    (status == 429 ? limited : allowed).incrementAndGet();
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double expected = 40 + 40 * seconds; // a full bucket, then the rate
+        assertThat(limited.get()).as("the load went past the limit").isPositive();
+        assertThat((double) allowed.get()).as("allowed in %.2f s (expected %.0f)", seconds, expected)
+                .isBetween(expected * 0.9, expected * 1.1);
+    }
+}
