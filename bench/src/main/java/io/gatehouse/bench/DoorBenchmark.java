@@ -52,6 +52,13 @@ import org.openjdk.jmh.annotations.Threads;
  *       the key verifier has turned the token away by its format (no hash there)</li>
  *   <li>{@code admitCacheMiss} — the key's cache entry is dropped before every call, so each call runs
  *       the one query of the miss path (the drop itself, a Caffeine invalidate, is in the figure)</li>
+ *   <li>{@code admitStandardCacheHit} — a valid standard key of an organization whose plan has credits
+ *       and rate limits, admitted by the door alone: the baseline of the next</li>
+ *   <li>{@code admitMeteredCacheHit} — the same key, then the data plane's steps 6 and 7 as the gateway
+ *       runs them ({@code Billing.meter}): its key's and organization's rate limits taken, the two
+ *       RateLimit fields written, one credit taken from the node's lease in memory (and given back, so
+ *       the lease never runs dry; the charge's group-committed write is not in this figure: it overlaps
+ *       the upstream call, and the HTTP benchmark has it)</li>
  *   <li>{@code baselineSha256} — SHA-256 of a key-sized string: the floor any hit pays</li>
  *   <li>{@code baselineSha256Hex} — the same plus lower-case hex, which is what the cache is keyed by</li>
  *   <li>{@code baselineConcurrentHashMapGet} — a map read by a 64-character hex key: the floor of a lookup</li>
@@ -77,6 +84,8 @@ public class DoorBenchmark {
     private String[] validKeys;
     private Invalidation[] validKeyInvalidations;
     private String[] accessTokens;
+    private String[] meteredKeys;
+    private io.gatehouse.billing.Billing billing;
     private String unknownKey;
     private String malformedKey;
 
@@ -92,7 +101,9 @@ public class DoorBenchmark {
         dataDir = Files.createTempDirectory("gatehouse-jmh-");
         Logging.configure("WARN");
         GatehouseConfig config = GatehouseConfig.from(Settings.of(Map.of(
-                "data-dir", dataDir.toString(), "http.port", "0", "log.level", "WARN")));
+                "data-dir", dataDir.toString(), "http.port", "0", "log.level", "WARN",
+                "plans.free.api-access", "true", "plans.metered.credits", "1000000000000",
+                "plans.metered.key-rate-limit", "1000000000/s", "plans.metered.org-rate-limit", "1000000000/s")));
         server = GatehouseServer.start(config, Optional.empty());
         GatehouseServer.Services services = server.services();
         door = services.door();
@@ -106,6 +117,8 @@ public class DoorBenchmark {
             validKeyInvalidations[i] = new Invalidation.Credential(hasher.hash(validKeys[i]));
         }
         accessTokens = accessTokens(services, hasher);
+        billing = services.billing();
+        meteredKeys = meteredKeys(services);
         unknownKey = new KeyFormat(config.keys().prefix()).generate();
         char last = validKeys[0].charAt(validKeys[0].length() - 1);
         malformedKey = validKeys[0].substring(0, validKeys[0].length() - 1) + (last == 'a' ? 'b' : 'a');
@@ -138,6 +151,30 @@ public class DoorBenchmark {
      * Access tokens of one person's grant, written to the store the way the token endpoint writes them
      * (the hash of a gh_at_ token, bound to the grant): the benchmark measures the door, not the flow.
      */
+    /** Standard keys of an organization on the metered plan, its lease taken before measuring. */
+    private String[] meteredKeys(GatehouseServer.Services services) {
+        Principal op = door.admit(Optional.of(validKeys[0]), dataPlane, CLIENT);
+        io.gatehouse.audit.Actor actor = io.gatehouse.audit.Actor.localOperator();
+        var org = services.accounts().createOrganization(op, actor, "Metered", Optional.of("metered"),
+                Optional.of(op.userId()));
+        String[] keys = new String[KEYS];
+        for (int i = 0; i < KEYS; i++) {
+            keys[i] = services.keys().create(op, actor, io.gatehouse.keys.KeyRequests.Create.of("metered " + i,
+                    io.gatehouse.keys.ApiKey.Kind.STANDARD, op.userId(), org.id(), io.gatehouse.door.Targets.ALL,
+                    io.gatehouse.door.Targets.ALL, io.gatehouse.door.Targets.ALL,
+                    io.gatehouse.door.Permissions.DEFAULT_DATA_PLANE, new io.gatehouse.keys.KeyRequests.Expiry.Default()))
+                    .plaintext();
+        }
+        Principal p = door.admit(Optional.of(keys[0]), dataPlane, CLIENT);
+        billing.credits().cancel(billing.credits().take(p.orgId(), 1)); // the lease, taken before measuring
+        io.gatehouse.billing.Billing.Meter m = billing.meter(p, 1);
+        if (m.charge().isEmpty() || m.outcome() == null || !m.outcome().allowed()) {
+            throw new IllegalStateException("the metered key is not metered from memory: " + m);
+        }
+        billing.credits().cancel(m.charge().get());
+        return keys;
+    }
+
     private static String[] accessTokens(GatehouseServer.Services services, KeyHasher hasher) {
         long now = System.currentTimeMillis();
         String[] tokens = new String[KEYS];
@@ -191,6 +228,21 @@ public class DoorBenchmark {
     @Benchmark
     public Principal admitCacheHit() {
         return door.admit(Optional.of(validKeys[nextIndex()]), dataPlane, CLIENT);
+    }
+
+    @Benchmark
+    public Principal admitStandardCacheHit() {
+        return door.admit(Optional.of(meteredKeys[nextIndex()]), dataPlane, CLIENT);
+    }
+
+    @Benchmark
+    public Object admitMeteredCacheHit() {
+        Principal p = door.admit(Optional.of(meteredKeys[nextIndex()]), dataPlane, CLIENT);
+        io.gatehouse.billing.Billing.Meter m = billing.meter(p, 1);
+        String policy = m.policy();
+        String limit = io.gatehouse.limits.RateLimitHeaders.limit(List.of(m.outcome()));
+        billing.credits().cancel(m.charge().orElseThrow());
+        return policy.length() + limit.length() > 0 ? m : null;
     }
 
     @Benchmark

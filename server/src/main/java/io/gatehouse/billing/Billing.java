@@ -7,6 +7,7 @@ import io.gatehouse.door.Principal;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.limits.Limit;
 import io.gatehouse.limits.Outcome;
+import io.gatehouse.limits.RateLimitHeaders;
 import io.gatehouse.limits.RateLimiter;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Invalidation;
@@ -82,33 +83,52 @@ public final class Billing implements AutoCloseable {
         if (p.operator()) {
             return Meter.FREE;
         }
-        GatehouseConfig.Plan plan = plans.effective(p.identity().plan(), p.identity().standing().trialEndsAt(),
-                clock.instant());
-        List<Limit> limits = List.of();
+        Optional<Instant> trialEndsAt = p.identity().standing().trialEndsAt();
+        GatehouseConfig.Plan plan = plans.effective(p.identity().plan(), trialEndsAt,
+                trialEndsAt.isPresent() ? clock.instant() : Instant.EPOCH); // the clock only matters for a trial
+        Limits limits = NO_LIMITS;
         Outcome outcome = null;
         if (plan.keyRate().isPresent() || plan.orgRate().isPresent()) {
-            limits = new java.util.ArrayList<>(2);
-            if (plan.keyRate().isPresent()) {
-                limits.add(new Limit("key", p.credentialId(), plan.keyRate().get()));
-            }
-            if (plan.orgRate().isPresent()) {
-                limits.add(new Limit("org", p.orgId(), plan.orgRate().get()));
-            }
-            outcome = limiter.takeAll(limits, System.nanoTime());
+            limits = limits(p, plan);
+            outcome = limiter.takeAll(limits.limits(), System.nanoTime());
             if (!outcome.allowed()) {
-                return new Meter(limits, outcome, Optional.empty(), false);
+                return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
             }
         }
         if (cost == 0) {
-            return new Meter(limits, outcome, Optional.empty(), false);
+            return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
         }
         Optional<CreditPool.Charge> charge = credits.takeFromMemory(p.orgId(), cost);
-        return new Meter(limits, outcome, charge, charge.isEmpty());
+        return new Meter(limits.limits(), limits.policy(), outcome, charge, charge.isEmpty());
+    }
+
+    /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
+    private record Limits(GatehouseConfig.Plan plan, String orgId, List<Limit> limits, String policy) {
+    }
+
+    private static final Limits NO_LIMITS = new Limits(null, "", List.of(), "");
+
+    /** Each credential's limits, made once per plan: the hot path builds nothing. */
+    private final com.github.benmanes.caffeine.cache.Cache<String, Limits> limitsByCredential =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
+
+    private Limits limits(Principal p, GatehouseConfig.Plan plan) {
+        Limits kept = limitsByCredential.getIfPresent(p.credentialId());
+        if (kept != null && kept.plan() == plan && kept.orgId().equals(p.orgId())) {
+            return kept;
+        }
+        List<Limit> made = new java.util.ArrayList<>(2);
+        plan.keyRate().ifPresent(r -> made.add(new Limit("key", p.credentialId(), r)));
+        plan.orgRate().ifPresent(r -> made.add(new Limit("org", p.orgId(), r)));
+        Limits limits = new Limits(plan, p.orgId(), List.copyOf(made), RateLimitHeaders.policy(made));
+        limitsByCredential.put(p.credentialId(), limits);
+        return limits;
     }
 
     /** What {@link #meter} decided. */
-    public record Meter(List<Limit> limits, Outcome outcome, Optional<CreditPool.Charge> charge, boolean needsLease) {
-        static final Meter FREE = new Meter(List.of(), null, Optional.empty(), false);
+    public record Meter(List<Limit> limits, String policy, Outcome outcome, Optional<CreditPool.Charge> charge,
+                        boolean needsLease) {
+        static final Meter FREE = new Meter(List.of(), "", null, Optional.empty(), false);
 
         public boolean limited() {
             return outcome != null && !outcome.allowed();

@@ -50,7 +50,11 @@ public final class CreditPool implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CreditPool.class.getName());
 
     /** Credits taken from a lease for one call: written, then paid for or refunded. */
-    public record Charge(String orgId, String leaseId, long credits, String callId, Held held) {
+    public record Charge(String orgId, String leaseId, long credits, String node, long call, Held held) {
+        /** The call's id in the ledger: this node's name and a counter, made only when written. */
+        public String callId() {
+            return "call_" + node + "_" + Long.toString(call, 36);
+        }
     }
 
     /** One lease in memory. */
@@ -98,7 +102,12 @@ public final class CreditPool implements AutoCloseable {
     private final CreditStore store;
     private final GatehouseConfig.Credits config;
     private final Clock clock;
-    private final String node = "node_" + Ids.label(12);
+    private final String nodeName = Ids.label(12);
+    private final String node = "node_" + nodeName;
+    /** Call ids: this node's name and a counter, unique across nodes, made without randomness on the hot path. */
+    private final AtomicLong calls = new AtomicLong();
+
+
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
     private final GroupCommit<CreditStore.Spend, Boolean> writer;
     private final ScheduledExecutorService ticker;
@@ -155,10 +164,10 @@ public final class CreditPool implements AutoCloseable {
                 if (held.left.compareAndSet(left, left - credits)) {
                     held.lastUsed = now;
                     account.spentThisPeriod.add(credits);
-                    if (left - credits < lowWater(account)) {
+                    if (left - credits < lowWater(account) && held(account) < lowWater(account)) {
                         topUpLater(account, credits);
                     }
-                    return Optional.of(new Charge(orgId, held.id, credits, Ids.ordered("call", now), held));
+                    return Optional.of(new Charge(orgId, held.id, credits, nodeName, calls.incrementAndGet(), held));
                 }
                 left = held.left.get();
             }
@@ -257,8 +266,20 @@ public final class CreditPool implements AutoCloseable {
         }
     }
 
+    /** Below this, across all its leases, a node tops up an organization's credits: a quarter of a lease. */
     private long lowWater(Account account) {
-        return Math.max(1, Math.max(config.minLease(), account.spentLastPeriod) / 4);
+        return Math.max(1, target(account, 1) / 4);
+    }
+
+    /** What this node's open leases of the organization hold. */
+    private static long held(Account account) {
+        long sum = 0;
+        for (Held h : account.leases) {
+            if (!h.closing) {
+                sum += h.left.get();
+            }
+        }
+        return sum;
     }
 
     private long target(Account account, long least) {

@@ -206,7 +206,7 @@ final class CreditStore {
             recorded.add(ok);
             if (ok) {
                 any = true;
-                rows.bind("id", Ids.ordered("cl", s.at())).bind("org", s.orgId())
+                rows.bind("id", Ids.orderedLabel("cl", s.at())).bind("org", s.orgId())
                         .bind("kind", s.refund() ? "refund" : "charge").bind("lease", s.leaseId())
                         .bind("d", s.refund() ? s.credits() : -s.credits()).bind("call", s.callId())
                         .bind("cred", s.credentialId()).bind("server", s.serverId()).bind("tool", s.tool())

@@ -184,7 +184,7 @@ final class Metering {
     private void answerLimits(Call call, Principal p, Server server, String tool, Billing.Meter decided) {
         Outcome outcome = decided.outcome();
         HttpHeaders headers = call.answerHeaders();
-        headers.set("RateLimit-Policy", RateLimitHeaders.policy(decided.limits()));
+        headers.set("RateLimit-Policy", decided.policy());
         headers.set("RateLimit", RateLimitHeaders.limit(List.of(outcome)));
         if (decided.limited()) {
             headers.set(HttpHeaderNames.RETRY_AFTER, RateLimitHeaders.retryAfter(outcome));
