@@ -239,7 +239,12 @@ public final class CreditPool implements AutoCloseable {
 
     private CompletableFuture<Boolean> submit(CreditStore.Spend spend, Held held) {
         CompletableFuture<Boolean> written = writer.submitAsync(spend);
-        return written.whenComplete((ok, e) -> held.inFlight.decrementAndGet());
+        return written.whenComplete((ok, e) -> {
+            if (Boolean.FALSE.equals(ok)) {
+                held.closing = true; // closed in the store meanwhile (taken for dead): spend no more of it
+            }
+            held.inFlight.decrementAndGet();
+        });
     }
 
     /** What the organization has: its pool and the credits in every node's open leases. */

@@ -62,6 +62,10 @@ public final class Call {
     private boolean ended;
     private boolean closeAfter;
     private Exchange exchange;
+    /** While set and not done, the proxied answer is held back: see {@link #holdAnswerUntil}. */
+    private java.util.concurrent.CompletableFuture<Boolean> gate;
+    private java.util.function.Supplier<ApiError> gateRefusal;
+    private java.util.List<Runnable[]> held;
 
     Call(EdgeConnection connection, Edge edge, HttpRequest request, String requestId, String clientAddress,
          String rawPath, String rawQuery, String path) {
@@ -275,6 +279,73 @@ public final class Call {
 
     // --- answers -------------------------------------------------------------------------------
 
+    /**
+     * Holds the proxied answer back until {@code written} completes: the call is sent on at once
+     * and the upstream works meanwhile, but the client sees nothing of its answer before the write
+     * (a charge) has committed. When {@code written} says false or fails, the answer is dropped and
+     * the client gets {@code refusal} instead. A write done by the time the answer's head arrives
+     * costs nothing; otherwise the upstream's answer waits, unread, for it.
+     */
+    public void holdAnswerUntil(java.util.concurrent.CompletableFuture<Boolean> written,
+                                java.util.function.Supplier<ApiError> refusal) {
+        gate = written;
+        gateRefusal = refusal;
+        if (!written.isDone()) {
+            written.whenComplete((ok, e) -> loop().execute(this::gateOpened));
+        }
+    }
+
+    /** Whether the answer must wait: the gate is set and not yet passed. */
+    private boolean gated() {
+        if (gate == null) {
+            return false;
+        }
+        if (!gate.isDone()) {
+            return true;
+        }
+        return !gateOpened();
+    }
+
+    /**
+     * The gate's write completed: the held answer goes out, or, when the write failed, the refusal
+     * does and the upstream's answer is dropped. Answers whether the answer may go on.
+     */
+    private boolean gateOpened() {
+        java.util.concurrent.CompletableFuture<Boolean> g = gate;
+        if (g == null) {
+            return true;
+        }
+        gate = null;
+        boolean ok = !g.isCompletedExceptionally() && Boolean.TRUE.equals(g.getNow(false));
+        java.util.List<Runnable[]> waiting = held;
+        held = null;
+        boolean send = ok && !ended;
+        if (waiting != null) {
+            for (Runnable[] stepOrDrop : waiting) {
+                stepOrDrop[send ? 0 : 1].run();
+            }
+            if (send) {
+                connection.channel().flush();
+                clientWritabilityChanged(connection.channel().isWritable());
+            }
+        }
+        if (!ok && !ended && !headSent) {
+            if (exchange != null) {
+                exchange.clientGone(); // the upstream's answer is not the client's
+            }
+            refuse(gateRefusal.get());
+        }
+        return ok;
+    }
+
+    /** Keeps an answer's step for when the gate opens; {@code drop} frees what it holds if it is never sent. */
+    private void hold(Runnable step, Runnable drop) {
+        if (held == null) {
+            held = new java.util.ArrayList<>(4);
+        }
+        held.add(new Runnable[]{step, drop});
+    }
+
     /** Sends the call on and relays the answer; see {@link Outbound}. */
     public void proxy(Outbound outbound) {
         exchange = new Exchange(this, outbound, edge.upstreams());
@@ -343,6 +414,10 @@ public final class Call {
 
     /** The head of a streamed answer; {@code length} -1 when unknown (chunked, or until close for HTTP/1.0). */
     void sendHead(HttpResponseStatus status, HttpHeaders headers, long length) {
+        if (gated()) {
+            hold(() -> sendHead(status, headers, length), () -> { });
+            return;
+        }
         headSent = true;
         this.status = status.code();
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
@@ -367,6 +442,10 @@ public final class Call {
 
     /** A piece of a streamed answer's body (dropped for HEAD, 204 and 304, which have none). */
     void sendContent(ByteBuf bytes) {
+        if (gate != null && gated()) {
+            hold(() -> sendContent(bytes), bytes::release);
+            return;
+        }
         if (head || bodiless || !bytes.isReadable()) {
             bytes.release();
             return;
@@ -375,11 +454,18 @@ public final class Call {
     }
 
     void flush() {
+        if (gate != null && gated()) {
+            return; // what is held is flushed when it is sent
+        }
         connection.channel().flush();
     }
 
     /** The streamed answer is whole. */
     void sendEnd() {
+        if (gate != null && gated()) {
+            hold(this::sendEnd, () -> { });
+            return;
+        }
         connection.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, connection.channel().voidPromise());
         end();
     }
@@ -412,7 +498,7 @@ public final class Call {
     }
 
     boolean clientWritable() {
-        return connection.channel().isWritable();
+        return connection.channel().isWritable() && (gate == null || !gated());
     }
 
     Channel channel() {

@@ -164,20 +164,18 @@ final class Metering {
     private record Taken(CreditPool.Charge charge, ApiError refusal) {
     }
 
+    /**
+     * Writes the charge and goes on with the call at once: the upstream works while the charge
+     * commits, and only the client's answer waits for it ({@link Call#holdAnswerUntil}). So the hot
+     * path never waits on the database, and no client is answered for a charge that is not written.
+     */
     private void record(Call call, Server server, Optional<Principal> caller, String tool, CreditPool.Charge charge,
                         Consumer<Meter> then) {
         String credentialId = caller.get().credentialId();
-        credits.record(charge, credentialId, server.id(), tool).whenComplete((recorded, e) -> call.onLoop(() -> {
-            if (e != null || !recorded) {
-                throw ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
-                        "The call's charge could not be recorded, so it was not made; try again");
-            }
-            then.accept(new Meter(caller, server, tool, charge));
-        }, () -> {
-            if (e == null && recorded) {
-                credits.refund(charge, credentialId, server.id(), tool); // written, but the client left: not made
-            }
-        }));
+        java.util.concurrent.CompletableFuture<Boolean> written = credits.record(charge, credentialId, server.id(), tool);
+        call.holdAnswerUntil(written, () -> ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
+                "The call's charge could not be recorded, so its answer is withheld; try again"));
+        then.accept(new Meter(caller, server, tool, charge));
     }
 
     /** Step 6's answer: the RateLimit fields on every answer, and a 429 when a limit is spent. */

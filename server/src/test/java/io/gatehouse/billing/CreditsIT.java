@@ -249,4 +249,26 @@ class CreditsIT {
         Http.Response bad = gw.node.http.get("/v1/orgs/" + a.org() + "/usage?granularity=week", gw.node.adminKey);
         assertThat(bad.status()).isEqualTo(400);
     }
+
+    @Test
+    void aChargeThatCannotBeWrittenWithholdsTheAnswer() {
+        Account a = account("withheld@credits.test", "big");
+        assertThat(generate(a.key()).status()).isEqualTo(202); // the node now holds a lease of the pool
+        var db = gw.node.server.services().db();
+        CreditStore store = gw.node.server.services().billing().credits().store();
+        // Another node takes this one for dead and returns its lease, while this node still spends from it.
+        db.inTransaction(h -> {
+            for (String lease : h.createQuery("SELECT id FROM credit_leases WHERE org_id = :org AND closed_at IS NULL")
+                    .bind("org", a.org()).mapTo(String.class).list()) {
+                store.close(h, lease, Instant.now(), "taken for dead (test)");
+            }
+            return null;
+        });
+        Http.Response withheld = generate(a.key());
+        assertThat(withheld.status()).as(withheld.text()).isEqualTo(503);
+        assertThat(withheld.json().path("error").path("reason").asText()).isEqualTo("credits_unavailable");
+        assertThat(balance(a.org())).as("nothing charged for it").isEqualTo(1000 - 10);
+        assertThat(generate(a.key()).status()).as("the node leaves that lease and takes another").isEqualTo(202);
+        assertThat(balance(a.org())).isEqualTo(1000 - 20);
+    }
 }
