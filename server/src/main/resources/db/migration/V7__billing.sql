@@ -34,6 +34,7 @@ CREATE TABLE credit_leases (
   from_allocation BIGINT      NOT NULL,
   from_purchased  BIGINT      NOT NULL,
   spent           BIGINT      NOT NULL DEFAULT 0,
+  cycle           BIGINT      NOT NULL,          -- the pool's cycle_started_at when taken
   created_at      BIGINT      NOT NULL,
   expires_at      BIGINT      NOT NULL,
   closed_at       BIGINT
@@ -42,7 +43,9 @@ CREATE INDEX credit_leases_open ON credit_leases (closed_at, expires_at);
 
 -- Every movement of credits. pool_delta changes the pool's balance, lease_delta a lease's credits:
 --   grant +a/0, expire -a/0, purchase +p/0, adjust ±n/0, lease -n/+n, return +r/-r, charge 0/-c,
---   refund 0/+c.
+--   refund 0/+c. The charges (and refunds) one node commits together for one lease, credential,
+--   server and tool are one row, with their number in calls: every charge is in the ledger, and a
+--   busy node writes a row per batch rather than per call.
 -- So a pool's balance is the sum of its pool_delta, and a lease's credits left the sum of its lease_delta.
 CREATE TABLE credit_ledger (
   id              VARCHAR(40)  PRIMARY KEY,
@@ -51,7 +54,8 @@ CREATE TABLE credit_ledger (
   pool_delta      BIGINT       NOT NULL,
   lease_id        VARCHAR(40),
   lease_delta     BIGINT       NOT NULL,
-  call_id         VARCHAR(64),               -- the request id, for a charge and its refund
+  call_id         VARCHAR(64),               -- the call, when the row is one call's charge or refund
+  calls           INTEGER      NOT NULL DEFAULT 0, -- how many calls a charge or refund row holds
   credential_id   VARCHAR(40),
   server_id       VARCHAR(40),
   tool            VARCHAR(128),
@@ -59,10 +63,10 @@ CREATE TABLE credit_ledger (
   note            VARCHAR(500),
   created_at      BIGINT       NOT NULL
 );
-CREATE INDEX credit_ledger_org ON credit_ledger (org_id, created_at);
-CREATE INDEX credit_ledger_lease ON credit_ledger (lease_id);
-CREATE UNIQUE INDEX credit_ledger_idempotency ON credit_ledger (org_id, idempotency_key);
-CREATE UNIQUE INDEX credit_ledger_call ON credit_ledger (call_id, kind);
+-- Charges are written all the time: they touch the primary key and the organization's index only.
+CREATE INDEX credit_ledger_org ON credit_ledger (org_id, id);
+CREATE UNIQUE INDEX credit_ledger_idempotency ON credit_ledger (org_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
 
 -- Usage by the minute: one row per minute, credential, server and tool that saw calls. Hours and
 -- days are sums of minutes. Written in batches by each node; two nodes add to the same row.

@@ -51,6 +51,7 @@ public final class Alerts implements AutoCloseable {
     private final Map<String, long[]> minutes = new ConcurrentHashMap<>();
     private final Map<String, Long> lastAlert = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> networks = new ConcurrentHashMap<>();
+    private final Map<String, String> lastAddress = new ConcurrentHashMap<>();
     private final HttpClient http;
 
     Alerts(Database db, GatehouseConfig.Credits config, Clock clock) {
@@ -119,6 +120,13 @@ public final class Alerts implements AutoCloseable {
      * the first use from a network is written, and alerted when the credential knew another.
      */
     public void sawAddress(String orgId, String credentialId, String address) {
+        if (address.equals(lastAddress.get(credentialId))) {
+            return; // the usual case: the same client again, no parsing
+        }
+        lastAddress.put(credentialId, address);
+        if (lastAddress.size() > 100_000) {
+            lastAddress.clear();
+        }
         Optional<String> network = network(address);
         if (network.isEmpty()) {
             return;

@@ -100,6 +100,7 @@ public final class BillingEndpoint {
             out.put("lease_delta", e.leaseDelta());
             out.put("lease_id", e.leaseId());
             out.put("call_id", e.callId());
+            out.put("calls", e.calls());
             out.put("credential_id", e.credentialId());
             out.put("server_id", e.serverId());
             out.put("tool", e.tool());

@@ -121,8 +121,9 @@ final class CreditStore {
         }
         String id = Ids.ordered("lease", now.toEpochMilli());
         Instant expires = now.plus(ttl);
-        h.createUpdate("INSERT INTO credit_leases (id, org_id, node, from_allocation, from_purchased, spent, "
-                        + "created_at, expires_at) VALUES (:id, :org, :node, :a, :p, 0, :now, :exp)")
+        h.createUpdate("INSERT INTO credit_leases (id, org_id, node, from_allocation, from_purchased, spent, cycle, "
+                        + "created_at, expires_at) VALUES (:id, :org, :node, :a, :p, 0, :cycle, :now, :exp)")
+                .bind("cycle", pool.cycleStartedAt().toEpochMilli())
                 .bind("id", id).bind("org", orgId).bind("node", node).bind("a", fromAllocation)
                 .bind("p", fromPurchased).bind("now", now.toEpochMilli()).bind("exp", expires.toEpochMilli()).execute();
         ledger(h, orgId, "lease", -n, id, n, null, null, null, null, null, null, now);
@@ -153,7 +154,8 @@ final class CreditStore {
         Pool pool = pool(h, orgId, now);
         long toPurchased = Math.min(left, fromPurchased);
         long toAllocation = left - toPurchased;
-        boolean lapsed = ((Number) l.get("created_at")).longValue() < pool.cycleStartedAt().toEpochMilli();
+        // Compared by the cycle, not by time: a node's clock and the order of transactions may disagree.
+        boolean lapsed = ((Number) l.get("cycle")).longValue() != pool.cycleStartedAt().toEpochMilli();
         h.createUpdate("UPDATE credit_pools SET allocation = allocation + :a, purchased = purchased + :p, "
                         + "updated_at = :now WHERE org_id = :org")
                 .bind("org", orgId).bind("a", lapsed ? 0 : toAllocation).bind("p", toPurchased)
@@ -180,13 +182,21 @@ final class CreditStore {
 
     /**
      * Writes one batch of charges and refunds: a lease's {@code spent} moves by their sum, only while
-     * the lease is open, and each gets its ledger row. Answers, per spend, whether it was recorded: a
-     * charge against a lease closed meanwhile (the node was taken for dead) is not.
+     * the lease is open, and they get their ledger rows, one per lease, kind, credential, server and
+     * tool (a lone call's row names it). Answers, per spend, whether it was recorded: a charge against
+     * a lease closed meanwhile (the node was taken for dead) is not.
      */
     List<Boolean> spend(Handle h, List<Spend> spends) {
         Map<String, Long> byLease = new LinkedHashMap<>();
+        Map<List<Object>, long[]> rows = new LinkedHashMap<>();
+        Map<List<Object>, Spend> first = new LinkedHashMap<>();
         for (Spend s : spends) {
             byLease.merge(s.leaseId(), s.refund() ? -s.credits() : s.credits(), Long::sum);
+            List<Object> key = java.util.Arrays.asList(s.leaseId(), s.refund(), s.credentialId(), s.serverId(), s.tool());
+            long[] sum = rows.computeIfAbsent(key, k -> new long[2]);
+            sum[0] += s.credits();
+            sum[1]++;
+            first.putIfAbsent(key, s);
         }
         Map<String, Boolean> open = new LinkedHashMap<>();
         PreparedBatch leases = h.prepareBatch("UPDATE credit_leases SET spent = spent + :n WHERE id = :id AND closed_at IS NULL");
@@ -196,25 +206,30 @@ final class CreditStore {
         for (String id : byLease.keySet()) {
             open.put(id, counts[i++] == 1);
         }
-        List<Boolean> recorded = new ArrayList<>(spends.size());
-        PreparedBatch rows = h.prepareBatch("INSERT INTO credit_ledger (id, org_id, kind, pool_delta, lease_id, "
-                + "lease_delta, call_id, credential_id, server_id, tool, created_at) "
-                + "VALUES (:id, :org, :kind, 0, :lease, :d, :call, :cred, :server, :tool, :at)");
+        PreparedBatch insert = h.prepareBatch("INSERT INTO credit_ledger (id, org_id, kind, pool_delta, lease_id, "
+                + "lease_delta, call_id, calls, credential_id, server_id, tool, created_at) "
+                + "VALUES (:id, :org, :kind, 0, :lease, :d, :call, :calls, :cred, :server, :tool, :at)");
         boolean any = false;
-        for (Spend s : spends) {
-            boolean ok = open.get(s.leaseId());
-            recorded.add(ok);
-            if (ok) {
-                any = true;
-                rows.bind("id", Ids.orderedLabel("cl", s.at())).bind("org", s.orgId())
-                        .bind("kind", s.refund() ? "refund" : "charge").bind("lease", s.leaseId())
-                        .bind("d", s.refund() ? s.credits() : -s.credits()).bind("call", s.callId())
-                        .bind("cred", s.credentialId()).bind("server", s.serverId()).bind("tool", s.tool())
-                        .bind("at", s.at()).add();
+        for (Map.Entry<List<Object>, long[]> row : rows.entrySet()) {
+            Spend s = first.get(row.getKey());
+            if (!open.get(s.leaseId())) {
+                continue;
             }
+            any = true;
+            long credits = row.getValue()[0];
+            long calls = row.getValue()[1];
+            insert.bind("id", Ids.orderedLabel("cl", s.at())).bind("org", s.orgId())
+                    .bind("kind", s.refund() ? "refund" : "charge").bind("lease", s.leaseId())
+                    .bind("d", s.refund() ? credits : -credits).bind("call", calls == 1 ? s.callId() : null)
+                    .bind("calls", calls).bind("cred", s.credentialId()).bind("server", s.serverId())
+                    .bind("tool", s.tool()).bind("at", s.at()).add();
         }
         if (any) {
-            rows.execute();
+            insert.execute();
+        }
+        List<Boolean> recorded = new ArrayList<>(spends.size());
+        for (Spend s : spends) {
+            recorded.add(open.get(s.leaseId()));
         }
         return recorded;
     }
@@ -254,7 +269,7 @@ final class CreditStore {
     }
 
     /** One row of the ledger, as the API shows it. */
-    record Entry(String id, String kind, long poolDelta, long leaseDelta, String leaseId, String callId,
+    record Entry(String id, String kind, long poolDelta, long leaseDelta, String leaseId, String callId, long calls,
                  String credentialId, String serverId, String tool, String note, Instant at) {
     }
 
@@ -264,7 +279,7 @@ final class CreditStore {
                 .bind("org", orgId).bind("limit", limit).bind("before", before.orElse(null))
                 .map((rs, ctx) -> new Entry(rs.getString("id"), rs.getString("kind"), rs.getLong("pool_delta"),
                         rs.getLong("lease_delta"), rs.getString("lease_id"), rs.getString("call_id"),
-                        rs.getString("credential_id"), rs.getString("server_id"), rs.getString("tool"),
+                        rs.getLong("calls"), rs.getString("credential_id"), rs.getString("server_id"), rs.getString("tool"),
                         rs.getString("note"), Instant.ofEpochMilli(rs.getLong("created_at"))))
                 .list();
     }
