@@ -52,6 +52,8 @@ final class Metering {
         private final Server server;
         private final String tool;
         private final CreditPool.Charge charge;
+        /** The charge's write: a refund follows it, and only a written charge is refunded. */
+        private java.util.concurrent.CompletableFuture<Boolean> written;
         private boolean settled;
 
         private Meter(Optional<Principal> caller, Server server, String tool, CreditPool.Charge charge) {
@@ -99,7 +101,12 @@ final class Metering {
             settled = true;
             long spent = charge == null || giveBack ? 0 : charge.credits();
             if (charge != null && giveBack) {
-                credits.refund(charge, credentialId(), server.id(), tool);
+                String credentialId = credentialId();
+                written.thenAccept(recorded -> {
+                    if (recorded) { // a charge never written was never paid: nothing to give back
+                        credits.refund(charge, credentialId, server.id(), tool);
+                    }
+                });
             }
             caller.ifPresent(p -> usage.record(p.orgId(), p.credentialId(), server.id(), tool, result, spent,
                     clock.millis()));
@@ -175,7 +182,9 @@ final class Metering {
         java.util.concurrent.CompletableFuture<Boolean> written = credits.record(charge, credentialId, server.id(), tool);
         call.holdAnswerUntil(written, () -> ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
                 "The call's charge could not be recorded, so its answer is withheld; try again"));
-        then.accept(new Meter(caller, server, tool, charge));
+        Meter meter = new Meter(caller, server, tool, charge);
+        meter.written = written;
+        then.accept(meter);
     }
 
     /** Step 6's answer: the RateLimit fields on every answer, and a 429 when a limit is spent. */
