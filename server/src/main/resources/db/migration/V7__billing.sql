@@ -10,6 +10,8 @@ ALTER TABLE organizations ADD COLUMN credits_purchased_at BIGINT;
 -- Each server's prices past its credit_cost: for an MCP server, by tool name; for an HTTP API
 -- server, by path prefix ("/v1/jobs"). JSON object of name -> credits; 0 makes it free.
 ALTER TABLE servers ADD COLUMN costs TEXT;
+-- Requests each credential may make to this server, as 100/min; NULL for none.
+ALTER TABLE servers ADD COLUMN rate_limit VARCHAR(32);
 
 -- One pool per organization. Its balance is allocation + purchased: what is left of this cycle's
 -- monthly allocation (spent first, not carried over), and purchased credits (kept until spent).

@@ -3,6 +3,7 @@ package io.gatehouse.client;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,7 +23,9 @@ import java.util.Optional;
  * @param isPublic whether it is callable without a credential
  * @param workspaces the workspaces whose members may reach it
  * @param hiddenTools MCP only: tools nobody may see or call through Gatehouse
- * @param creditCost credits one call costs
+ * @param creditCost credits one call costs (an HTTP request; an MCP {@code tools/call})
+ * @param costs prices other than {@code creditCost}: by tool name (MCP) or path prefix (HTTP APIs)
+ * @param rateLimit requests each credential may make to it, as {@code 100/min}, if limited
  * @param upstreamAuth how the upstream learns who is calling
  * @param jobs HTTP APIs only: the routes that create and poll jobs
  * @param connectTimeoutMs the connect timeout to the upstream
@@ -34,11 +37,13 @@ import java.util.Optional;
 public record Server(String id, String object, String name, String slug, String kind, Optional<String> organizationId,
                      String upstreamUrl, String endpoint, Optional<String> mount,
                      @JsonProperty("default") boolean isDefault, @JsonProperty("public") boolean isPublic,
-                     Targets workspaces, List<String> hiddenTools, int creditCost, UpstreamAuth upstreamAuth,
+                     Targets workspaces, List<String> hiddenTools, int creditCost, Map<String, Long> costs,
+                     Optional<String> rateLimit, UpstreamAuth upstreamAuth,
                      Optional<Jobs> jobs, int connectTimeoutMs, int timeoutMs, Instant createdAt, Instant updatedAt) {
         /** Unmodifiable, like every answer: readers may share it. */
         public Server {
             hiddenTools = hiddenTools == null ? List.of() : List.copyOf(hiddenTools);
+            costs = costs == null ? Map.of() : Map.copyOf(costs);
         }
 
 

@@ -60,6 +60,16 @@ public record UpdateOrganizationRequest(Map<String, Object> fields) {
         return with("max_key_lifetime_days", days);
     }
 
+    /**
+     * Operator only: ends (a past time) or extends the organization's trial.
+     *
+     * @param at when the trial ends
+     * @return a copy with {@code trial_ends_at} set
+     */
+    public UpdateOrganizationRequest withTrialEndsAt(java.time.Instant at) {
+        return with("trial_ends_at", at.toString());
+    }
+
     /** @return a copy that removes the lifetime limit (sends {@code null}) */
     public UpdateOrganizationRequest withoutMaxKeyLifetime() {
         return with("max_key_lifetime_days", null);

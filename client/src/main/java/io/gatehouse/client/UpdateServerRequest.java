@@ -97,6 +97,23 @@ public record UpdateServerRequest(Map<String, Object> fields) {
     }
 
     /**
+     * @param costs prices other than {@code credit_cost}: by tool name (MCP) or path prefix such as
+     *              {@code /v1/jobs} (HTTP APIs); 0 makes it free
+     * @return a copy with {@code costs} set
+     */
+    public UpdateServerRequest withCosts(java.util.Map<String, Long> costs) {
+        return with("costs", java.util.Map.copyOf(costs));
+    }
+
+    /**
+     * @param rate requests each credential may make to the server, as {@code 100/min}
+     * @return a copy with {@code rate_limit} set
+     */
+    public UpdateServerRequest withRateLimit(String rate) {
+        return with("rate_limit", rate);
+    }
+
+    /**
      * @param auth how the upstream learns who is calling
      * @return a copy with {@code upstream_auth} set
      */

@@ -73,7 +73,8 @@ class OpenApiContractTest {
                 Map.entry("CreateOrganizationRequest", CreateOrganizationRequest.named("n").withPlan("p")
                         .withOwner("u").withOwnerEmail("e@x")),
                 Map.entry("UpdateOrganizationRequest", UpdateOrganizationRequest.changes().withName("n")
-                        .withPlan("p").withOneKeyPerUser(true).withMaxKeyLifetimeDays(3)),
+                        .withPlan("p").withOneKeyPerUser(true).withMaxKeyLifetimeDays(3)
+                        .withTrialEndsAt(java.time.Instant.EPOCH)),
                 Map.entry("PutMemberRequest", new Requests.PutMember("admin")),
                 Map.entry("CreateWorkspaceRequest", new Requests.CreateWorkspace("n")),
                 Map.entry("CreateInvitationRequest", CreateInvitationRequest.to("e@x").withRole("admin")
@@ -105,13 +106,13 @@ class OpenApiContractTest {
         Object r = request;
         if (r instanceof CreateServerRequest c) {
             return cast(c.withMount("/api/x").withDefault(false).withPublic(false).withWorkspaces(Targets.ALL)
-                    .withHiddenTools("t").withCreditCost(1).withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
+                    .withHiddenTools("t").withCreditCost(1).withCosts(Map.of("t", 2L)).withRateLimit("1/s").withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
                     .withJobs(new Server.Jobs("POST /a", "GET /a/{id}", null)).withConnectTimeoutMs(100)
                     .withTimeoutMs(1000));
         }
         UpdateServerRequest u = (UpdateServerRequest) r;
         return cast(u.withMount("/api/x").withDefault(false).withPublic(false).withWorkspaces(Targets.ALL)
-                .withHiddenTools("t").withCreditCost(1).withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
+                .withHiddenTools("t").withCreditCost(1).withCosts(Map.of("t", 2L)).withRateLimit("1/s").withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
                 .withJobs(new Server.Jobs("POST /a", "GET /a/{id}", null)).withConnectTimeoutMs(100)
                 .withTimeoutMs(1000));
     }

@@ -80,6 +80,11 @@ public final class Billing implements AutoCloseable {
      *     (empty when the call is free, refused by a limit, or needs a lease: see {@link Meter#needsLease})
      */
     public Meter meter(Principal p, long cost) {
+        return meter(p, cost, null, Optional.empty());
+    }
+
+    /** As {@link #meter(Principal, long)}, with {@code serverRate}, the server's own limit on each credential. */
+    public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate) {
         if (p.operator()) {
             return Meter.FREE;
         }
@@ -88,8 +93,8 @@ public final class Billing implements AutoCloseable {
                 trialEndsAt.isPresent() ? clock.instant() : Instant.EPOCH); // the clock only matters for a trial
         Limits limits = NO_LIMITS;
         Outcome outcome = null;
-        if (plan.keyRate().isPresent() || plan.orgRate().isPresent()) {
-            limits = limits(p, plan);
+        if (plan.keyRate().isPresent() || plan.orgRate().isPresent() || serverRate.isPresent()) {
+            limits = limits(p, plan, serverId, serverRate);
             outcome = limiter.takeAll(limits.limits(), System.nanoTime());
             if (!outcome.allowed()) {
                 return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
@@ -103,25 +108,30 @@ public final class Billing implements AutoCloseable {
     }
 
     /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
-    private record Limits(GatehouseConfig.Plan plan, String orgId, List<Limit> limits, String policy) {
+    private record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> serverRate,
+                          List<Limit> limits, String policy) {
     }
 
-    private static final Limits NO_LIMITS = new Limits(null, "", List.of(), "");
+    private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), List.of(), "");
 
     /** Each credential's limits, made once per plan: the hot path builds nothing. */
     private final com.github.benmanes.caffeine.cache.Cache<String, Limits> limitsByCredential =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
 
-    private Limits limits(Principal p, GatehouseConfig.Plan plan) {
-        Limits kept = limitsByCredential.getIfPresent(p.credentialId());
-        if (kept != null && kept.plan() == plan && kept.orgId().equals(p.orgId())) {
+    private Limits limits(Principal p, GatehouseConfig.Plan plan, String serverId,
+                          Optional<io.gatehouse.limits.Rate> serverRate) {
+        String key = serverRate.isEmpty() ? p.credentialId() : p.credentialId() + " " + serverId;
+        Limits kept = limitsByCredential.getIfPresent(key);
+        if (kept != null && kept.plan() == plan && kept.orgId().equals(p.orgId())
+                && kept.serverRate().equals(serverRate)) {
             return kept;
         }
         List<Limit> made = new java.util.ArrayList<>(2);
         plan.keyRate().ifPresent(r -> made.add(new Limit("key", p.credentialId(), r)));
         plan.orgRate().ifPresent(r -> made.add(new Limit("org", p.orgId(), r)));
-        Limits limits = new Limits(plan, p.orgId(), List.copyOf(made), RateLimitHeaders.policy(made));
-        limitsByCredential.put(p.credentialId(), limits);
+        serverRate.ifPresent(r -> made.add(new Limit("server", p.credentialId() + "@" + serverId, r)));
+        Limits limits = new Limits(plan, p.orgId(), serverRate, List.copyOf(made), RateLimitHeaders.policy(made));
+        limitsByCredential.put(key, limits);
         return limits;
     }
 

@@ -29,7 +29,8 @@ public final class ServersCommand {
         @Option(names = "--public", arity = "1", description = "callable without a credential") Boolean isPublic;
         @Option(names = "--workspaces", description = "'*' or comma-separated workspace ids") String workspaces;
         @Option(names = "--hidden-tools", description = "comma-separated MCP tools nobody may see or call") String hidden;
-        @Option(names = "--credit-cost") Long creditCost;
+        @Option(names = "--credit-cost", description = "credits a call costs (an HTTP request; an MCP tools/call)") Long creditCost;
+        @Option(names = "--rate-limit", description = "requests each credential may make to it, e.g. 100/min") String rateLimit;
         @Option(names = "--timeout-ms") Long timeoutMs;
         @Option(names = "--connect-timeout-ms") Long connectTimeoutMs;
         @Option(names = "--auth", description = "how the upstream learns who calls: assertion, none, or static "
@@ -51,6 +52,7 @@ public final class ServersCommand {
                 b.put("hidden_tools", list(hidden));
             }
             put(b, "credit_cost", creditCost);
+            put(b, "rate_limit", rateLimit);
             put(b, "timeout_ms", timeoutMs);
             put(b, "connect_timeout_ms", connectTimeoutMs);
             if (auth != null) {

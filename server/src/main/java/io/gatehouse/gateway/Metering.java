@@ -132,7 +132,7 @@ final class Metering {
         }
         Principal p = caller.get();
         alerts.sawAddress(p.orgId(), p.credentialId(), call.clientAddress());
-        Billing.Meter decided = billing.meter(p, cost);
+        Billing.Meter decided = billing.meter(p, cost, server.id(), server.rateLimit());
         if (decided.outcome() != null) {
             answerLimits(call, p, server, tool, decided);
         }
@@ -197,8 +197,12 @@ final class Metering {
             headers.set(HttpHeaderNames.RETRY_AFTER, RateLimitHeaders.retryAfter(outcome));
             usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.CLIENT_ERROR, 0,
                     clock.millis());
-            throw ApiError.of(ErrorCode.TOO_MANY_REQUESTS, "rate_limited", (outcome.limit().policy().equals("org")
-                    ? "Your organization" : p.identity().kind().noun()) + " has made more than "
+            String who = switch (outcome.limit().policy()) {
+                case "org" -> "Your organization";
+                case "server" -> p.identity().kind().noun() + ", on this server,";
+                default -> p.identity().kind().noun();
+            };
+            throw ApiError.of(ErrorCode.TOO_MANY_REQUESTS, "rate_limited", who + " has made more than "
                     + outcome.rate().count() + " requests in " + outcome.rate().window().getSeconds()
                     + " seconds; retry in " + outcome.resetSeconds() + " s")
                     .withData(Map.of("retry_after", outcome.resetSeconds()));

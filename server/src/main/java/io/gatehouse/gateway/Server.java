@@ -23,6 +23,7 @@ import java.util.Set;
  *                   {@code tools/call} (its other messages are free)
  * @param costs      prices other than {@code creditCost}: by tool name on an MCP server, by path prefix
  *                   ({@code /v1/jobs}, relative to the server) on an HTTP API; 0 makes it free
+ * @param rateLimit  requests each credential may make to this server (besides its plan's limits)
  * @param auth       how the upstream learns who is calling
  * @param jobs       HTTP APIs only: routes that create and poll jobs, polled only by the creating credential
  * @param connectTimeout how long to wait for a connection to the upstream (502 past it)
@@ -30,7 +31,8 @@ import java.util.Set;
  */
 public record Server(String id, Optional<String> orgId, String slug, String name, Kind kind, URI upstream,
                      Optional<String> mount, boolean isDefault, boolean isPublic, Targets workspaces,
-                     Set<String> hiddenTools, long creditCost, Map<String, Long> costs, UpstreamAuth auth, Optional<JobRoutes> jobs,
+                     Set<String> hiddenTools, long creditCost, Map<String, Long> costs,
+                     Optional<io.gatehouse.limits.Rate> rateLimit, UpstreamAuth auth, Optional<JobRoutes> jobs,
                      Duration connectTimeout, Duration timeout, Instant createdAt, Instant updatedAt) {
 
     public enum Kind {

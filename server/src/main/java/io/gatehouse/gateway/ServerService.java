@@ -58,6 +58,7 @@ public final class ServerService {
                           Optional<Optional<String>> mount, Optional<Boolean> isDefault, Optional<Boolean> isPublic,
                           Optional<io.gatehouse.door.Targets> workspaces, Optional<java.util.Set<String>> hiddenTools,
                           Optional<Long> creditCost, Optional<java.util.Map<String, Long>> costs,
+                          Optional<Optional<io.gatehouse.limits.Rate>> rateLimit,
                           Optional<AuthChange> auth,
                           Optional<Optional<Server.JobRoutes>> jobs, Optional<java.time.Duration> connectTimeout,
                           Optional<java.time.Duration> timeout) {
@@ -79,6 +80,7 @@ public final class ServerService {
                 c.upstream().orElseThrow(), c.mount().flatMap(m -> m), c.isDefault().orElse(false),
                 c.isPublic().orElse(false), c.workspaces().orElse(io.gatehouse.door.Targets.ALL),
                 c.hiddenTools().orElse(java.util.Set.of()), c.creditCost().orElse(0L), c.costs().orElse(java.util.Map.of()),
+                c.rateLimit().flatMap(r -> r),
                 c.auth().map(a -> auth(a, Optional.empty())).orElse(Server.UpstreamAuth.ASSERTION),
                 c.jobs().flatMap(j -> j), c.connectTimeout().orElse(java.time.Duration.ofSeconds(5)),
                 c.timeout().orElse(java.time.Duration.ofMinutes(5)), now, now);
@@ -104,7 +106,8 @@ public final class ServerService {
                     old.kind(), c.upstream().orElse(old.upstream()), c.mount().orElse(old.mount()),
                     c.isDefault().orElse(old.isDefault()), c.isPublic().orElse(old.isPublic()),
                     c.workspaces().orElse(old.workspaces()), c.hiddenTools().orElse(old.hiddenTools()),
-                    c.creditCost().orElse(old.creditCost()), c.costs().orElse(old.costs()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
+                    c.creditCost().orElse(old.creditCost()), c.costs().orElse(old.costs()),
+                    c.rateLimit().orElse(old.rateLimit()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
                     .orElse(old.auth()), c.jobs().orElse(old.jobs()), c.connectTimeout().orElse(old.connectTimeout()),
                     c.timeout().orElse(old.timeout()), old.createdAt(), clock.instant());
             check(s);

@@ -40,7 +40,7 @@ public final class ServersEndpoint {
     private static final Set<String> REFUSED_STATIC_HEADERS = Set.of("host", "content-length", "transfer-encoding",
             "connection", "mcp-session-id", "mcp-protocol-version");
     private static final String[] FIELDS = {"name", "slug", "kind", "organization_id", "upstream_url", "mount",
-            "default", "public", "workspaces", "hidden_tools", "credit_cost", "costs", "upstream_auth", "jobs",
+            "default", "public", "workspaces", "hidden_tools", "credit_cost", "costs", "rate_limit", "upstream_auth", "jobs",
             "connect_timeout_ms", "timeout_ms"};
 
     private final ServerService servers;
@@ -128,9 +128,25 @@ public final class ServersEndpoint {
         });
         return new ServerService.Changes(slug, name, upstream, mount, body.optBoolean("default"),
                 body.optBoolean("public"), workspaces, hidden, body.optLong("credit_cost", 0, 1_000_000),
-                costs(body), auth(body), jobs(body),
+                costs(body), rateLimit(body), auth(body), jobs(body),
                 body.optLong("connect_timeout_ms", 100, 60_000).map(Duration::ofMillis),
                 body.optLong("timeout_ms", 1_000, 3_600_000).map(Duration::ofMillis));
+    }
+
+    /** {@code rate_limit}: "100/min", or null to remove it. */
+    private static Optional<Optional<io.gatehouse.limits.Rate>> rateLimit(Body body) {
+        com.fasterxml.jackson.databind.JsonNode n = body.raw("rate_limit");
+        if (n == null) {
+            return Optional.empty();
+        }
+        if (n.isNull()) {
+            return Optional.of(Optional.empty());
+        }
+        try {
+            return Optional.of(Optional.of(io.gatehouse.limits.Rate.parse(body.optString("rate_limit", 32).orElseThrow())));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("rate_limit: " + e.getMessage());
+        }
     }
 
     /** {@code costs}: tool names (MCP) or path prefixes starting with / (HTTP APIs) to credits. */
@@ -291,6 +307,7 @@ public final class ServersEndpoint {
         out.put("hidden_tools", new TreeSet<>(s.hiddenTools()));
         out.put("credit_cost", s.creditCost());
         out.put("costs", new TreeMap<>(s.costs()));
+        out.put("rate_limit", s.rateLimit().map(Object::toString).orElse(null));
         Map<String, Object> auth = new LinkedHashMap<>();
         auth.put("type", s.auth().mode().wire());
         s.auth().header().ifPresent(h -> auth.put("header", h));

@@ -2,6 +2,7 @@ package io.gatehouse.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.TestNode;
@@ -76,6 +77,34 @@ class RateLimitsIT {
         Http.Response mcp = http.send("POST", "/mcp/demo", TestNode.auth(key),
                 Map.of("jsonrpc", "2.0", "id", 1, "method", "ping"));
         assertThat(mcp.status()).isEqualTo(429);
+    }
+
+    @Test
+    void aServerLimitsEachCredentialOnItsOwn() {
+        JsonNode limited = gw.node.createServer(Map.of("name", "Scarce", "slug", "scarce", "kind", "http",
+                "upstream_url", gw.upstream.baseUrl() + "/api/v1", "rate_limit", "2/min"));
+        try {
+            assertThat(limited.path("rate_limit").asText()).isEqualTo("2/min");
+            String key = gw.keyForNewUser("server@rate.test", "free", Map.of());
+            String other = gw.keyForNewUser("server2@rate.test", "free", Map.of());
+            for (int i = 0; i < 2; i++) {
+                Http.Response r = http.send("GET", "/api/scarce/nothing", TestNode.auth(key), null);
+                assertThat(r.status()).isEqualTo(404);
+                assertThat(r.header("RateLimit-Policy")).isEqualTo("\"server\";q=2;w=60");
+            }
+            Http.Response third = http.send("GET", "/api/scarce/nothing", TestNode.auth(key), null);
+            assertThat(third.status()).isEqualTo(429);
+            assertThat(third.json().path("error").path("message").asText()).contains("on this server");
+            assertThat(http.send("GET", "/api/scarce/nothing", TestNode.auth(other), null).status())
+                    .as("another credential has its own").isEqualTo(404);
+            assertThat(poll(key).status()).as("other servers are not limited by it").isEqualTo(404);
+            Http.Response bad = gw.node.http.send("PATCH", "/v1/servers/" + limited.path("id").asText(),
+                    TestNode.auth(gw.node.adminKey), Map.of("rate_limit", "lots"));
+            assertThat(bad.status()).isEqualTo(400);
+        } finally {
+            gw.node.http.send("DELETE", "/v1/servers/" + limited.path("id").asText(), TestNode.auth(gw.node.adminKey),
+                    null);
+        }
     }
 
     @Test
