@@ -8,7 +8,6 @@ import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.TestNode;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -135,12 +134,7 @@ class AlertsIT {
 
     @Test
     void anErrorSpikeIsAnAlert() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
-        JsonNode broken = gw.node.createServer(Map.of("name", "Down", "slug", "down", "kind", "http",
-                "upstream_url", "http://127.0.0.1:" + closedPort + "/"));
+        JsonNode broken = gw.unreachableServer("down", Map.of());
         try {
             Keyed k = keyed("errors@alerts.test");
             for (int i = 0; i < 25; i++) {

@@ -8,7 +8,6 @@ import io.gatehouse.testing.Http;
 import io.gatehouse.testing.Ledger;
 import io.gatehouse.testing.Mcp;
 import io.gatehouse.testing.TestNode;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
@@ -132,12 +131,7 @@ class CreditsIT {
 
     @Test
     void aCallTheUpstreamFailsIsRefunded() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
-        JsonNode broken = gw.node.createServer(Map.of("name", "Broken", "slug", "broken", "kind", "http",
-                "upstream_url", "http://127.0.0.1:" + closedPort + "/", "credit_cost", 4));
+        JsonNode broken = gw.unreachableServer("broken", Map.of("credit_cost", 4));
         try {
             Account a = account("refund@credits.test", "free");
             Http.Response failed = http.send("GET", "/api/broken/anything", TestNode.auth(a.key()), null);

@@ -8,12 +8,7 @@ import io.gatehouse.testing.Http;
 import io.gatehouse.testing.Ledger;
 import io.gatehouse.testing.TestNode;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,12 +25,7 @@ class ProfundisPlansIT {
 
     @BeforeAll
     static void start() throws IOException {
-        Properties example = new Properties();
-        try (Reader in = Files.newBufferedReader(Path.of("..", "examples", "plans", "profundis.properties"))) {
-            example.load(in);
-        }
-        Map<String, String> settings = new HashMap<>();
-        example.stringPropertyNames().forEach(k -> settings.put(k, example.getProperty(k)));
+        Map<String, String> settings = GatewayNode.examplePlans("profundis");
         assertThat(settings).containsEntry("plans.free.purchase-entitles", "true");
         gw = GatewayNode.start(settings);
         TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + gw.demoServerId, TestNode.auth(gw.node.adminKey),

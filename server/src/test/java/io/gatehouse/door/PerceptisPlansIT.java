@@ -7,12 +7,7 @@ import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.TestNode;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,12 +23,7 @@ class PerceptisPlansIT {
 
     @BeforeAll
     static void start() throws IOException {
-        Properties example = new Properties();
-        try (Reader in = Files.newBufferedReader(Path.of("..", "examples", "plans", "perceptis.properties"))) {
-            example.load(in);
-        }
-        Map<String, String> settings = new HashMap<>();
-        example.stringPropertyNames().forEach(k -> settings.put(k, example.getProperty(k)));
+        Map<String, String> settings = GatewayNode.examplePlans("perceptis");
         assertThat(settings).containsEntry("plans.free.api-access", "false");
         gw = GatewayNode.start(settings);
         http = new Http(gw.node.server.publicUrl());

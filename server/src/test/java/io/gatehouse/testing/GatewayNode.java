@@ -46,6 +46,36 @@ public final class GatewayNode implements AutoCloseable {
         return Mcp.withKey(url("/mcp/demo"), key);
     }
 
+    /**
+     * An HTTP API server at {@code slug} whose upstream is a closed port on loopback: every call to it
+     * fails as unreachable (502). {@code extra} adds fields (a {@code credit_cost}, say).
+     */
+    public JsonNode unreachableServer(String slug, Map<String, Object> extra) {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, Object> body = new java.util.HashMap<>(extra);
+        body.putAll(Map.of("name", slug, "slug", slug, "kind", "http", "upstream_url", "http://127.0.0.1:" + closed + "/"));
+        return node.createServer(body);
+    }
+
+    /** Settings from one of {@code examples/plans/*.properties}, as an operator would pass them. */
+    public static Map<String, String> examplePlans(String name) {
+        java.util.Properties example = new java.util.Properties();
+        try (java.io.Reader in = java.nio.file.Files.newBufferedReader(
+                java.nio.file.Path.of("..", "examples", "plans", name + ".properties"))) {
+            example.load(in);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> settings = new java.util.HashMap<>();
+        example.stringPropertyNames().forEach(k -> settings.put(k, example.getProperty(k)));
+        return settings;
+    }
+
     /** A user in a new organisation on {@code plan}, with a key made from {@code extra} fields. */
     public String keyForNewUser(String email, String plan, Map<String, Object> extra) {
         String user = node.createUser(email);
