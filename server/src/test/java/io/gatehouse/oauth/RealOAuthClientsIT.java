@@ -177,9 +177,10 @@ class RealOAuthClientsIT {
         Person person = signUp();
         NodeClients.Result r = clients.oauthMcpRemote(person.env(), "--url", mcpUrl,
                 "--call", "add", "--args", "{\"a\": 2, \"b\": 40}");
+        // The person took the printed URL, as the message asks. Whether mcp-remote believed a browser
+        // opened is not asserted: it says so whenever xdg-open could be started, which depends on the
+        // machine's packages (Chromium brings xdg-utils), not on Gatehouse.
         assertSignedInCalledAndRefreshed(r);
-        // No browser could open: the person took the printed URL, as the message asks.
-        assertThat(r.json().path("browserOpened").asBoolean(true)).isFalse();
         String name = r.json().path("clientName").asText();
         assertThat(name).isNotBlank();
         assertGrant(person, r.json().path("clientId").asText(), name);
