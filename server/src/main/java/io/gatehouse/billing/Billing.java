@@ -14,7 +14,6 @@ import io.gatehouse.store.Invalidation;
 import io.gatehouse.store.Invalidations;
 import io.gatehouse.store.Tx;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,10 +61,6 @@ public final class Billing implements AutoCloseable {
 
     public UsageMeter usage() {
         return usage;
-    }
-
-    public RateLimiter limiter() {
-        return limiter;
     }
 
     public Alerts alerts() {
@@ -301,9 +296,5 @@ public final class Billing implements AutoCloseable {
         credits.close();
         usage.close();
         alerts.close();
-    }
-
-    static Duration webhookTolerance() {
-        return Duration.ofMinutes(5);
     }
 }

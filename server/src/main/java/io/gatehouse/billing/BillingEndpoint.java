@@ -138,7 +138,7 @@ public final class BillingEndpoint {
             verified = WebhookSignatures.verify(stripe ? WebhookSignatures.Scheme.STRIPE
                             : WebhookSignatures.Scheme.STANDARD_WEBHOOKS, secret,
                     name -> req.headers().first(HeaderNames.create(name)), body, clock.instant(),
-                    Billing.webhookTolerance());
+                    WebhookSignatures.DEFAULT_TOLERANCE);
         } catch (WebhookSignatures.Rejected rejected) {
             throw ApiError.unauthorized("bad_signature", "The webhook's signature does not verify ("
                     + rejected.reason().name().toLowerCase(java.util.Locale.ROOT) + ")", true);

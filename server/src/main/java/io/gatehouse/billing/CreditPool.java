@@ -7,7 +7,6 @@ import io.gatehouse.store.Database;
 import io.gatehouse.store.GroupCommit;
 import io.gatehouse.store.Ids;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,7 +59,6 @@ public final class CreditPool implements AutoCloseable {
     /** One lease in memory. */
     static final class Held {
         final String id;
-        final long granted;
         final AtomicLong left;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile long expiresAt;
@@ -69,7 +67,6 @@ public final class CreditPool implements AutoCloseable {
 
         Held(CreditStore.Lease lease, long now) {
             this.id = lease.id();
-            this.granted = lease.granted();
             this.left = new AtomicLong(lease.granted());
             this.expiresAt = lease.expiresAt().toEpochMilli();
             this.lastUsed = now;
@@ -137,10 +134,6 @@ public final class CreditPool implements AutoCloseable {
 
     CreditStore store() {
         return store;
-    }
-
-    String node() {
-        return node;
     }
 
     /**
@@ -416,10 +409,5 @@ public final class CreditPool implements AutoCloseable {
             LOG.log(Level.WARNING, "could not return credit leases at shutdown; they return once expired: "
                     + e.getMessage());
         }
-    }
-
-    /** How long a lease lasts without renewal: for tests and docs. */
-    Duration leaseTtl() {
-        return config.leaseTtl();
     }
 }

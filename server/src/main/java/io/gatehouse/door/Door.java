@@ -161,8 +161,7 @@ public final class Door {
             GatehouseConfig.Plan.Access needed = GatehouseConfig.Plan.Access.neededFor(requirement.permission());
             GatehouseConfig.Plan plan = plans.effective(id.plan(), id.standing().trialEndsAt(), now);
             if (!plan.allows(needed, id.standing().purchasedCredits())) {
-                throw ApiError.forbidden("plan_not_eligible", "Your organization's plan does not include "
-                        + needed.label() + " access" + (plan.purchaseEntitles() ? "; buying credits would" : ""));
+                throw planRefusal(plan, needed);
             }
         }
         Set<String> workspaces = new HashSet<>(id.memberWorkspaces());
@@ -188,6 +187,12 @@ public final class Door {
             throw ApiError.insufficientScope(needed, id.kind().noun() + " does not have the permission " + needed);
         }
         return new Principal(id, permissions, Set.copyOf(workspaces));
+    }
+
+    /** What a credential of an organization whose plan does not allow {@code needed} is told, wherever it asks. */
+    public static ApiError planRefusal(GatehouseConfig.Plan plan, GatehouseConfig.Plan.Access needed) {
+        return ApiError.forbidden("plan_not_eligible", "Your organization's plan does not include "
+                + needed.label() + " access" + (plan.purchaseEntitles() ? "; buying credits would" : ""));
     }
 
     /**

@@ -374,8 +374,7 @@ public final class KeyService {
     private void requireEntitled(Organization org) {
         GatehouseConfig.Plan plan = plans.effective(org.plan(), org.trialEndsAt(), clock.instant());
         if (!plan.allows(GatehouseConfig.Plan.Access.EITHER, org.creditsPurchasedAt().isPresent())) {
-            throw ApiError.forbidden("plan_not_eligible", "Your organization's plan does not include API or MCP "
-                    + "access, so a key could not be used" + (plan.purchaseEntitles() ? "; buying credits would" : ""));
+            throw io.gatehouse.door.Door.planRefusal(plan, GatehouseConfig.Plan.Access.EITHER);
         }
     }
 
