@@ -9,6 +9,7 @@ import io.gatehouse.limits.Limit;
 import io.gatehouse.limits.Outcome;
 import io.gatehouse.limits.RateLimitHeaders;
 import io.gatehouse.limits.RateLimiter;
+import io.gatehouse.limits.RedisRateLimiter;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Invalidation;
 import io.gatehouse.store.Invalidations;
@@ -36,9 +37,14 @@ public final class Billing implements AutoCloseable {
     private final Clock clock;
     private final CreditPool credits;
     private final UsageMeter usage;
-    private final RateLimiter limiter = new RateLimiter();
+    private final RateLimiter limiter;
+    /** Shares {@link #limiter}'s admissions with other nodes through the database; null for other stores. */
+    private final SharedRateLimits shared;
+    /** Decides every limited call when the store is Redis; null otherwise. */
+    private final RedisRateLimiter redis;
     private final Alerts alerts;
     private final ScheduledExecutorService sweeper;
+    private volatile long redisWarnedAt;
 
     public Billing(GatehouseConfig config, Database db, Invalidations invalidations, AuditLog audit, Clock clock) {
         this.db = db;
@@ -52,6 +58,12 @@ public final class Billing implements AutoCloseable {
         usage.watch(alerts::observe);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-rate-sweep").unstarted(r));
+        GatehouseConfig.RateLimits rates = config.rateLimits();
+        this.limiter = rates.store() == GatehouseConfig.RateLimitStore.DATABASE ? RateLimiter.shared() : new RateLimiter();
+        this.shared = rates.store() == GatehouseConfig.RateLimitStore.DATABASE
+                ? new SharedRateLimits(db, limiter, rates.sync(), clock) : null;
+        this.redis = rates.store() == GatehouseConfig.RateLimitStore.REDIS
+                ? new RedisRateLimiter(rates.redisUrl().orElseThrow(), rates.redisTimeout()) : null;
         sweeper.scheduleWithFixedDelay(() -> limiter.sweep(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
     }
 
@@ -70,6 +82,7 @@ public final class Billing implements AutoCloseable {
     /**
      * Steps 6 and 7 of the door for an admitted data-plane call, from memory: the plan's rate limits
      * on the credential and its organization, then {@code cost} credits from this node's leases.
+     * (With the Redis store, step 6 is {@link #takeInRedis} instead; this decides it in memory.)
      *
      * @return the limits applied (empty: none), their answer (null when none), and the charge taken
      *     (empty when the call is free, refused by a limit, or needs a lease: see {@link Meter#needsLease})
@@ -80,31 +93,67 @@ public final class Billing implements AutoCloseable {
 
     /** As {@link #meter(Principal, long)}, with {@code serverRate}, the server's own limit on each credential. */
     public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate) {
+        Limits limits = limits(p, serverId, serverRate);
+        Outcome outcome = limits.isEmpty() ? null : take(limits);
+        if (outcome != null && !outcome.allowed() || cost == 0 || p.operator()) {
+            return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
+        }
+        Optional<CreditPool.Charge> charge = charge(p, cost);
+        return new Meter(limits.limits(), limits.policy(), outcome, charge, charge.isEmpty());
+    }
+
+    /** Step 6: the limits a call of {@code p}'s to {@code serverId} draws on; {@link Limits#isEmpty} when none. */
+    public Limits limits(Principal p, String serverId, Optional<io.gatehouse.limits.Rate> serverRate) {
         if (p.operator()) {
-            return Meter.FREE;
+            return NO_LIMITS;
         }
         Optional<Instant> trialEndsAt = p.identity().standing().trialEndsAt();
         GatehouseConfig.Plan plan = plans.effective(p.identity().plan(), trialEndsAt,
                 trialEndsAt.isPresent() ? clock.instant() : Instant.EPOCH); // the clock only matters for a trial
-        Limits limits = NO_LIMITS;
-        Outcome outcome = null;
-        if (plan.keyRate().isPresent() || plan.orgRate().isPresent() || serverRate.isPresent()) {
-            limits = limits(p, plan, serverId, serverRate);
-            outcome = limiter.takeAll(limits.limits(), System.nanoTime());
-            if (!outcome.allowed()) {
-                return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
+        if (plan.keyRate().isEmpty() && plan.orgRate().isEmpty() && serverRate.isEmpty()) {
+            return NO_LIMITS;
+        }
+        return limits(p, plan, serverId, serverRate);
+    }
+
+    /** Step 6 decided from this node's memory (shared with other nodes at each sync with the database store). */
+    public Outcome take(Limits limits) {
+        return limiter.takeAll(limits.limits(), System.nanoTime());
+    }
+
+    /** Whether step 6 is decided by Redis ({@link #takeInRedis}) rather than in memory ({@link #take}). */
+    public boolean limitsInRedis() {
+        return redis != null;
+    }
+
+    /**
+     * Step 6 decided by Redis, exactly across nodes. When Redis does not answer in
+     * {@code rate-limits.redis-timeout}, this node decides from its own memory instead, and says so
+     * in the log (once a minute at most): a limit store that is down does not take the API down.
+     */
+    public java.util.concurrent.CompletableFuture<Outcome> takeInRedis(Limits limits) {
+        return redis.takeAll(limits.limits()).exceptionally(failure -> {
+            long now = System.nanoTime();
+            if (now - redisWarnedAt > 60_000_000_000L) {
+                redisWarnedAt = now;
+                java.util.logging.Logger.getLogger(Billing.class.getName()).warning(
+                        "rate limits: Redis did not answer (" + failure + "); deciding from this node's memory");
             }
-        }
-        if (cost == 0) {
-            return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
-        }
-        Optional<CreditPool.Charge> charge = credits.takeFromMemory(p.orgId(), cost);
-        return new Meter(limits.limits(), limits.policy(), outcome, charge, charge.isEmpty());
+            return take(limits);
+        });
+    }
+
+    /** Step 7: {@code cost} credits from this node's leases; empty when they hold too few (take a lease). */
+    public Optional<CreditPool.Charge> charge(Principal p, long cost) {
+        return credits.takeFromMemory(p.orgId(), cost);
     }
 
     /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
-    private record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> serverRate,
-                          List<Limit> limits, String policy) {
+    public record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> serverRate,
+                         List<Limit> limits, String policy) {
+        public boolean isEmpty() {
+            return limits.isEmpty();
+        }
     }
 
     private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), List.of(), "");
@@ -293,6 +342,12 @@ public final class Billing implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        if (shared != null) {
+            shared.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
         credits.close();
         usage.close();
         alerts.close();

@@ -96,7 +96,10 @@ public final class Api {
                 http.maxBodyBytes(), http.maxHeaderBytes(), false, http.headTimeout(), http.bodyTimeout(),
                 http.idleTimeout(), http.maxConnections(), Optional.empty(), Optional.empty(), false), config.database(),
                 config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway(),
-                config.oauth(), config.signIn(), config.credits());
+                config.oauth(), config.signIn(), config.credits(),
+                // The command line acts as the operator, whom no rate limit holds: it needs no Redis.
+                new GatehouseConfig.RateLimits(GatehouseConfig.RateLimitStore.MEMORY, config.rateLimits().sync(),
+                        Optional.empty(), config.rateLimits().redisTimeout()));
     }
 
     public static Answer send(URI base, String credential, String method, String path,

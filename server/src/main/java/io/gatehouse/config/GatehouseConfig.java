@@ -31,10 +31,35 @@ import java.util.regex.Pattern;
  * @param oauth    the authorization server MCP clients sign people in with
  * @param signIn   how people sign in
  * @param credits  how the credit pool is run
+ * @param rateLimits where rate limits are kept, and how nodes share them
  */
 public record GatehouseConfig(Http http, Database database, Path dataDir, Keys keys, Plans plans, String logLevel,
                               Optional<String> secretKey, Gateway gateway, OAuth oauth, SignIn signIn,
-                              Credits credits) {
+                              Credits credits, RateLimits rateLimits) {
+
+    /**
+     * @param store        {@code rate-limits.store}: {@code database} (default: each node decides from
+     *                     memory and shares what it admitted through the database every {@code sync}),
+     *                     {@code memory} (each node alone: with N nodes, up to N times a limit) or
+     *                     {@code redis} (one Valkey/Redis server decides every call, exactly)
+     * @param sync         {@code rate-limits.sync}: how often a node shares with the others through the
+     *                     database; default 200ms
+     * @param redisUrl     {@code rate-limits.redis-url}: {@code redis://host:port/db} (or {@code rediss://}),
+     *                     required for the redis store
+     * @param redisTimeout {@code rate-limits.redis-timeout}: how long a call waits for Redis before its node
+     *                     decides from its own memory instead; default 100ms
+     */
+    public record RateLimits(RateLimitStore store, Duration sync, Optional<String> redisUrl, Duration redisTimeout) {
+        @Override
+        public String toString() {
+            return "RateLimits[store=" + store + ", sync=" + sync + ", redisUrl=" + (redisUrl.isPresent() ? "(set)"
+                    : "(none)") + "]";
+        }
+    }
+
+    public enum RateLimitStore {
+        MEMORY, DATABASE, REDIS
+    }
 
     /**
      * @param accessTokenTtl   {@code oauth.access-token-ttl}: lifetime of an access token; default 1h
@@ -330,7 +355,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures", "credits.refund", "credits.lease-ttl", "credits.lease-grace",
             "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.webhook-secret",
-            "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret");
+            "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret", "rate-limits.store",
+            "rate-limits.sync", "rate-limits.redis-url", "rate-limits.redis-timeout");
     private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label",
             "trust-email");
     /** Microsoft's issuer names the tenant (https://login.microsoftonline.com/{tenant}/v2.0): it is always given. */
@@ -457,7 +483,28 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 intSetting(s, "gateway.upstream-max-idle", 64, 0, 100_000),
                 positive(s, "gateway.upstream-idle-timeout",
                         durationSetting(s, "gateway.upstream-idle-timeout", Duration.ofSeconds(20)))),
-                oauth(s), signIn(s), credits(s));
+                oauth(s), signIn(s), credits(s), rateLimits(s));
+    }
+
+    private static RateLimits rateLimits(Settings s) {
+        String store = s.get("rate-limits.store").orElse("database").strip();
+        if (!Set.of("memory", "database", "redis").contains(store)) {
+            throw new ConfigException(s.describe("rate-limits.store") + ": must be memory, database or redis, was '"
+                    + store + "'");
+        }
+        Optional<String> url = s.get("rate-limits.redis-url").map(String::strip);
+        url.ifPresent(u -> {
+            if (!u.startsWith("redis://") && !u.startsWith("rediss://")) {
+                throw new ConfigException(s.describe("rate-limits.redis-url") + ": must start with redis:// or rediss://");
+            }
+        });
+        if (store.equals("redis") && url.isEmpty()) {
+            throw new ConfigException(s.describe("rate-limits.store") + ": redis needs rate-limits.redis-url");
+        }
+        return new RateLimits(RateLimitStore.valueOf(store.toUpperCase(Locale.ROOT)),
+                between(s, "rate-limits.sync", Duration.ofMillis(200), Duration.ofMillis(20), Duration.ofSeconds(10)),
+                url, between(s, "rate-limits.redis-timeout", Duration.ofMillis(100), Duration.ofMillis(5),
+                        Duration.ofSeconds(10)));
     }
 
     private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]{0,31}");

@@ -132,16 +132,31 @@ final class Metering {
         }
         Principal p = caller.get();
         alerts.sawAddress(p.orgId(), p.credentialId(), call.clientAddress());
-        Billing.Meter decided = billing.meter(p, cost, server.id(), server.rateLimit());
-        if (decided.outcome() != null) {
-            answerLimits(call, p, server, tool, decided);
+        Billing.Limits limits = billing.limits(p, server.id(), server.rateLimit());
+        if (limits.isEmpty()) {
+            charge(call, server, caller, tool, cost, onInsufficient, then);
+        } else if (billing.limitsInRedis()) {
+            billing.takeInRedis(limits).thenAccept(outcome -> call.onLoop(() -> {
+                answerLimits(call, p, server, tool, limits, outcome);
+                charge(call, server, caller, tool, cost, onInsufficient, then);
+            }, () -> { }));
+        } else {
+            answerLimits(call, p, server, tool, limits, billing.take(limits));
+            charge(call, server, caller, tool, cost, onInsufficient, then);
         }
-        if (decided.charge().isPresent()) {
-            record(call, server, caller, tool, decided.charge().get(), then);
+    }
+
+    /** Step 7: {@code cost} credits from this node's leases, or from a new lease off the loop. */
+    private void charge(Call call, Server server, Optional<Principal> caller, String tool, long cost,
+                        Consumer<ApiError> onInsufficient, Consumer<Meter> then) {
+        Principal p = caller.get();
+        if (cost == 0 || p.operator()) {
+            then.accept(new Meter(caller, server, tool, null)); // free, or the operator's: no organization pays
             return;
         }
-        if (!decided.needsLease()) {
-            then.accept(new Meter(caller, server, tool, null)); // free
+        Optional<CreditPool.Charge> charge = billing.charge(p, cost);
+        if (charge.isPresent()) {
+            record(call, server, caller, tool, charge.get(), then);
             return;
         }
         call.offLoop(() -> {
@@ -188,12 +203,12 @@ final class Metering {
     }
 
     /** Step 6's answer: the RateLimit fields on every answer, and a 429 when a limit is spent. */
-    private void answerLimits(Call call, Principal p, Server server, String tool, Billing.Meter decided) {
-        Outcome outcome = decided.outcome();
+    private void answerLimits(Call call, Principal p, Server server, String tool, Billing.Limits limits,
+                              Outcome outcome) {
         HttpHeaders headers = call.answerHeaders();
-        headers.set("RateLimit-Policy", decided.policy());
+        headers.set("RateLimit-Policy", limits.policy());
         headers.set("RateLimit", RateLimitHeaders.limit(List.of(outcome)));
-        if (decided.limited()) {
+        if (!outcome.allowed()) {
             headers.set(HttpHeaderNames.RETRY_AFTER, RateLimitHeaders.retryAfter(outcome));
             usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.CLIENT_ERROR, 0,
                     clock.millis());

@@ -20,6 +20,25 @@ public record Limit(String policy, String key, Rate rate) {
         }
     }
 
+    /**
+     * The name every node knows this limit's bucket by, in a shared store: policy, partition and rate
+     * (a changed rate starts a fresh bucket, as in memory), at most 200 characters (longer ones are
+     * hashed).
+     */
+    public String sharedId() {
+        String id = policy + " " + key + " " + rate;
+        if (id.length() <= 200) {
+            return id;
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return policy + " sha256:" + java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A loop rather than a pattern: limits may be built on every request. */
     private static boolean isPolicyName(String name) {
         if (name.isEmpty() || name.length() > 64) {

@@ -20,6 +20,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * else bounds the map: buckets must be keyed by what a caller cannot mint at will (key, organization
  * ids of admitted calls), not by anything a request merely claims.
  *
+ * <p>Shared across nodes ({@link #shared()}): each bucket also counts the units it gave out, so that
+ * whoever shares them ({@code SharedRateLimits} through the database) can {@link #drain} what this
+ * node admitted, tell the others, and {@link #merge} back what all of them admitted. Decisions stay
+ * in memory; the exchange only moves each bucket's time forward.
+ *
  * <p>Every {@code nowNanos} is from one monotonic clock ({@link System#nanoTime}); tests pass their own.
  */
 public final class RateLimiter {
@@ -27,7 +32,87 @@ public final class RateLimiter {
     /** The value of a bucket {@link #sweep} has taken out of the map; a taker that meets it makes a new one. */
     private static final long SWEPT = Long.MIN_VALUE;
 
-    private final Map<Limit, AtomicLong> buckets = new ConcurrentHashMap<>();
+    private final Map<Limit, Bucket> buckets = new ConcurrentHashMap<>();
+    /** Whether buckets count what they give out, for {@link #drain}. */
+    private final boolean counting;
+
+    /** A limiter for this node alone. */
+    public RateLimiter() {
+        this(false);
+    }
+
+    private RateLimiter(boolean counting) {
+        this.counting = counting;
+    }
+
+    /** A limiter whose buckets count what they give out, for sharing with other nodes. */
+    public static RateLimiter shared() {
+        return new RateLimiter(true);
+    }
+
+    /** A bucket: its theoretical arrival time, and (when counting) the units given out since the last drain. */
+    private static final class Bucket extends AtomicLong {
+        final AtomicLong taken = new AtomicLong();
+
+        Bucket(long tat) {
+            super(tat);
+        }
+    }
+
+    /**
+     * Units a limit gave out on this node since the last {@link #drain}, and the bucket's theoretical
+     * arrival time on this node after them ({@code tatNanos}, on the clock of {@code nowNanos}).
+     */
+    public record Taken(Limit limit, long units, long tatNanos) {
+        public long intervalNanos() {
+            return interval(limit.rate());
+        }
+    }
+
+    /** What each limit gave out since the last drain, zeroed: what this node tells the others. */
+    public List<Taken> drain() {
+        List<Taken> out = new java.util.ArrayList<>();
+        for (Map.Entry<Limit, Bucket> entry : buckets.entrySet()) {
+            Bucket bucket = entry.getValue();
+            AtomicLong taken = bucket.taken;
+            if (taken.get() > 0) {
+                long units = taken.getAndSet(0);
+                if (units > 0) {
+                    out.add(new Taken(entry.getKey(), units, bucket.get()));
+                } else if (units < 0) {
+                    taken.addAndGet(units); // a unit given back after a drain: owed to the next one
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Counts {@code taken} again at the next {@link #drain}: the exchange that was to tell it failed. */
+    public void undrain(Taken taken, long nowNanos) {
+        bucket(taken.limit(), nowNanos).taken.addAndGet(taken.units());
+    }
+
+    /**
+     * What every node admitted: moves {@code limit}'s bucket to at least {@code sharedTatNanos} (its
+     * theoretical arrival time with every node's units, this node's drained ones included) plus what
+     * this node gave out since it drained. A bucket this node has not used yet is made, so that a
+     * credential that moves to this node finds the others' use here.
+     */
+    public void merge(Limit limit, long sharedTatNanos) {
+        long interval = interval(limit.rate());
+        while (true) {
+            Bucket bucket = bucket(limit, sharedTatNanos);
+            long tat = bucket.get();
+            long target = sharedTatNanos + bucket.taken.get() * interval;
+            if (tat == SWEPT) {
+                buckets.remove(limit, bucket);
+                continue;
+            }
+            if (tat - target >= 0 || bucket.compareAndSet(tat, target)) {
+                return;
+            }
+        }
+    }
 
     /** Takes one request from {@code limit}'s bucket if it has one left; a denial takes nothing. */
     public Outcome take(Limit limit, long nowNanos) {
@@ -58,10 +143,11 @@ public final class RateLimiter {
     /** Drops the buckets that are full at {@code nowNanos}, and answers how many. */
     public int sweep(long nowNanos) {
         int swept = 0;
-        for (Map.Entry<Limit, AtomicLong> entry : buckets.entrySet()) {
-            AtomicLong bucket = entry.getValue();
+        for (Map.Entry<Limit, Bucket> entry : buckets.entrySet()) {
+            Bucket bucket = entry.getValue();
             long tat = bucket.get();
-            if (tat != SWEPT && tat - nowNanos <= 0 && bucket.compareAndSet(tat, SWEPT)) {
+            // A bucket with units still to tell the other nodes is kept until they are told.
+            if (tat != SWEPT && tat - nowNanos <= 0 && bucket.taken.get() == 0 && bucket.compareAndSet(tat, SWEPT)) {
                 buckets.remove(entry.getKey(), bucket);
                 swept++;
             }
@@ -76,7 +162,7 @@ public final class RateLimiter {
     /** Takes from {@code limits[i]} then the rest, giving back on the way out if a later one denies. */
     private Outcome takeFrom(List<Limit> limits, int i, long nowNanos) {
         Limit limit = limits.get(i);
-        AtomicLong bucket;
+        Bucket bucket;
         Outcome mine;
         do {
             bucket = bucket(limit, nowNanos);
@@ -101,7 +187,7 @@ public final class RateLimiter {
     private Outcome longestWait(Outcome denial, List<Limit> limits, int from, long nowNanos) {
         for (int j = from; j < limits.size(); j++) {
             Limit other = limits.get(j);
-            AtomicLong bucket = buckets.get(other);
+            Bucket bucket = buckets.get(other);
             Outcome would = bucket == null ? null : tryTake(bucket, other, nowNanos, false);
             if (would != null && !would.allowed() && would.resetSeconds() > denial.resetSeconds()) {
                 denial = would;
@@ -114,7 +200,7 @@ public final class RateLimiter {
      * One GCRA step on {@code bucket}: the outcome, with the unit taken if {@code commit}, or
      * {@code null} when the bucket turns out to have been swept (the caller looks it up again).
      */
-    private Outcome tryTake(AtomicLong bucket, Limit limit, long nowNanos, boolean commit) {
+    private Outcome tryTake(Bucket bucket, Limit limit, long nowNanos, boolean commit) {
         long interval = interval(limit.rate());
         long burst = interval * limit.rate().count();
         while (true) {
@@ -129,24 +215,30 @@ public final class RateLimiter {
                 return new Outcome(limit, false, 0, Math.ceilDiv(ahead - burst, NANOS_PER_SECOND));
             }
             if (!commit || bucket.compareAndSet(tat, nowNanos + ahead)) {
+                if (commit && counting) {
+                    bucket.taken.incrementAndGet();
+                }
                 return new Outcome(limit, true, (burst - ahead) / interval, Math.ceilDiv(ahead, NANOS_PER_SECOND));
             }
         }
     }
 
-    private static void giveBack(AtomicLong bucket, Rate rate) {
+    private void giveBack(Bucket bucket, Rate rate) {
         long interval = interval(rate);
         while (true) {
             long tat = bucket.get();
             if (tat == SWEPT || bucket.compareAndSet(tat, tat - interval)) {
+                if (counting && tat != SWEPT) {
+                    bucket.taken.decrementAndGet();
+                }
                 return; // a swept bucket was full: the unit has come back already
             }
         }
     }
 
-    private AtomicLong bucket(Limit limit, long nowNanos) {
-        AtomicLong bucket = buckets.get(limit);
-        return bucket != null ? bucket : buckets.computeIfAbsent(limit, l -> new AtomicLong(nowNanos));
+    private Bucket bucket(Limit limit, long nowNanos) {
+        Bucket bucket = buckets.get(limit);
+        return bucket != null ? bucket : buckets.computeIfAbsent(limit, l -> new Bucket(nowNanos));
     }
 
     /** Nanoseconds per request, rounded up: a window of 1 s to 1 day over 1 to 10^9 requests is never 0. */

@@ -206,4 +206,75 @@ class RateLimiterTest {
         }
         return allowed.get();
     }
+
+    // --- shared across nodes: drain what was given out, merge what every node gave out ---------
+
+    @Test
+    void aSharedLimiterDrainsWhatItGaveOutOnceAndNothingWhenDenied() {
+        RateLimiter node = RateLimiter.shared();
+        Limit key = limit("key", "key_a", "3/min");
+        for (int i = 0; i < 5; i++) {
+            node.take(key, T0);
+        }
+        List<RateLimiter.Taken> drained = node.drain();
+        assertThat(drained).extracting(RateLimiter.Taken::limit, RateLimiter.Taken::units)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(key, 3L));
+        assertThat(drained.getFirst().tatNanos()).as("three of a minute's three: full again in a minute")
+                .isEqualTo(T0 + 60 * SECOND);
+        assertThat(node.drain()).as("drained once").isEmpty();
+        assertThat(new RateLimiter().drain()).as("a limiter for one node counts nothing").isEmpty();
+        Limit other = limit("org", "org_a", "3/min");
+        RateLimiter counting = RateLimiter.shared();
+        counting.take(other, T0);
+        assertThat(counting.takeAll(List.of(limit("key", "key_b", "1/min"), other), T0).allowed()).isTrue();
+        assertThat(counting.takeAll(List.of(limit("key", "key_b", "1/min"), other), T0).allowed())
+                .as("key_b is spent: the unit taken from the org is given back").isFalse();
+        assertThat(counting.drain()).extracting(RateLimiter.Taken::limit, RateLimiter.Taken::units)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(other, 2L),
+                        org.assertj.core.groups.Tuple.tuple(limit("key", "key_b", "1/min"), 1L));
+    }
+
+    @Test
+    void twoNodesThatMergeEachOthersUseAdmitTheRateBetweenThemNotTwiceIt() {
+        RateLimiter a = RateLimiter.shared();
+        RateLimiter b = RateLimiter.shared();
+        Limit key = limit("key", "key_a", "10/s");
+        long interval = SECOND / 10;
+        // The shared row, as SharedRateLimits keeps it: TAT = max(TAT + units × interval, the node's TAT).
+        long[] shared = {T0};
+        int admitted = 0;
+        for (long now = T0; now < T0 + 10 * SECOND; now += SECOND / 100) {
+            admitted += a.take(key, now).allowed() ? 1 : 0;
+            admitted += b.take(key, now).allowed() ? 1 : 0;
+            if ((now - T0) % (SECOND / 5) == 0) { // a sync every 200 ms
+                for (RateLimiter node : List.of(a, b)) {
+                    for (RateLimiter.Taken t : node.drain()) {
+                        shared[0] = Math.max(shared[0] + t.units() * interval, t.tatNanos());
+                        node.merge(t.limit(), shared[0]);
+                    }
+                }
+                a.merge(key, shared[0]);
+                b.merge(key, shared[0]);
+            }
+        }
+        int expected = 10 + 10 * 10; // a full bucket, then ten seconds at the rate
+        assertThat(admitted).as("one node alone would admit %d", expected).isBetween((int) (expected * 0.9),
+                (int) (expected * 1.1));
+    }
+
+    @Test
+    void mergeNeverMovesABucketBackAndMakesOneThisNodeHadNot() {
+        RateLimiter node = RateLimiter.shared();
+        Limit key = limit("key", "key_a", "2/min");
+        node.merge(key, T0 + 60 * SECOND); // another node spent the whole bucket
+        assertThat(node.take(key, T0).allowed()).as("the other node's use is known here").isFalse();
+        node.merge(key, T0 - 60 * SECOND);
+        assertThat(node.take(key, T0).allowed()).as("an older time changes nothing").isFalse();
+        RateLimiter fresh = RateLimiter.shared();
+        fresh.take(key, T0);
+        List<RateLimiter.Taken> drained = fresh.drain();
+        fresh.undrain(drained.getFirst(), T0);
+        assertThat(fresh.drain()).as("what a failed exchange could not tell is told next time").isEqualTo(drained);
+        assertThat(fresh.sweep(T0 + 120 * SECOND)).as("a full bucket with nothing left to tell is swept").isEqualTo(1);
+    }
 }
