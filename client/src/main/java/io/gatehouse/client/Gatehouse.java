@@ -108,6 +108,21 @@ public final class Gatehouse {
         return new Servers(transport);
     }
 
+    /** @return organizations' credit pools and ledgers ({@code /v1/orgs/{id}/credits}) */
+    public Credits credits() {
+        return new Credits(transport);
+    }
+
+    /** @return organizations' usage in time buckets ({@code /v1/orgs/{id}/usage}) */
+    public UsageReports usage() {
+        return new UsageReports(transport);
+    }
+
+    /** @return alerts about organizations' credentials ({@code /v1/orgs/{id}/alerts}) */
+    public Alerts alerts() {
+        return new Alerts(transport);
+    }
+
     @Override
     public String toString() {
         return "Gatehouse[baseUrl=" + transport.baseUrl() + ", key=" + transport.key().map(Secrets::mask).orElse("none")

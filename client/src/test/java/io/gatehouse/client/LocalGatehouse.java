@@ -36,6 +36,11 @@ final class LocalGatehouse implements AutoCloseable {
     }
 
     static LocalGatehouse start() {
+        return start(Map.of());
+    }
+
+    /** A node with more settings: plans, say ({@code plans.pro.credits}). */
+    static LocalGatehouse start(Map<String, String> extraSettings) {
         Path dir;
         try {
             dir = Files.createTempDirectory("gatehouse-client-it-");
@@ -54,6 +59,7 @@ final class LocalGatehouse implements AutoCloseable {
         } else {
             settings.put("database.url", "jdbc:sqlite:" + dir.resolve("gatehouse.db"));
         }
+        settings.putAll(extraSettings);
         GatehouseServer server = GatehouseServer.start(GatehouseConfig.from(Settings.of(settings)), Optional.empty());
         Bootstrap.Result admin = Bootstrap.initAdmin(server.services(), "admin@example.test", false);
         return new LocalGatehouse(server, admin.key().plaintext());

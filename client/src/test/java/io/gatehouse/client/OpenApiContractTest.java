@@ -38,7 +38,9 @@ class OpenApiContractTest {
                 Map.entry("IssuedInvitation", IssuedInvitation.class),
                 Map.entry("InvitationAcceptance", InvitationAcceptance.class), Map.entry("AuditEvent", AuditEvent.class),
                 Map.entry("Server", Server.class), Map.entry("VerifiedKey", VerifiedKey.class),
-                Map.entry("RejectedKey", RejectedKey.class), Map.entry("ErrorDetail", ErrorDetail.class));
+                Map.entry("RejectedKey", RejectedKey.class), Map.entry("ErrorDetail", ErrorDetail.class),
+                Map.entry("CreditPool", CreditPool.class), Map.entry("CreditMovement", CreditMovement.class),
+                Map.entry("Usage", Usage.class), Map.entry("Alert", Alert.class));
         answers.forEach((schema, type) -> assertThat(jsonNames(type)).as(schema + " ↔ " + type.getSimpleName())
                 .isEqualTo(properties(schema(schema))));
     }
@@ -50,6 +52,8 @@ class OpenApiContractTest {
         assertThat(jsonNames(ApiKey.ServerPermissions.class)).isEqualTo(properties(apiKey.path("permissions")));
         assertThat(jsonNames(Server.UpstreamAuth.class))
                 .isEqualTo(properties(schema("Server").path("properties").path("upstream_auth")));
+        assertThat(jsonNames(Usage.Bucket.class))
+                .isEqualTo(properties(schema("Usage").path("properties").path("data").path("items")));
     }
 
     @Test
@@ -81,6 +85,7 @@ class OpenApiContractTest {
                         .withWorkspaces("w").withExpiresInDays(3)),
                 Map.entry("AcceptInvitationRequest", new Requests.AcceptInvitation("t")),
                 Map.entry("CreateServiceAccountRequest", CreateServiceAccountRequest.of("n", "member")),
+                Map.entry("CreditChange", CreditChange.adjustment(-1, "k").withNote("n")),
                 Map.entry("CreateServerRequest", everyServerField(CreateServerRequest.of("n", "s", "http://u")
                         .withKind("http").withOrganization("o"))),
                 Map.entry("UpdateServerRequest", everyServerField(UpdateServerRequest.changes().withName("n")

@@ -69,7 +69,17 @@ class OperationsContractTest {
                 c -> c.servers().list(),
                 c -> c.servers().get("srv_1"),
                 c -> c.servers().update("srv_1", UpdateServerRequest.changes().withName("m")),
-                c -> c.servers().delete("srv_1"));
+                c -> c.servers().delete("srv_1"),
+                c -> c.credits().pool("org_1"),
+                c -> c.credits().add("org_1", CreditChange.purchase(5, "pi_1")),
+                c -> c.credits().ledger("org_1"),
+                c -> c.credits().ledger("org_1", 10, "cl_1"),
+                c -> c.usage().get("org_1", UsageQuery.defaults()),
+                c -> c.usage().get("org_1", UsageQuery.defaults().withFrom(java.time.Instant.EPOCH)
+                        .withTo(java.time.Instant.EPOCH.plusSeconds(60)).withGranularity(UsageQuery.Granularity.MINUTE)
+                        .withGroupBy(UsageQuery.GroupBy.TOOL).withCredential("key_1")),
+                c -> c.alerts().list("org_1"),
+                c -> c.alerts().list("org_1", 10));
         try (StubServer s = new StubServer((x, n) -> StubServer.answer(x, 500,
                 StubServer.error("internal_error", "stub", "Internal error"), null))) {
             Gatehouse client = Gatehouse.builder().baseUrl(s.url()).key(KEY).retries(RetryPolicy.NONE).build();
