@@ -1,6 +1,7 @@
 package io.gatehouse;
 
 import io.gatehouse.cli.AccountsCommands;
+import io.gatehouse.cli.BillingCommands;
 import io.gatehouse.cli.KeysCommand;
 import io.gatehouse.cli.ClientsCommand;
 import io.gatehouse.cli.ServersCommand;
@@ -25,7 +26,8 @@ import picocli.CommandLine.ParentCommand;
         subcommands = {Gatehouse.Serve.class, Demo.class, Gatehouse.Admin.class, KeysCommand.class, ServersCommand.class, ClientsCommand.class,
                 AccountsCommands.Users.class, AccountsCommands.Orgs.class, AccountsCommands.Members.class,
                 AccountsCommands.Invitations.class, AccountsCommands.ServiceAccounts.class,
-                AccountsCommands.Workspaces.class, CommandLine.HelpCommand.class})
+                AccountsCommands.Workspaces.class, BillingCommands.Credits.class, BillingCommands.Usage.class,
+                BillingCommands.Alerts.class, CommandLine.HelpCommand.class})
 public final class Gatehouse {
 
     @Option(names = "--config", description = "configuration file (default: $GATEHOUSE_CONFIG)")
