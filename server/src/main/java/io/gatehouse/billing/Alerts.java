@@ -76,7 +76,7 @@ public final class Alerts implements AutoCloseable {
             long errors;
             synchronized (m) {
                 m[0] += r.calls();
-                m[1] += r.clientErrors() + r.serverErrors();
+                m[1] += r.errors();
                 calls = m[0];
                 errors = m[1];
             }
@@ -90,7 +90,7 @@ public final class Alerts implements AutoCloseable {
 
     private void judge(String orgId, String credentialId, long minute, long calls, long errors) {
         long[] week = db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(calls), 0) AS calls, "
-                        + "COALESCE(SUM(client_errors + server_errors), 0) AS errors, MIN(minute) AS first "
+                        + "COALESCE(SUM(client_errors + server_errors + rate_limited + unpaid), 0) AS errors, MIN(minute) AS first "
                         + "FROM usage_minutes WHERE credential_id = :cred AND minute >= :from AND minute < :to")
                 .bind("cred", credentialId).bind("from", minute - WEEK).bind("to", minute)
                 .map((rs, ctx) -> new long[]{rs.getLong("calls"), rs.getLong("errors"), rs.getLong("first")})

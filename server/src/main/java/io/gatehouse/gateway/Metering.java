@@ -52,15 +52,18 @@ final class Metering {
         private final Server server;
         private final String tool;
         private final CreditPool.Charge charge;
+        private final String address;
         /** The charge's write: a refund follows it, and only a written charge is refunded. */
         private java.util.concurrent.CompletableFuture<Boolean> written;
         private boolean settled;
 
-        private Meter(Optional<Principal> caller, Server server, String tool, CreditPool.Charge charge) {
+        private Meter(Optional<Principal> caller, Server server, String tool, CreditPool.Charge charge,
+                      String address) {
             this.caller = caller;
             this.server = server;
             this.tool = tool;
             this.charge = charge;
+            this.address = address;
         }
 
         /** {@code answer}, with the call counted and, by the refund rule, refunded as the upstream answers. */
@@ -109,7 +112,7 @@ final class Metering {
                 });
             }
             caller.ifPresent(p -> usage.record(p.orgId(), p.credentialId(), server.id(), tool, result, spent,
-                    clock.millis()));
+                    address, clock.millis()));
         }
 
         private String credentialId() {
@@ -127,7 +130,7 @@ final class Metering {
     void admit(Call call, Server server, Optional<Principal> caller, String tool, long cost,
                Consumer<ApiError> onInsufficient, Consumer<Meter> then) {
         if (caller.isEmpty()) {
-            then.accept(new Meter(caller, server, tool, null));
+            then.accept(new Meter(caller, server, tool, null, call.clientAddress()));
             return;
         }
         Principal p = caller.get();
@@ -151,7 +154,8 @@ final class Metering {
                         Consumer<ApiError> onInsufficient, Consumer<Meter> then) {
         Principal p = caller.get();
         if (cost == 0 || p.operator()) {
-            then.accept(new Meter(caller, server, tool, null)); // free, or the operator's: no organization pays
+            // free, or the operator's: no organization pays
+            then.accept(new Meter(caller, server, tool, null, call.clientAddress()));
             return;
         }
         Optional<CreditPool.Charge> charge = billing.charge(p, cost);
@@ -166,12 +170,16 @@ final class Metering {
                 if (e.code() == ErrorCode.PAYMENT_REQUIRED && onInsufficient != null) {
                     return new Taken(null, e);
                 }
+                if (e.code() == ErrorCode.PAYMENT_REQUIRED) { // an API call's 402, answered by the throw
+                    usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.UNPAID, 0,
+                            call.clientAddress(), clock.millis());
+                }
                 throw e;
             }
         }, t -> {
             if (t.refusal() != null) {
-                usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.CLIENT_ERROR, 0,
-                        clock.millis());
+                usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.UNPAID, 0,
+                        call.clientAddress(), clock.millis());
                 onInsufficient.accept(t.refusal());
                 return;
             }
@@ -197,7 +205,7 @@ final class Metering {
         java.util.concurrent.CompletableFuture<Boolean> written = credits.record(charge, credentialId, server.id(), tool);
         call.holdAnswerUntil(written, () -> ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
                 "The call's charge could not be recorded, so its answer is withheld; try again"));
-        Meter meter = new Meter(caller, server, tool, charge);
+        Meter meter = new Meter(caller, server, tool, charge, call.clientAddress());
         meter.written = written;
         then.accept(meter);
     }
@@ -210,8 +218,8 @@ final class Metering {
         headers.set("RateLimit", RateLimitHeaders.limit(List.of(outcome)));
         if (!outcome.allowed()) {
             headers.set(HttpHeaderNames.RETRY_AFTER, RateLimitHeaders.retryAfter(outcome));
-            usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.CLIENT_ERROR, 0,
-                    clock.millis());
+            usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.RATE_LIMITED, 0,
+                    call.clientAddress(), clock.millis());
             String who = switch (outcome.limit().policy()) {
                 case "org" -> "Your organization";
                 case "server" -> p.identity().kind().noun() + ", on this server,";
