@@ -43,6 +43,7 @@ public final class Billing implements AutoCloseable {
     /** Decides every limited call when the store is Redis; null otherwise. */
     private final RedisRateLimiter redis;
     private final Alerts alerts;
+    private final UsageReport report;
     private final ScheduledExecutorService sweeper;
     private volatile long redisWarnedAt;
 
@@ -56,6 +57,7 @@ public final class Billing implements AutoCloseable {
         this.usage = new UsageMeter(db);
         this.alerts = new Alerts(db, config.credits(), clock);
         usage.watch(alerts::observe);
+        this.report = new UsageReport(db, usage);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-rate-sweep").unstarted(r));
         GatehouseConfig.RateLimits rates = config.rateLimits();
@@ -77,6 +79,10 @@ public final class Billing implements AutoCloseable {
 
     public Alerts alerts() {
         return alerts;
+    }
+
+    UsageReport report() {
+        return report;
     }
 
     /**
@@ -272,66 +278,13 @@ public final class Billing implements AutoCloseable {
         }
     }
 
-    /**
-     * Usage in time buckets, for a console's charts: calls, errors and credits per bucket, grouped
-     * by credential, server or tool, or not at all.
-     */
-    public List<Map<String, Object>> usage(Principal caller, String orgId, Instant from, Instant to,
-                                           String granularity, Optional<String> groupBy,
-                                           Optional<String> credentialId) {
-        requireReadable(caller, orgId);
-        long bucket = switch (granularity) {
-            case "minute" -> 60_000L;
-            case "hour" -> 3_600_000L;
-            case "day" -> 86_400_000L;
-            default -> throw ApiError.invalid("granularity: must be minute, hour or day");
-        };
-        if (!to.isAfter(from)) {
-            throw ApiError.invalid("to: must be after from");
-        }
-        if ((to.toEpochMilli() - from.toEpochMilli()) / bucket > 10_000) {
-            throw ApiError.invalid("from, to: at most 10000 buckets; use a coarser granularity");
-        }
-        String group = groupBy.map(g -> switch (g) {
-            case "credential" -> "credential_id";
-            case "server" -> "server_id";
-            case "tool" -> "tool";
-            default -> throw ApiError.invalid("group_by: must be credential, server or tool");
-        }).orElse(null);
-        usage.flush(); // this node's last second counts too
-        String select = "SELECT (minute / " + bucket + ") * " + bucket + " AS start, "
-                + (group != null ? group + " AS grp, " : "")
-                + "SUM(calls) AS calls, SUM(client_errors) AS client_errors, SUM(server_errors) AS server_errors, "
-                + "SUM(credits) AS credits FROM usage_minutes WHERE org_id = :org AND minute >= :from AND minute < :to"
-                + (credentialId.isPresent() ? " AND credential_id = :cred" : "")
-                + " GROUP BY (minute / " + bucket + ") * " + bucket + (group != null ? ", " + group : "")
-                + " ORDER BY start" + (group != null ? ", grp" : "");
-        return db.withHandle(h -> {
-            requireOrganization(h, orgId);
-            return h.createQuery(select).bind("org", orgId).bind("from", from.toEpochMilli())
-                    .bind("to", to.toEpochMilli()).bind("cred", credentialId.orElse(null))
-                    .map((rs, ctx) -> {
-                        Map<String, Object> row = new LinkedHashMap<>();
-                        row.put("start", Instant.ofEpochMilli(rs.getLong("start")).toString());
-                        if (group != null) {
-                            row.put(groupBy.get(), rs.getString("grp"));
-                        }
-                        row.put("calls", rs.getLong("calls"));
-                        row.put("client_errors", rs.getLong("client_errors"));
-                        row.put("server_errors", rs.getLong("server_errors"));
-                        row.put("credits", rs.getLong("credits"));
-                        return row;
-                    }).list();
-        });
-    }
-
     private static void requireReadable(Principal caller, String orgId) {
         if (!caller.canRead(orgId)) {
             throw ApiError.notFound("organization");
         }
     }
 
-    private static void requireOrganization(org.jdbi.v3.core.Handle h, String orgId) {
+    static void requireOrganization(org.jdbi.v3.core.Handle h, String orgId) {
         if (h.createQuery("SELECT COUNT(*) FROM organizations WHERE id = :id").bind("id", orgId).mapTo(Long.class)
                 .one() == 0) {
             throw ApiError.notFound("organization");

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
 
 /**
  * The management API of credits, usage and alerts: {@code /v1/orgs/{id}/credits} (the pool, and an
- * operator's purchases and adjustments), {@code …/credits/ledger}, {@code …/usage}, {@code …/alerts},
+ * operator's purchases and adjustments), {@code …/credits/ledger}, {@code …/usage} and
+ * {@code …/usage/summary} (also to a member, for their own credentials), {@code …/alerts},
  * and {@code POST /v1/webhooks/credits}, where a payment system reports a purchase, signed.
  */
 public final class BillingEndpoint {
@@ -54,6 +55,7 @@ public final class BillingEndpoint {
                 .post("/v1/orgs/{id}/credits", this::addCredits)
                 .get("/v1/orgs/{id}/credits/ledger", this::ledger)
                 .get("/v1/orgs/{id}/usage", this::usage)
+                .get("/v1/orgs/{id}/usage/summary", this::usageSummary)
                 .get("/v1/orgs/{id}/alerts", (req, res) -> {
                     Principal p = read(req);
                     if (!p.canRead(id(req))) {
@@ -110,14 +112,30 @@ public final class BillingEndpoint {
         }).toList()));
     }
 
+    /** Any credential passes the door: which usage it reads is {@link UsageReport}'s to decide. */
     private void usage(ServerRequest req, ServerResponse res) {
-        Principal p = read(req);
+        Principal p = guard.admit(req, Requirement.management());
         Instant to = instant(req, "to").orElse(clock.instant());
         Instant from = instant(req, "from").orElse(to.minus(Duration.ofDays(1)));
         String granularity = req.query().first("granularity").asOptional().orElse("hour");
         Json.ok(res, Map.of("object", "usage", "granularity", granularity, "from", from.toString(), "to", to.toString(),
-                "data", billing.usage(p, id(req), from, to, granularity, req.query().first("group_by").asOptional(),
-                        req.query().first("credential_id").asOptional())));
+                "data", billing.report().buckets(p, id(req), from, to, granularity,
+                        req.query().first("group_by").asOptional(), req.query().first("credential_id").asOptional())));
+    }
+
+    private void usageSummary(ServerRequest req, ServerResponse res) {
+        Principal p = guard.admit(req, Requirement.management());
+        Instant to = instant(req, "to").orElse(clock.instant());
+        Instant from = instant(req, "from").orElse(to.minus(Duration.ofDays(30)));
+        Optional<String> groupBy = req.query().first("group_by").asOptional();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("object", "usage_summary");
+        out.put("from", from.toString());
+        out.put("to", to.toString());
+        out.put("group_by", groupBy.orElse(null));
+        out.put("data", billing.report().summary(p, id(req), from, to, groupBy,
+                req.query().first("credential_id").asOptional()));
+        Json.ok(res, out);
     }
 
     /**

@@ -1,0 +1,198 @@
+package io.gatehouse.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Mcp;
+import io.gatehouse.testing.TestNode;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Usage as an operator reads it, over real HTTP: each error in its kind (a 429 of a rate limit, a
+ * 402 of either shape, a 4xx, a 5xx), totals over a time range with each credential's last use and
+ * address, and a member reading only their own credentials'.
+ */
+class UsageIT {
+    static GatewayNode gw;
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("http.trust-forwarded-for", "true");
+        settings.put("plans.free.credits", "1000");
+        settings.put("plans.unpaid.credits", "0");
+        settings.put("plans.limited.key-rate-limit", "2/h");
+        gw = GatewayNode.start(settings);
+        http = new Http(gw.node.server.publicUrl());
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + gw.demoServerId, TestNode.auth(gw.node.adminKey),
+                Map.of("costs", Map.of("echo", 5))), 200);
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + gw.jobsServerId, TestNode.auth(gw.node.adminKey),
+                Map.of("costs", Map.of("/generate", 10))), 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    record Keyed(String org, String user, String keyId, String key) {
+    }
+
+    static Keyed keyed(String email, String plan) {
+        String user = gw.node.createUser(email);
+        String org = gw.node.createOrg("Org of " + email, plan, user);
+        JsonNode key = gw.node.createKey(org, user, Map.of());
+        return new Keyed(org, user, key.path("id").asText(), key.path("key").asText());
+    }
+
+    static Http.Response call(String key, String method, String path, String from) {
+        return http.send(method, path, Map.of("Authorization", "Bearer " + key, "X-Forwarded-For", from,
+                "Content-Type", "application/json"), method.equals("POST") ? Map.of("prompt", "a lighthouse") : null);
+    }
+
+    static Http.Response summary(String org, String query, String key) {
+        String from = Instant.now().minusSeconds(600).toString();
+        return gw.node.http.get("/v1/orgs/" + org + "/usage/summary?from=" + from + query, key);
+    }
+
+    static Map<String, JsonNode> byCredential(JsonNode summary) {
+        Map<String, JsonNode> rows = new HashMap<>();
+        summary.path("data").forEach(r -> rows.put(r.path("credential").asText(), r));
+        return rows;
+    }
+
+    @Test
+    void eachErrorIsCountedInItsKind() {
+        Keyed limited = keyed("limited@usage.test", "limited");
+        for (int i = 0; i < 2; i++) {
+            assertThat(call(limited.key(), "GET", "/api/v1/headers", "192.0.2.1").status()).isEqualTo(200);
+        }
+        for (int i = 0; i < 2; i++) {
+            assertThat(call(limited.key(), "GET", "/api/v1/headers", "192.0.2.1").status()).isEqualTo(429);
+        }
+        JsonNode rate = byCredential(TestNode.ok(summary(limited.org(), "&group_by=credential", gw.node.adminKey),
+                200)).get(limited.keyId());
+        assertThat(rate.path("calls").asLong()).as(rate.toString()).isEqualTo(4);
+        assertThat(rate.path("rate_limited").asLong()).isEqualTo(2);
+        assertThat(rate.path("client_errors").asLong()).as("a 429 is not also a client error").isZero();
+
+        Keyed unpaid = keyed("unpaid@usage.test", "unpaid");
+        JsonNode down = gw.unreachableServer("down-usage", Map.of());
+        try {
+            assertThat(call(unpaid.key(), "GET", "/api/v1/headers", "192.0.2.2").status()).isEqualTo(200);
+            assertThat(call(unpaid.key(), "GET", "/api/v1/nothing", "192.0.2.2").status()).isEqualTo(404);
+            assertThat(call(unpaid.key(), "POST", "/api/v1/generate", "192.0.2.2").status()).isEqualTo(402);
+            assertThat(call(unpaid.key(), "GET", "/api/down-usage/x", "192.0.2.2").status()).isEqualTo(502);
+        } finally {
+            gw.node.http.send("DELETE", "/v1/servers/" + down.path("id").asText(), TestNode.auth(gw.node.adminKey),
+                    null);
+        }
+        Mcp mcp = gw.mcp(unpaid.key());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        Mcp.Answer refused = mcp.callTool("echo", Map.of("text", "unpaid"));
+        assertThat(refused.last().path("error").path("code").asInt()).as(refused.body()).isEqualTo(-32402);
+
+        JsonNode kinds = byCredential(TestNode.ok(summary(unpaid.org(), "&group_by=credential", gw.node.adminKey),
+                200)).get(unpaid.keyId());
+        assertThat(kinds.path("unpaid").asLong()).as("the API's 402 and the tool call's: " + kinds).isEqualTo(2);
+        assertThat(kinds.path("client_errors").asLong()).as("the upstream's 404 only").isEqualTo(1);
+        assertThat(kinds.path("server_errors").asLong()).as("the unreachable upstream").isEqualTo(1);
+        assertThat(kinds.path("rate_limited").asLong()).isZero();
+
+        JsonNode buckets = TestNode.ok(gw.node.http.get("/v1/orgs/" + limited.org() + "/usage?granularity=day&from="
+                + Instant.now().minusSeconds(600), gw.node.adminKey), 200);
+        assertThat(buckets.path("data").get(0).path("rate_limited").asLong()).as(buckets.toString()).isEqualTo(2);
+    }
+
+    @Test
+    void theSummaryGivesEachGroupsTotalsAndLastUse() throws InterruptedException {
+        Keyed first = keyed("first@usage.test", "free");
+        String second = gw.node.createKey(first.org(), first.user(), Map.of()).path("key").asText();
+        String idle = gw.node.createKey(first.org(), first.user(), Map.of()).path("id").asText();
+        Instant before = Instant.now();
+        call(first.key(), "GET", "/api/v1/headers", "203.0.113.5");
+        Thread.sleep(5);
+        call(first.key(), "GET", "/api/v1/headers", "203.0.113.9");
+        Thread.sleep(5);
+        call(second, "GET", "/api/v1/headers", "2001:db8::7");
+        Instant after = Instant.now();
+
+        Map<String, JsonNode> rows = byCredential(TestNode.ok(summary(first.org(), "&group_by=credential",
+                gw.node.adminKey), 200));
+        assertThat(rows).as("a key without calls is not a group").hasSize(2).doesNotContainKey(idle);
+        JsonNode one = rows.get(first.keyId());
+        assertThat(one.path("calls").asLong()).isEqualTo(2);
+        assertThat(one.path("last_used_ip").asText()).as("the later of its two addresses").isEqualTo("203.0.113.9");
+        Instant at = Instant.parse(one.path("last_used_at").asText());
+        assertThat(at).isBetween(before.minusMillis(1), after);
+
+        JsonNode whole = TestNode.ok(summary(first.org(), "", gw.node.adminKey), 200);
+        assertThat(whole.path("group_by").isNull()).isTrue();
+        assertThat(whole.path("data")).hasSize(1);
+        assertThat(whole.path("data").get(0).path("calls").asLong()).isEqualTo(3);
+        assertThat(whole.path("data").get(0).path("last_used_ip").asText()).as("the organization's last call")
+                .isEqualTo("2001:db8::7");
+
+        JsonNode servers = TestNode.ok(summary(first.org(), "&group_by=server", gw.node.adminKey), 200);
+        assertThat(servers.path("data")).hasSize(1);
+        assertThat(servers.path("data").get(0).path("server").asText()).isEqualTo(gw.jobsServerId);
+
+        JsonNode nothing = TestNode.ok(gw.node.http.get("/v1/orgs/" + first.org() + "/usage/summary?from="
+                + Instant.now().minusSeconds(7200) + "&to=" + Instant.now().minusSeconds(3600), gw.node.adminKey), 200);
+        assertThat(nothing.path("data")).as("an hour without calls").isEmpty();
+
+        for (String bad : List.of("&group_by=week", "&to=2020-01-01T00:00:00Z", "&to=yesterday")) {
+            Http.Response r = summary(first.org(), bad, gw.node.adminKey);
+            assertThat(r.status()).as(bad).isEqualTo(400);
+            assertThat(r.json().path("error").path("code").asText()).as(bad).isEqualTo("invalid_request");
+            assertThat(r.json().path("error").path("message").asText()).as(bad).isNotBlank();
+        }
+    }
+
+    @Test
+    void aMemberReadsTheUsageOfTheirOwnCredentialsOnly() {
+        TestNode.Person owner = gw.node.owner("owner@usage.test", "Members' org", "free");
+        TestNode.Person member = gw.node.member(owner.orgId(), "member@usage.test", "member");
+        assertThat(call(owner.key(), "GET", "/api/v1/headers", "192.0.2.30").status()).isEqualTo(200);
+        assertThat(call(member.key(), "GET", "/api/v1/headers", "192.0.2.31").status()).isEqualTo(200);
+        assertThat(call(member.key(), "GET", "/api/v1/headers", "192.0.2.31").status()).isEqualTo(200);
+
+        JsonNode own = TestNode.ok(summary(owner.orgId(), "&credential_id=" + member.keyId(), member.key()), 200);
+        assertThat(own.path("data").get(0).path("calls").asLong()).as(own.toString()).isEqualTo(2);
+        assertThat(own.path("data").get(0).path("last_used_ip").asText()).isEqualTo("192.0.2.31");
+        Map<String, JsonNode> seen = byCredential(TestNode.ok(summary(owner.orgId(), "&group_by=credential",
+                member.key()), 200));
+        assertThat(seen.keySet()).as("without credential_id: their own only").containsExactly(member.keyId());
+        JsonNode buckets = TestNode.ok(gw.node.http.get("/v1/orgs/" + owner.orgId() + "/usage?group_by=credential",
+                member.key()), 200);
+        assertThat(buckets.path("data")).allSatisfy(r -> assertThat(r.path("credential").asText())
+                .isEqualTo(member.keyId()));
+
+        Http.Response others = summary(owner.orgId(), "&credential_id=" + owner.keyId(), member.key());
+        assertThat(others.status()).as("another's credential, as another's key: not found").isEqualTo(404);
+        Http.Response othersBuckets = gw.node.http.get("/v1/orgs/" + owner.orgId() + "/usage?credential_id="
+                + owner.keyId(), member.key());
+        assertThat(othersBuckets.status()).isEqualTo(404);
+        Keyed elsewhere = keyed("elsewhere@usage.test", "free");
+        assertThat(summary(elsewhere.org(), "", member.key()).status()).as("another organization").isEqualTo(404);
+
+        String dataOnly = gw.node.createKey(owner.orgId(), member.userId(), Map.of("permissions", List.of("api:*")))
+                .path("key").asText();
+        Http.Response noScope = summary(owner.orgId(), "&credential_id=" + member.keyId(), dataOnly);
+        assertThat(noScope.status()).as("a key without keys:self").isEqualTo(403);
+        assertThat(noScope.json().path("error").path("code").asText()).isEqualTo("insufficient_scope");
+
+        Map<String, JsonNode> all = byCredential(TestNode.ok(summary(owner.orgId(), "&group_by=credential",
+                owner.key()), 200));
+        assertThat(all.keySet()).as("an owner reads every credential's").contains(owner.keyId(), member.keyId());
+    }
+}
