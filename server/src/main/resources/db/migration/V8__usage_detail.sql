@@ -11,3 +11,7 @@ ALTER TABLE usage_minutes ADD COLUMN unpaid BIGINT NOT NULL DEFAULT 0;
 -- and written with the counts; of two nodes' batches, the later call wins. NULL on rows before V8.
 ALTER TABLE usage_minutes ADD COLUMN last_used_at BIGINT;
 ALTER TABLE usage_minutes ADD COLUMN last_used_ip VARCHAR(64);
+
+-- Usage and alerts older than usage.retention are deleted, oldest first, by every node's sweep;
+-- usage_minutes' primary key starts with minute, alerts need this.
+CREATE INDEX alerts_created ON alerts (created_at);

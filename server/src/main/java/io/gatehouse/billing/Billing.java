@@ -23,13 +23,17 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /**
  * What calls cost and what was used, wired: the credit pool and its leases, the rate limiter, the
- * usage meter and the alerts that watch it, and what the management API asks of them.
+ * usage meter and the alerts that watch it, the deletion of usage past its retention, and what the
+ * management API asks of them.
  */
 public final class Billing implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Billing.class.getName());
     private final Database db;
     private final Invalidations invalidations;
     private final AuditLog audit;
@@ -44,6 +48,7 @@ public final class Billing implements AutoCloseable {
     private final RedisRateLimiter redis;
     private final Alerts alerts;
     private final UsageReport report;
+    private final UsageRetention retention;
     private final ScheduledExecutorService sweeper;
     private volatile long redisWarnedAt;
 
@@ -58,8 +63,9 @@ public final class Billing implements AutoCloseable {
         this.alerts = new Alerts(db, config.credits(), clock);
         usage.watch(alerts::observe);
         this.report = new UsageReport(db, usage);
+        this.retention = new UsageRetention(db, config.credits().usage().retention(), clock);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r ->
-                Thread.ofPlatform().daemon().name("gatehouse-rate-sweep").unstarted(r));
+                Thread.ofPlatform().daemon().name("gatehouse-billing-sweep").unstarted(r));
         GatehouseConfig.RateLimits rates = config.rateLimits();
         this.limiter = rates.store() == GatehouseConfig.RateLimitStore.DATABASE ? RateLimiter.shared() : new RateLimiter();
         this.shared = rates.store() == GatehouseConfig.RateLimitStore.DATABASE
@@ -67,6 +73,8 @@ public final class Billing implements AutoCloseable {
         this.redis = rates.store() == GatehouseConfig.RateLimitStore.REDIS
                 ? new RedisRateLimiter(rates.redisUrl().orElseThrow(), rates.redisTimeout()) : null;
         sweeper.scheduleWithFixedDelay(() -> limiter.sweep(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
+        long prune = config.credits().usage().pruneInterval().toMillis();
+        sweeper.scheduleWithFixedDelay(this::prune, prune, prune, TimeUnit.MILLISECONDS);
     }
 
     public CreditPool credits() {
@@ -83,6 +91,17 @@ public final class Billing implements AutoCloseable {
 
     UsageReport report() {
         return report;
+    }
+
+    private void prune() {
+        try {
+            int gone = retention.prune();
+            if (gone > 0) {
+                LOG.info("deleted " + gone + " usage minutes and alerts past usage.retention");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not delete old usage; will retry: " + e.getMessage());
+        }
     }
 
     /**

@@ -316,15 +316,23 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                   {@code stripe} ({@code Stripe-Signature})
      * @param alertWebhookUrl {@code alerts.webhook-url}: where alerts are posted, signed; default none
      * @param alertWebhookSecret {@code alerts.webhook-secret}: their signing secret ({@code whsec_…})
+     * @param usage      how long usage and alerts are kept
      */
     public record Credits(Refund refund, Duration leaseTtl, Duration leaseGrace, long minLease, long maxLease,
                           Duration cycle, Optional<String> webhookSecret, String webhookScheme,
-                          Optional<URI> alertWebhookUrl, Optional<String> alertWebhookSecret) {
+                          Optional<URI> alertWebhookUrl, Optional<String> alertWebhookSecret, Usage usage) {
         @Override
         public String toString() {
             return "Credits[refund=" + refund + ", leaseTtl=" + leaseTtl + ", webhookSecret="
                     + (webhookSecret.isPresent() ? "(set)" : "(none)") + "]";
         }
+    }
+
+    /**
+     * @param retention     {@code usage.retention}: usage minutes and alerts older than this are deleted; default 90d
+     * @param pruneInterval {@code usage.prune-interval}: how often each node deletes them, in batches; default 1h
+     */
+    public record Usage(Duration retention, Duration pruneInterval) {
     }
 
     /** Which calls the upstream failed give their credits back. */
@@ -355,8 +363,9 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures", "credits.refund", "credits.lease-ttl", "credits.lease-grace",
             "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.webhook-secret",
-            "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret", "rate-limits.store",
-            "rate-limits.sync", "rate-limits.redis-url", "rate-limits.redis-timeout");
+            "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret", "usage.retention",
+            "usage.prune-interval", "rate-limits.store", "rate-limits.sync", "rate-limits.redis-url",
+            "rate-limits.redis-timeout");
     private static final Set<String> PROVIDER_FIELDS = Set.of("issuer", "client-id", "client-secret", "label",
             "trust-email");
     /** Microsoft's issuer names the tenant (https://login.microsoftonline.com/{tenant}/v2.0): it is always given. */
@@ -716,7 +725,10 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 between(s, "credits.lease-grace", Duration.ofSeconds(10), Duration.ZERO, Duration.ofHours(1)),
                 minLease, maxLease,
                 between(s, "credits.cycle", Duration.ofDays(30), Duration.ofMinutes(1), Duration.ofDays(366)),
-                s.get("credits.webhook-secret"), scheme, alertUrl, s.get("alerts.webhook-secret"));
+                s.get("credits.webhook-secret"), scheme, alertUrl, s.get("alerts.webhook-secret"),
+                new Usage(between(s, "usage.retention", Duration.ofDays(90), Duration.ofDays(1), Duration.ofDays(3660)),
+                        between(s, "usage.prune-interval", Duration.ofHours(1), Duration.ofSeconds(1),
+                                Duration.ofDays(1))));
     }
 
     /** Accepts a JDBC URL or the common {@code postgres://user:pass@host:port/db} form. */

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Usage as an operator reads it, over real HTTP: each error in its kind (a 429 of a rate limit, a
  * 402 of either shape, a 4xx, a 5xx), totals over a time range with each credential's last use and
- * address, and a member reading only their own credentials'.
+ * address, a member reading only their own credentials', and minutes past {@code usage.retention}
+ * deleted while newer ones stay.
  */
 class UsageIT {
     static GatewayNode gw;
@@ -31,6 +32,8 @@ class UsageIT {
         settings.put("plans.free.credits", "1000");
         settings.put("plans.unpaid.credits", "0");
         settings.put("plans.limited.key-rate-limit", "2/h");
+        settings.put("usage.retention", "1d");
+        settings.put("usage.prune-interval", "1s");
         gw = GatewayNode.start(settings);
         http = new Http(gw.node.server.publicUrl());
         TestNode.ok(gw.node.http.send("PATCH", "/v1/servers/" + gw.demoServerId, TestNode.auth(gw.node.adminKey),
@@ -194,5 +197,48 @@ class UsageIT {
         Map<String, JsonNode> all = byCredential(TestNode.ok(summary(owner.orgId(), "&group_by=credential",
                 owner.key()), 200));
         assertThat(all.keySet()).as("an owner reads every credential's").contains(owner.keyId(), member.keyId());
+    }
+
+    @Test
+    void minutesAndAlertsPastRetentionAreDeletedAndNewerOnesStay() throws InterruptedException {
+        Keyed k = keyed("retention@usage.test", "free");
+        var db = gw.node.server.services().db();
+        long now = System.currentTimeMillis();
+        long old = now - 3 * 86_400_000L; // past usage.retention (1d)
+        long recent = now - 12 * 3_600_000L;
+        int oldRows = UsageRetention.BATCH + 500; // more than one batch
+        db.inTransaction(h -> {
+            var batch = h.prepareBatch("INSERT INTO usage_minutes (minute, org_id, credential_id, server_id, tool, "
+                    + "calls, client_errors, server_errors, credits) VALUES (:m, :org, :cred, '', :tool, 1, 0, 0, 0)");
+            for (int i = 0; i < oldRows; i++) {
+                batch.bind("m", old - old % 60_000).bind("org", k.org()).bind("cred", k.keyId()).bind("tool", "t" + i)
+                        .add();
+            }
+            batch.bind("m", recent - recent % 60_000).bind("org", k.org()).bind("cred", k.keyId()).bind("tool", "kept")
+                    .add();
+            batch.execute();
+            for (long at : new long[]{old, recent}) {
+                h.createUpdate("INSERT INTO alerts (id, org_id, credential_id, kind, evidence, created_at) "
+                                + "VALUES (:id, :org, :cred, 'burst', '{}', :at)")
+                        .bind("id", "alert_retention" + at).bind("org", k.org()).bind("cred", k.keyId())
+                        .bind("at", at).execute();
+            }
+            return null;
+        });
+
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        long left;
+        do {
+            Thread.sleep(200);
+            left = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM usage_minutes WHERE org_id = :org")
+                    .bind("org", k.org()).mapTo(Long.class).one());
+        } while (left != 1 && System.nanoTime() < deadline);
+        assertThat(left).as("only the minute within retention is left").isEqualTo(1);
+        List<String> tools = db.withHandle(h -> h.createQuery("SELECT tool FROM usage_minutes WHERE org_id = :org")
+                .bind("org", k.org()).mapTo(String.class).list());
+        assertThat(tools).containsExactly("kept");
+        List<Long> alerts = db.withHandle(h -> h.createQuery("SELECT created_at FROM alerts WHERE org_id = :org")
+                .bind("org", k.org()).mapTo(Long.class).list());
+        assertThat(alerts).containsExactly(recent);
     }
 }
