@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param creditCost credits one call costs (an HTTP request; an MCP {@code tools/call})
  * @param costs prices other than {@code creditCost}: by tool name (MCP) or path prefix (HTTP APIs)
  * @param rateLimit requests each credential may make to it, as {@code 100/min}, if limited
+ * @param rateLimits requests each credential may make of one tool (MCP) or under one route (HTTP APIs)
  * @param upstreamAuth how the upstream learns who is calling
  * @param jobs HTTP APIs only: the routes that create and poll jobs
  * @param connectTimeoutMs the connect timeout to the upstream
@@ -38,12 +39,13 @@ public record Server(String id, String object, String name, String slug, String 
                      String upstreamUrl, String endpoint, Optional<String> mount,
                      @JsonProperty("default") boolean isDefault, @JsonProperty("public") boolean isPublic,
                      Targets workspaces, List<String> hiddenTools, int creditCost, Map<String, Long> costs,
-                     Optional<String> rateLimit, UpstreamAuth upstreamAuth,
+                     Optional<String> rateLimit, Map<String, String> rateLimits, UpstreamAuth upstreamAuth,
                      Optional<Jobs> jobs, int connectTimeoutMs, int timeoutMs, Instant createdAt, Instant updatedAt) {
         /** Unmodifiable, like every answer: readers may share it. */
         public Server {
             hiddenTools = hiddenTools == null ? List.of() : List.copyOf(hiddenTools);
             costs = costs == null ? Map.of() : Map.copyOf(costs);
+            rateLimits = rateLimits == null ? Map.of() : Map.copyOf(rateLimits);
         }
 
 

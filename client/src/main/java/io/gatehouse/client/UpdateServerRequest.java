@@ -114,6 +114,16 @@ public record UpdateServerRequest(Map<String, Object> fields) {
     }
 
     /**
+     * @param rates requests each credential may make of one tool (MCP, by tool name) or under one
+     *              route (HTTP APIs, by path prefix such as {@code /v1/generate}), as {@code 10/min};
+     *              the whole map is replaced
+     * @return a copy with {@code rate_limits} set
+     */
+    public UpdateServerRequest withRateLimits(java.util.Map<String, String> rates) {
+        return with("rate_limits", java.util.Map.copyOf(rates));
+    }
+
+    /**
      * @param auth how the upstream learns who is calling
      * @return a copy with {@code upstream_auth} set
      */

@@ -111,13 +111,13 @@ class OpenApiContractTest {
         Object r = request;
         if (r instanceof CreateServerRequest c) {
             return cast(c.withMount("/api/x").withDefault(false).withPublic(false).withWorkspaces(Targets.ALL)
-                    .withHiddenTools("t").withCreditCost(1).withCosts(Map.of("t", 2L)).withRateLimit("1/s").withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
+                    .withHiddenTools("t").withCreditCost(1).withCosts(Map.of("t", 2L)).withRateLimit("1/s").withRateLimits(Map.of("t", "2/min")).withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
                     .withJobs(new Server.Jobs("POST /a", "GET /a/{id}", null)).withConnectTimeoutMs(100)
                     .withTimeoutMs(1000));
         }
         UpdateServerRequest u = (UpdateServerRequest) r;
         return cast(u.withMount("/api/x").withDefault(false).withPublic(false).withWorkspaces(Targets.ALL)
-                .withHiddenTools("t").withCreditCost(1).withCosts(Map.of("t", 2L)).withRateLimit("1/s").withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
+                .withHiddenTools("t").withCreditCost(1).withCosts(Map.of("t", 2L)).withRateLimit("1/s").withRateLimits(Map.of("t", "2/min")).withUpstreamAuth(CreateServerRequest.UpstreamAuth.none())
                 .withJobs(new Server.Jobs("POST /a", "GET /a/{id}", null)).withConnectTimeoutMs(100)
                 .withTimeoutMs(1000));
     }

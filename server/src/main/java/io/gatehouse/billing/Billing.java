@@ -113,12 +113,17 @@ public final class Billing implements AutoCloseable {
      *     (empty when the call is free, refused by a limit, or needs a lease: see {@link Meter#needsLease})
      */
     public Meter meter(Principal p, long cost) {
-        return meter(p, cost, null, Optional.empty());
+        return meter(p, cost, null, Optional.empty(), "", Optional.empty());
     }
 
-    /** As {@link #meter(Principal, long)}, with {@code serverRate}, the server's own limit on each credential. */
-    public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate) {
-        Limits limits = limits(p, serverId, serverRate);
+    /**
+     * As {@link #meter(Principal, long)}, with {@code serverRate}, the server's own limit on each
+     * credential, and {@code toolRate}, its limit on each credential's calls of {@code tool} (an MCP
+     * tool, or an HTTP API's route).
+     */
+    public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate,
+                       String tool, Optional<io.gatehouse.limits.Rate> toolRate) {
+        Limits limits = limits(p, serverId, serverRate, tool, toolRate);
         Outcome outcome = limits.isEmpty() ? null : take(limits);
         if (outcome != null && !outcome.allowed() || cost == 0 || p.operator()) {
             return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
@@ -127,18 +132,22 @@ public final class Billing implements AutoCloseable {
         return new Meter(limits.limits(), limits.policy(), outcome, charge, charge.isEmpty());
     }
 
-    /** Step 6: the limits a call of {@code p}'s to {@code serverId} draws on; {@link Limits#isEmpty} when none. */
-    public Limits limits(Principal p, String serverId, Optional<io.gatehouse.limits.Rate> serverRate) {
+    /**
+     * Step 6: the limits a call of {@code p}'s to {@code serverId} (and to {@code tool} on it) draws
+     * on; {@link Limits#isEmpty} when none.
+     */
+    public Limits limits(Principal p, String serverId, Optional<io.gatehouse.limits.Rate> serverRate, String tool,
+                         Optional<io.gatehouse.limits.Rate> toolRate) {
         if (p.operator()) {
             return NO_LIMITS;
         }
         Optional<Instant> trialEndsAt = p.identity().standing().trialEndsAt();
         GatehouseConfig.Plan plan = plans.effective(p.identity().plan(), trialEndsAt,
                 trialEndsAt.isPresent() ? clock.instant() : Instant.EPOCH); // the clock only matters for a trial
-        if (plan.keyRate().isEmpty() && plan.orgRate().isEmpty() && serverRate.isEmpty()) {
+        if (plan.keyRate().isEmpty() && plan.orgRate().isEmpty() && serverRate.isEmpty() && toolRate.isEmpty()) {
             return NO_LIMITS;
         }
-        return limits(p, plan, serverId, serverRate);
+        return limits(p, plan, serverId, serverRate, tool, toolRate);
     }
 
     /** Step 6 decided from this node's memory (shared with other nodes at each sync with the database store). */
@@ -175,31 +184,41 @@ public final class Billing implements AutoCloseable {
 
     /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
     public record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> serverRate,
-                         List<Limit> limits, String policy) {
+                         Optional<io.gatehouse.limits.Rate> toolRate, List<Limit> limits, String policy) {
         public boolean isEmpty() {
             return limits.isEmpty();
         }
     }
 
-    private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), List.of(), "");
+    private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), Optional.empty(), List.of(), "");
 
     /** Each credential's limits, made once per plan: the hot path builds nothing. */
     private final com.github.benmanes.caffeine.cache.Cache<String, Limits> limitsByCredential =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
 
+    /**
+     * In order: the plan's on the credential ({@code key}) and on its organization ({@code org}), the
+     * server's on the credential there ({@code server}), and the server's on the credential's calls of
+     * one tool or route ({@code tool}). Each tool's bucket is its own: the tool names come from the
+     * server's configuration, never from what a request merely claims.
+     */
     private Limits limits(Principal p, GatehouseConfig.Plan plan, String serverId,
-                          Optional<io.gatehouse.limits.Rate> serverRate) {
-        String key = serverRate.isEmpty() ? p.credentialId() : p.credentialId() + " " + serverId;
+                          Optional<io.gatehouse.limits.Rate> serverRate, String tool,
+                          Optional<io.gatehouse.limits.Rate> toolRate) {
+        String key = serverRate.isEmpty() && toolRate.isEmpty() ? p.credentialId()
+                : toolRate.isEmpty() ? p.credentialId() + " " + serverId : p.credentialId() + " " + serverId + " " + tool;
         Limits kept = limitsByCredential.getIfPresent(key);
         if (kept != null && kept.plan() == plan && kept.orgId().equals(p.orgId())
-                && kept.serverRate().equals(serverRate)) {
+                && kept.serverRate().equals(serverRate) && kept.toolRate().equals(toolRate)) {
             return kept;
         }
-        List<Limit> made = new java.util.ArrayList<>(2);
+        List<Limit> made = new java.util.ArrayList<>(4);
         plan.keyRate().ifPresent(r -> made.add(new Limit("key", p.credentialId(), r)));
         plan.orgRate().ifPresent(r -> made.add(new Limit("org", p.orgId(), r)));
         serverRate.ifPresent(r -> made.add(new Limit("server", p.credentialId() + "@" + serverId, r)));
-        Limits limits = new Limits(plan, p.orgId(), serverRate, List.copyOf(made), RateLimitHeaders.policy(made));
+        toolRate.ifPresent(r -> made.add(new Limit("tool", p.credentialId() + "@" + serverId + " " + tool, r)));
+        Limits limits = new Limits(plan, p.orgId(), serverRate, toolRate, List.copyOf(made),
+                RateLimitHeaders.policy(made));
         limitsByCredential.put(key, limits);
         return limits;
     }

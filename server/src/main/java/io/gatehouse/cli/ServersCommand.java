@@ -31,6 +31,9 @@ public final class ServersCommand {
         @Option(names = "--hidden-tools", description = "comma-separated MCP tools nobody may see or call") String hidden;
         @Option(names = "--credit-cost", description = "credits a call costs (an HTTP request; an MCP tools/call)") Long creditCost;
         @Option(names = "--rate-limit", description = "requests each credential may make to it, e.g. 100/min") String rateLimit;
+        @Option(names = "--tool-rate-limit", paramLabel = "TOOL=RATE", description = "requests each credential may make "
+                + "of one MCP tool, or under one HTTP API path prefix, e.g. search=10/min or /v1/generate=5/min; "
+                + "repeat for more; the set given replaces the server's") Map<String, String> toolRateLimits;
         @Option(names = "--timeout-ms") Long timeoutMs;
         @Option(names = "--connect-timeout-ms") Long connectTimeoutMs;
         @Option(names = "--auth", description = "how the upstream learns who calls: assertion, none, or static "
@@ -53,6 +56,9 @@ public final class ServersCommand {
             }
             put(b, "credit_cost", creditCost);
             put(b, "rate_limit", rateLimit);
+            if (toolRateLimits != null) {
+                b.put("rate_limits", toolRateLimits);
+            }
             put(b, "timeout_ms", timeoutMs);
             put(b, "connect_timeout_ms", connectTimeoutMs);
             if (auth != null) {

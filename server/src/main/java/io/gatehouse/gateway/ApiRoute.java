@@ -118,7 +118,9 @@ final class ApiRoute {
     }
 
     private void forward(Call call, Target t, Optional<Principal> caller, boolean creates) {
-        metering.admit(call, t.server(), caller, "", t.server().routeCost(t.resource()), null,
+        // The route a rate limit names stands for the tool: limited, and counted in usage, under its name.
+        metering.admit(call, t.server(), caller, t.server().limitedRoute(t.resource()),
+                t.server().routeCost(t.resource()), null,
                 meter -> forward(call, t, caller, creates, meter));
     }
 

@@ -118,6 +118,9 @@ final class McpRoute {
                 cost += server.toolCost(toolCall.toolName());
             }
             String tool = rpc.toolCalls().size() == 1 ? rpc.toolCalls().getFirst().toolName() : "";
+            if (rpc.toolCalls().size() > 1) {
+                refuseLimitedInBatch(server, rpc.toolCalls());
+            }
             metering.admit(call, server, caller, tool, cost,
                     insufficient -> call.respondJson(HttpResponseStatus.OK, unpaid(rpc, insufficient)),
                     meter -> send(call, server, caller, Unpooled.wrappedBuffer(body), filtered, usable, meter));
@@ -317,6 +320,20 @@ final class McpRoute {
             }
         }
         return Json.bytes(rpc.batch() ? answers : answers.get(0));
+    }
+
+    /**
+     * A batch (MCP 2025-03-26) is metered as one call, which can be held to one tool's limit only: a
+     * batch of several tool calls, one of them to a rate-limited tool, is refused rather than let past
+     * that tool's limit.
+     */
+    private static void refuseLimitedInBatch(Server server, List<JsonRpc.Message> toolCalls) {
+        for (JsonRpc.Message m : toolCalls) {
+            if (server.toolRate(m.toolName()).isPresent()) {
+                throw ApiError.of(ErrorCode.INVALID_REQUEST, "rate_limited_tool_in_batch", "Tool '" + m.toolName()
+                        + "' has a rate limit: call it in a request of its own, not in a batch of tool calls");
+            }
+        }
     }
 
     /** The answer to a body that calls tools the caller may not use; none of it is forwarded. */

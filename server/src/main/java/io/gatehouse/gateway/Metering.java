@@ -135,7 +135,8 @@ final class Metering {
         }
         Principal p = caller.get();
         alerts.sawAddress(p.orgId(), p.credentialId(), call.clientAddress());
-        Billing.Limits limits = billing.limits(p, server.id(), server.rateLimit());
+        Billing.Limits limits = billing.limits(p, server.id(), server.rateLimit(), tool,
+                server.toolRate(tool));
         if (limits.isEmpty()) {
             charge(call, server, caller, tool, cost, onInsufficient, then);
         } else if (billing.limitsInRedis()) {
@@ -223,6 +224,8 @@ final class Metering {
             String who = switch (outcome.limit().policy()) {
                 case "org" -> "Your organization";
                 case "server" -> p.identity().kind().noun() + ", on this server,";
+                case "tool" -> p.identity().kind().noun() + (server.kind() == Server.Kind.MCP ? ", for this tool,"
+                        : ", on this route,");
                 default -> p.identity().kind().noun();
             };
             throw ApiError.of(ErrorCode.TOO_MANY_REQUESTS, "rate_limited", who + " has made more than "

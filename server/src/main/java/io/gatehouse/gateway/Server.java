@@ -24,6 +24,8 @@ import java.util.Set;
  * @param costs      prices other than {@code creditCost}: by tool name on an MCP server, by path prefix
  *                   ({@code /v1/jobs}, relative to the server) on an HTTP API; 0 makes it free
  * @param rateLimit  requests each credential may make to this server (besides its plan's limits)
+ * @param rateLimits requests each credential may make of one tool (MCP, by tool name) or under one route
+ *                   (HTTP API, by path prefix relative to the server; the longest matching prefix wins)
  * @param auth       how the upstream learns who is calling
  * @param jobs       HTTP APIs only: routes that create and poll jobs, polled only by the creating credential
  * @param connectTimeout how long to wait for a connection to the upstream (502 past it)
@@ -32,7 +34,8 @@ import java.util.Set;
 public record Server(String id, Optional<String> orgId, String slug, String name, Kind kind, URI upstream,
                      Optional<String> mount, boolean isDefault, boolean isPublic, Targets workspaces,
                      Set<String> hiddenTools, long creditCost, Map<String, Long> costs,
-                     Optional<io.gatehouse.limits.Rate> rateLimit, UpstreamAuth auth, Optional<JobRoutes> jobs,
+                     Optional<io.gatehouse.limits.Rate> rateLimit, Map<String, io.gatehouse.limits.Rate> rateLimits,
+                     UpstreamAuth auth, Optional<JobRoutes> jobs,
                      Duration connectTimeout, Duration timeout, Instant createdAt, Instant updatedAt) {
 
     public enum Kind {
@@ -113,18 +116,37 @@ public record Server(String id, Optional<String> orgId, String slug, String name
 
     /** What a request to {@code path} (relative to this HTTP API) costs: the longest matching prefix's price. */
     public long routeCost(String path) {
-        long cost = creditCost;
-        int longest = -1;
-        for (Map.Entry<String, Long> e : costs.entrySet()) {
-            String prefix = e.getKey();
+        String route = longestPrefix(costs, path);
+        return route.isEmpty() ? creditCost : costs.get(route);
+    }
+
+    /**
+     * The route of {@link #rateLimits} that a request to {@code path} (relative to this HTTP API) falls
+     * under: its longest matching prefix, or {@code ""} when none does. Its limit is then {@link #toolRate}.
+     */
+    public String limitedRoute(String path) {
+        return rateLimits.isEmpty() ? "" : longestPrefix(rateLimits, path);
+    }
+
+    /** The limit on each credential's calls of {@code tool} (MCP), or on a route from {@link #limitedRoute}. */
+    public Optional<io.gatehouse.limits.Rate> toolRate(String tool) {
+        return Optional.ofNullable(rateLimits.get(tool));
+    }
+
+    /**
+     * The longest key of {@code byPrefix} that {@code path} falls under, whole segments only
+     * ({@code /v1/jobs} covers {@code /v1/jobs/7}, not {@code /v1/jobsx}); {@code ""} when none does.
+     */
+    private static String longestPrefix(Map<String, ?> byPrefix, String path) {
+        String longest = "";
+        for (String prefix : byPrefix.keySet()) {
             boolean matches = path.startsWith(prefix) && (path.length() == prefix.length() || prefix.endsWith("/")
                     || path.charAt(prefix.length()) == '/');
-            if (matches && prefix.length() > longest) {
-                longest = prefix.length();
-                cost = e.getValue();
+            if (matches && prefix.length() > longest.length()) {
+                longest = prefix;
             }
         }
-        return cost;
+        return longest;
     }
 
     /** Whether a tool may be seen or called by anyone through Gatehouse. */

@@ -59,6 +59,7 @@ public final class ServerService {
                           Optional<io.gatehouse.door.Targets> workspaces, Optional<java.util.Set<String>> hiddenTools,
                           Optional<Long> creditCost, Optional<java.util.Map<String, Long>> costs,
                           Optional<Optional<io.gatehouse.limits.Rate>> rateLimit,
+                          Optional<java.util.Map<String, io.gatehouse.limits.Rate>> rateLimits,
                           Optional<AuthChange> auth,
                           Optional<Optional<Server.JobRoutes>> jobs, Optional<java.time.Duration> connectTimeout,
                           Optional<java.time.Duration> timeout) {
@@ -80,7 +81,7 @@ public final class ServerService {
                 c.upstream().orElseThrow(), c.mount().flatMap(m -> m), c.isDefault().orElse(false),
                 c.isPublic().orElse(false), c.workspaces().orElse(io.gatehouse.door.Targets.ALL),
                 c.hiddenTools().orElse(java.util.Set.of()), c.creditCost().orElse(0L), c.costs().orElse(java.util.Map.of()),
-                c.rateLimit().flatMap(r -> r),
+                c.rateLimit().flatMap(r -> r), c.rateLimits().orElse(java.util.Map.of()),
                 c.auth().map(a -> auth(a, Optional.empty())).orElse(Server.UpstreamAuth.ASSERTION),
                 c.jobs().flatMap(j -> j), c.connectTimeout().orElse(java.time.Duration.ofSeconds(5)),
                 c.timeout().orElse(java.time.Duration.ofMinutes(5)), now, now);
@@ -107,7 +108,7 @@ public final class ServerService {
                     c.isDefault().orElse(old.isDefault()), c.isPublic().orElse(old.isPublic()),
                     c.workspaces().orElse(old.workspaces()), c.hiddenTools().orElse(old.hiddenTools()),
                     c.creditCost().orElse(old.creditCost()), c.costs().orElse(old.costs()),
-                    c.rateLimit().orElse(old.rateLimit()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
+                    c.rateLimit().orElse(old.rateLimit()), c.rateLimits().orElse(old.rateLimits()), c.auth().map(a -> auth(a, Optional.of(old.auth())))
                     .orElse(old.auth()), c.jobs().orElse(old.jobs()), c.connectTimeout().orElse(old.connectTimeout()),
                     c.timeout().orElse(old.timeout()), old.createdAt(), clock.instant());
             check(s);
@@ -207,6 +208,13 @@ public final class ServerService {
         }
         if (s.kind() == Server.Kind.HTTP && !s.hiddenTools().isEmpty()) {
             throw ApiError.invalid("hidden_tools: only MCP servers have tools");
+        }
+        for (String name : s.rateLimits().keySet()) {
+            if (s.kind() == Server.Kind.HTTP != name.startsWith("/")) {
+                throw ApiError.invalid("rate_limits: '" + name + "': " + (s.kind() == Server.Kind.HTTP
+                        ? "an HTTP API's limits are by path prefix, starting with /"
+                        : "an MCP server's limits are by tool name"));
+            }
         }
     }
 

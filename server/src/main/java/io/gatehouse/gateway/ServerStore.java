@@ -41,13 +41,13 @@ final class ServerStore {
     void upsert(Handle h, Server s, boolean insert) {
         String sql = insert
                 ? "INSERT INTO servers (id, org_id, slug, name, kind, upstream_url, mount, is_default, is_public, "
-                + "scope_workspaces, hidden_tools, credit_cost, costs, rate_limit, upstream_auth, static_header, static_value, jobs, "
+                + "scope_workspaces, hidden_tools, credit_cost, costs, rate_limit, rate_limits, upstream_auth, static_header, static_value, jobs, "
                 + "connect_timeout_ms, timeout_ms, created_at, updated_at) VALUES (:id, :org, :slug, :name, :kind, "
-                + ":url, :mount, :dflt, :pub, :ws, :hidden, :cost, :costs, :rate, :auth, :sheader, :svalue, :jobs, :connect, "
+                + ":url, :mount, :dflt, :pub, :ws, :hidden, :cost, :costs, :rate, :rates, :auth, :sheader, :svalue, :jobs, :connect, "
                 + ":timeout, :created, :updated)"
                 : "UPDATE servers SET slug = :slug, name = :name, upstream_url = :url, mount = :mount, "
                 + "is_default = :dflt, is_public = :pub, scope_workspaces = :ws, hidden_tools = :hidden, "
-                + "credit_cost = :cost, costs = :costs, rate_limit = :rate, upstream_auth = :auth, static_header = :sheader, static_value = :svalue, "
+                + "credit_cost = :cost, costs = :costs, rate_limit = :rate, rate_limits = :rates, upstream_auth = :auth, static_header = :sheader, static_value = :svalue, "
                 + "jobs = :jobs, connect_timeout_ms = :connect, timeout_ms = :timeout, updated_at = :updated "
                 + "WHERE id = :id";
         var update = h.createUpdate(sql)
@@ -55,7 +55,7 @@ final class ServerStore {
                 .bind("url", s.upstream().toString()).bind("mount", s.mount().orElse(null))
                 .bind("dflt", s.isDefault() ? 1 : 0).bind("pub", s.isPublic() ? 1 : 0)
                 .bind("ws", s.workspaces().format()).bind("hidden", String.join(" ", new java.util.TreeSet<>(s.hiddenTools())))
-                .bind("cost", s.creditCost()).bind("rate", s.rateLimit().map(Object::toString).orElse(null)).bind("costs", s.costs().isEmpty() ? null : new String(Json.bytes(new java.util.TreeMap<>(s.costs())), java.nio.charset.StandardCharsets.UTF_8)).bind("auth", s.auth().mode().wire())
+                .bind("cost", s.creditCost()).bind("rate", s.rateLimit().map(Object::toString).orElse(null)).bind("rates", rateLimitsJson(s.rateLimits())).bind("costs", s.costs().isEmpty() ? null : new String(Json.bytes(new java.util.TreeMap<>(s.costs())), java.nio.charset.StandardCharsets.UTF_8)).bind("auth", s.auth().mode().wire())
                 .bind("sheader", s.auth().header().orElse(null)).bind("svalue", s.auth().sealedValue().orElse(null))
                 .bind("jobs", s.jobs().map(ServerStore::jobsJson).orElse(null))
                 .bind("connect", s.connectTimeout().toMillis()).bind("timeout", s.timeout().toMillis())
@@ -112,6 +112,30 @@ final class ServerStore {
         }
     }
 
+    /** {@code {"search": "10/min"}}, names in order; null for none. */
+    private static String rateLimitsJson(Map<String, io.gatehouse.limits.Rate> rates) {
+        if (rates.isEmpty()) {
+            return null;
+        }
+        Map<String, String> out = new java.util.TreeMap<>();
+        rates.forEach((name, rate) -> out.put(name, rate.toString()));
+        return new String(Json.bytes(out), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, io.gatehouse.limits.Rate> rateLimits(String json) {
+        if (json == null) {
+            return Map.of();
+        }
+        try {
+            Map<String, io.gatehouse.limits.Rate> out = new java.util.HashMap<>();
+            Json.MAPPER.readTree(json).fields().forEachRemaining(e ->
+                    out.put(e.getKey(), io.gatehouse.limits.Rate.parse(e.getValue().asText())));
+            return Map.copyOf(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static java.util.Map<String, Long> costs(String json) {
         if (json == null) {
             return java.util.Map.of();
@@ -137,7 +161,8 @@ final class ServerStore {
                 URI.create(rs.getString("upstream_url")), Optional.ofNullable(rs.getString("mount")),
                 rs.getInt("is_default") == 1, rs.getInt("is_public") == 1,
                 Targets.parse(rs.getString("scope_workspaces")), hiddenTools, rs.getLong("credit_cost"), costs(rs.getString("costs")),
-                Optional.ofNullable(rs.getString("rate_limit")).map(io.gatehouse.limits.Rate::parse), auth,
+                Optional.ofNullable(rs.getString("rate_limit")).map(io.gatehouse.limits.Rate::parse),
+                rateLimits(rs.getString("rate_limits")), auth,
                 jobs(rs.getString("jobs")), Duration.ofMillis(rs.getLong("connect_timeout_ms")),
                 Duration.ofMillis(rs.getLong("timeout_ms")), Rows.instant(rs, "created_at").orElseThrow(),
                 Rows.instant(rs, "updated_at").orElseThrow());

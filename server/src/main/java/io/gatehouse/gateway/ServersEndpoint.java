@@ -40,7 +40,7 @@ public final class ServersEndpoint {
     private static final Set<String> REFUSED_STATIC_HEADERS = Set.of("host", "content-length", "transfer-encoding",
             "connection", "mcp-session-id", "mcp-protocol-version");
     private static final String[] FIELDS = {"name", "slug", "kind", "organization_id", "upstream_url", "mount",
-            "default", "public", "workspaces", "hidden_tools", "credit_cost", "costs", "rate_limit", "upstream_auth", "jobs",
+            "default", "public", "workspaces", "hidden_tools", "credit_cost", "costs", "rate_limit", "rate_limits", "upstream_auth", "jobs",
             "connect_timeout_ms", "timeout_ms"};
 
     private final ServerService servers;
@@ -128,7 +128,7 @@ public final class ServersEndpoint {
         });
         return new ServerService.Changes(slug, name, upstream, mount, body.optBoolean("default"),
                 body.optBoolean("public"), workspaces, hidden, body.optLong("credit_cost", 0, 1_000_000),
-                costs(body), rateLimit(body), auth(body), jobs(body),
+                costs(body), rateLimit(body), rateLimits(body), auth(body), jobs(body),
                 body.optLong("connect_timeout_ms", 100, 60_000).map(Duration::ofMillis),
                 body.optLong("timeout_ms", 1_000, 3_600_000).map(Duration::ofMillis));
     }
@@ -149,6 +149,44 @@ public final class ServersEndpoint {
         }
     }
 
+    /** {@code rate_limits}: tool names (MCP) or path prefixes starting with / (HTTP APIs) to rates; null for none. */
+    private static Optional<Map<String, io.gatehouse.limits.Rate>> rateLimits(Body body) {
+        com.fasterxml.jackson.databind.JsonNode n = body.raw("rate_limits");
+        if (n == null) {
+            return Optional.empty();
+        }
+        if (n.isNull()) {
+            return Optional.of(Map.of());
+        }
+        if (!n.isObject() || n.size() > 1000) {
+            throw ApiError.invalid("rate_limits: an object of up to 1000 tool names or path prefixes to rates");
+        }
+        Map<String, io.gatehouse.limits.Rate> out = new java.util.HashMap<>();
+        for (var it = n.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String name = toolOrRoute("rate_limits", e.getKey());
+            if (!e.getValue().isTextual() || e.getValue().asText().length() > 32) {
+                throw ApiError.invalid("rate_limits." + name + ": a rate such as 10/min");
+            }
+            try {
+                out.put(name, io.gatehouse.limits.Rate.parse(e.getValue().asText()));
+            } catch (IllegalArgumentException bad) {
+                throw ApiError.invalid("rate_limits." + name + ": " + bad.getMessage());
+            }
+        }
+        return Optional.of(Map.copyOf(out));
+    }
+
+    /** {@code name}, when it is a tool name or a path prefix starting with /; else 400 naming {@code field}. */
+    private static String toolOrRoute(String field, String name) {
+        if (!(TOOL.matcher(name).matches() || name.startsWith("/") && name.length() <= 200
+                && name.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+            throw ApiError.invalid(field + ": '" + name.replaceAll("[^\\x20-\\x7e]", "?")
+                    + "' is neither a tool name nor a path starting with /");
+        }
+        return name;
+    }
+
     /** {@code costs}: tool names (MCP) or path prefixes starting with / (HTTP APIs) to credits. */
     private static Optional<Map<String, Long>> costs(Body body) {
         com.fasterxml.jackson.databind.JsonNode n = body.raw("costs");
@@ -164,12 +202,7 @@ public final class ServersEndpoint {
         Map<String, Long> out = new java.util.HashMap<>();
         for (var it = n.fields(); it.hasNext(); ) {
             var e = it.next();
-            String name = e.getKey();
-            if (!(TOOL.matcher(name).matches() || name.startsWith("/") && name.length() <= 200
-                    && name.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
-                throw ApiError.invalid("costs: '" + name.replaceAll("[^\\x20-\\x7e]", "?")
-                        + "' is neither a tool name nor a path starting with /");
-            }
+            String name = toolOrRoute("costs", e.getKey());
             com.fasterxml.jackson.databind.JsonNode v = e.getValue();
             if (!v.isIntegralNumber() || v.longValue() < 0 || v.longValue() > 1_000_000) {
                 throw ApiError.invalid("costs." + name + ": must be a whole number from 0 to 1000000");
@@ -308,6 +341,9 @@ public final class ServersEndpoint {
         out.put("credit_cost", s.creditCost());
         out.put("costs", new TreeMap<>(s.costs()));
         out.put("rate_limit", s.rateLimit().map(Object::toString).orElse(null));
+        Map<String, String> rates = new TreeMap<>();
+        s.rateLimits().forEach((name, rate) -> rates.put(name, rate.toString()));
+        out.put("rate_limits", rates);
         Map<String, Object> auth = new LinkedHashMap<>();
         auth.put("type", s.auth().mode().wire());
         s.auth().header().ifPresent(h -> auth.put("header", h));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Mcp;
 import io.gatehouse.testing.TestNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,9 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rate limits from the plan, per credential and per organization: a 429 in the documented shape
- * with {@code Retry-After} and the draft's {@code RateLimit} / {@code RateLimit-Policy} fields, at
- * the configured rate.
+ * Rate limits from the plan, per credential and per organization, and a server's, per credential on
+ * it, on one of its tools or on one of its routes: a 429 in the documented shape with
+ * {@code Retry-After} and the draft's {@code RateLimit} / {@code RateLimit-Policy} fields, at the
+ * configured rate.
  */
 class RateLimitsIT {
     static GatewayNode gw;
@@ -105,6 +107,105 @@ class RateLimitsIT {
             gw.node.http.send("DELETE", "/v1/servers/" + limited.path("id").asText(), TestNode.auth(gw.node.adminKey),
                     null);
         }
+    }
+
+    @Test
+    void aToolLimitHoldsThatToolOnlyAndEachCredentialOnItsOwn() {
+        JsonNode server = gw.node.createServer(Map.of("name", "Tools", "slug", "limited-tools", "kind", "mcp",
+                "upstream_url", gw.upstream.mcpUrl().toString(), "rate_limits", Map.of("echo", "2/min")));
+        try {
+            assertThat(server.path("rate_limits").path("echo").asText()).isEqualTo("2/min");
+            Mcp mcp = Mcp.withKey(gw.url("/mcp/limited-tools"), gw.keyForNewUser("tool@rate.test", "free", Map.of()));
+            assertThat(mcp.initialize().status()).isEqualTo(200);
+            assertThat(mcp.initialize().header("RateLimit-Policy")).as("only the tool's calls are limited").isNull();
+            for (int i = 0; i < 2; i++) {
+                Mcp.Answer echo = mcp.callTool("echo", Map.of("text", "n" + i));
+                assertThat(echo.last().has("result")).as(echo.body()).isTrue();
+                assertThat(echo.header("RateLimit-Policy")).isEqualTo("\"tool\";q=2;w=60");
+                assertThat(echo.header("RateLimit")).startsWith("\"tool\";r=" + (1 - i) + ";t=");
+            }
+            Mcp.Answer third = mcp.callTool("echo", Map.of("text", "n2"));
+            assertThat(third.status()).as(third.body()).isEqualTo(429);
+            JsonNode error = third.last().path("error");
+            assertThat(error.path("reason").asText()).isEqualTo("rate_limited");
+            assertThat(error.path("message").asText()).startsWith("API key, for this tool, has made more than 2");
+            assertThat(third.header("RateLimit")).startsWith("\"tool\";r=0;t=");
+
+            Mcp.Answer add = mcp.callTool("add", Map.of("a", 1, "b", 2));
+            assertThat(add.last().has("result")).as("another tool is not limited by it: " + add.body()).isTrue();
+            assertThat(add.header("RateLimit-Policy")).isNull();
+
+            Mcp other = Mcp.withKey(gw.url("/mcp/limited-tools"), gw.keyForNewUser("tool2@rate.test", "free", Map.of()));
+            other.initialize();
+            assertThat(other.callTool("echo", Map.of("text", "mine")).last().has("result"))
+                    .as("another credential has its own").isTrue();
+            Mcp.Answer batch = other.post(List.of(
+                    Map.of("jsonrpc", "2.0", "id", 40, "method", "tools/call", "params", Map.of("name", "add",
+                            "arguments", Map.of("a", 1, "b", 1))),
+                    Map.of("jsonrpc", "2.0", "id", 41, "method", "tools/call", "params", Map.of("name", "echo",
+                            "arguments", Map.of("text", "hidden in a batch")))));
+            assertThat(batch.status()).as(batch.body()).isEqualTo(400);
+            assertThat(batch.last().path("error").path("reason").asText()).isEqualTo("rate_limited_tool_in_batch");
+        } finally {
+            delete(server);
+        }
+    }
+
+    @Test
+    void aRouteLimitHoldsItsLongestPrefixBesideTheServersOwn() {
+        JsonNode server = gw.node.createServer(Map.of("name", "Routes", "slug", "limited-routes", "kind", "http",
+                "upstream_url", gw.upstream.baseUrl() + "/api/v1", "rate_limit", "100/min",
+                "rate_limits", Map.of("/scarce", "2/min", "/scarce/plenty", "50/min")));
+        try {
+            String key = gw.keyForNewUser("route@rate.test", "free", Map.of());
+            for (int i = 0; i < 2; i++) {
+                Http.Response r = get("/api/limited-routes/scarce/" + i, key);
+                assertThat(r.status()).isEqualTo(404); // the upstream's: the route is unknown there
+                assertThat(r.header("RateLimit-Policy")).isEqualTo("\"server\";q=100;w=60, \"tool\";q=2;w=60");
+            }
+            Http.Response third = get("/api/limited-routes/scarce", key);
+            assertThat(third.status()).as(third.text()).isEqualTo(429);
+            assertThat(third.header("RateLimit")).startsWith("\"tool\";r=0;t=");
+            assertThat(third.json().path("error").path("message").asText()).contains("on this route");
+
+            Http.Response longer = get("/api/limited-routes/scarce/plenty/x", key);
+            assertThat(longer.status()).as("the longest prefix wins").isEqualTo(404);
+            assertThat(longer.header("RateLimit-Policy")).endsWith("\"tool\";q=50;w=60");
+            Http.Response sibling = get("/api/limited-routes/scarcely", key);
+            assertThat(sibling.status()).as("a prefix covers whole segments").isEqualTo(404);
+            assertThat(sibling.header("RateLimit-Policy")).isEqualTo("\"server\";q=100;w=60");
+            assertThat(get("/api/limited-routes/scarce", gw.keyForNewUser("route2@rate.test", "free", Map.of()))
+                    .status()).as("another credential has its own").isEqualTo(404);
+        } finally {
+            delete(server);
+        }
+    }
+
+    @Test
+    void aBadToolOrRouteLimitIsRefusedNamingIt() {
+        String demo = "/v1/servers/" + gw.demoServerId;
+        Http.Response bad = gw.node.http.send("PATCH", demo, TestNode.auth(gw.node.adminKey),
+                Map.of("rate_limits", Map.of("echo", "lots")));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().path("error").path("message").asText()).startsWith("rate_limits.echo: 'lots' is not a rate");
+        Http.Response route = gw.node.http.send("PATCH", demo, TestNode.auth(gw.node.adminKey),
+                Map.of("rate_limits", Map.of("/generate", "1/min")));
+        assertThat(route.status()).isEqualTo(400);
+        assertThat(route.json().path("error").path("message").asText()).contains("by tool name");
+        Http.Response tool = gw.node.http.send("PATCH", "/v1/servers/" + gw.jobsServerId, TestNode.auth(gw.node.adminKey),
+                Map.of("rate_limits", Map.of("echo", "1/min")));
+        assertThat(tool.status()).isEqualTo(400);
+        assertThat(tool.json().path("error").path("message").asText()).contains("by path prefix");
+        assertThat(gw.node.http.send("GET", demo, TestNode.auth(gw.node.adminKey), null).json()
+                .path("rate_limits").size()).as("nothing was changed").isZero();
+    }
+
+    private static Http.Response get(String path, String key) {
+        return http.send("GET", path, TestNode.auth(key), null);
+    }
+
+    private static void delete(JsonNode server) {
+        gw.node.http.send("DELETE", "/v1/servers/" + server.path("id").asText(), TestNode.auth(gw.node.adminKey), null);
     }
 
     @Test

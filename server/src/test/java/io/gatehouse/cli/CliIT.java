@@ -156,10 +156,13 @@ public class CliIT {
         String orgId = run(args(base, "orgs", "create", "--name", "Tools", "--owner", userId)).json().path("id").asText();
         {
             Run created = run(args(base, "servers", "create", "--name", "Search", "--slug", "search",
-                    "--upstream-url", "http://127.0.0.1:9/mcp", "--hidden-tools", "admin_reset", "--timeout-ms", "2000"));
+                    "--upstream-url", "http://127.0.0.1:9/mcp", "--hidden-tools", "admin_reset", "--timeout-ms", "2000",
+                    "--tool-rate-limit", "query=10/min", "--tool-rate-limit", "index=1/h"));
             assertThat(created.exit()).as(created.err()).isZero();
             String id = created.json().path("id").asText();
             assertThat(created.json().path("hidden_tools").get(0).asText()).isEqualTo("admin_reset");
+            assertThat(created.json().path("rate_limits").path("query").asText()).isEqualTo("10/min");
+            assertThat(created.json().path("rate_limits").path("index").asText()).isEqualTo("1/h");
             assertThat(run(args(base, "servers", "list")).json().path("data").findValuesAsText("slug")).contains("search");
 
             // A static credential comes from standard input, never from the command line.

@@ -1,0 +1,6 @@
+-- Rate limits narrower than a server's: portable SQL, as in V1. docs/billing.md explains them.
+
+-- Requests each credential may make of one tool (an MCP server, by tool name) or under one route
+-- (an HTTP API, by path prefix relative to the server): JSON object of name -> rate, such as
+-- {"search": "10/min", "/v1/generate": "5/min"}; NULL for none.
+ALTER TABLE servers ADD COLUMN rate_limits TEXT;
