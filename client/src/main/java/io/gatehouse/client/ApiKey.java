@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param last4 the last four characters, when known
  * @param scope what the key reaches
  * @param permissions the server scope again, in the older {@code {"mcps": …}} shape
+ * @param rateLimit the key's own rate limit on the data plane, as {@code 100/min}, besides its plan's;
+ *                  empty for none
  * @param state {@code active}, {@code revoked} or {@code expired}, computed when answered
  * @param createdAt when the key was made
  * @param expiresAt when it expires, if it does
@@ -33,7 +35,7 @@ import java.util.Optional;
  */
 public record ApiKey(String id, String object, String name, String kind, String organizationId, String userId,
                      String masked, String prefix, Optional<String> last4, Scope scope, ServerPermissions permissions,
-                     String state, Instant createdAt, Optional<Instant> expiresAt, Optional<Instant> revokedAt,
+                     Optional<String> rateLimit, String state, Instant createdAt, Optional<Instant> expiresAt, Optional<Instant> revokedAt,
                      Optional<String> revokedReason, Optional<String> rolledFrom, boolean imported,
                      Optional<Instant> lastUsedAt, Optional<String> lastUsedIp, long useCount) {
 

@@ -26,11 +26,12 @@ import java.util.Objects;
  * @param expiresAt a moment in the future
  * @param tools {@code server/tool} entries the key may use
  * @param kind {@code standard} (default) or {@code operator} (operator credentials only)
+ * @param rateLimit the key's own rate limit, as {@code 100/min}; left out: the calling key's own, if it has one
  * @see "docs/keys.md, Create a key"
  */
 public record CreateKeyRequest(String name, String userId, String organizationId, Targets workspaces, Targets servers,
                                List<String> permissions, String expires, Integer expiresInDays, Instant expiresAt,
-                               Targets tools, String kind) {
+                               Targets tools, String kind, String rateLimit) {
 
     /** Requires a name. */
     public CreateKeyRequest {
@@ -45,7 +46,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      * @return the request
      */
     public static CreateKeyRequest named(String name) {
-        return new CreateKeyRequest(name, null, null, null, null, null, null, null, null, null, null);
+        return new CreateKeyRequest(name, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -54,7 +55,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withOrganization(String id) {
         return new CreateKeyRequest(name, userId, id, workspaces, servers, permissions, expires, expiresInDays,
-                expiresAt, tools, kind);
+                expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -63,7 +64,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withUser(String id) {
         return new CreateKeyRequest(name, id, organizationId, workspaces, servers, permissions, expires, expiresInDays,
-                expiresAt, tools, kind);
+                expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -72,7 +73,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withWorkspaces(Targets targets) {
         return new CreateKeyRequest(name, userId, organizationId, targets, servers, permissions, expires,
-                expiresInDays, expiresAt, tools, kind);
+                expiresInDays, expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -81,7 +82,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withServers(Targets targets) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, targets, permissions, expires,
-                expiresInDays, expiresAt, tools, kind);
+                expiresInDays, expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -90,7 +91,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withTools(Targets targets) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
-                expiresInDays, expiresAt, targets, kind);
+                expiresInDays, expiresAt, targets, kind, rateLimit);
     }
 
     /**
@@ -99,7 +100,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withPermissions(String... list) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, List.of(list), expires,
-                expiresInDays, expiresAt, tools, kind);
+                expiresInDays, expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -108,7 +109,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withExpires(String preset) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, preset,
-                expiresInDays, expiresAt, tools, kind);
+                expiresInDays, expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -117,7 +118,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withExpiresInDays(int days) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires, days,
-                expiresAt, tools, kind);
+                expiresAt, tools, kind, rateLimit);
     }
 
     /**
@@ -126,7 +127,7 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withExpiresAt(Instant at) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
-                expiresInDays, at, tools, kind);
+                expiresInDays, at, tools, kind, rateLimit);
     }
 
     /**
@@ -135,6 +136,15 @@ public record CreateKeyRequest(String name, String userId, String organizationId
      */
     public CreateKeyRequest withKind(String value) {
         return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
-                expiresInDays, expiresAt, tools, value);
+                expiresInDays, expiresAt, tools, value, rateLimit);
+    }
+
+    /**
+     * @param rate the key's own rate limit, as {@code 100/min}: no looser than the calling key's own
+     * @return a copy with it set
+     */
+    public CreateKeyRequest withRateLimit(String rate) {
+        return new CreateKeyRequest(name, userId, organizationId, workspaces, servers, permissions, expires,
+                expiresInDays, expiresAt, tools, kind, rate);
     }
 }

@@ -17,10 +17,12 @@ import java.util.Objects;
  * @param expiresInDays 1–3650 days from now
  * @param expiresAt a moment in the future
  * @param tools {@code server/tool} entries the key may use
+ * @param rateLimit the key's own rate limit, as {@code 100/min}; left out: the calling key's own, if it has one
  * @see "docs/keys.md, Your own keys"
  */
 public record CreateOwnKeyRequest(String name, Targets workspaces, Targets servers, List<String> permissions,
-                                  String expires, Integer expiresInDays, Instant expiresAt, Targets tools) {
+                                  String expires, Integer expiresInDays, Instant expiresAt, Targets tools,
+                                  String rateLimit) {
 
     /** Requires a name. */
     public CreateOwnKeyRequest {
@@ -33,7 +35,7 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      * @return a request with every default
      */
     public static CreateOwnKeyRequest named(String name) {
-        return new CreateOwnKeyRequest(name, null, null, null, null, null, null, null);
+        return new CreateOwnKeyRequest(name, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -41,7 +43,8 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      * @return a copy with them set
      */
     public CreateOwnKeyRequest withWorkspaces(Targets targets) {
-        return new CreateOwnKeyRequest(name, targets, servers, permissions, expires, expiresInDays, expiresAt, tools);
+        return new CreateOwnKeyRequest(name, targets, servers, permissions, expires, expiresInDays,
+                expiresAt, tools, rateLimit);
     }
 
     /**
@@ -49,7 +52,8 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      * @return a copy with them set
      */
     public CreateOwnKeyRequest withServers(Targets targets) {
-        return new CreateOwnKeyRequest(name, workspaces, targets, permissions, expires, expiresInDays, expiresAt, tools);
+        return new CreateOwnKeyRequest(name, workspaces, targets, permissions, expires, expiresInDays,
+                expiresAt, tools, rateLimit);
     }
 
     /**
@@ -58,7 +62,7 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      */
     public CreateOwnKeyRequest withTools(Targets targets) {
         return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, expiresInDays, expiresAt,
-                targets);
+                targets, rateLimit);
     }
 
     /**
@@ -67,7 +71,7 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      */
     public CreateOwnKeyRequest withPermissions(String... list) {
         return new CreateOwnKeyRequest(name, workspaces, servers, List.of(list), expires, expiresInDays, expiresAt,
-                tools);
+                tools, rateLimit);
     }
 
     /**
@@ -75,7 +79,8 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      * @return a copy with it set
      */
     public CreateOwnKeyRequest withExpires(String preset) {
-        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, preset, expiresInDays, expiresAt, tools);
+        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, preset, expiresInDays,
+                expiresAt, tools, rateLimit);
     }
 
     /**
@@ -83,7 +88,8 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      * @return a copy with it set
      */
     public CreateOwnKeyRequest withExpiresInDays(int days) {
-        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, days, expiresAt, tools);
+        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, days, expiresAt,
+                tools, rateLimit);
     }
 
     /**
@@ -91,6 +97,16 @@ public record CreateOwnKeyRequest(String name, Targets workspaces, Targets serve
      * @return a copy with it set
      */
     public CreateOwnKeyRequest withExpiresAt(Instant at) {
-        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, expiresInDays, at, tools);
+        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, expiresInDays, at,
+                tools, rateLimit);
+    }
+
+    /**
+     * @param rate the key's own rate limit, as {@code 100/min}: no looser than the calling key's own
+     * @return a copy with it set
+     */
+    public CreateOwnKeyRequest withRateLimit(String rate) {
+        return new CreateOwnKeyRequest(name, workspaces, servers, permissions, expires, expiresInDays, expiresAt, tools,
+                rate);
     }
 }

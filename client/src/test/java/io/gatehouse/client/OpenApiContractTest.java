@@ -62,10 +62,10 @@ class OpenApiContractTest {
                 Map.entry("CreateKeyRequest", CreateKeyRequest.named("n").withUser("u").withOrganization("o")
                         .withWorkspaces(Targets.ALL).withServers(Targets.ALL).withPermissions("mcp:*")
                         .withExpires("90d").withExpiresInDays(3).withExpiresAt(Instant.EPOCH).withTools(Targets.ALL)
-                        .withKind("standard")),
+                        .withKind("standard").withRateLimit("10/min")),
                 Map.entry("CreateOwnKeyRequest", CreateOwnKeyRequest.named("n").withWorkspaces(Targets.ALL)
                         .withServers(Targets.ALL).withPermissions("mcp:*").withExpires("90d").withExpiresInDays(3)
-                        .withExpiresAt(Instant.EPOCH).withTools(Targets.ALL)),
+                        .withExpiresAt(Instant.EPOCH).withTools(Targets.ALL).withRateLimit("10/min")),
                 Map.entry("ImportKey", ImportKey.of("ab", "pre_", "n").withOwner("o", "u").withKind("legacy")
                         .withDisplay("pre_ab", "1234").withScope(Targets.ALL, Targets.ALL, Targets.ALL)
                         .withPermissions("api:*").withTimes(Instant.EPOCH, Instant.EPOCH)),

@@ -123,7 +123,7 @@ class OperationsContractTest {
     void keysAndTokensAppearInNoToString() {
         Gatehouse client = Gatehouse.builder().baseUrl(java.net.URI.create("http://127.0.0.1:1")).key(KEY).build();
         ApiKey view = new ApiKey("key_1", "api_key", "n", "standard", "org_1", "usr_1", "gk_live_KYPu…THR1",
-                "gk_live_KYPu", java.util.Optional.of("THR1"), null, null, "active", java.time.Instant.EPOCH,
+                "gk_live_KYPu", java.util.Optional.of("THR1"), null, null, java.util.Optional.empty(), "active", java.time.Instant.EPOCH,
                 java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
                 java.util.Optional.empty(), false, java.util.Optional.empty(), java.util.Optional.empty(), 0);
         List<Object> holders = List.of(client, client.withKey(KEY), new IssuedApiKey(view, KEY, true),

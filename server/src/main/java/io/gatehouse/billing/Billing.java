@@ -144,7 +144,8 @@ public final class Billing implements AutoCloseable {
         Optional<Instant> trialEndsAt = p.identity().standing().trialEndsAt();
         GatehouseConfig.Plan plan = plans.effective(p.identity().plan(), trialEndsAt,
                 trialEndsAt.isPresent() ? clock.instant() : Instant.EPOCH); // the clock only matters for a trial
-        if (plan.keyRate().isEmpty() && plan.orgRate().isEmpty() && serverRate.isEmpty() && toolRate.isEmpty()) {
+        if (plan.keyRate().isEmpty() && plan.orgRate().isEmpty() && serverRate.isEmpty() && toolRate.isEmpty()
+                && p.identity().rateLimit().isEmpty()) {
             return NO_LIMITS;
         }
         return limits(p, plan, serverId, serverRate, tool, toolRate);
@@ -183,23 +184,26 @@ public final class Billing implements AutoCloseable {
     }
 
     /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
-    public record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> serverRate,
-                         Optional<io.gatehouse.limits.Rate> toolRate, List<Limit> limits, String policy) {
+    public record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> ownRate,
+                         Optional<io.gatehouse.limits.Rate> serverRate, Optional<io.gatehouse.limits.Rate> toolRate,
+                         List<Limit> limits, String policy) {
         public boolean isEmpty() {
             return limits.isEmpty();
         }
     }
 
-    private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), Optional.empty(), List.of(), "");
+    private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), Optional.empty(), Optional.empty(),
+            List.of(), "");
 
     /** Each credential's limits, made once per plan: the hot path builds nothing. */
     private final com.github.benmanes.caffeine.cache.Cache<String, Limits> limitsByCredential =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
 
     /**
-     * In order: the plan's on the credential ({@code key}) and on its organization ({@code org}), the
-     * server's on the credential there ({@code server}), and the server's on the credential's calls of
-     * one tool or route ({@code tool}). Each tool's bucket is its own: the tool names come from the
+     * In order: the plan's on the credential ({@code key}), the credential's own ({@code credential}:
+     * an API key's {@code rate_limit}), the plan's on its organization ({@code org}), the server's on the
+     * credential there ({@code server}), and the server's on the credential's calls of one tool or
+     * route ({@code tool}). Each tool's bucket is its own: the tool names come from the
      * server's configuration, never from what a request merely claims.
      */
     private Limits limits(Principal p, GatehouseConfig.Plan plan, String serverId,
@@ -209,16 +213,18 @@ public final class Billing implements AutoCloseable {
                 : toolRate.isEmpty() ? p.credentialId() + " " + serverId : p.credentialId() + " " + serverId + " " + tool;
         Limits kept = limitsByCredential.getIfPresent(key);
         if (kept != null && kept.plan() == plan && kept.orgId().equals(p.orgId())
-                && kept.serverRate().equals(serverRate) && kept.toolRate().equals(toolRate)) {
+                && kept.ownRate().equals(p.identity().rateLimit()) && kept.serverRate().equals(serverRate)
+                && kept.toolRate().equals(toolRate)) {
             return kept;
         }
-        List<Limit> made = new java.util.ArrayList<>(4);
+        List<Limit> made = new java.util.ArrayList<>(5);
         plan.keyRate().ifPresent(r -> made.add(new Limit("key", p.credentialId(), r)));
+        p.identity().rateLimit().ifPresent(r -> made.add(new Limit("credential", p.credentialId(), r)));
         plan.orgRate().ifPresent(r -> made.add(new Limit("org", p.orgId(), r)));
         serverRate.ifPresent(r -> made.add(new Limit("server", p.credentialId() + "@" + serverId, r)));
         toolRate.ifPresent(r -> made.add(new Limit("tool", p.credentialId() + "@" + serverId + " " + tool, r)));
-        Limits limits = new Limits(plan, p.orgId(), serverRate, toolRate, List.copyOf(made),
-                RateLimitHeaders.policy(made));
+        Limits limits = new Limits(plan, p.orgId(), p.identity().rateLimit(), serverRate, toolRate,
+                List.copyOf(made), RateLimitHeaders.policy(made));
         limitsByCredential.put(key, limits);
         return limits;
     }

@@ -35,6 +35,8 @@ public final class KeysCommand {
         @Option(names = "--permissions", description = "comma-separated, e.g. api:read,mcp:use,keys:self "
                 + "(default: the calling key's api:* and mcp:*)") String permissions;
         @Option(names = "--expires", description = "never, 30d, 90d, 365d, or a date (2027-01-31)") String expires;
+        @Option(names = "--rate-limit", description = "the key's own limit on the data plane, e.g. 100/min (default: "
+                + "the calling key's own, if it has one)") String rateLimit;
 
         String method() {
             return "POST";
@@ -66,6 +68,7 @@ public final class KeysCommand {
             if (expires != null) {
                 b.put(expires.matches("never|\\d+d") ? "expires" : "expires_at", expires);
             }
+            put(b, "rate_limit", rateLimit);
             return Optional.of(b);
         }
     }

@@ -36,7 +36,7 @@ public final class LocalCredential implements CredentialResolver {
         return Optional.of(new Identity("operator", Identity.CredentialKind.INTERNAL, "gh_local_", "operator", "",
                 "", Identity.Standing.NONE, Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL,
                 Set.of(Permissions.ADMIN_READ, Permissions.ADMIN_WRITE, Permissions.KEYS_VERIFY), Set.of(),
-                Optional.empty()));
+                Optional.empty(), Optional.empty()));
     }
 
     /** Never reads the store: the secret is in this process's memory. */

@@ -23,11 +23,13 @@ import java.util.Set;
  * @param permissions      the credential's permissions as granted
  * @param memberWorkspaces the owner's current workspaces in the organisation
  * @param expiresAt        when the credential stops working, if ever
+ * @param rateLimit        the credential's own rate limit, besides its plan's (an API key's {@code rate_limit});
+ *                         empty for none, and for OAuth tokens
  */
 public record Identity(String credentialId, CredentialKind kind, String displayPrefix, String userId, String orgId,
                        String plan, Standing standing, Optional<Role> role, boolean userDisabled,
                        Targets workspaces, Targets servers, Targets tools, Set<String> permissions, Set<String> memberWorkspaces,
-                       Optional<Instant> expiresAt) {
+                       Optional<Instant> expiresAt, Optional<io.gatehouse.limits.Rate> rateLimit) {
 
     /**
      * Whether this credential acts for the whole instance. Only the credential's kind says so: an

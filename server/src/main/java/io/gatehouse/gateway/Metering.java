@@ -223,6 +223,7 @@ final class Metering {
                     call.clientAddress(), clock.millis());
             String who = switch (outcome.limit().policy()) {
                 case "org" -> "Your organization";
+                case "credential" -> p.identity().kind().noun() + ", under its own rate limit,";
                 case "server" -> p.identity().kind().noun() + ", on this server,";
                 case "tool" -> p.identity().kind().noun() + (server.kind() == Server.Kind.MCP ? ", for this tool,"
                         : ", on this route,");

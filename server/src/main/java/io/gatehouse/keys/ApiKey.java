@@ -10,10 +10,12 @@ import java.util.Set;
  * An API key as stored: never its plaintext, only what may be shown ({@link #masked()}).
  *
  * @param tools      tools it may use: all, or {@code server/tool} entries ({@code server/*} for all of one)
+ * @param rateLimit  its own rate limit on the data plane, besides its plan's; empty for none
  * @param rolledFrom the key this one replaced by a renew or a roll
  */
 public record ApiKey(String id, String orgId, String userId, String name, Kind kind, String displayPrefix,
                      Optional<String> last4, Targets workspaces, Targets servers, Targets tools, Set<String> permissions,
+                     Optional<io.gatehouse.limits.Rate> rateLimit,
                      Instant createdAt, Optional<String> createdBy, Optional<Instant> expiresAt,
                      Optional<Instant> revokedAt, Optional<String> revokedReason, Optional<Instant> deletedAt,
                      Optional<String> rolledFrom, boolean imported, Optional<Instant> lastUsedAt,

@@ -5,6 +5,7 @@ import io.gatehouse.door.Principal;
 import io.gatehouse.door.Targets;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.keys.KeyRequests.Create;
+import io.gatehouse.limits.Rate;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Optional;
@@ -12,11 +13,12 @@ import java.util.Set;
 
 /**
  * The rule under every key operation: <b>a credential never creates or obtains a credential that
- * reaches further than its own</b> — organization, workspaces, servers, tools, permissions, expiry.
+ * reaches further than its own</b> — organization, workspaces, servers, tools, permissions, expiry,
+ * and rate limit.
  * A request that leaves an axis out gets the creating credential's own reach there; one that asks
  * for more is refused with {@code 403 exceeds_reach}, naming the axis. Operator keys act for the whole
- * instance: organization, owner, workspaces, servers and tools are theirs to give (what they do is
- * audited), but not permissions they lack nor a later expiry than their own. The command line's
+ * instance: organization, owner, workspaces, servers, tools and rate limits are theirs to give (what
+ * they do is audited), but not permissions they lack nor a later expiry than their own. The command line's
  * one-process credential, held by whoever holds the server's files, is not narrowed at all.
  */
 public final class KeyReach {
@@ -30,7 +32,8 @@ public final class KeyReach {
                     : request.permissions().map(p -> permissions(p, caller)).orElseGet(() -> defaultPermissions(caller));
             return new Create(request.name(), request.kind(), request.userId(), request.orgId(),
                     Optional.of(request.workspaces().orElse(Targets.ALL)), Optional.of(request.servers().orElse(Targets.ALL)),
-                    Optional.of(request.tools().orElse(Targets.ALL)), Optional.of(permissions), request.expiry());
+                    Optional.of(request.tools().orElse(Targets.ALL)), Optional.of(permissions),
+                    Optional.of(request.rateLimit().orElse(Optional.empty())), request.expiry());
         }
         Targets workspaces = request.workspaces().map(w -> subset("workspaces", w, caller.identity().workspaces()))
                 .orElse(caller.identity().workspaces());
@@ -39,8 +42,27 @@ public final class KeyReach {
         Targets tools = request.tools().map(t -> tools(t, caller.identity().tools())).orElse(caller.identity().tools());
         Set<String> permissions = request.permissions().map(p -> permissions(p, caller))
                 .orElseGet(() -> defaultPermissions(caller));
+        Optional<Rate> rateLimit = request.rateLimit().map(r -> rateLimit(r, caller.identity().rateLimit()))
+                .orElse(caller.identity().rateLimit());
         return new Create(request.name(), request.kind(), request.userId(), request.orgId(), Optional.of(workspaces),
-                Optional.of(servers), Optional.of(tools), Optional.of(permissions), request.expiry());
+                Optional.of(servers), Optional.of(tools), Optional.of(permissions), Optional.of(rateLimit),
+                request.expiry());
+    }
+
+    /**
+     * A rate limit a key limited to {@code own} may give: none is looser than any, and a stated one
+     * must pass {@link Rate#noLooserThan} (a simple test that a few tighter rates fail: they are
+     * refused too, with what would pass).
+     */
+    private static Optional<Rate> rateLimit(Optional<Rate> wanted, Optional<Rate> own) {
+        if (own.isEmpty() || wanted.isPresent() && wanted.get().noLooserThan(own.get())) {
+            return wanted;
+        }
+        String bound = "at most " + own.get().count() + " requests over a window of at least "
+                + own.get().window().getSeconds() + " s";
+        throw exceeds("rate_limit", wanted.isEmpty()
+                ? "your key is limited to " + own.get() + ", so a key it makes must be limited too (" + bound + ")"
+                : "'" + wanted.get() + "' is looser than your key's " + own.get() + "; ask for " + bound);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.gatehouse.keys;
 
 import io.gatehouse.door.Targets;
+import io.gatehouse.limits.Rate;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
@@ -34,16 +35,24 @@ public final class KeyRequests {
      * @param servers     likewise
      * @param tools       likewise
      * @param permissions empty: the data-plane permissions the creating credential has
+     * @param rateLimit   empty: the creating credential's own rate limit; else the key's own, or none
      */
     public record Create(String name, ApiKey.Kind kind, Optional<String> userId, Optional<String> orgId,
                          Optional<Targets> workspaces, Optional<Targets> servers, Optional<Targets> tools,
-                         Optional<Set<String>> permissions, Expiry expiry) {
+                         Optional<Set<String>> permissions, Optional<Optional<Rate>> rateLimit, Expiry expiry) {
 
-        /** A standard key for {@code userId} in {@code orgId} with everything stated. */
+        /** A standard key for {@code userId} in {@code orgId} with everything stated, and no rate limit of its own. */
         public static Create of(String name, ApiKey.Kind kind, String userId, String orgId, Targets workspaces,
                                 Targets servers, Targets tools, Set<String> permissions, Expiry expiry) {
             return new Create(name, kind, Optional.of(userId), Optional.of(orgId), Optional.of(workspaces),
-                    Optional.of(servers), Optional.of(tools), Optional.of(permissions), expiry);
+                    Optional.of(servers), Optional.of(tools), Optional.of(permissions), Optional.of(Optional.empty()),
+                    expiry);
+        }
+
+        /** This request with its own rate limit stated: {@code rate}, or none. */
+        public Create withRateLimit(Optional<Rate> rate) {
+            return new Create(name, kind, userId, orgId, workspaces, servers, tools, permissions, Optional.of(rate),
+                    expiry);
         }
     }
 

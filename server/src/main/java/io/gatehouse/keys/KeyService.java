@@ -110,7 +110,7 @@ public final class KeyService {
         passed.removeIf(p -> !by.may(p) && !p.equals(Permissions.KEYS_SELF));
         Create within = KeyReach.within(by, new Create(wanted.name(), ApiKey.Kind.STANDARD, wanted.userId(),
                 wanted.orgId(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(passed),
-                new Expiry.Default()));
+                Optional.empty(), new Expiry.Default()));
         return issue(tx, actor, orgId, userId, within, Optional.empty(), by, false);
     }
 
@@ -138,6 +138,10 @@ public final class KeyService {
         Targets workspaces = request.workspaces().orElse(Targets.ALL);
         Set<String> permissions = request.permissions().orElse(Permissions.DEFAULT_DATA_PLANE);
         access.checkScope(h, org, owner, role, request.kind(), workspaces, permissions);
+        Optional<io.gatehouse.limits.Rate> rateLimit = request.rateLimit().flatMap(r -> r);
+        if (request.kind() == ApiKey.Kind.OPERATOR && rateLimit.isPresent()) {
+            throw ApiError.invalid("rate_limit: an operator key is never rate-limited, so it cannot have a rate limit");
+        }
         // stored in milliseconds: the answer that makes the key says what every later read will say
         Optional<Instant> expiresAt = expiry(org, request.expiry(), now).map(at -> at.truncatedTo(ChronoUnit.MILLIS));
         if (caller != null) {
@@ -166,7 +170,7 @@ public final class KeyService {
         String hash = hasher.hash(plaintext);
         ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, request.name(), request.kind(),
                 format.displayPrefix(plaintext), Optional.of(KeyFormat.last4(plaintext)), workspaces,
-                request.servers().orElse(Targets.ALL), request.tools().orElse(Targets.ALL), permissions, now,
+                request.servers().orElse(Targets.ALL), request.tools().orElse(Targets.ALL), permissions, rateLimit, now,
                 actor.userId(), expiresAt, Optional.empty(), Optional.empty(), Optional.empty(), rolledFrom, false,
                 Optional.empty(), Optional.empty(), 0);
         keys.insert(h, key, hash);
@@ -177,6 +181,7 @@ public final class KeyService {
         detail.put("masked", key.masked());
         detail.put("user_id", userId);
         rolledFrom.ifPresent(r -> detail.put("rolled_from", r));
+        rateLimit.ifPresent(r -> detail.put("rate_limit", r.toString()));
         audit.record(h, actor, orgId, "key.created", "key", key.id(), detail);
         return new Issued(key, plaintext);
     }
@@ -273,7 +278,8 @@ public final class KeyService {
                 expiry = new Expiry.Default();
             }
             Create request = KeyReach.within(caller, Create.of(old.name(), old.kind(), old.userId(), old.orgId(),
-                    old.workspaces(), old.servers(), old.tools(), old.permissions(), expiry));
+                    old.workspaces(), old.servers(), old.tools(), old.permissions(), expiry)
+                    .withRateLimit(old.rateLimit()));
             Issued issued = issue(tx, actor, old.orgId(), old.userId(), request, Optional.of(old.id()), caller, false);
             if (grace.isZero()) {
                 keys.revoke(h, id, now, "renewed");
@@ -326,7 +332,8 @@ public final class KeyService {
                 Create scope = KeyReach.within(caller, new Create(r.name(), ApiKey.Kind.STANDARD, Optional.of(userId),
                         Optional.of(orgId), Optional.of(legacy ? Targets.ALL : r.workspaces()),
                         Optional.of(legacy ? Targets.ALL : r.servers()), Optional.of(legacy ? Targets.ALL : r.tools()),
-                        legacy ? Optional.of(Permissions.DEFAULT_DATA_PLANE) : r.permissions(), new Expiry.Default()));
+                        legacy ? Optional.of(Permissions.DEFAULT_DATA_PLANE) : r.permissions(), Optional.empty(),
+                        new Expiry.Default()));
                 Set<String> permissions = scope.permissions().orElseThrow();
                 access.checkScope(h, org, owner, role, r.kind(), scope.workspaces().orElseThrow(), permissions);
                 Optional<Instant> expiresAt = KeyReach.expiry(caller, r.expiresAt(), true);
@@ -341,7 +348,7 @@ public final class KeyService {
                 ApiKey key = new ApiKey(Ids.next("key"), orgId, userId, r.name(), r.kind(),
                         r.displayPrefix().orElse(r.prefix()), r.last4(), scope.workspaces().orElseThrow(),
                         scope.servers().orElseThrow(), scope.tools().orElseThrow(), permissions,
-                        r.createdAt().orElse(now), actor.userId(), expiresAt, Optional.empty(), Optional.empty(),
+                        scope.rateLimit().orElseThrow(), r.createdAt().orElse(now), actor.userId(), expiresAt, Optional.empty(), Optional.empty(),
                         Optional.empty(), Optional.empty(), true, Optional.empty(), Optional.empty(), 0);
                 keys.insert(h, key, hash);
                 keys.addImportPrefix(h, r.prefix(), now);

@@ -38,13 +38,14 @@ public final class KeyStore {
 
     void insert(Handle h, ApiKey k, String hash) {
         h.createUpdate("INSERT INTO api_keys (id, org_id, user_id, name, kind, secret_hash, display_prefix, last4, "
-                        + "scope_workspaces, scope_servers, scope_tools, permissions, created_at, created_by, expires_at, "
+                        + "scope_workspaces, scope_servers, scope_tools, permissions, rate_limit, created_at, created_by, expires_at, "
                         + "rolled_from, imported) VALUES (:id, :org, :user, :name, :kind, :hash, :display, :last4, "
-                        + ":ws, :servers, :tools, :perms, :created, :createdBy, :expires, :rolledFrom, :imported)")
+                        + ":ws, :servers, :tools, :perms, :rate, :created, :createdBy, :expires, :rolledFrom, :imported)")
                 .bind("id", k.id()).bind("org", k.orgId()).bind("user", k.userId()).bind("name", k.name())
                 .bind("kind", k.kind().wire()).bind("hash", hash).bind("display", k.displayPrefix())
                 .bind("last4", k.last4().orElse(null)).bind("ws", k.workspaces().format())
                 .bind("servers", k.servers().format()).bind("tools", k.tools().format()).bind("perms", String.join(" ", k.permissions()))
+                .bind("rate", k.rateLimit().map(Object::toString).orElse(null))
                 .bind("created", k.createdAt().toEpochMilli()).bind("createdBy", k.createdBy().orElse(null))
                 .bind("expires", Rows.millis(k.expiresAt())).bind("rolledFrom", k.rolledFrom().orElse(null))
                 .bind("imported", k.imported() ? 1 : 0)
@@ -167,7 +168,7 @@ public final class KeyStore {
         Identity identity = new Identity(k.id(), kind, k.displayPrefix(), k.userId(), k.orgId(), (String) first[1],
                 (Identity.Standing) first[6], Optional.ofNullable((String) first[3]).flatMap(Role::parse), (Boolean) first[2],
                 legacy ? Targets.ALL : k.workspaces(), legacy ? Targets.ALL : k.servers(), legacy ? Targets.ALL : k.tools(),
-                k.permissions(), memberWorkspaces, k.expiresAt());
+                k.permissions(), memberWorkspaces, k.expiresAt(), k.rateLimit());
         return Optional.of(new Verifiable(hash, k.revokedAt(), k.deletedAt(), identity));
     }
 
@@ -203,6 +204,7 @@ public final class KeyStore {
                 Targets.parse(rs.getString("scope_workspaces")), Targets.parse(rs.getString("scope_servers")),
                 Targets.parse(rs.getString("scope_tools")),
                 perms.isBlank() ? Set.of() : Set.copyOf(Arrays.asList(perms.split(" "))),
+                Optional.ofNullable(rs.getString("rate_limit")).map(io.gatehouse.limits.Rate::parse),
                 instant(rs, "created_at").orElseThrow(), Optional.ofNullable(rs.getString("created_by")),
                 instant(rs, "expires_at"), instant(rs, "revoked_at"), Optional.ofNullable(rs.getString("revoked_reason")),
                 instant(rs, "deleted_at"), Optional.ofNullable(rs.getString("rolled_from")),

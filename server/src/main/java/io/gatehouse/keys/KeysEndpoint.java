@@ -14,6 +14,7 @@ import io.gatehouse.http.Json;
 import io.gatehouse.http.RequestInfo;
 import io.gatehouse.http.Routes;
 import io.gatehouse.keys.KeyRequests.Expiry;
+import io.gatehouse.limits.Rate;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -88,10 +89,10 @@ public final class KeysEndpoint {
 
     private void create(ServerRequest req, ServerResponse res, boolean own) {
         Principal caller = admit(req, Permissions.ADMIN_WRITE);
-        Body body = own ? guard.body(req).allow("name", "workspaces", "servers", "tools", "permissions", "expires",
-                "expires_in_days", "expires_at")
+        Body body = own ? guard.body(req).allow("name", "workspaces", "servers", "tools", "permissions", "rate_limit",
+                "expires", "expires_in_days", "expires_at")
                 : guard.body(req).allow("name", "kind", "user_id", "organization_id", "workspaces", "servers",
-                "tools", "permissions", "expires", "expires_in_days", "expires_at");
+                "tools", "permissions", "rate_limit", "expires", "expires_in_days", "expires_at");
         Scope scope = scope(body);
         String kind = body.optString("kind", 16).orElse("standard");
         if (!kind.equals("standard") && !kind.equals("operator")) {
@@ -101,7 +102,7 @@ public final class KeysEndpoint {
                 ApiKey.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)),
                 own ? Optional.of(caller.userId()) : body.optString("user_id", 64),
                 own ? Optional.of(caller.orgId()) : body.optString("organization_id", 64), scope.workspaces(),
-                scope.servers(), scope.tools(), scope.permissions(), expiry(body));
+                scope.servers(), scope.tools(), scope.permissions(), rateLimit(body), expiry(body));
         if (request.name().isEmpty()) {
             throw ApiError.invalid("name: must not be blank");
         }
@@ -219,6 +220,24 @@ public final class KeysEndpoint {
         return new Scope(workspaces, servers, ToolScope.read(body.has("tools") ? Optional.of(body.raw("tools")) : Optional.empty(), "tools"), permissions);
     }
 
+    /**
+     * {@code rate_limit}: "100/min"; null asks for none (refused when the creating key has one); absent
+     * takes the creating key's own.
+     */
+    private static Optional<Optional<Rate>> rateLimit(Body body) {
+        if (body.raw("rate_limit") == null) {
+            return Optional.empty();
+        }
+        if (body.raw("rate_limit").isNull()) {
+            return Optional.of(Optional.empty());
+        }
+        try {
+            return Optional.of(Optional.of(Rate.parse(body.string("rate_limit", 32))));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("rate_limit: " + e.getMessage());
+        }
+    }
+
     private static Targets targets(Optional<Set<String>> ids) {
         return ids.map(Targets::of).orElse(Targets.ALL);
     }
@@ -275,6 +294,7 @@ public final class KeysEndpoint {
         scope.put("permissions", new TreeSet<>(k.permissions()));
         out.put("scope", scope);
         out.put("permissions", Map.of("mcps", targets(k.servers())));
+        out.put("rate_limit", k.rateLimit().map(Rate::toString).orElse(null));
         out.put("state", k.state(now).wire());
         out.put("created_at", k.createdAt().toString());
         out.put("expires_at", k.expiresAt().map(Instant::toString).orElse(null));

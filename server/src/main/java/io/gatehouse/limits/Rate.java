@@ -51,6 +51,16 @@ public record Rate(long count, Duration window) {
         }
     }
 
+    /**
+     * Whether this rate is no looser than {@code ceiling}: at most its count, over at least its window.
+     * Sufficient, not necessary: such a rate never admits more than {@code ceiling} in any stretch of
+     * time, but some rates that never do either fail it ({@code 5/30s} under {@code 10/min}: a smaller
+     * burst at the same pace). What a credential may give the credentials it creates ({@code keys.KeyReach}).
+     */
+    public boolean noLooserThan(Rate ceiling) {
+        return count <= ceiling.count && window.compareTo(ceiling.window) >= 0;
+    }
+
     /** The largest unit that divides the window, without a count of one: {@code 100/min}, {@code 100/90s}. */
     @Override
     public String toString() {

@@ -158,7 +158,7 @@ public final class TokenVerifier implements CredentialResolver {
                     Targets.parse((String) r.get("workspaces")), Targets.parse((String) r.get("servers")),
                     Targets.parse((String) r.get("tools")),
                     Set.copyOf(Scopes.split((String) r.get("scope"))), memberWorkspaces,
-                    Optional.of(Instant.ofEpochMilli(((Number) r.get("expires_at")).longValue())));
+                    Optional.of(Instant.ofEpochMilli(((Number) r.get("expires_at")).longValue())), Optional.empty());
             loaded = new Found(r.get("revoked_at") != null || r.get("grant_revoked_at") != null, identity,
                     (String) r.get("client_id"), (String) r.get("resource"),
                     Instant.ofEpochMilli(((Number) r.get("created_at")).longValue()));

@@ -181,8 +181,9 @@ public class CliIT {
             assertThat(updated.out()).doesNotContain("upstream-secret-1");
 
             Run key = run(args(base, "keys", "create", "--name", "one tool", "--org", orgId, "--user", userId,
-                    "--servers", "search", "--tools", "search/query,demo/*"));
+                    "--servers", "search", "--tools", "search/query,demo/*", "--rate-limit", "100/min"));
             assertThat(key.exit()).as(key.err()).isZero();
+            assertThat(key.json().path("rate_limit").asText()).isEqualTo("100/min");
             assertThat(key.json().path("scope").path("tools")).extracting(JsonNode::asText)
                     .containsExactlyInAnyOrder("search/query", "demo/*");
 

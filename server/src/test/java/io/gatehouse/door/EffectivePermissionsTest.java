@@ -42,6 +42,6 @@ class EffectivePermissionsTest {
 
     static Identity identity(CredentialKind kind, Role role, Set<String> permissions) {
         return new Identity("key_1", kind, "gk_live_", "usr_1", "org_1", "business", Identity.Standing.NONE, Optional.of(role), false,
-                Targets.ALL, Targets.ALL, Targets.ALL, permissions, Set.of(), Optional.empty());
+                Targets.ALL, Targets.ALL, Targets.ALL, permissions, Set.of(), Optional.empty(), Optional.empty());
     }
 }

@@ -8,6 +8,7 @@ import io.gatehouse.door.Targets;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.keys.KeyRequests.Create;
 import io.gatehouse.keys.KeyRequests.Expiry;
+import io.gatehouse.limits.Rate;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
@@ -59,6 +60,24 @@ class KeyReachTest {
     }
 
     @Test
+    void rateLimitWhenLeftOutThenTheCallersIsCopiedAndWhenStatedThenNoLooser() {
+        assertThat(KeyReach.within(limited("10/min"), none()).rateLimit()).contains(Optional.of(Rate.parse("10/min")));
+        assertThat(KeyReach.within(limited("10/min"), none().withRateLimit(Optional.of(Rate.parse("5/h"))))
+                .rateLimit()).contains(Optional.of(Rate.parse("5/h")));
+        Principal unlimited = caller(Targets.ALL, Targets.ALL, Targets.ALL, Set.of("mcp:*"), Optional.empty());
+        assertThat(KeyReach.within(unlimited, none()).rateLimit()).contains(Optional.empty());
+        assertThat(KeyReach.within(unlimited, none().withRateLimit(Optional.of(Rate.parse("1000/s")))).rateLimit())
+                .contains(Optional.of(Rate.parse("1000/s")));
+    }
+
+    @Test
+    void rateLimitWhenLooserOrNoneThenExceedsReach() {
+        assertExceeds(limited("10/min"), none().withRateLimit(Optional.of(Rate.parse("11/min"))), "rate_limit");
+        assertExceeds(limited("10/min"), none().withRateLimit(Optional.of(Rate.parse("10/30s"))), "rate_limit");
+        assertExceeds(limited("10/min"), none().withRateLimit(Optional.empty()), "rate_limit");
+    }
+
+    @Test
     void keysSelfIsPartOfAdminWrite() {
         Principal admin = caller(Targets.ALL, Targets.ALL, Targets.ALL, Set.of("admin:write", "api:*"), Optional.empty());
         assertThat(KeyReach.within(admin, request(Optional.empty(), Optional.empty(), Optional.empty(),
@@ -80,12 +99,13 @@ class KeyReachTest {
     void operatorReachesAnyScopeButNotPastItsPermissionsOrExpiry() {
         Identity op = new Identity("key_op", CredentialKind.OPERATOR, "gk_live_", "usr_op", "org_ops", "free",
                 Identity.Standing.NONE, Optional.of(Role.OWNER), false, Targets.of(Set.of("ws_x")), Targets.ALL, Targets.ALL,
-                Set.of("admin:write", "api:*"), Set.of(), Optional.of(IN_30_DAYS));
+                Set.of("admin:write", "api:*"), Set.of(), Optional.of(IN_30_DAYS), Optional.empty());
         Principal operator = new Principal(op, op.permissions(), Set.of());
         Create made = KeyReach.within(operator, request(Optional.of(Targets.ALL), Optional.empty(), Optional.empty(),
                 Optional.empty()));
         assertThat(made.workspaces()).contains(Targets.ALL);
         assertThat(made.permissions()).contains(Set.of("api:*"));
+        assertThat(made.rateLimit()).as("none unless asked").contains(Optional.empty());
         assertExceeds(operator, request(Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.of(Set.of("keys:verify"))), "permissions");
         assertThat(KeyReach.expiry(operator, Optional.empty(), false)).contains(IN_30_DAYS);
@@ -93,7 +113,7 @@ class KeyReachTest {
 
         Identity cli = new Identity("operator", CredentialKind.INTERNAL, "gh_local_", "operator", "", "",
                 Identity.Standing.NONE, Optional.of(Role.OWNER), false, Targets.ALL, Targets.ALL, Targets.ALL, Set.of("admin:write"), Set.of(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
         Principal local = new Principal(cli, cli.permissions(), Set.of());
         assertThat(KeyReach.within(local, request(Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.of(Set.of("keys:verify")))).permissions()).contains(Set.of("keys:verify"));
@@ -108,13 +128,28 @@ class KeyReachTest {
     private static Create request(Optional<Targets> workspaces, Optional<Targets> servers, Optional<Targets> tools,
                                   Optional<Set<String>> permissions) {
         return new Create("k", ApiKey.Kind.STANDARD, Optional.empty(), Optional.empty(), workspaces, servers, tools,
-                permissions, new Expiry.Default());
+                permissions, Optional.empty(), new Expiry.Default());
+    }
+
+    private static Create none() {
+        return request(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     private static Principal caller(Targets workspaces, Targets servers, Targets tools, Set<String> permissions,
                                     Optional<Instant> expiresAt) {
+        return caller(workspaces, servers, tools, permissions, expiresAt, Optional.empty());
+    }
+
+    private static Principal limited(String rate) {
+        return caller(Targets.ALL, Targets.ALL, Targets.ALL, Set.of("mcp:*", "keys:self"), Optional.empty(),
+                Optional.of(Rate.parse(rate)));
+    }
+
+    private static Principal caller(Targets workspaces, Targets servers, Targets tools, Set<String> permissions,
+                                    Optional<Instant> expiresAt, Optional<Rate> rateLimit) {
         Identity id = new Identity("key_1", CredentialKind.API_KEY, "gk_live_", "usr_1", "org_1", "business",
-                Identity.Standing.NONE, Optional.of(Role.MEMBER), false, workspaces, servers, tools, permissions, Set.of("ws_1", "ws_2"), expiresAt);
+                Identity.Standing.NONE, Optional.of(Role.MEMBER), false, workspaces, servers, tools, permissions,
+                Set.of("ws_1", "ws_2"), expiresAt, rateLimit);
         return new Principal(id, permissions, Set.of("ws_1"));
     }
 }

@@ -68,4 +68,19 @@ class RateTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("whole seconds from 1s to 1 day");
     }
+
+    @ParameterizedTest
+    @CsvSource({
+            "10/min,   10/min,  true",
+            "5/min,    10/min,  true",
+            "10/h,     10/min,  true",
+            "1/day,    10/s,    true",
+            "11/min,   10/min,  false",
+            "10/30s,   10/min,  false",
+            "600/h,    10/min,  false",
+            "5/30s,    10/min,  false",
+    })
+    void noLooserThanOnlyWhenCountAtMostAndWindowAtLeast(String wanted, String ceiling, boolean within) {
+        assertThat(Rate.parse(wanted).noLooserThan(Rate.parse(ceiling))).isEqualTo(within);
+    }
 }
