@@ -322,6 +322,16 @@ public final class Billing implements AutoCloseable {
         }
     }
 
+    /** An organization's alerts, newest first: 404 for an organization the caller cannot read, or none. */
+    public List<Alerts.Alert> alerts(Principal caller, String orgId, int limit) {
+        requireReadable(caller, orgId);
+        db.withHandle(h -> {
+            requireOrganization(h, orgId);
+            return null;
+        });
+        return alerts.list(orgId, limit);
+    }
+
     private static void requireReadable(Principal caller, String orgId) {
         if (!caller.canRead(orgId)) {
             throw ApiError.notFound("organization");

@@ -56,14 +56,8 @@ public final class BillingEndpoint {
                 .get("/v1/orgs/{id}/credits/ledger", this::ledger)
                 .get("/v1/orgs/{id}/usage", this::usage)
                 .get("/v1/orgs/{id}/usage/summary", this::usageSummary)
-                .get("/v1/orgs/{id}/alerts", (req, res) -> {
-                    Principal p = read(req);
-                    if (!p.canRead(id(req))) {
-                        throw ApiError.notFound("organization");
-                    }
-                    Json.ok(res, Map.of("data", billing.alerts().list(id(req), limit(req)).stream()
-                            .map(Alerts::view).toList()));
-                })
+                .get("/v1/orgs/{id}/alerts", (req, res) -> Json.ok(res, Map.of("data",
+                        billing.alerts(read(req), id(req), limit(req)).stream().map(Alerts::view).toList())))
                 .post("/v1/webhooks/credits", this::webhook);
     }
 

@@ -98,6 +98,8 @@ class AlertsIT {
         assertThat(call(k.key(), "/api/v1/nothing", "203.0.113.77").status()).as("same /24").isEqualTo(404);
         Thread.sleep(500);
         JsonNode none = TestNode.ok(gw.node.http.get("/v1/orgs/" + k.org() + "/alerts", gw.node.adminKey), 200);
+        assertThat(gw.node.http.get("/v1/orgs/org_nosuchorganization/alerts", gw.node.adminKey).status())
+                .as("alerts of an organization that does not exist").isEqualTo(404);
         assertThat(none.path("data")).as("the first network is no surprise").isEmpty();
 
         assertThat(call(k.key(), "/api/v1/nothing", "198.51.100.7").status()).isEqualTo(404);
