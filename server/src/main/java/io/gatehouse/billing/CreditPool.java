@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -79,6 +80,8 @@ public final class CreditPool implements AutoCloseable {
         final LongAdder spentThisPeriod = new LongAdder();
         volatile long spentLastPeriod;
         final AtomicBoolean toppingUp = new AtomicBoolean();
+        /** Held while leasing: a call that finds its leases empty waits for a top-up under way, then looks again. */
+        final ReentrantLock leasing = new ReentrantLock();
 
         Account(String orgId) {
             this.orgId = orgId;
@@ -182,8 +185,20 @@ public final class CreditPool implements AutoCloseable {
                 return charge.get();
             }
             Account account = accounts.computeIfAbsent(orgId, Account::new);
-            if (!lease(account, credits, target(account, credits))) {
-                throw insufficient(orgId, credits);
+            account.leasing.lock();
+            try {
+                if (accounts.get(orgId) != account) {
+                    continue; // let go by the ticker meanwhile
+                }
+                charge = takeFromMemory(orgId, credits); // a top-up may have landed while we waited for it
+                if (charge.isPresent()) {
+                    return charge.get();
+                }
+                if (!lease(account, credits, target(account, credits))) {
+                    throw insufficient(orgId, credits);
+                }
+            } finally {
+                account.leasing.unlock();
             }
         }
         throw ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
@@ -290,11 +305,15 @@ public final class CreditPool implements AutoCloseable {
             return;
         }
         Thread.ofVirtual().name("gatehouse-credits-topup").start(() -> {
+            account.leasing.lock();
             try {
-                lease(account, least, target(account, least));
+                if (held(account) < lowWater(account) && accounts.get(account.orgId) == account) {
+                    lease(account, least, target(account, least));
+                }
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "could not top up credits of " + account.orgId, e);
             } finally {
+                account.leasing.unlock();
                 account.toppingUp.set(false);
             }
         });
@@ -388,8 +407,15 @@ public final class CreditPool implements AutoCloseable {
                 LOG.info("returned " + back + " credits of expired lease " + dead);
             }
         }
-        accounts.entrySet().removeIf(e -> e.getValue().leases.length == 0 && e.getValue().spentLastPeriod == 0
-                && !e.getValue().toppingUp.get());
+        for (Account account : accounts.values()) {
+            if (account.leases.length == 0 && account.spentLastPeriod == 0 && account.leasing.tryLock()) {
+                try {
+                    accounts.remove(account.orgId, account); // under its lock: nobody is leasing into it
+                } finally {
+                    account.leasing.unlock();
+                }
+            }
+        }
     }
 
     /** Writes every charge taken, then gives back every lease. */

@@ -100,6 +100,24 @@ class CreditsIT {
         assertThat(Ledger.charged(gw.node.server.services().db(), a.org())).isEqualTo(14);
     }
 
+    /**
+     * A call whose node's leases are empty while a top-up is leasing the pool's last credits waits
+     * for that top-up rather than answering 402 (a race CI once caught: 20 credits, calls of 7, the
+     * first lease exactly 7, the top-up and the second call both leasing 7 of the 13 left).
+     */
+    @Test
+    void aCallRacingATopUpWaitsForItInsteadOfAnswering402() {
+        CreditPool pool = gw.node.server.services().billing().credits();
+        for (int i = 0; i < 30; i++) {
+            Account a = account("race" + i + "@credits.test", "free");
+            CreditPool.Charge first = pool.take(a.org(), 7);
+            CreditPool.Charge second = pool.take(a.org(), 7);
+            assertThat(pool.record(first, null, gw.demoServerId, "echo").join()).isTrue();
+            assertThat(pool.record(second, null, gw.demoServerId, "echo").join()).isTrue();
+            assertThat(balance(a.org())).as("org %d", i).isEqualTo(6);
+        }
+    }
+
     @Test
     void anApiRouteIsChargedByPrefixAndAnExhaustedPoolIsA402() {
         Account a = account("api@credits.test", "free");
