@@ -153,7 +153,7 @@ public final class Billing implements AutoCloseable {
 
     /** Step 6 decided from this node's memory (shared with other nodes at each sync with the database store). */
     public Outcome take(Limits limits) {
-        return limiter.takeAll(limits.limits(), System.nanoTime());
+        return limiter.takeAll(limits.group(), System.nanoTime());
     }
 
     /** Whether step 6 is decided by Redis ({@link #takeInRedis}) rather than in memory ({@link #take}). */
@@ -186,18 +186,23 @@ public final class Billing implements AutoCloseable {
     /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
     public record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> ownRate,
                          Optional<io.gatehouse.limits.Rate> serverRate, Optional<io.gatehouse.limits.Rate> toolRate,
-                         List<Limit> limits, String policy) {
+                         List<Limit> limits, String policy, RateLimiter.Group group) {
         public boolean isEmpty() {
             return limits.isEmpty();
         }
     }
 
     private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), Optional.empty(), Optional.empty(),
-            List.of(), "");
+            List.of(), "", null);
 
-    /** Each credential's limits, made once per plan: the hot path builds nothing. */
-    private final com.github.benmanes.caffeine.cache.Cache<String, Limits> limitsByCredential =
-            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
+    /**
+     * Each credential's limits, made once per plan: the hot path builds nothing. A plain map, not a
+     * Caffeine cache: a Caffeine read records itself in a buffer and now and then schedules a drain
+     * on the common pool, which measured as much as the rate limits themselves. Bounded by clearing:
+     * past {@link #LIMITS_KEPT} entries it starts again (each is rebuilt on its next call).
+     */
+    private final Map<String, Limits> limitsByCredential = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int LIMITS_KEPT = 100_000;
 
     /**
      * In order: the plan's on the credential ({@code key}), the credential's own ({@code credential}:
@@ -211,7 +216,7 @@ public final class Billing implements AutoCloseable {
                           Optional<io.gatehouse.limits.Rate> toolRate) {
         String key = serverRate.isEmpty() && toolRate.isEmpty() ? p.credentialId()
                 : toolRate.isEmpty() ? p.credentialId() + " " + serverId : p.credentialId() + " " + serverId + " " + tool;
-        Limits kept = limitsByCredential.getIfPresent(key);
+        Limits kept = limitsByCredential.get(key);
         if (kept != null && kept.plan() == plan && kept.orgId().equals(p.orgId())
                 && kept.ownRate().equals(p.identity().rateLimit()) && kept.serverRate().equals(serverRate)
                 && kept.toolRate().equals(toolRate)) {
@@ -224,7 +229,10 @@ public final class Billing implements AutoCloseable {
         serverRate.ifPresent(r -> made.add(new Limit("server", p.credentialId() + "@" + serverId, r)));
         toolRate.ifPresent(r -> made.add(new Limit("tool", p.credentialId() + "@" + serverId + " " + tool, r)));
         Limits limits = new Limits(plan, p.orgId(), p.identity().rateLimit(), serverRate, toolRate,
-                List.copyOf(made), RateLimitHeaders.policy(made));
+                List.copyOf(made), RateLimitHeaders.policy(made), made.isEmpty() ? null : limiter.group(made));
+        if (limitsByCredential.size() >= LIMITS_KEPT) {
+            limitsByCredential.clear();
+        }
         limitsByCredential.put(key, limits);
         return limits;
     }

@@ -41,6 +41,10 @@ public final class RateLimitHeaders {
 
     /** {@code "key";r=0;t=17}: what is left under each policy and for how long, in the order given. */
     public static String limit(List<Outcome> outcomes) {
+        if (outcomes.size() == 1) { // the usual case, on every metered call: one concatenation, no builder
+            Outcome o = outcomes.get(0);
+            return "\"" + o.limit().policy() + "\";r=" + o.remaining() + ";t=" + o.resetSeconds();
+        }
         StringBuilder out = new StringBuilder();
         for (Outcome outcome : outcomes) {
             item(out, outcome.limit().policy()).append(";r=").append(outcome.remaining())

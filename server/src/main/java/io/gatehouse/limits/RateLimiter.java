@@ -137,7 +137,44 @@ public final class RateLimiter {
         if (limits.isEmpty()) {
             throw new IllegalArgumentException("no limits to take from");
         }
-        return takeFrom(limits, 0, nowNanos);
+        return takeFrom(limits, null, 0, nowNanos);
+    }
+
+    /**
+     * Limits taken together on every call of one credential, with their buckets held: a call takes
+     * from them without looking each up in the map (a record's hash and equals on every call). A
+     * bucket {@link #sweep} has let go is found again in the map on the next take.
+     */
+    public static final class Group {
+        private final RateLimiter owner;
+        private final List<Limit> limits;
+        private final Bucket[] buckets;
+
+        private Group(RateLimiter owner, List<Limit> limits) {
+            this.owner = owner;
+            this.limits = List.copyOf(limits);
+            this.buckets = new Bucket[limits.size()];
+        }
+
+        public List<Limit> limits() {
+            return limits;
+        }
+    }
+
+    /** {@code limits} as a {@link Group} of this limiter's, for {@link #takeAll(Group, long)}. */
+    public Group group(List<Limit> limits) {
+        if (limits.isEmpty()) {
+            throw new IllegalArgumentException("no limits to take from");
+        }
+        return new Group(this, limits);
+    }
+
+    /** As {@link #takeAll(List, long)}, through the group's held buckets. */
+    public Outcome takeAll(Group group, long nowNanos) {
+        if (group.owner != this) {
+            throw new IllegalArgumentException("a group of another limiter");
+        }
+        return takeFrom(group.limits, group.buckets, 0, nowNanos);
     }
 
     /** Drops the buckets that are full at {@code nowNanos}, and answers how many. */
@@ -160,21 +197,24 @@ public final class RateLimiter {
     }
 
     /** Takes from {@code limits[i]} then the rest, giving back on the way out if a later one denies. */
-    private Outcome takeFrom(List<Limit> limits, int i, long nowNanos) {
+    private Outcome takeFrom(List<Limit> limits, Bucket[] held, int i, long nowNanos) {
         Limit limit = limits.get(i);
-        Bucket bucket;
-        Outcome mine;
-        do {
+        Bucket bucket = held == null ? null : held[i];
+        Outcome mine = bucket == null ? null : tryTake(bucket, limit, nowNanos, true);
+        while (mine == null) {
             bucket = bucket(limit, nowNanos);
             mine = tryTake(bucket, limit, nowNanos, true);
-        } while (mine == null);
+        }
+        if (held != null && held[i] != bucket) {
+            held[i] = bucket; // a plain write: a reader that misses it looks the bucket up, as before
+        }
         if (!mine.allowed()) {
             return longestWait(mine, limits, i + 1, nowNanos);
         }
         if (i + 1 == limits.size()) {
             return mine;
         }
-        Outcome rest = takeFrom(limits, i + 1, nowNanos);
+        Outcome rest = takeFrom(limits, held, i + 1, nowNanos);
         if (!rest.allowed()) {
             giveBack(bucket, limit.rate());
             return rest;

@@ -1,6 +1,7 @@
 package io.gatehouse.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -77,6 +78,24 @@ class RateLimiterTest {
         assertThat(limiter.take(key, T0 + 3599 * SECOND + 1)).isEqualTo(new Outcome(key, false, 0, 1));
 
         assertThat(limiter.take(key, T0 + 3600 * SECOND)).isEqualTo(new Outcome(key, true, 0, 3600));
+    }
+
+    @Test
+    void aGroupTakesFromTheSameBucketsAsItsLimitsAndFindsThemAgainAfterASweep() {
+        Limit perMinute = limit("minute", "key_a", "2/min");
+        Limit perDay = limit("day", "key_a", "5/day");
+        RateLimiter.Group group = limiter.group(List.of(perMinute, perDay));
+
+        assertThat(limiter.takeAll(group, T0).allowed()).isTrue();
+        assertThat(limiter.takeAll(List.of(perMinute, perDay), T0).allowed()).as("one bucket, two ways in").isTrue();
+        assertThat(limiter.takeAll(group, T0).limit()).isEqualTo(perMinute);
+
+        assertThat(limiter.sweep(T0 + 61 * SECOND)).as("the minute's bucket is full again").isEqualTo(1);
+        assertThat(limiter.takeAll(group, T0 + 61 * SECOND)).isEqualTo(new Outcome(perMinute, true, 1, 30));
+        assertThat(limiter.take(perMinute, T0 + 61 * SECOND)).as("the group's new bucket is the map's")
+                .isEqualTo(new Outcome(perMinute, true, 0, 60));
+        assertThat(limiter.takeAll(group, T0 + 61 * SECOND).allowed()).isFalse();
+        assertThatThrownBy(() -> new RateLimiter().takeAll(group, T0)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
