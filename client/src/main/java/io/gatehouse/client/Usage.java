@@ -29,11 +29,14 @@ public record Usage(String object, String granularity, Instant from, Instant to,
      * @param server grouped by server: the server's id
      * @param tool grouped by tool: the MCP tool
      * @param calls calls counted
-     * @param clientErrors calls refused by Gatehouse, or answered 4xx by the upstream
+     * @param rateLimited calls refused {@code 429 rate_limited}
+     * @param unpaid calls refused {@code 402 insufficient_credits}
+     * @param clientErrors calls refused otherwise by Gatehouse, or answered 4xx by the upstream
      * @param serverErrors calls the upstream answered 5xx, or did not answer
      * @param credits credits charged, net of refunds
      */
     public record Bucket(Instant start, Optional<String> credential, Optional<String> server, Optional<String> tool,
-                         long calls, long clientErrors, long serverErrors, long credits) {
+                         long calls, long rateLimited, long unpaid, long clientErrors, long serverErrors,
+                         long credits) {
     }
 }

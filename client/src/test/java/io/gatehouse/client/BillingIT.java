@@ -140,7 +140,7 @@ class BillingIT {
         List<Usage.Bucket> mine = usage.data().stream().filter(b -> b.credential().equals(Optional.of(key.id()))).toList();
         assertThat(mine).as("one bucket, or two across midnight").isNotEmpty().allSatisfy(b -> {
             assertThat(b.server()).as("grouped by credential only").isEmpty();
-            assertThat(b.clientErrors() + b.serverErrors()).isZero();
+            assertThat(b.clientErrors() + b.serverErrors() + b.rateLimited() + b.unpaid()).isZero();
         });
         assertThat(mine.stream().mapToLong(Usage.Bucket::calls).sum()).isEqualTo(2);
         assertThat(mine.stream().mapToLong(Usage.Bucket::credits).sum()).isEqualTo(2 * COST);
