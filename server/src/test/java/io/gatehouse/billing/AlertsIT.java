@@ -126,7 +126,7 @@ class AlertsIT {
     @Test
     void aBurstFarAboveTheUsualRateIsAnAlert() throws Exception {
         Keyed k = keyed("burst@alerts.test");
-        for (int i = 0; i < 130; i++) {
+        for (int i = 0; i < 130; i++) { // split across a minute's end, one side still holds 65
             call(k.key(), "/api/v1/nothing", "192.0.2.10");
         }
         JsonNode alert = awaitAlert(k.org(), k.keyId(), "burst");
@@ -139,7 +139,7 @@ class AlertsIT {
         JsonNode broken = gw.unreachableServer("down", Map.of());
         try {
             Keyed k = keyed("errors@alerts.test");
-            for (int i = 0; i < 25; i++) {
+            for (int i = 0; i < 45; i++) { // split across a minute's end, one side still holds 20
                 assertThat(call(k.key(), "/api/down/x", "192.0.2.20").status()).isEqualTo(502);
             }
             JsonNode alert = awaitAlert(k.org(), k.keyId(), "error_spike");

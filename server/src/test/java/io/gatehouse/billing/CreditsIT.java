@@ -263,11 +263,20 @@ class CreditsIT {
     }
 
     @Test
-    void aChargeThatCannotBeWrittenWithholdsTheAnswer() {
+    void aChargeThatCannotBeWrittenWithholdsTheAnswer() throws InterruptedException {
         Account a = account("withheld@credits.test", "big");
         assertThat(generate(a.key()).status()).isEqualTo(202); // the node now holds a lease of the pool
         var db = gw.node.server.services().db();
         CreditStore store = gw.node.server.services().billing().credits().store();
+        // That call spent its lease of exactly 10 and started a top-up: let it land first, or the
+        // top-up's lease, taken after the closing below, would pay for the next call.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_leases WHERE org_id = :org "
+                + "AND closed_at IS NULL AND from_allocation + from_purchased > spent").bind("org", a.org())
+                .mapTo(Long.class).one()) == 0) {
+            assertThat(System.nanoTime()).as("the top-up's lease within 5 s").isLessThan(deadline);
+            Thread.sleep(10);
+        }
         // Another node takes this one for dead and returns its lease, while this node still spends from it.
         db.inTransaction(h -> {
             for (String lease : h.createQuery("SELECT id FROM credit_leases WHERE org_id = :org AND closed_at IS NULL")
