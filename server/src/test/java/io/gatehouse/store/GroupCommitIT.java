@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -98,6 +99,35 @@ class GroupCommitIT {
         assertThat(stored()).hasSize(201).startsWith(0, 1, 2).endsWith(200);
         // One write alone, then the 200 that queued behind it in batches of at most 64.
         assertThat(batches).containsExactly(1, 64, 64, 64, 8);
+    }
+
+    @Test
+    void aLingeringWriterWaitsForMoreOnlyAfterABatchOfSeveral() throws Exception {
+        try (GroupCommit<Integer, Integer> group = new GroupCommit<>(db, "test", 64, 1_000_000_000L, (h, items) -> {
+                 if (items.contains(0)) {
+                     firstBatchRunning.countDown();
+                     await(release);
+                 }
+                 return write(h, items);
+             })) {
+            CompletableFuture<Integer> first = group.submitAsync(0);
+            assertThat(firstBatchRunning.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Integer> one = group.submitAsync(1);
+            CompletableFuture<Integer> two = group.submitAsync(2);
+            waitUntilQueued(group, 2);
+            release.countDown();
+            assertThat(first.get(10, TimeUnit.SECONDS)).isZero(); // alone: the batch before it was none
+            assertThat(one.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(two.get(10, TimeUnit.SECONDS)).isEqualTo(4);
+
+            // The last batch was two: the writer takes 3, then waits (1 s) and 4 joins it.
+            CompletableFuture<Integer> three = group.submitAsync(3);
+            Thread.sleep(50);
+            CompletableFuture<Integer> four = group.submitAsync(4);
+            assertThat(three.get(10, TimeUnit.SECONDS)).isEqualTo(6);
+            assertThat(four.get(10, TimeUnit.SECONDS)).isEqualTo(8);
+        }
+        assertThat(batches).containsExactly(1, 2, 2);
     }
 
     @Test
