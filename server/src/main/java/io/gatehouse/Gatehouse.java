@@ -46,6 +46,7 @@ public final class Gatehouse {
         CommandLine cli = new CommandLine(root);
         io.gatehouse.cli.CliSupport.setLocalConfig(root::config);
         withHelp(cli);
+        cli.setParameterExceptionHandler(Gatehouse::badArguments);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             String message = switch (e) {
                 case ConfigException c -> "configuration error: " + c.getMessage();
@@ -56,6 +57,49 @@ public final class Gatehouse {
             return 2;
         });
         return cli;
+    }
+
+    /**
+     * Bad arguments, answered as picocli would (the message, suggestions, the synopsis) but with every
+     * secret the command line held masked: picocli's "Unknown options: '--key', 'gk_live_…'" (a
+     * command's {@code --key} put before it) would otherwise print a key to the terminal and its logs.
+     */
+    private static int badArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        java.io.PrintWriter err = command.getErr();
+        err.println("gatehouse: " + masked(String.valueOf(e.getMessage()), args));
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            err.print(command.getHelp().fullSynopsis());
+        }
+        err.println("Try 'gatehouse " + (command.getParent() == null ? "" : command.getCommandName() + " ")
+                + "--help' for more.");
+        err.flush();
+        return command.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** Options whose value is a secret: {@code --key}, {@code --admin-key}, {@code --webhook-secret}, … */
+    private static final java.util.regex.Pattern SECRET_OPTION =
+            java.util.regex.Pattern.compile("--?[a-z-]*(key|secret|password|token)", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /** {@code message} with the value of every secret option in {@code args}, and anything key-shaped, masked. */
+    static String masked(String message, String[] args) {
+        String out = message;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            int eq = arg.indexOf('=');
+            String secret = null;
+            if (arg.startsWith("-") && eq > 0 && SECRET_OPTION.matcher(arg.substring(0, eq)).matches()) {
+                secret = arg.substring(eq + 1);
+            } else if (arg.startsWith("-") && SECRET_OPTION.matcher(arg).matches() && i + 1 < args.length) {
+                secret = args[++i];
+            } else if (!arg.startsWith("-") && arg.length() >= 24 && arg.indexOf('_') > 0) {
+                secret = arg; // a key or token given where an option was not expected
+            }
+            if (secret != null && !secret.isEmpty()) {
+                out = out.replace(secret, "****");
+            }
+        }
+        return out;
     }
 
     /** The global options this run was given, as they must be repeated in a command it suggests. */

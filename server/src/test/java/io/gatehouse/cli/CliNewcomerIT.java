@@ -31,6 +31,20 @@ class CliNewcomerIT {
     }
 
     @Test
+    void aKeyWhereTheCommandLineDoesNotExpectItIsNeverEchoed() {
+        String key = "gk_live_" + "A1b2C3d4".repeat(4) + "_abcdef";
+        for (String[] args : new String[][]{{"--key", key, "keys", "list"}, {"--key=" + key, "keys", "list"},
+                {"keys", "list", "--url", "http://127.0.0.1:9", key}, {"--webhook-secret", "whsec_" + key, "orgs"}}) {
+            CliIT.Run r = run(args);
+            assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err()).as("what picocli says, masked").startsWith("gatehouse: ")
+                    .containsAnyOf("Unknown option", "Unmatched argument").contains("****").doesNotContain(key)
+                    .contains("--help");
+            assertThat(r.out()).doesNotContain(key);
+        }
+    }
+
+    @Test
     void theLocalStoreIsNeverMadeByAManagementCommandInTheWrongFolder() {
         Path elsewhere = TestNode.tempDir();
         CliIT.Run r = run("--data-dir", elsewhere.resolve("data").toString(), "orgs", "list");
