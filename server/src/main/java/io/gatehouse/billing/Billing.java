@@ -183,17 +183,24 @@ public final class Billing implements AutoCloseable {
         return credits.takeFromMemory(p.orgId(), cost);
     }
 
-    /** A credential's limits under one plan, and the RateLimit-Policy field that names them. */
+    /**
+     * A credential's limits under one plan, taken together through {@code group} (null: none), and
+     * the RateLimit-Policy field that names them.
+     */
     public record Limits(GatehouseConfig.Plan plan, String orgId, Optional<io.gatehouse.limits.Rate> ownRate,
                          Optional<io.gatehouse.limits.Rate> serverRate, Optional<io.gatehouse.limits.Rate> toolRate,
-                         List<Limit> limits, String policy, RateLimiter.Group group) {
+                         String policy, RateLimiter.Group group) {
+        public List<Limit> limits() {
+            return group == null ? List.of() : group.limits();
+        }
+
         public boolean isEmpty() {
-            return limits.isEmpty();
+            return group == null;
         }
     }
 
     private static final Limits NO_LIMITS = new Limits(null, "", Optional.empty(), Optional.empty(), Optional.empty(),
-            List.of(), "", null);
+            "", null);
 
     /**
      * Each credential's limits, made once per plan: the hot path builds nothing. A plain map, not a
@@ -229,7 +236,7 @@ public final class Billing implements AutoCloseable {
         serverRate.ifPresent(r -> made.add(new Limit("server", p.credentialId() + "@" + serverId, r)));
         toolRate.ifPresent(r -> made.add(new Limit("tool", p.credentialId() + "@" + serverId + " " + tool, r)));
         Limits limits = new Limits(plan, p.orgId(), p.identity().rateLimit(), serverRate, toolRate,
-                List.copyOf(made), RateLimitHeaders.policy(made), made.isEmpty() ? null : limiter.group(made));
+                RateLimitHeaders.policy(made), limiter.group(made));
         if (limitsByCredential.size() >= LIMITS_KEPT) {
             limitsByCredential.clear();
         }
