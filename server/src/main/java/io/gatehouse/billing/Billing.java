@@ -257,6 +257,7 @@ public final class Billing implements AutoCloseable {
     /** An organization's pool as {@code GET /v1/orgs/{id}/credits} shows it. */
     public Map<String, Object> pool(Principal caller, String orgId) {
         requireReadable(caller, orgId);
+        appliedHere();
         return db.inTransaction(h -> {
             requireOrganization(h, orgId);
             CreditStore.Pool pool = credits.store().pool(h, orgId, clock.instant());
@@ -277,10 +278,23 @@ public final class Billing implements AutoCloseable {
     /** The pool's ledger, newest first. */
     public List<CreditStore.Entry> ledger(Principal caller, String orgId, int limit, Optional<String> before) {
         requireReadable(caller, orgId);
+        appliedHere();
         return db.withHandle(h -> {
             requireOrganization(h, orgId);
             return credits.store().ledger(h, orgId, limit, before);
         });
+    }
+
+    /**
+     * Applies this node's charge journal first, so that a client reads its own calls' charges from
+     * the node that answered them; another node's reach the database within its flush interval.
+     */
+    private void appliedHere() {
+        try {
+            credits.flush();
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not apply the charge journal before a read", e);
+        }
     }
 
     /**

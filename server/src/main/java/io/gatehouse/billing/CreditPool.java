@@ -32,12 +32,16 @@ import java.util.logging.Logger;
  * database while a lease lasts.
  *
  * <p><b>Exact, with no overspend, across nodes.</b> A lease is taken with one guarded update of the
- * pool ({@link CreditStore#lease}); a node spends only what its leases hold. Each charge is also
- * written, in group-committed batches, as a ledger row and as the lease's {@code spent}; the call it
- * pays for goes on only once that write has committed, so a charge a client was answered for
- * survives the node's {@code kill -9}. A lease a node stops renewing (it died) is closed by any
- * node once it has expired plus {@code credits.lease-grace}, and what it did not spend returns to
- * the pool. A charge against a lease closed meanwhile is not written, and its call is refused.
+ * pool ({@link CreditStore#lease}); a node spends only what its leases hold. Each charge is kept
+ * before its call is answered, so a charge a client was answered for survives the node's
+ * {@code kill -9}: by default in this node's {@link ChargeJournal} (a few stores into a mapped
+ * file), applied to the database every {@link #FLUSH_MILLIS} ms as ledger rows and the lease's
+ * {@code spent}; with {@code credits.charges=database}, the answer waits for that write itself
+ * (group-committed). A lease a node stops renewing (it died) is closed by any node once it has
+ * expired plus {@code credits.lease-grace}, or at once by a node on the same host that replays the
+ * dead node's journal, and what it did not spend returns to the pool. A charge that reaches the
+ * database after its lease closed is taken from the pool itself (journal), or is not written and
+ * its call is refused (database).
  *
  * <p><b>Sizing.</b> A lease is sized to the organization's spending on this node: about what it
  * spent in the last renewal period (a third of {@code credits.lease-ttl}), twice over, within
@@ -109,7 +113,13 @@ public final class CreditPool implements AutoCloseable {
 
 
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
+    /** Writes each charge before its answer ({@code credits.charges=database}); idle otherwise. */
     private final GroupCommit<CreditStore.Spend, Boolean> writer;
+    /** This node's charge journal ({@code credits.charges=journal}); null otherwise. */
+    private final ChargeJournal journal;
+    /** Applying the journal to the database: one flush at a time. */
+    private final Object flushing = new Object();
+    private volatile long journalWarnedAt;
     private final ScheduledExecutorService ticker;
     private volatile boolean closed;
 
@@ -119,12 +129,29 @@ public final class CreditPool implements AutoCloseable {
         this.clock = clock;
         this.store = new CreditStore((h, orgId) -> monthlyAllocation(h, orgId, plans, clock), config.cycle());
         // A busy writer lingers 0.1 ms for more charges: fewer transactions (and WAL checkpoints) under load.
-        this.writer = new GroupCommit<>(db, "credits", 256, 100_000, store::spend);
+        this.writer = new GroupCommit<>(db, "credits", 256, 100_000, (h, spends) -> store.spend(h, spends, false));
+        this.journal = config.charges() == GatehouseConfig.Charges.JOURNAL
+                ? ChargeJournal.create(config.journalDir(), node, JOURNAL_BYTES) : null;
+        try {
+            replayDeadJournals();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not replay the charge journals of nodes that are gone; will retry", e);
+        }
         this.ticker = Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-credits").unstarted(r));
         long period = Math.max(1000, config.leaseTtl().toMillis() / 3);
         ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
+        if (journal != null) {
+            ticker.scheduleWithFixedDelay(this::flushQuietly, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
+
+    /** The charge journal's size: 16 MiB, about 100,000 charges the database has not taken yet. */
+    static final int JOURNAL_BYTES = 16 << 20;
+    /** How often the journal is applied to the database. */
+    static final long FLUSH_MILLIS = 100;
+    private static final CompletableFuture<Boolean> JOURNALED = CompletableFuture.completedFuture(true);
+    private static final CompletableFuture<Boolean> NOT_JOURNALED = CompletableFuture.completedFuture(false);
 
     private static long monthlyAllocation(org.jdbi.v3.core.Handle h, String orgId, GatehouseConfig.Plans plans,
                                           Clock clock) {
@@ -214,10 +241,38 @@ public final class CreditPool implements AutoCloseable {
         charge.held().inFlight.decrementAndGet();
     }
 
-    /** Writes the charge; the future says whether it was recorded (false: its lease was closed meanwhile). */
+    /**
+     * Keeps the charge where a {@code kill -9} cannot take it: the future says whether it was kept
+     * (false: its lease was closed meanwhile, or the journal could not take it), and the call's
+     * answer waits for it. In the journal, it is done on return; in the database, once the charge's
+     * batch has committed.
+     */
     public CompletableFuture<Boolean> record(Charge charge, String credentialId, String serverId, String tool) {
-        return submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false, charge.callId(),
-                credentialId, serverId, tool, clock.millis()), charge.held());
+        CreditStore.Spend spend = new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false,
+                charge.callId(), credentialId, serverId, tool, clock.millis());
+        if (journal == null) {
+            return submit(spend, charge.held());
+        }
+        Held held = charge.held();
+        try {
+            journal.append(spend);
+            return JOURNALED;
+        } catch (RuntimeException e) {
+            held.left.addAndGet(charge.credits()); // not kept, so not spent: the call is refused
+            journalTrouble(e);
+            return NOT_JOURNALED;
+        } finally {
+            held.inFlight.decrementAndGet();
+        }
+    }
+
+    private void journalTrouble(RuntimeException e) {
+        long now = System.nanoTime();
+        if (now - journalWarnedAt > 60_000_000_000L) {
+            journalWarnedAt = now;
+            LOG.log(Level.WARNING, "a charge could not be journaled, its call is refused: " + e.getMessage(),
+                    e instanceof ChargeJournal.Full ? null : e);
+        }
     }
 
     /**
@@ -227,11 +282,26 @@ public final class CreditPool implements AutoCloseable {
     public void refund(Charge charge, String credentialId, String serverId, String tool) {
         Held held = charge.held();
         held.inFlight.incrementAndGet();
+        CreditStore.Spend spend = new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), true,
+                charge.callId(), credentialId, serverId, tool, clock.millis());
+        if (journal != null) {
+            try {
+                journal.append(spend); // first: a lease is never given back credits the database did not hear of
+                if (!held.closing) {
+                    held.left.addAndGet(charge.credits());
+                }
+            } catch (RuntimeException e) {
+                journalTrouble(e);
+                Thread.ofVirtual().start(() -> refundToPool(charge));
+            } finally {
+                held.inFlight.decrementAndGet();
+            }
+            return;
+        }
         if (!held.closing) {
             held.left.addAndGet(charge.credits());
         }
-        submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), true, charge.callId(),
-                credentialId, serverId, tool, clock.millis()), held).thenAccept(recorded -> {
+        submit(spend, held).thenAccept(recorded -> {
             if (!recorded) {
                 Thread.ofVirtual().start(() -> refundToPool(charge));
             }
@@ -266,6 +336,7 @@ public final class CreditPool implements AutoCloseable {
     private ApiError insufficient(String orgId, long credits) {
         long balance;
         try {
+            flush(); // the balance the 402 names counts this node's charges: off the loop, so it may write
             balance = balance(orgId);
         } catch (RuntimeException e) {
             balance = -1;
@@ -359,6 +430,112 @@ public final class CreditPool implements AutoCloseable {
         }
     }
 
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not apply the charge journal to the database; will retry: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Applies what the journal holds to the database, in one transaction that also records how far
+     * it got. A charge whose lease was closed meanwhile is taken from the pool instead
+     * ({@link CreditStore#spend}), and this node spends no more from that lease.
+     */
+    public void flush() {
+        if (journal == null) {
+            return;
+        }
+        synchronized (flushing) {
+            long from = journal.flushedTo();
+            ChargeJournal.Read read = journal.read(from, 20_000);
+            if (read.next() == from) {
+                return;
+            }
+            Instant now = clock.instant();
+            List<Boolean> kept = db.inTransaction(h -> {
+                List<Boolean> out = read.spends().isEmpty() ? List.of() : store.spend(h, read.spends(), true);
+                store.journalFlushed(h, node, read.next(), now);
+                return out;
+            });
+            journal.flushed(read.next());
+            for (int i = 0; i < kept.size(); i++) {
+                if (!kept.get(i)) {
+                    leaveLease(read.spends().get(i));
+                }
+            }
+        }
+    }
+
+    /** Flushes until the journal is applied up to {@code position}; false if an append there takes too long. */
+    private boolean flushedUpTo(long position) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            flush();
+            if (journal.flushedTo() >= position) {
+                return true;
+            }
+            try {
+                Thread.sleep(1); // an append reserved before position is being written
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** The store found {@code spend}'s lease closed (its node was taken for dead): spend no more of it. */
+    private void leaveLease(CreditStore.Spend spend) {
+        Account account = accounts.get(spend.orgId());
+        if (account != null) {
+            for (Held held : account.leases) {
+                if (held.id.equals(spend.leaseId())) {
+                    held.closing = true;
+                }
+            }
+        }
+    }
+
+    /**
+     * Replays the journals of this host's nodes whose process is gone (their lock is free): what
+     * they journaled goes to the database, exactly once, then their leases are closed at once (no
+     * need to wait for them to expire: the node cannot spend them any more), and their journal is
+     * deleted. At start and on every tick.
+     */
+    private void replayDeadJournals() {
+        for (java.nio.file.Path file : ChargeJournal.others(config.journalDir(), node)) {
+            Optional<ChargeJournal> claimed = ChargeJournal.claim(file);
+            if (claimed.isEmpty()) {
+                continue;
+            }
+            ChargeJournal dead = claimed.get();
+            boolean replayed = false;
+            try {
+                String other = dead.node();
+                long from = db.withHandle(h -> store.journalFlushedTo(h, other)); // read once it is ours
+                ChargeJournal.Read read = dead.replay(from);
+                Instant now = clock.instant();
+                long returned = db.inTransaction(h -> {
+                    if (!read.spends().isEmpty()) {
+                        store.spend(h, read.spends(), true);
+                    }
+                    long back = 0;
+                    for (String lease : store.openLeases(h, other)) {
+                        back += store.close(h, lease, now, "its node is gone; its journal was replayed");
+                    }
+                    store.journalGone(h, other);
+                    return back;
+                });
+                replayed = true;
+                LOG.info("replayed " + read.spends().size() + " charges from the journal of " + other
+                        + ", a node that is gone, and returned " + returned + " credits of its leases");
+            } finally {
+                dead.close(replayed);
+            }
+        }
+    }
+
     private void tickQuietly() {
         try {
             tick();
@@ -387,10 +564,11 @@ public final class CreditPool implements AutoCloseable {
                 }
             }
         }
+        closing.removeIf(held -> held.inFlight.get() > 0); // its charges are still on their way: next tick
+        if (journal != null && !closing.isEmpty() && !flushedUpTo(journal.reserved())) {
+            closing.clear(); // what they spent is not all in the database yet: next tick
+        }
         for (Held held : closing) {
-            if (held.inFlight.get() > 0) {
-                continue; // its writes are still on their way: next tick
-            }
             db.inTransaction(h -> store.close(h, held.id, now, closed ? "node stopped" : "returned"));
             accounts.values().forEach(a -> a.remove(held));
         }
@@ -404,6 +582,7 @@ public final class CreditPool implements AutoCloseable {
                 }
             }
         }
+        replayDeadJournals();
         for (String dead : db.withHandle(h -> store.expired(h, now.minus(config.leaseGrace())))) {
             long back = db.inTransaction(h -> store.close(h, dead, now, "expired: its node stopped renewing it"));
             if (back > 0) {
@@ -437,6 +616,24 @@ public final class CreditPool implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "could not return credit leases at shutdown; they return once expired: "
                     + e.getMessage());
+        }
+        if (journal != null) {
+            boolean applied = false;
+            try {
+                applied = flushedUpTo(journal.reserved());
+                if (applied) {
+                    db.inTransaction(h -> {
+                        store.journalGone(h, node);
+                        return null;
+                    });
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "could not apply the charge journal at shutdown; the next node to start "
+                        + "on this host replays it: " + e.getMessage());
+                applied = false;
+            } finally {
+                journal.close(applied);
+            }
         }
     }
 }

@@ -182,10 +182,12 @@ final class CreditStore {
     /**
      * Writes one batch of charges and refunds: a lease's {@code spent} moves by their sum, only while
      * the lease is open, and they get their ledger rows, one per lease, kind, credential, server and
-     * tool (a lone call's row names it). Answers, per spend, whether it was recorded: a charge against
-     * a lease closed meanwhile (the node was taken for dead) is not.
+     * tool (a lone call's row names it). Answers, per spend, whether it went to its lease: one against
+     * a lease closed meanwhile (its node was taken for dead) did not. Such spends are dropped, unless
+     * {@code collectLate}: their calls were answered (the journal kept them), so they are taken from
+     * the pool itself ({@link #late}).
      */
-    synchronized List<Boolean> spend(Handle h, List<Spend> spends) {
+    synchronized List<Boolean> spend(Handle h, List<Spend> spends, boolean collectLate) {
         Map<String, Long> byLease = new LinkedHashMap<>();
         Map<List<Object>, long[]> rows = new LinkedHashMap<>();
         Map<List<Object>, Spend> first = new LinkedHashMap<>();
@@ -214,6 +216,9 @@ final class CreditStore {
             for (Map.Entry<List<Object>, long[]> row : rows.entrySet()) {
                 Spend s = first.get(row.getKey());
                 if (!open.get(s.leaseId())) {
+                    if (collectLate) {
+                        late(h, s, row.getValue()[0], row.getValue()[1]);
+                    }
                     continue;
                 }
                 any = true;
@@ -244,6 +249,69 @@ final class CreditStore {
             recorded.add(open.get(s.leaseId()));
         }
         return recorded;
+    }
+
+    /**
+     * Spends whose lease had closed before they reached the database (their node was taken for
+     * dead, or its journal was replayed after the lease expired): the lease gave back credits these
+     * calls had spent, so a charge takes them from the pool, as far as it holds them, and a refund
+     * gives them to it. What a late charge could not take is named in its row's note: the one
+     * place Gatehouse can undercharge, bounded by what a node spent between its last flush and
+     * the expiry of its leases (docs/billing.md, "Where a charge is kept").
+     */
+    private void late(Handle h, Spend s, long credits, long calls) {
+        Instant now = Instant.ofEpochMilli(Math.max(s.at(), System.currentTimeMillis()));
+        Pool pool = pool(h, s.orgId(), now);
+        long delta;
+        String note;
+        if (s.refund()) {
+            h.createUpdate("UPDATE credit_pools SET purchased = purchased + :c, updated_at = :now WHERE org_id = :org")
+                    .bind("c", credits).bind("now", now.toEpochMilli()).bind("org", s.orgId()).execute();
+            delta = credits;
+            note = "refunded after lease " + s.leaseId() + " had closed";
+        } else {
+            long taken = Math.min(credits, pool.balance());
+            long fromAllocation = Math.min(taken, pool.allocation());
+            h.createUpdate("UPDATE credit_pools SET allocation = allocation - :a, purchased = purchased - :p, "
+                            + "updated_at = :now WHERE org_id = :org")
+                    .bind("a", fromAllocation).bind("p", taken - fromAllocation).bind("now", now.toEpochMilli())
+                    .bind("org", s.orgId()).execute();
+            delta = -taken;
+            note = "charged after lease " + s.leaseId() + " had closed"
+                    + (taken < credits ? "; " + (credits - taken) + " credits could not be taken, the pool was empty" : "");
+        }
+        h.createUpdate("INSERT INTO credit_ledger (id, org_id, kind, pool_delta, lease_id, lease_delta, call_id, calls, "
+                        + "credential_id, server_id, tool, note, created_at) VALUES (:id, :org, :kind, :pd, NULL, 0, "
+                        + ":call, :calls, :cred, :server, :tool, :note, :at)")
+                .bind("id", Ids.ordered("cl", now.toEpochMilli())).bind("org", s.orgId())
+                .bind("kind", s.refund() ? "refund" : "charge").bind("pd", delta)
+                .bind("call", calls == 1 ? s.callId() : null).bind("calls", calls).bind("cred", s.credentialId())
+                .bind("server", s.serverId()).bind("tool", s.tool()).bind("note", note).bind("at", now.toEpochMilli())
+                .execute();
+    }
+
+    /** How far into {@code node}'s charge journal the database has applied it (0: not at all). */
+    long journalFlushedTo(Handle h, String node) {
+        return h.createQuery("SELECT flushed_to FROM credit_journals WHERE node = :node").bind("node", node)
+                .mapTo(Long.class).findOne().orElse(0L);
+    }
+
+    /** Records that {@code node}'s journal is applied up to {@code position}: in the batch's own transaction. */
+    void journalFlushed(Handle h, String node, long position, Instant now) {
+        h.createUpdate("INSERT INTO credit_journals (node, flushed_to, updated_at) VALUES (:node, :p, :now) "
+                        + "ON CONFLICT (node) DO UPDATE SET flushed_to = excluded.flushed_to, updated_at = excluded.updated_at")
+                .bind("node", node).bind("p", position).bind("now", now.toEpochMilli()).execute();
+    }
+
+    /** Forgets {@code node}'s journal: it is applied and deleted. */
+    void journalGone(Handle h, String node) {
+        h.createUpdate("DELETE FROM credit_journals WHERE node = :node").bind("node", node).execute();
+    }
+
+    /** {@code node}'s open leases. */
+    List<String> openLeases(Handle h, String node) {
+        return h.createQuery("SELECT id FROM credit_leases WHERE node = :node AND closed_at IS NULL")
+                .bind("node", node).mapTo(String.class).list();
     }
 
     /**

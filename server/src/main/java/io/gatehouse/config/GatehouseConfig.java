@@ -317,10 +317,17 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param alertWebhookUrl {@code alerts.webhook-url}: where alerts are posted, signed; default none
      * @param alertWebhookSecret {@code alerts.webhook-secret}: their signing secret ({@code whsec_…})
      * @param usage      how long usage and alerts are kept
+     * @param charges    {@code credits.charges}: where a charge is kept before its call is answered:
+     *                   {@code journal} (default: this node's charge journal, a file a {@code kill -9} cannot
+     *                   take; the database has it within a tenth of a second) or {@code database} (the
+     *                   answer waits for the charge's commit: survives the loss of the node's disk too)
+     * @param journalDir {@code credits.journal-dir}: where the charge journal lives; default
+     *                   {@code <data-dir>/credits-journal}. Local to the host: nodes on one host may share it
      */
     public record Credits(Refund refund, Duration leaseTtl, Duration leaseGrace, long minLease, long maxLease,
                           Duration cycle, Optional<String> webhookSecret, String webhookScheme,
-                          Optional<URI> alertWebhookUrl, Optional<String> alertWebhookSecret, Usage usage) {
+                          Optional<URI> alertWebhookUrl, Optional<String> alertWebhookSecret, Usage usage,
+                          Charges charges, Path journalDir) {
         @Override
         public String toString() {
             return "Credits[refund=" + refund + ", leaseTtl=" + leaseTtl + ", webhookSecret="
@@ -333,6 +340,14 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param pruneInterval {@code usage.prune-interval}: how often each node deletes them, in batches; default 1h
      */
     public record Usage(Duration retention, Duration pruneInterval) {
+    }
+
+    /** Where a charge is kept before its call is answered. */
+    public enum Charges {
+        /** This node's charge journal; the database within {@code CreditPool}'s flush interval. */
+        JOURNAL,
+        /** The database: the answer waits for the charge's commit. */
+        DATABASE
     }
 
     /** Which calls the upstream failed give their credits back. */
@@ -362,7 +377,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.registration-ttl", "oauth.redirect-schemes", "oauth.default-scopes",
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures", "credits.refund", "credits.lease-ttl", "credits.lease-grace",
-            "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.webhook-secret",
+            "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.charges", "credits.journal-dir", "credits.webhook-secret",
             "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret", "usage.retention",
             "usage.prune-interval", "rate-limits.store", "rate-limits.sync", "rate-limits.redis-url",
             "rate-limits.redis-timeout");
@@ -492,7 +507,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 intSetting(s, "gateway.upstream-max-idle", 64, 0, 100_000),
                 positive(s, "gateway.upstream-idle-timeout",
                         durationSetting(s, "gateway.upstream-idle-timeout", Duration.ofSeconds(20)))),
-                oauth(s), signIn(s), credits(s), rateLimits(s));
+                oauth(s), signIn(s), credits(s, dataDir), rateLimits(s));
     }
 
     private static RateLimits rateLimits(Settings s) {
@@ -695,7 +710,14 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
         return key == null ? Optional.empty() : s.get(key).map(v -> parse(s, key, v, Rate::parse));
     }
 
-    private static Credits credits(Settings s) {
+    private static Credits credits(Settings s, Path dataDir) {
+        String charges = s.get("credits.charges").orElse("journal").strip();
+        if (!Set.of("journal", "database").contains(charges)) {
+            throw new ConfigException(s.describe("credits.charges") + ": must be journal or database, was '"
+                    + charges + "'");
+        }
+        Path journalDir = s.get("credits.journal-dir").map(v -> Path.of(v.strip()).toAbsolutePath().normalize())
+                .orElse(dataDir.resolve("credits-journal"));
         String refund = s.get("credits.refund").orElse("failed").strip();
         if (!Set.of("failed", "unanswered", "never").contains(refund)) {
             throw new ConfigException(s.describe("credits.refund") + ": must be failed, unanswered or never, was '"
@@ -728,7 +750,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 s.get("credits.webhook-secret"), scheme, alertUrl, s.get("alerts.webhook-secret"),
                 new Usage(between(s, "usage.retention", Duration.ofDays(90), Duration.ofDays(1), Duration.ofDays(3660)),
                         between(s, "usage.prune-interval", Duration.ofHours(1), Duration.ofSeconds(1),
-                                Duration.ofDays(1))));
+                                Duration.ofDays(1))),
+                Charges.valueOf(charges.toUpperCase(Locale.ROOT)), journalDir);
     }
 
     /** Accepts a JDBC URL or the common {@code postgres://user:pass@host:port/db} form. */

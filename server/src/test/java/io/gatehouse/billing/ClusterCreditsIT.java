@@ -81,6 +81,8 @@ class ClusterCreditsIT {
         for (Thread t : clients) {
             t.join();
         }
+        a.server.services().billing().credits().flush();
+        b.server.services().billing().credits().flush();
         long charged = Ledger.charged(a.server.services().db(), org);
         long balance = TestNode.ok(a.http.get("/v1/orgs/" + org + "/credits", a.adminKey), 200).path("balance").asLong();
         assertThat(refused.get()).as("every client ran the pool dry").isEqualTo(8);

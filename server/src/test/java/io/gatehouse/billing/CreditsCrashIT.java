@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A node killed with {@code kill -9} under load, on the engine under test: node B runs as its own
  * process ({@code ./gatehouse serve}) beside node A (in this JVM) on one database. After the kill,
- * every tool call B answered is a recorded charge, B's lease goes back to the pool once it has
- * expired (A returns it), the ledger and the balance agree, and at most about a second of usage
- * is lost.
+ * every tool call B answered is a recorded charge, B's lease goes back to the pool (at once when B
+ * restarts and replays its journal; once it has expired, A returning it, when charges went to the
+ * database), the ledger and the balance agree, and at most about a second of usage is lost.
  */
 class CreditsCrashIT {
     static final int POOL = 100_000;
@@ -56,7 +56,7 @@ class CreditsCrashIT {
         upstream.close();
     }
 
-    private static Process startNodeB(int port) throws Exception {
+    private static Process startNodeB(int port, Map<String, String> own) throws Exception {
         Path launcher = Path.of("").toAbsolutePath().getParent().resolve("gatehouse");
         ProcessBuilder p = new ProcessBuilder(launcher.toString(), "serve")
                 .directory(TestNode.tempDir().toFile()).redirectErrorStream(true)
@@ -66,6 +66,7 @@ class CreditsCrashIT {
         p.environment().put("GATEHOUSE_DATA_DIR", TestNode.tempDir().toString());
         p.environment().put("GATEHOUSE_HTTP_PORT", Integer.toString(port));
         p.environment().put("GATEHOUSE_NO_BUILD", "1");
+        own.forEach((k, v) -> p.environment().put(Settings.envName(k), v));
         Process b = p.start();
         Http http = new Http(URI.create("http://127.0.0.1:" + port));
         long deadline = System.nanoTime() + 60_000_000_000L;
@@ -83,17 +84,89 @@ class CreditsCrashIT {
         throw new AssertionError("node B did not start");
     }
 
+    /**
+     * Journaled (the default): B's charges are in its journal when it dies. B starts again on the
+     * same journal directory, replays the dead journal into the ledger, and returns the dead node's
+     * lease at once.
+     */
     @Test
-    void chargesAnsweredBeforeAKill9SurviveAndTheDeadNodesLeaseReturns() throws Exception {
-        String user = a.createUser("crash@credits.test");
-        String org = a.createOrg("Crashed", "free", user);
+    void journaledChargesAnsweredBeforeAKill9SurviveARestart() throws Exception {
+        Path journals = TestNode.tempDir().resolve("journals-of-b");
+        Map<String, String> own = Map.of("credits.charges", "journal", "credits.journal-dir", journals.toString());
+        Crash crash = crash("journal", own);
+        assertThat(java.nio.file.Files.list(journals).filter(f -> f.toString().endsWith(".journal")).count())
+                .as("B's journal outlives it").isEqualTo(1);
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        long restarted = System.nanoTime();
+        Process again = startNodeB(port, own);
+        try {
+            var db = a.server.services().db();
+            long open = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_leases WHERE org_id = :org "
+                    + "AND closed_at IS NULL").bind("org", crash.org()).mapTo(Long.class).one());
+            assertThat(open).as("the restarted node replayed the journal and returned the dead node's lease").isZero();
+            assertThat((System.nanoTime() - restarted) / 1e9).as("without waiting for the lease to expire").isLessThan(60);
+            crash.check();
+            assertThat(java.nio.file.Files.list(journals).filter(f -> f.toString().endsWith(".journal")).count())
+                    .as("the dead journal is gone, the new node's is there").isEqualTo(1);
+        } finally {
+            again.destroy();
+            again.waitFor();
+        }
+    }
+
+    /** In the database ({@code credits.charges=database}): each answer waited for its charge's commit. */
+    @Test
+    void chargesCommittedBeforeAKill9SurviveAndTheDeadNodesLeaseReturns() throws Exception {
+        Crash crash = crash("database", Map.of("credits.charges", "database"));
+        // B's lease holds credits until it expires; then node A gives them back.
+        var db = a.server.services().db();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        long open = -1;
+        while (System.nanoTime() < deadline) {
+            open = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_leases WHERE org_id = :org "
+                    + "AND closed_at IS NULL").bind("org", crash.org()).mapTo(Long.class).one());
+            if (open == 0) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertThat(open).as("the dead node's lease was returned").isZero();
+        crash.check();
+    }
+
+    /** What a crash left to check: every answered call a charge, the balance the ledger's, usage lost within bounds. */
+    private record Crash(String org, String keyId, int answered, double seconds) {
+        void check() {
+            var db = a.server.services().db();
+            long charged = Ledger.charged(db, org);
+            assertThat(charged).as("every answered call is a recorded charge (and at most the 4 in flight more)")
+                    .isBetween((long) answered, answered + 4L);
+            long balance = TestNode.ok(a.http.get("/v1/orgs/" + org + "/credits", a.adminKey), 200).path("balance")
+                    .asLong();
+            assertThat(balance).isEqualTo(POOL - charged);
+            Ledger.check(db);
+            long counted = db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(calls), 0) FROM usage_minutes "
+                    + "WHERE credential_id = :k AND tool = 'echo'").bind("k", keyId).mapTo(Long.class).one());
+            long perSecond = (long) Math.ceil(answered / seconds);
+            assertThat(counted).as("usage lost to the kill: at most about the last second (%d calls/s)", perSecond)
+                    .isBetween(answered - 2 * perSecond - 10, answered + 4L);
+        }
+    }
+
+    /** Node B, with {@code own} settings, answers tool calls of a new organization under load, then is killed. */
+    private Crash crash(String name, Map<String, String> own) throws Exception {
+        String user = a.createUser("crash-" + name + "@credits.test");
+        String org = a.createOrg("Crashed " + name, "free", user);
         JsonNode made = a.createKey(org, user, Map.of());
         String key = made.path("key").asText();
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Process b = startNodeB(port);
+        Process b = startNodeB(port, own);
         AtomicInteger answered = new AtomicInteger();
         List<Thread> clients = new ArrayList<>();
         long started = System.nanoTime();
@@ -126,32 +199,6 @@ class CreditsCrashIT {
         for (Thread t : clients) {
             t.join();
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        var db = a.server.services().db();
-        long charged = Ledger.charged(db, org);
-        assertThat(charged).as("every answered call is a recorded charge (and at most the 4 in flight more)")
-                .isBetween((long) answered.get(), answered.get() + 4L);
-
-        // B's lease holds credits until it expires; then node A gives them back.
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        long open = -1;
-        while (System.nanoTime() < deadline) {
-            open = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_leases WHERE org_id = :org "
-                    + "AND closed_at IS NULL").bind("org", org).mapTo(Long.class).one());
-            if (open == 0) {
-                break;
-            }
-            Thread.sleep(250);
-        }
-        assertThat(open).as("the dead node's lease was returned").isZero();
-        long balance = TestNode.ok(a.http.get("/v1/orgs/" + org + "/credits", a.adminKey), 200).path("balance").asLong();
-        assertThat(balance).isEqualTo(POOL - charged);
-        Ledger.check(db);
-
-        long counted = db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(calls), 0) FROM usage_minutes "
-                + "WHERE credential_id = :k AND tool = 'echo'").bind("k", made.path("id").asText()).mapTo(Long.class).one());
-        long perSecond = (long) Math.ceil(answered.get() / seconds);
-        assertThat(counted).as("usage lost to the kill: at most about the last second (%d calls/s)", perSecond)
-                .isBetween(answered.get() - 2 * perSecond - 10, answered.get() + 4L);
+        return new Crash(org, made.path("id").asText(), answered.get(), (System.nanoTime() - started) / 1e9);
     }
 }

@@ -39,6 +39,7 @@ class ProfundisPlansIT {
 
     @AfterEach
     void ledgerHolds() {
+        gw.node.server.services().billing().credits().flush();
         Ledger.check(gw.node.server.services().db());
     }
 

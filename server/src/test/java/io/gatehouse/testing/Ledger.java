@@ -13,7 +13,8 @@ import java.util.Map;
  *   <li>every lease's credits left ({@code granted - spent}, or 0 once closed) is the sum of its {@code lease_delta};</li>
  *   <li>a lease's {@code spent} is the sum of its charges less its refunds;</li>
  *   <li>no balance, and no lease, is below zero;</li>
- *   <li>every credit is somewhere: granted + purchased + adjusted − lapsed = pool + unspent leases + charged − refunded.</li>
+ *   <li>every credit is somewhere: granted + purchased + adjusted − lapsed − charged late + refunded late
+ *       = pool + unspent leases + spent from leases.</li>
  * </ol>
  */
 public final class Ledger {
@@ -44,8 +45,10 @@ public final class Ledger {
                 assertThat(num(l, "granted") - num(l, "spent")).as("I4 lease " + l.get("id") + " not overspent")
                         .isGreaterThanOrEqualTo(0);
             }
+            // Charges and refunds outside any lease: those that reached the database after their lease closed.
             long in = h.createQuery("SELECT COALESCE(SUM(pool_delta), 0) FROM credit_ledger WHERE kind IN "
-                    + "('grant', 'purchase', 'adjust', 'expire', 'refund') AND lease_id IS NULL").mapTo(Long.class).one();
+                    + "('grant', 'purchase', 'adjust', 'expire', 'refund', 'charge') AND lease_id IS NULL")
+                    .mapTo(Long.class).one();
             long pool = h.createQuery("SELECT COALESCE(SUM(allocation + purchased), 0) FROM credit_pools")
                     .mapTo(Long.class).one();
             long open = h.createQuery("SELECT COALESCE(SUM(from_allocation + from_purchased - spent), 0) "
@@ -56,10 +59,11 @@ public final class Ledger {
         });
     }
 
-    /** Charges recorded, net of refunds, for an organization. */
+    /** Charges recorded, net of refunds, for an organization: from its leases, and from its pool when late. */
     public static long charged(Database db, String orgId) {
-        return db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(-lease_delta), 0) FROM credit_ledger "
-                + "WHERE org_id = :org AND kind IN ('charge', 'refund')").bind("org", orgId).mapTo(Long.class).one());
+        return db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(CASE WHEN lease_id IS NULL THEN -pool_delta "
+                + "ELSE -lease_delta END), 0) FROM credit_ledger WHERE org_id = :org AND kind IN ('charge', 'refund')")
+                .bind("org", orgId).mapTo(Long.class).one());
     }
 
     private static long num(Map<String, Object> row, String column) {

@@ -1,0 +1,418 @@
+package io.gatehouse.billing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
+
+/**
+ * One node's charges, kept where a {@code kill -9} cannot take them, before their calls are
+ * answered: a file mapped into memory as a ring. An append is a few stores into the mapping (the
+ * kernel's page cache), so it survives the process's death without a system call or a wait; the
+ * node's flusher applies what was appended to the database in batches ({@link CreditPool}), and a
+ * node that finds another's journal unlocked (its process is gone) replays it.
+ *
+ * <p>Written by hand: what it does (lock-free appends of a few bytes from the event loops into a
+ * memory-mapped ring, read back in order by one flusher, and scanned after a crash) is a few
+ * hundred lines here, where a library (Chronicle Queue) would bring its own off-heap runtime and
+ * file conventions. The file is not a format for anyone else: it lives between two flushes.
+ *
+ * <p><b>Records.</b> Every position is absolute (bytes appended since the journal was made); the
+ * ring holds the ones from {@code flushedTo} on, at {@code position % capacity}. A record is 8-byte
+ * aligned: its own position (8 bytes, stored last, with release semantics), its length (4; negative
+ * for padding that skips the end of the ring), a CRC32C of its body (4), then the body. A reader
+ * takes a record only when the position stored in it is the one it reads at: a slot not yet written
+ * holds zeros or a record of an earlier lap (a position one lap back). After a crash, a record an
+ * appender had reserved and not finished is a hole: {@link #replay} steps over it, 8 bytes at a
+ * time, to the next record whose position and checksum hold. Its call was never answered (the
+ * append comes first), so nothing is lost by skipping it.
+ *
+ * <p><b>Bounds.</b> An append that would overwrite what the flusher has not applied yet is refused
+ * ({@link Full}): the database has been behind for a whole ring. Nothing else blocks.
+ *
+ * <p><b>Ownership.</b> The node holds an exclusive lock on its file for its life. The kernel drops
+ * it when the process dies, however it dies, so a lock another process can take means the owner is
+ * gone. A journal is made under a temporary name and renamed once locked, so no one sees it unlocked.
+ * Locks are per host: the directory must be local to it.
+ */
+final class ChargeJournal implements AutoCloseable {
+    static final String SUFFIX = ".journal";
+    private static final int HEADER = 16;
+    private static final int MAX_RECORD = 16 * 1024;
+    private static final byte CHARGE = 1;
+    private static final byte REFUND = 2;
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Each appending thread's scratch record, so that the body's checksum is taken over an array. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        final ByteBuffer body = ByteBuffer.allocate(MAX_RECORD).order(ByteOrder.LITTLE_ENDIAN);
+        final CRC32C crc = new CRC32C();
+    }
+
+    /** The ring is full of records the database has not taken yet. */
+    static final class Full extends RuntimeException {
+        Full() {
+            super("the charge journal is full: the database has not taken its charges for a whole ring", null,
+                    false, false);
+        }
+    }
+
+    /** The journals this process's nodes own: never opened by another of them (see {@link #claim}). */
+    private static final java.util.Set<Path> HELD_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Records read, and the position after the last one. */
+    record Read(List<CreditStore.Spend> spends, long next) {
+    }
+
+    private final Path file;
+    private final String node;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final MappedByteBuffer ring;
+    private final int capacity;
+    private final AtomicLong reserved;
+    private volatile long flushedTo;
+
+    private ChargeJournal(Path file, String node, FileChannel channel, FileLock lock, int capacity, long from) {
+        this.file = file;
+        this.node = node;
+        this.channel = channel;
+        this.lock = lock;
+        this.capacity = capacity;
+        try {
+            this.ring = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot map the charge journal " + file, e);
+        }
+        ring.order(ByteOrder.LITTLE_ENDIAN);
+        this.reserved = new AtomicLong(from);
+        this.flushedTo = from;
+    }
+
+    /**
+     * Makes {@code node}'s journal in {@code dir}, of {@code capacity} bytes (a multiple of 8),
+     * locked by this process.
+     */
+    static ChargeJournal create(Path dir, String node, int capacity) {
+        if (capacity % 8 != 0 || capacity < 4 * MAX_RECORD) {
+            throw new IllegalArgumentException("a journal's capacity is a multiple of 8 of at least " + 4 * MAX_RECORD);
+        }
+        try {
+            Files.createDirectories(dir);
+            Path temporary = dir.resolve("." + node + SUFFIX + ".new");
+            Path file = dir.resolve(node + SUFFIX);
+            FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            try {
+                FileLock lock = channel.lock();
+                channel.truncate(0);
+                channel.write(ByteBuffer.allocate(1), capacity - 1); // sized, sparse: pages are made as they are written
+                try {
+                    Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw new IOException("the charge journal's directory cannot rename atomically: " + dir, e);
+                }
+                ChargeJournal journal = new ChargeJournal(file, node, channel, lock, capacity, 0);
+                HELD_HERE.add(file.toAbsolutePath());
+                return journal;
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                Files.deleteIfExists(temporary);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the charge journal in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Another node's journal, locked by this process, when that node's process is gone (its lock
+     * was free); empty while it lives, or when another process took it first.
+     */
+    static Optional<ChargeJournal> claim(Path file) {
+        Path key = file.toAbsolutePath();
+        if (!HELD_HERE.add(key)) {
+            return Optional.empty(); // opening it here and closing it again would drop its holder's lock (POSIX)
+        }
+        String name = file.getFileName().toString();
+        String node = name.substring(0, name.length() - SUFFIX.length());
+        FileChannel channel = null;
+        boolean claimed = false;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null || !Files.exists(file)) { // alive, or replayed and deleted by whoever held it
+                return Optional.empty();
+            }
+            long size = channel.size();
+            if (size % 8 != 0 || size < 4 * MAX_RECORD || size > Integer.MAX_VALUE) {
+                throw new IllegalStateException("not a charge journal: " + file + " (" + size + " bytes)");
+            }
+            ChargeJournal journal = new ChargeJournal(file, node, channel, lock, (int) size, 0);
+            claimed = true;
+            return Optional.of(journal);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the charge journal " + file, e);
+        } finally {
+            if (!claimed) {
+                closeQuietly(channel);
+                HELD_HERE.remove(key);
+            }
+        }
+    }
+
+    /** The journals in {@code dir} but {@code own}'s: those of nodes on this host, alive or not. */
+    static List<Path> others(Path dir, String own) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> {
+                String name = f.getFileName().toString();
+                return name.endsWith(SUFFIX) && !name.startsWith(".") && !name.equals(own + SUFFIX);
+            }).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the charge journals in " + dir, e);
+        }
+    }
+
+    String node() {
+        return node;
+    }
+
+    /** The position after the last record reserved: every record before it is appended or being appended. */
+    long reserved() {
+        return reserved.get();
+    }
+
+    long flushedTo() {
+        return flushedTo;
+    }
+
+    /**
+     * Appends one charge (or refund) and answers once it is in the mapping: from then on it
+     * outlives this process. Lock-free; safe from any thread.
+     *
+     * @throws Full when the ring holds only records the database has not taken
+     */
+    void append(CreditStore.Spend spend) {
+        Scratch scratch = SCRATCH.get();
+        ByteBuffer body = scratch.body;
+        body.clear();
+        body.put(spend.refund() ? REFUND : CHARGE).putLong(spend.credits()).putLong(spend.at());
+        putString(body, spend.orgId());
+        putString(body, spend.leaseId());
+        putString(body, spend.callId());
+        putString(body, spend.credentialId());
+        putString(body, spend.serverId());
+        putString(body, spend.tool());
+        int bodyLength = body.position();
+        CRC32C crc = scratch.crc;
+        crc.reset();
+        crc.update(body.array(), 0, bodyLength);
+        int length = (HEADER + bodyLength + 7) & ~7;
+        long at = reserve(length);
+        int offset = (int) (at % capacity);
+        ring.put(offset + HEADER, body.array(), 0, bodyLength);
+        ring.putInt(offset + 8, length);
+        ring.putInt(offset + 12, (int) crc.getValue());
+        LONGS.setRelease(ring, offset, at);
+    }
+
+    private static void putString(ByteBuffer body, String value) {
+        if (value == null) {
+            body.putShort((short) -1);
+            return;
+        }
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 2048) {
+            throw new IllegalArgumentException("a charge's field is longer than 2048 bytes");
+        }
+        body.putShort((short) bytes.length).put(bytes);
+    }
+
+    /** Reserves {@code length} bytes that do not wrap around the ring's end; pads that end when needed. */
+    private long reserve(int length) {
+        while (true) {
+            long p = reserved.get();
+            int offset = (int) (p % capacity);
+            long start = offset + length <= capacity ? p : p + (capacity - offset);
+            if (start + length - flushedTo > capacity) {
+                throw new Full();
+            }
+            if (reserved.compareAndSet(p, start + length)) {
+                if (start != p && capacity - offset >= HEADER) {
+                    ring.putInt(offset + 8, -(int) (start - p));
+                    ring.putInt(offset + 12, 0);
+                    LONGS.setRelease(ring, offset, p);
+                }
+                return start;
+            }
+        }
+    }
+
+    /**
+     * The records from {@code from} on, in order, up to the first not yet written (an append under
+     * way) or {@code max} of them; for the flusher of a live journal.
+     */
+    Read read(long from, int max) {
+        List<CreditStore.Spend> out = new ArrayList<>();
+        long p = from;
+        long end = reserved.get();
+        while (p < end && out.size() < max) {
+            int offset = (int) (p % capacity);
+            if (capacity - offset < HEADER) {
+                p += capacity - offset;
+                continue;
+            }
+            if ((long) LONGS.getAcquire(ring, offset) != p) {
+                break; // being appended: the next read has it
+            }
+            int length = ring.getInt(offset + 8);
+            if (length < 0) {
+                p += -length;
+                continue;
+            }
+            CreditStore.Spend spend = decode(offset, length);
+            if (spend == null) {
+                throw new IllegalStateException("the charge journal " + file + " is corrupt at " + p);
+            }
+            out.add(spend);
+            p += length;
+        }
+        return new Read(out, p);
+    }
+
+    /**
+     * After its node died, from {@code flushedTo} (what the database says it applied): every whole
+     * record from there to a full ring's end, stepping
+     * over the holes appends cut short left (see the class comment).
+     */
+    Read replay(long flushedTo) {
+        this.flushedTo = flushedTo;
+        List<CreditStore.Spend> out = new ArrayList<>();
+        long p = flushedTo;
+        long last = p;
+        long end = flushedTo + capacity;
+        while (p < end) {
+            int offset = (int) (p % capacity);
+            if (capacity - offset < HEADER) {
+                p += capacity - offset;
+                continue;
+            }
+            if (ring.getLong(offset) == p) {
+                int length = ring.getInt(offset + 8);
+                if (length < 0 && -length % 8 == 0 && offset - length <= capacity) {
+                    p += -length;
+                    last = p;
+                    continue;
+                }
+                CreditStore.Spend spend = decode(offset, length);
+                if (spend != null) {
+                    out.add(spend);
+                    p += length;
+                    last = p;
+                    continue;
+                }
+            }
+            p += 8;
+        }
+        return new Read(out, last);
+    }
+
+    /** The record at {@code offset}, or null when its length or checksum does not hold. */
+    private CreditStore.Spend decode(int offset, int length) {
+        if (length < HEADER + 17 || length % 8 != 0 || length > MAX_RECORD || offset + length > capacity) {
+            return null;
+        }
+        ByteBuffer body = ring.slice(offset + HEADER, length - HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            byte kind = body.get();
+            long credits = body.getLong();
+            long at = body.getLong();
+            String org = getString(body);
+            String lease = getString(body);
+            String call = getString(body);
+            String credential = getString(body);
+            String server = getString(body);
+            String tool = getString(body);
+            CRC32C crc = new CRC32C();
+            crc.update(ring.slice(offset + HEADER, body.position()));
+            if ((int) crc.getValue() != ring.getInt(offset + 12) || kind != CHARGE && kind != REFUND
+                    || org == null || lease == null) {
+                return null;
+            }
+            return new CreditStore.Spend(org, lease, credits, kind == REFUND, call, credential, server, tool, at);
+        } catch (RuntimeException torn) {
+            return null;
+        }
+    }
+
+    private static String getString(ByteBuffer body) {
+        int length = body.getShort();
+        if (length < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        body.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** The database has taken every record before {@code position}: their space may be written again. */
+    void flushed(long position) {
+        flushedTo = position;
+    }
+
+    /** Unlocks and closes the file, and deletes it when {@code delete} (everything in it is in the database). */
+    void close(boolean delete) {
+        try {
+            if (delete) {
+                Files.deleteIfExists(file); // while still locked: no one can claim it meanwhile
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the charge journal " + file, e);
+        } finally {
+            HELD_HERE.remove(file.toAbsolutePath());
+            try {
+                lock.release();
+            } catch (IOException ignored) {
+                // closing the channel releases it too
+            }
+            closeQuietly(channel);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(false);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing more to do
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.gatehouse.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The charge journal's file, on a real file: what is appended is read back in order, wraps around
+ * the ring, is refused when the ring holds only unapplied records, and survives its process (replay
+ * steps over a record cut short, and over corruption, to the next whole one).
+ */
+class ChargeJournalTest {
+    private static final int SMALL = 64 * 1024;
+
+    @TempDir
+    Path dir;
+
+    private static CreditStore.Spend spend(int i) {
+        return new CreditStore.Spend("org_" + i % 3, "lease_" + i % 5, i + 1, i % 7 == 0, "call_n_" + i,
+                i % 2 == 0 ? "key_" + i : null, "srv_1", i % 4 == 0 ? "tööl " + i : null, 1_000L + i);
+    }
+
+    @Test
+    void whatIsAppendedIsReadBackInOrderAndWrapsAroundTheRing() {
+        try (ChargeJournal journal = ChargeJournal.create(dir, "node_a", SMALL)) {
+            List<CreditStore.Spend> all = new ArrayList<>();
+            long at = 0;
+            for (int i = 0; i < 3000; i++) { // about 6 laps of the ring
+                CreditStore.Spend s = spend(i);
+                journal.append(s);
+                all.add(s);
+                if (i % 100 == 99) {
+                    ChargeJournal.Read read = journal.read(at, 1000);
+                    assertThat(read.spends()).containsExactlyElementsOf(all);
+                    at = read.next();
+                    journal.flushed(at);
+                    all.clear();
+                }
+            }
+            assertThat(journal.reserved()).as("wrapped").isGreaterThan(3L * SMALL);
+            assertThat(journal.read(at, 1000).spends()).isEmpty();
+        }
+    }
+
+    @Test
+    void anAppendThatWouldOverwriteUnappliedRecordsIsRefused() {
+        try (ChargeJournal journal = ChargeJournal.create(dir, "node_a", SMALL)) {
+            int kept = 0;
+            assertThatThrownBy(() -> {
+                for (int i = 0; ; i++) {
+                    journal.append(spend(i));
+                }
+            }).isInstanceOf(ChargeJournal.Full.class);
+            ChargeJournal.Read read = journal.read(0, 100_000);
+            kept = read.spends().size();
+            assertThat(kept).isGreaterThan(500);
+            for (int i = 0; i < kept; i++) {
+                assertThat(read.spends().get(i)).isEqualTo(spend(i));
+            }
+            journal.flushed(read.next());
+            journal.append(spend(1)); // room again
+        }
+    }
+
+    @Test
+    void appendsFromManyThreadsAreAllReadOnce() throws Exception {
+        try (ChargeJournal journal = ChargeJournal.create(dir, "node_a", 1 << 20)) {
+            ConcurrentLinkedQueue<CreditStore.Spend> written = new ConcurrentLinkedQueue<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int base = t * 100_000;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 2000; i++) {
+                        CreditStore.Spend s = spend(base + i);
+                        journal.append(s);
+                        written.add(s);
+                    }
+                }));
+            }
+            List<CreditStore.Spend> read = new ArrayList<>();
+            long at = 0;
+            while (threads.stream().anyMatch(Thread::isAlive) || at < journal.reserved()) {
+                ChargeJournal.Read r = journal.read(at, 500);
+                read.addAll(r.spends());
+                at = r.next();
+                journal.flushed(at);
+            }
+            assertThat(read).hasSize(8000).containsExactlyInAnyOrderElementsOf(written);
+        }
+    }
+
+    @Test
+    void aDeadNodesJournalIsClaimedAndReplayedFromWhereTheDatabaseStopped() throws IOException {
+        ChargeJournal live = ChargeJournal.create(dir, "node_dead", SMALL);
+        for (int i = 0; i < 40; i++) {
+            live.append(spend(i));
+        }
+        long applied = live.read(0, 10).next(); // the database took the first ten
+        assertThat(ChargeJournal.others(dir, "node_me")).containsExactly(dir.resolve("node_dead.journal"));
+        assertThat(ChargeJournal.claim(dir.resolve("node_dead.journal"))).as("its owner holds it").isEmpty();
+        live.close(false); // as its process's death would: the lock goes, the file stays
+
+        ChargeJournal dead = ChargeJournal.claim(dir.resolve("node_dead.journal")).orElseThrow();
+        try {
+            assertThat(dead.node()).isEqualTo("node_dead");
+            assertThat(ChargeJournal.claim(dir.resolve("node_dead.journal"))).as("claimed once").isEmpty();
+            List<CreditStore.Spend> replayed = dead.replay(applied).spends();
+            assertThat(replayed).hasSize(30);
+            for (int i = 0; i < 30; i++) {
+                assertThat(replayed.get(i)).isEqualTo(spend(10 + i));
+            }
+        } finally {
+            dead.close(true);
+        }
+        assertThat(Files.exists(dir.resolve("node_dead.journal"))).isFalse();
+    }
+
+    @Test
+    void replayStepsOverARecordCutShortAndOverCorruption() throws IOException {
+        ChargeJournal live = ChargeJournal.create(dir, "node_dead", SMALL);
+        List<Long> starts = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            starts.add(live.reserved());
+            live.append(spend(i));
+        }
+        live.close(false);
+        Path file = dir.resolve("node_dead.journal");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8), starts.get(3)); // record 3: reserved, its position never stored
+            ch.write(ByteBuffer.wrap(new byte[] {42}), starts.get(6) + 30); // record 6: a byte of its body changed
+        }
+        ChargeJournal dead = ChargeJournal.claim(file).orElseThrow();
+        try {
+            List<CreditStore.Spend> replayed = dead.replay(0).spends();
+            assertThat(replayed).containsExactly(spend(0), spend(1), spend(2), spend(4), spend(5), spend(7),
+                    spend(8), spend(9));
+        } finally {
+            dead.close(true);
+        }
+    }
+}
