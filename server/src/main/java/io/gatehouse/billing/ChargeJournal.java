@@ -33,8 +33,9 @@ import java.util.zip.CRC32C;
  * hundred lines here, where a library (Chronicle Queue) would bring its own off-heap runtime and
  * file conventions. The file is not a format for anyone else: it lives between two flushes.
  *
- * <p><b>Records.</b> Every position is absolute (bytes appended since the journal was made); the
- * ring holds the ones from {@code flushedTo} on, at {@code position % capacity}. A record is 8-byte
+ * <p><b>Records.</b> Every position is absolute (bytes appended since the journal was made, plus
+ * one lap, so that no slot of the zero-filled file holds its own position); the ring holds the
+ * ones from {@code flushedTo} on, at {@code position % capacity}. A record is 8-byte
  * aligned: its own position (8 bytes, stored last, with release semantics), its length (4; negative
  * for padding that skips the end of the ring), a CRC32C of its body (4), then the body. A reader
  * takes a record only when the position stored in it is the one it reads at: a slot not yet written
@@ -83,6 +84,7 @@ final class ChargeJournal implements AutoCloseable {
 
     private final Path file;
     private final String node;
+    private final String callPrefix;
     private final FileChannel channel;
     private final FileLock lock;
     private final MappedByteBuffer ring;
@@ -93,6 +95,7 @@ final class ChargeJournal implements AutoCloseable {
     private ChargeJournal(Path file, String node, FileChannel channel, FileLock lock, int capacity, long from) {
         this.file = file;
         this.node = node;
+        this.callPrefix = callPrefix(node);
         this.channel = channel;
         this.lock = lock;
         this.capacity = capacity;
@@ -129,7 +132,8 @@ final class ChargeJournal implements AutoCloseable {
                 } catch (AtomicMoveNotSupportedException e) {
                     throw new IOException("the charge journal's directory cannot rename atomically: " + dir, e);
                 }
-                ChargeJournal journal = new ChargeJournal(file, node, channel, lock, capacity, 0);
+                // Positions start one lap in: a slot of the zero-filled file never holds its own position.
+                ChargeJournal journal = new ChargeJournal(file, node, channel, lock, capacity, capacity);
                 HELD_HERE.add(file.toAbsolutePath());
                 return journal;
             } catch (IOException | RuntimeException e) {
@@ -209,35 +213,67 @@ final class ChargeJournal implements AutoCloseable {
     }
 
     /**
+     * What every charge against one lease carries, encoded once for the life of the lease: the
+     * organization's id and the lease's.
+     */
+    static byte[] leaseKey(String orgId, String leaseId) {
+        ByteBuffer key = ByteBuffer.allocate(8 + 3 * (orgId.length() + leaseId.length())).order(ByteOrder.LITTLE_ENDIAN);
+        putString(key, orgId);
+        putString(key, leaseId);
+        return java.util.Arrays.copyOf(key.array(), key.position());
+    }
+
+    /** The number in a call id of this journal's node ({@code call_<label>_<base 36>}). */
+    static long callNumber(String node, String callId) {
+        String prefix = callPrefix(node);
+        if (callId == null || !callId.startsWith(prefix)) {
+            throw new IllegalArgumentException("not a call of " + node + ": " + callId);
+        }
+        return Long.parseLong(callId.substring(prefix.length()), 36);
+    }
+
+    private static String callPrefix(String node) {
+        return "call_" + (node.startsWith("node_") ? node.substring(5) : node) + "_";
+    }
+
+    /** As {@link #append(byte[], boolean, long, long, long, String, String, String)}, from a spend of this node's. */
+    void append(CreditStore.Spend spend) {
+        append(leaseKey(spend.orgId(), spend.leaseId()), spend.refund(), spend.credits(), callNumber(node, spend.callId()),
+                spend.at(), spend.credentialId(), spend.serverId(), spend.tool());
+    }
+
+    /**
      * Appends one charge (or refund) and answers once it is in the mapping: from then on it
-     * outlives this process. Lock-free; safe from any thread.
+     * outlives this process. Lock-free; safe from any thread. Allocates nothing but a tool's name
+     * when it is not Latin-1 (see {@link #putId}).
      *
+     * @param leaseKey the lease's {@link #leaseKey}
+     * @param call     the call's number on this node (its id is made from it when read back)
      * @throws Full when the ring holds only records the database has not taken
      */
-    void append(CreditStore.Spend spend) {
+    void append(byte[] leaseKey, boolean refund, long credits, long call, long at, String credentialId,
+                String serverId, String tool) {
         Scratch scratch = SCRATCH.get();
         ByteBuffer body = scratch.body;
         body.clear();
-        body.put(spend.refund() ? REFUND : CHARGE).putLong(spend.credits()).putLong(spend.at());
-        putString(body, spend.orgId());
-        putString(body, spend.leaseId());
-        putString(body, spend.callId());
-        putString(body, spend.credentialId());
-        putString(body, spend.serverId());
-        putString(body, spend.tool());
+        body.put(refund ? REFUND : CHARGE).putLong(credits).putLong(at).putLong(call).put(leaseKey);
+        putId(body, credentialId);
+        putId(body, serverId);
+        putId(body, tool);
         int bodyLength = body.position();
         CRC32C crc = scratch.crc;
         crc.reset();
         crc.update(body.array(), 0, bodyLength);
         int length = (HEADER + bodyLength + 7) & ~7;
-        long at = reserve(length);
-        int offset = (int) (at % capacity);
+        long at0 = reserve(length);
+        int offset = (int) (at0 % capacity);
         ring.put(offset + HEADER, body.array(), 0, bodyLength);
         ring.putInt(offset + 8, length);
         ring.putInt(offset + 12, (int) crc.getValue());
-        LONGS.setRelease(ring, offset, at);
+        LONGS.setRelease(ring, offset, at0);
     }
 
+    /** Length -1: null; -2 - n: n bytes of UTF-8; n ≥ 0: n Latin-1 characters, one byte each. */
     private static void putString(ByteBuffer body, String value) {
         if (value == null) {
             body.putShort((short) -1);
@@ -247,7 +283,33 @@ final class ChargeJournal implements AutoCloseable {
         if (bytes.length > 2048) {
             throw new IllegalArgumentException("a charge's field is longer than 2048 bytes");
         }
-        body.putShort((short) bytes.length).put(bytes);
+        body.putShort((short) (-2 - bytes.length)).put(bytes);
+    }
+
+    /**
+     * An id, copied a character a byte when every character is Latin-1 (Gatehouse's ids are ASCII,
+     * and most tool names are): no allocation on the hot path. Anything else goes as UTF-8.
+     */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the low byte of each char, no copy made
+    private static void putId(ByteBuffer body, String value) {
+        if (value == null) {
+            body.putShort((short) -1);
+            return;
+        }
+        int n = value.length();
+        if (n > 2048) {
+            throw new IllegalArgumentException("a charge's field is longer than 2048 characters");
+        }
+        for (int i = 0; i < n; i++) {
+            if (value.charAt(i) > 0xFF) {
+                putString(body, value);
+                return;
+            }
+        }
+        int at = body.position() + 2;
+        body.putShort((short) n);
+        value.getBytes(0, n, body.array(), at);
+        body.position(at + n);
     }
 
     /** Reserves {@code length} bytes that do not wrap around the ring's end; pads that end when needed. */
@@ -307,12 +369,13 @@ final class ChargeJournal implements AutoCloseable {
      * record from there to a full ring's end, stepping
      * over the holes appends cut short left (see the class comment).
      */
-    Read replay(long flushedTo) {
-        this.flushedTo = flushedTo;
+    Read replay(long applied) {
+        long start = Math.max(applied, capacity); // nothing applied yet: from the start, one lap in
+        this.flushedTo = start;
         List<CreditStore.Spend> out = new ArrayList<>();
-        long p = flushedTo;
+        long p = start;
         long last = p;
-        long end = flushedTo + capacity;
+        long end = start + capacity;
         while (p < end) {
             int offset = (int) (p % capacity);
             if (capacity - offset < HEADER) {
@@ -341,7 +404,7 @@ final class ChargeJournal implements AutoCloseable {
 
     /** The record at {@code offset}, or null when its length or checksum does not hold. */
     private CreditStore.Spend decode(int offset, int length) {
-        if (length < HEADER + 17 || length % 8 != 0 || length > MAX_RECORD || offset + length > capacity) {
+        if (length < HEADER + 25 || length % 8 != 0 || length > MAX_RECORD || offset + length > capacity) {
             return null;
         }
         ByteBuffer body = ring.slice(offset + HEADER, length - HEADER).order(ByteOrder.LITTLE_ENDIAN);
@@ -349,9 +412,9 @@ final class ChargeJournal implements AutoCloseable {
             byte kind = body.get();
             long credits = body.getLong();
             long at = body.getLong();
+            long call = body.getLong();
             String org = getString(body);
             String lease = getString(body);
-            String call = getString(body);
             String credential = getString(body);
             String server = getString(body);
             String tool = getString(body);
@@ -361,7 +424,8 @@ final class ChargeJournal implements AutoCloseable {
                     || org == null || lease == null) {
                 return null;
             }
-            return new CreditStore.Spend(org, lease, credits, kind == REFUND, call, credential, server, tool, at);
+            return new CreditStore.Spend(org, lease, credits, kind == REFUND, callPrefix + Long.toString(call, 36),
+                    credential, server, tool, at);
         } catch (RuntimeException torn) {
             return null;
         }
@@ -369,12 +433,13 @@ final class ChargeJournal implements AutoCloseable {
 
     private static String getString(ByteBuffer body) {
         int length = body.getShort();
-        if (length < 0) {
+        if (length == -1) {
             return null;
         }
-        byte[] bytes = new byte[length];
+        boolean utf8 = length < -1;
+        byte[] bytes = new byte[utf8 ? -2 - length : length];
         body.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return new String(bytes, utf8 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     }
 
     /** The database has taken every record before {@code position}: their space may be written again. */

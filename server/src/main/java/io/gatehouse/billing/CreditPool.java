@@ -54,7 +54,7 @@ public final class CreditPool implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CreditPool.class.getName());
 
     /** Credits taken from a lease for one call: written, then paid for or refunded. */
-    public record Charge(String orgId, String leaseId, long credits, String node, long call, Held held) {
+    public record Charge(String orgId, String leaseId, long credits, String node, long call, long at, Held held) {
         /** The call's id in the ledger: this node's name and a counter, made only when written. */
         public String callId() {
             return "call_" + node + "_" + Long.toString(call, 36);
@@ -64,6 +64,8 @@ public final class CreditPool implements AutoCloseable {
     /** One lease in memory. */
     static final class Held {
         final String id;
+        /** The organization's and the lease's ids as the charge journal writes them, encoded once. */
+        final byte[] journalKey;
         final AtomicLong left;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile long expiresAt;
@@ -72,6 +74,7 @@ public final class CreditPool implements AutoCloseable {
 
         Held(CreditStore.Lease lease, long now) {
             this.id = lease.id();
+            this.journalKey = ChargeJournal.leaseKey(lease.orgId(), lease.id());
             this.left = new AtomicLong(lease.granted());
             this.expiresAt = lease.expiresAt().toEpochMilli();
             this.lastUsed = now;
@@ -193,7 +196,8 @@ public final class CreditPool implements AutoCloseable {
                     if (left - credits < lowWater(account) && held(account) < lowWater(account)) {
                         topUpLater(account, credits);
                     }
-                    return Optional.of(new Charge(orgId, held.id, credits, nodeName, calls.incrementAndGet(), held));
+                    return Optional.of(new Charge(orgId, held.id, credits, nodeName, calls.incrementAndGet(), now,
+                            held));
                 }
                 left = held.left.get();
             }
@@ -248,14 +252,14 @@ public final class CreditPool implements AutoCloseable {
      * batch has committed.
      */
     public CompletableFuture<Boolean> record(Charge charge, String credentialId, String serverId, String tool) {
-        CreditStore.Spend spend = new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false,
-                charge.callId(), credentialId, serverId, tool, clock.millis());
         if (journal == null) {
-            return submit(spend, charge.held());
+            return submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false,
+                    charge.callId(), credentialId, serverId, tool, charge.at()), charge.held());
         }
         Held held = charge.held();
         try {
-            journal.append(spend);
+            journal.append(held.journalKey, false, charge.credits(), charge.call(), charge.at(), credentialId, serverId,
+                    tool);
             return JOURNALED;
         } catch (RuntimeException e) {
             held.left.addAndGet(charge.credits()); // not kept, so not spent: the call is refused
@@ -286,7 +290,8 @@ public final class CreditPool implements AutoCloseable {
                 charge.callId(), credentialId, serverId, tool, clock.millis());
         if (journal != null) {
             try {
-                journal.append(spend); // first: a lease is never given back credits the database did not hear of
+                journal.append(held.journalKey, true, charge.credits(), charge.call(), spend.at(), credentialId,
+                        serverId, tool); // first: a lease is never given back credits the database did not hear of
                 if (!held.closing) {
                     held.left.addAndGet(charge.credits());
                 }
@@ -448,24 +453,32 @@ public final class CreditPool implements AutoCloseable {
             return;
         }
         synchronized (flushing) {
-            long from = journal.flushedTo();
-            ChargeJournal.Read read = journal.read(from, 20_000);
-            if (read.next() == from) {
-                return;
-            }
-            Instant now = clock.instant();
-            List<Boolean> kept = db.inTransaction(h -> {
-                List<Boolean> out = read.spends().isEmpty() ? List.of() : store.spend(h, read.spends(), true);
-                store.journalFlushed(h, node, read.next(), now);
-                return out;
-            });
-            journal.flushed(read.next());
-            for (int i = 0; i < kept.size(); i++) {
-                if (!kept.get(i)) {
-                    leaveLease(read.spends().get(i));
-                }
+            while (flushBatch()) {
+                // a busy node appends more than one transaction's worth between two flushes
             }
         }
+    }
+
+    /** One transaction's worth of the journal; false when there was nothing to apply. */
+    private boolean flushBatch() {
+        long from = journal.flushedTo();
+        ChargeJournal.Read read = journal.read(from, 50_000);
+        if (read.next() == from) {
+            return false;
+        }
+        Instant now = clock.instant();
+        List<Boolean> kept = db.inTransaction(h -> {
+            List<Boolean> out = read.spends().isEmpty() ? List.of() : store.spend(h, read.spends(), true);
+            store.journalFlushed(h, node, read.next(), now);
+            return out;
+        });
+        journal.flushed(read.next());
+        for (int i = 0; i < kept.size(); i++) {
+            if (!kept.get(i)) {
+                leaveLease(read.spends().get(i));
+            }
+        }
+        return true;
     }
 
     /** Flushes until the journal is applied up to {@code position}; false if an append there takes too long. */
