@@ -124,11 +124,12 @@ public final class Billing implements AutoCloseable {
     public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate,
                        String tool, Optional<io.gatehouse.limits.Rate> toolRate) {
         Limits limits = limits(p, serverId, serverRate, tool, toolRate);
-        Outcome outcome = limits.isEmpty() ? null : take(limits);
+        long now = System.nanoTime();
+        Outcome outcome = limits.isEmpty() ? null : take(limits, now);
         if (outcome != null && !outcome.allowed() || cost == 0 || p.operator()) {
             return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
         }
-        Optional<CreditPool.Charge> charge = charge(p, cost);
+        Optional<CreditPool.Charge> charge = charge(p, cost, now);
         return new Meter(limits.limits(), limits.policy(), outcome, charge, charge.isEmpty());
     }
 
@@ -153,7 +154,12 @@ public final class Billing implements AutoCloseable {
 
     /** Step 6 decided from this node's memory (shared with other nodes at each sync with the database store). */
     public Outcome take(Limits limits) {
-        return limiter.takeAll(limits.group(), System.nanoTime());
+        return take(limits, System.nanoTime());
+    }
+
+    /** As {@link #take(Limits)}, at {@code nowNanos} ({@link System#nanoTime}). */
+    public Outcome take(Limits limits, long nowNanos) {
+        return limiter.takeAll(limits.group(), nowNanos);
     }
 
     /** Whether step 6 is decided by Redis ({@link #takeInRedis}) rather than in memory ({@link #take}). */
@@ -180,7 +186,12 @@ public final class Billing implements AutoCloseable {
 
     /** Step 7: {@code cost} credits from this node's leases; empty when they hold too few (take a lease). */
     public Optional<CreditPool.Charge> charge(Principal p, long cost) {
-        return credits.takeFromMemory(p.orgId(), cost);
+        return charge(p, cost, System.nanoTime());
+    }
+
+    /** As {@link #charge(Principal, long)}, at {@code nowNanos}: the time step 6 was taken at. */
+    public Optional<CreditPool.Charge> charge(Principal p, long cost, long nowNanos) {
+        return credits.takeFromMemory(p.orgId(), cost, nowNanos);
     }
 
     /**

@@ -137,21 +137,22 @@ final class Metering {
         alerts.sawAddress(p.orgId(), p.credentialId(), call.clientAddress());
         Billing.Limits limits = billing.limits(p, server.id(), server.rateLimit(), tool,
                 server.toolRate(tool));
+        long now = System.nanoTime(); // one clock read for steps 6 and 7
         if (limits.isEmpty()) {
-            charge(call, server, caller, tool, cost, onInsufficient, then);
+            charge(call, server, caller, tool, cost, now, onInsufficient, then);
         } else if (billing.limitsInRedis()) {
             billing.takeInRedis(limits).thenAccept(outcome -> call.onLoop(() -> {
                 answerLimits(call, p, server, tool, limits, outcome);
-                charge(call, server, caller, tool, cost, onInsufficient, then);
+                charge(call, server, caller, tool, cost, System.nanoTime(), onInsufficient, then);
             }, () -> { }));
         } else {
-            answerLimits(call, p, server, tool, limits, billing.take(limits));
-            charge(call, server, caller, tool, cost, onInsufficient, then);
+            answerLimits(call, p, server, tool, limits, billing.take(limits, now));
+            charge(call, server, caller, tool, cost, now, onInsufficient, then);
         }
     }
 
     /** Step 7: {@code cost} credits from this node's leases, or from a new lease off the loop. */
-    private void charge(Call call, Server server, Optional<Principal> caller, String tool, long cost,
+    private void charge(Call call, Server server, Optional<Principal> caller, String tool, long cost, long nowNanos,
                         Consumer<ApiError> onInsufficient, Consumer<Meter> then) {
         Principal p = caller.get();
         if (cost == 0 || p.operator()) {
@@ -159,7 +160,7 @@ final class Metering {
             then.accept(new Meter(caller, server, tool, null, call.clientAddress()));
             return;
         }
-        Optional<CreditPool.Charge> charge = billing.charge(p, cost);
+        Optional<CreditPool.Charge> charge = billing.charge(p, cost, nowNanos);
         if (charge.isPresent()) {
             record(call, server, caller, tool, charge.get(), then);
             return;
@@ -196,9 +197,10 @@ final class Metering {
     }
 
     /**
-     * Writes the charge and goes on with the call at once: the upstream works while the charge
-     * commits, and only the client's answer waits for it ({@link Call#holdAnswerUntil}). So the hot
-     * path never waits on the database, and no client is answered for a charge that is not written.
+     * Keeps the charge and goes on with the call: journaled, it is kept on return; with
+     * {@code credits.charges=database}, the upstream works while the charge commits, and only the
+     * client's answer waits for it ({@link Call#holdAnswerUntil}). Either way no client is answered
+     * for a charge that is not kept.
      */
     private void record(Call call, Server server, Optional<Principal> caller, String tool, CreditPool.Charge charge,
                         Consumer<Meter> then) {
