@@ -456,11 +456,19 @@ public final class CreditPool implements AutoCloseable {
         }
     }
 
+    private volatile long flushWarnedAt;
+
+    /** The flusher's turn: a database that is down is said once a minute, not ten times a second. */
     private void flushQuietly() {
         try {
             flush();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not apply the charge journal to the database; will retry: " + e.getMessage());
+            long now = System.nanoTime();
+            if (now - flushWarnedAt > 60_000_000_000L) {
+                flushWarnedAt = now;
+                LOG.log(Level.WARNING, "could not apply the charge journal to the database; retrying every "
+                        + FLUSH_MILLIS + " ms: " + e.getMessage());
+            }
         }
     }
 
