@@ -184,12 +184,10 @@ public final class Billing implements AutoCloseable {
         });
     }
 
-    /** Step 7: {@code cost} credits from this node's leases; empty when they hold too few (take a lease). */
-    public Optional<CreditPool.Charge> charge(Principal p, long cost) {
-        return charge(p, cost, System.nanoTime());
-    }
-
-    /** As {@link #charge(Principal, long)}, at {@code nowNanos}: the time step 6 was taken at. */
+    /**
+     * Step 7: {@code cost} credits from this node's leases, at {@code nowNanos} (the time step 6 was
+     * taken at); empty when they hold too few (take a lease).
+     */
     public Optional<CreditPool.Charge> charge(Principal p, long cost, long nowNanos) {
         return credits.takeFromMemory(p.orgId(), cost, nowNanos);
     }

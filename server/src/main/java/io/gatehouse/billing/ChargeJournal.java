@@ -223,23 +223,8 @@ final class ChargeJournal implements AutoCloseable {
         return java.util.Arrays.copyOf(key.array(), key.position());
     }
 
-    /** The number in a call id of this journal's node ({@code call_<label>_<base 36>}). */
-    static long callNumber(String node, String callId) {
-        String prefix = callPrefix(node);
-        if (callId == null || !callId.startsWith(prefix)) {
-            throw new IllegalArgumentException("not a call of " + node + ": " + callId);
-        }
-        return Long.parseLong(callId.substring(prefix.length()), 36);
-    }
-
     private static String callPrefix(String node) {
         return "call_" + (node.startsWith("node_") ? node.substring(5) : node) + "_";
-    }
-
-    /** As {@link #append(byte[], boolean, long, long, long, String, String, String)}, from a spend of this node's. */
-    void append(CreditStore.Spend spend) {
-        append(leaseKey(spend.orgId(), spend.leaseId()), spend.refund(), spend.credits(), callNumber(node, spend.callId()),
-                spend.at(), spend.credentialId(), spend.serverId(), spend.tool());
     }
 
     /**

@@ -127,7 +127,7 @@ public final class CreditPool implements AutoCloseable {
     }
 
     private volatile Anchor anchor;
-    /** Writes each charge before its answer ({@code credits.charges=database}); idle otherwise. */
+    /** Writes each charge before its answer ({@code credits.charges=database}); null with the journal. */
     private final GroupCommit<CreditStore.Spend, Boolean> writer;
     /** This node's charge journal ({@code credits.charges=journal}); null otherwise. */
     private final ChargeJournal journal;
@@ -143,10 +143,11 @@ public final class CreditPool implements AutoCloseable {
         this.clock = clock;
         this.anchor = Anchor.of(clock);
         this.store = new CreditStore((h, orgId) -> monthlyAllocation(h, orgId, plans, clock), config.cycle());
+        boolean journaled = config.charges() == GatehouseConfig.Charges.JOURNAL;
+        this.journal = journaled ? ChargeJournal.create(config.journalDir(), node, JOURNAL_BYTES) : null;
         // A busy writer lingers 0.1 ms for more charges: fewer transactions (and WAL checkpoints) under load.
-        this.writer = new GroupCommit<>(db, "credits", 256, 100_000, (h, spends) -> store.spend(h, spends, false));
-        this.journal = config.charges() == GatehouseConfig.Charges.JOURNAL
-                ? ChargeJournal.create(config.journalDir(), node, JOURNAL_BYTES) : null;
+        this.writer = journaled ? null
+                : new GroupCommit<>(db, "credits", 256, 100_000, (h, spends) -> store.spend(h, spends, false));
         try {
             replayDeadJournals();
         } catch (RuntimeException e) {
@@ -307,11 +308,10 @@ public final class CreditPool implements AutoCloseable {
     public void refund(Charge charge, String credentialId, String serverId, String tool) {
         Held held = charge.held();
         held.inFlight.incrementAndGet();
-        CreditStore.Spend spend = new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), true,
-                charge.callId(), credentialId, serverId, tool, clock.millis());
+        long at = clock.millis();
         if (journal != null) {
             try {
-                journal.append(held.journalKey, true, charge.credits(), charge.call(), spend.at(), credentialId,
+                journal.append(held.journalKey, true, charge.credits(), charge.call(), at, credentialId,
                         serverId, tool); // first: a lease is never given back credits the database did not hear of
                 if (!held.closing) {
                     held.left.addAndGet(charge.credits());
@@ -327,7 +327,8 @@ public final class CreditPool implements AutoCloseable {
         if (!held.closing) {
             held.left.addAndGet(charge.credits());
         }
-        submit(spend, held).thenAccept(recorded -> {
+        submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), true, charge.callId(),
+                credentialId, serverId, tool, at), held).thenAccept(recorded -> {
             if (!recorded) {
                 Thread.ofVirtual().start(() -> refundToPool(charge));
             }
@@ -653,7 +654,9 @@ public final class CreditPool implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        writer.close();
+        if (writer != null) {
+            writer.close();
+        }
         try {
             tick();
         } catch (RuntimeException e) {
