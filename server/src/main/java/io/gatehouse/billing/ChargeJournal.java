@@ -78,8 +78,8 @@ final class ChargeJournal implements AutoCloseable {
     /** The journals this process's nodes own: never opened by another of them (see {@link #claim}). */
     private static final java.util.Set<Path> HELD_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    /** Records read, and the position after the last one. */
-    record Read(List<CreditStore.Spend> spends, long next) {
+    /** Records read, summed into the ledger's rows; how many there were; the position after the last one. */
+    record Read(List<CreditStore.Row> rows, int records, long next) {
     }
 
     private final Path file;
@@ -322,10 +322,10 @@ final class ChargeJournal implements AutoCloseable {
      * way) or {@code max} of them; for the flusher of a live journal.
      */
     Read read(long from, int max) {
-        List<CreditStore.Spend> out = new ArrayList<>();
+        Tally tally = new Tally();
         long p = from;
         long end = reserved.get();
-        while (p < end && out.size() < max) {
+        while (p < end && tally.records < max) {
             int offset = (int) (p % capacity);
             if (capacity - offset < HEADER) {
                 p += capacity - offset;
@@ -339,14 +339,12 @@ final class ChargeJournal implements AutoCloseable {
                 p += -length;
                 continue;
             }
-            CreditStore.Spend spend = decode(offset, length);
-            if (spend == null) {
+            if (!tally.take(offset, length)) {
                 throw new IllegalStateException("the charge journal " + file + " is corrupt at " + p);
             }
-            out.add(spend);
             p += length;
         }
-        return new Read(out, p);
+        return tally.read(p);
     }
 
     /**
@@ -357,7 +355,7 @@ final class ChargeJournal implements AutoCloseable {
     Read replay(long applied) {
         long start = Math.max(applied, capacity); // nothing applied yet: from the start, one lap in
         this.flushedTo = start;
-        List<CreditStore.Spend> out = new ArrayList<>();
+        Tally tally = new Tally();
         long p = start;
         long last = p;
         long end = start + capacity;
@@ -374,9 +372,7 @@ final class ChargeJournal implements AutoCloseable {
                     last = p;
                     continue;
                 }
-                CreditStore.Spend spend = decode(offset, length);
-                if (spend != null) {
-                    out.add(spend);
+                if (tally.take(offset, length)) {
                     p += length;
                     last = p;
                     continue;
@@ -384,35 +380,136 @@ final class ChargeJournal implements AutoCloseable {
             }
             p += 8;
         }
-        return new Read(out, last);
+        return tally.read(last);
     }
 
-    /** The record at {@code offset}, or null when its length or checksum does not hold. */
-    private CreditStore.Spend decode(int offset, int length) {
-        if (length < HEADER + 25 || length % 8 != 0 || length > MAX_RECORD || offset + length > capacity) {
-            return null;
-        }
-        ByteBuffer body = ring.slice(offset + HEADER, length - HEADER).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            byte kind = body.get();
-            long credits = body.getLong();
-            long at = body.getLong();
-            long call = body.getLong();
-            String org = getString(body);
-            String lease = getString(body);
-            String credential = getString(body);
-            String server = getString(body);
-            String tool = getString(body);
-            CRC32C crc = new CRC32C();
-            crc.update(ring.slice(offset + HEADER, body.position()));
-            if ((int) crc.getValue() != ring.getInt(offset + 12) || kind != CHARGE && kind != REFUND
-                    || org == null || lease == null) {
-                return null;
+    /**
+     * Records summed by what their ledger row is keyed by (kind, organization, lease, credential,
+     * server, tool), as they are read: a record's key is hashed and compared as bytes, so reading
+     * allocates nothing per record; a row's strings are decoded once per batch. Without it the
+     * flusher made five strings and two objects per charge, and took half a core at 400,000 charges
+     * a second.
+     */
+    private final class Tally {
+        private static final VarHandle ARRAY_LONGS =
+                MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+        private static final VarHandle ARRAY_SHORTS =
+                MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+        private static final int KEY = 25; // kind (1), credits, time and call number (8 each): then the key's ids
+
+        private final byte[] body = new byte[MAX_RECORD];
+        private final CRC32C crc = new CRC32C();
+        private final List<Sum> sums = new ArrayList<>();
+        private Sum[] table = new Sum[256];
+        int records;
+
+        /** One row's sum so far; its key is the record's bytes from {@link #KEY} on. */
+        private static final class Sum {
+            final byte[] key;
+            final int hash;
+            final byte kind;
+            final long firstCall;
+            final long firstAt;
+            long credits;
+            long calls;
+
+            Sum(byte[] key, int hash, byte kind, long firstCall, long firstAt) {
+                this.key = key;
+                this.hash = hash;
+                this.kind = kind;
+                this.firstCall = firstCall;
+                this.firstAt = firstAt;
             }
-            return new CreditStore.Spend(org, lease, credits, kind == REFUND, callPrefix + Long.toString(call, 36),
-                    credential, server, tool, at);
-        } catch (RuntimeException torn) {
-            return null;
+        }
+
+        /** Adds the record at {@code offset}; false when its length, layout or checksum does not hold. */
+        boolean take(int offset, int length) {
+            if (length < HEADER + KEY + 10 || length % 8 != 0 || length > MAX_RECORD || offset + length > capacity) {
+                return false;
+            }
+            int size = length - HEADER;
+            ring.get(offset + HEADER, body, 0, size);
+            byte kind = body[0];
+            int end = KEY;
+            for (int field = 0; field < 5; field++) {
+                if (end + 2 > size) {
+                    return false;
+                }
+                int n = (short) ARRAY_SHORTS.get(body, end);
+                if (n == -1 && field < 2 || n < -2 - 2048 || n > 2048) {
+                    return false; // an organization and a lease are never null
+                }
+                end += 2 + (n == -1 ? 0 : n < -1 ? -2 - n : n);
+                if (end > size) {
+                    return false;
+                }
+            }
+            crc.reset();
+            crc.update(body, 0, end);
+            if ((int) crc.getValue() != ring.getInt(offset + 12) || kind != CHARGE && kind != REFUND) {
+                return false;
+            }
+            add(kind, (long) ARRAY_LONGS.get(body, 1), (long) ARRAY_LONGS.get(body, 17),
+                    (long) ARRAY_LONGS.get(body, 9), end);
+            return true;
+        }
+
+        private void add(byte kind, long credits, long call, long at, int end) {
+            int hash = hash(kind, end);
+            int mask = table.length - 1;
+            for (int i = hash & mask; ; i = (i + 1) & mask) {
+                Sum sum = table[i];
+                if (sum == null) {
+                    sum = new Sum(java.util.Arrays.copyOfRange(body, KEY, end), hash, kind, call, at);
+                    table[i] = sum;
+                    sums.add(sum);
+                    if (sums.size() * 2 > table.length) {
+                        grow();
+                    }
+                } else if (sum.hash != hash || sum.kind != kind
+                        || !java.util.Arrays.equals(sum.key, 0, sum.key.length, body, KEY, end)) {
+                    continue;
+                }
+                sum.credits += credits;
+                sum.calls++;
+                records++;
+                return;
+            }
+        }
+
+        private int hash(byte kind, int end) {
+            long h = kind;
+            int i = KEY;
+            for (; i + 8 <= end; i += 8) {
+                h = (h ^ (long) ARRAY_LONGS.get(body, i)) * 0x9E3779B97F4A7C15L;
+            }
+            for (; i < end; i++) {
+                h = (h ^ body[i]) * 0x9E3779B97F4A7C15L;
+            }
+            return (int) (h ^ h >>> 32);
+        }
+
+        private void grow() {
+            table = new Sum[table.length * 2];
+            int mask = table.length - 1;
+            for (Sum sum : sums) {
+                int i = sum.hash & mask;
+                while (table[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                table[i] = sum;
+            }
+        }
+
+        Read read(long next) {
+            List<CreditStore.Row> rows = new ArrayList<>(sums.size());
+            for (Sum sum : sums) {
+                ByteBuffer key = ByteBuffer.wrap(sum.key).order(ByteOrder.LITTLE_ENDIAN);
+                rows.add(new CreditStore.Row(getString(key), getString(key), sum.kind == REFUND, getString(key),
+                        getString(key), getString(key), sum.credits, sum.calls,
+                        sum.calls == 1 ? callPrefix + Long.toString(sum.firstCall, 36) : null, sum.firstAt));
+            }
+            return new Read(rows, records, next);
         }
     }
 

@@ -147,7 +147,10 @@ public final class CreditPool implements AutoCloseable {
         this.journal = journaled ? ChargeJournal.create(config.journalDir(), node, JOURNAL_BYTES) : null;
         // A busy writer lingers 0.1 ms for more charges: fewer transactions (and WAL checkpoints) under load.
         this.writer = journaled ? null
-                : new GroupCommit<>(db, "credits", 256, 100_000, (h, spends) -> store.spend(h, spends, false));
+                : new GroupCommit<>(db, "credits", 256, 100_000, (h, spends) -> {
+                    java.util.Set<String> closed = store.spend(h, CreditStore.Row.of(spends), false);
+                    return spends.stream().map(spend -> !closed.contains(spend.leaseId())).toList();
+                });
         try {
             replayDeadJournals();
         } catch (RuntimeException e) {
@@ -474,17 +477,20 @@ public final class CreditPool implements AutoCloseable {
     }
 
     /**
-     * Applies what the journal holds to the database, in one transaction that also records how far
-     * it got. A charge whose lease was closed meanwhile is taken from the pool instead
-     * ({@link CreditStore#spend}), and this node spends no more from that lease.
+     * Applies what the journal held when called to the database, in one transaction (per 50,000
+     * charges) that also records how far it got: not what is appended meanwhile, or a busy node's
+     * flusher would commit one small transaction after another. A charge whose lease was closed
+     * meanwhile is taken from the pool instead ({@link CreditStore#spend}), and this node spends no
+     * more from that lease.
      */
     public void flush() {
         if (journal == null) {
             return;
         }
+        long upTo = journal.reserved();
         synchronized (flushing) {
-            while (flushBatch()) {
-                // a busy node appends more than one transaction's worth between two flushes
+            while (journal.flushedTo() < upTo && flushBatch()) {
+                // more than one transaction's worth was appended since the last flush
             }
         }
     }
@@ -497,17 +503,13 @@ public final class CreditPool implements AutoCloseable {
             return false;
         }
         Instant now = clock.instant();
-        List<Boolean> kept = db.inTransaction(h -> {
-            List<Boolean> out = read.spends().isEmpty() ? List.of() : store.spend(h, read.spends(), true);
+        java.util.Set<String> closed = db.inTransaction(h -> {
+            java.util.Set<String> out = read.rows().isEmpty() ? java.util.Set.of() : store.spend(h, read.rows(), true);
             store.journalFlushed(h, node, read.next(), now);
             return out;
         });
         journal.flushed(read.next());
-        for (int i = 0; i < kept.size(); i++) {
-            if (!kept.get(i)) {
-                leaveLease(read.spends().get(i));
-            }
-        }
+        closed.forEach(this::leaveLease);
         return true;
     }
 
@@ -528,12 +530,11 @@ public final class CreditPool implements AutoCloseable {
         return false;
     }
 
-    /** The store found {@code spend}'s lease closed (its node was taken for dead): spend no more of it. */
-    private void leaveLease(CreditStore.Spend spend) {
-        Account account = accounts.get(spend.orgId());
-        if (account != null) {
+    /** The store found lease {@code id} closed (its node was taken for dead): spend no more of it. */
+    private void leaveLease(String id) {
+        for (Account account : accounts.values()) {
             for (Held held : account.leases) {
-                if (held.id.equals(spend.leaseId())) {
+                if (held.id.equals(id)) {
                     held.closing = true;
                 }
             }
@@ -560,8 +561,8 @@ public final class CreditPool implements AutoCloseable {
                 ChargeJournal.Read read = dead.replay(from);
                 Instant now = clock.instant();
                 long returned = db.inTransaction(h -> {
-                    if (!read.spends().isEmpty()) {
-                        store.spend(h, read.spends(), true);
+                    if (!read.rows().isEmpty()) {
+                        store.spend(h, read.rows(), true);
                     }
                     long back = 0;
                     for (String lease : store.openLeases(h, other)) {
@@ -571,7 +572,7 @@ public final class CreditPool implements AutoCloseable {
                     return back;
                 });
                 replayed = true;
-                LOG.info("replayed " + read.spends().size() + " charges from the journal of " + other
+                LOG.info("replayed " + read.records() + " charges from the journal of " + other
                         + ", a node that is gone, and returned " + returned + " credits of its leases");
             } finally {
                 dead.close(replayed);

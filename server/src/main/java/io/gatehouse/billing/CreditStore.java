@@ -180,26 +180,43 @@ final class CreditStore {
     }
 
     /**
-     * Writes one batch of charges and refunds: a lease's {@code spent} moves by their sum, only while
-     * the lease is open, and they get their ledger rows, one per lease, kind, credential, server and
-     * tool (a lone call's row names it). Answers, per spend, whether it went to its lease: one against
-     * a lease closed meanwhile (its node was taken for dead) did not. Such spends are dropped, unless
-     * {@code collectLate}: their calls were answered (the journal kept them), so they are taken from
-     * the pool itself ({@link #late}).
+     * Charges (or refunds) of one lease by one credential, server and tool, summed: one ledger row.
+     * A lone call's row names it ({@code callId}); {@code at} is the first call's time.
      */
-    synchronized List<Boolean> spend(Handle h, List<Spend> spends, boolean collectLate) {
-        Map<String, Long> byLease = new LinkedHashMap<>();
-        Map<List<Object>, long[]> rows = new LinkedHashMap<>();
-        Map<List<Object>, Spend> first = new LinkedHashMap<>();
-        for (Spend s : spends) {
-            byLease.merge(s.leaseId(), s.refund() ? -s.credits() : s.credits(), Long::sum);
-            List<Object> key = java.util.Arrays.asList(s.leaseId(), s.refund(), s.credentialId(), s.serverId(), s.tool());
-            long[] sum = rows.computeIfAbsent(key, k -> new long[2]);
-            sum[0] += s.credits();
-            sum[1]++;
-            first.putIfAbsent(key, s);
+    record Row(String orgId, String leaseId, boolean refund, String credentialId, String serverId, String tool,
+               long credits, long calls, String callId, long at) {
+        /** {@code spends} summed as the ledger writes them, each row where its first spend was. */
+        static List<Row> of(List<Spend> spends) {
+            Map<List<Object>, Row> rows = new LinkedHashMap<>();
+            for (Spend s : spends) {
+                rows.merge(java.util.Arrays.asList(s.orgId(), s.leaseId(), s.refund(), s.credentialId(), s.serverId(), s.tool()),
+                        new Row(s.orgId(), s.leaseId(), s.refund(), s.credentialId(), s.serverId(), s.tool(),
+                                s.credits(), 1, s.callId(), s.at()),
+                        (a, b) -> a.plus(b.credits(), b.calls()));
+            }
+            return List.copyOf(rows.values());
         }
-        Map<String, Boolean> open = new LinkedHashMap<>();
+
+        /** This row with {@code more} credits of {@code moreCalls} more calls: no call is named any more. */
+        Row plus(long more, long moreCalls) {
+            return new Row(orgId, leaseId, refund, credentialId, serverId, tool, credits + more, calls + moreCalls,
+                    null, at);
+        }
+    }
+
+    /**
+     * Writes one batch of charges and refunds, summed into ledger rows ({@link Row}): a lease's
+     * {@code spent} moves by their sum, only while the lease is open, and each row is written. Answers
+     * the leases found closed meanwhile (their node was taken for dead): their rows did not go to
+     * them. Such rows are dropped, unless {@code collectLate}: their calls were answered (the journal
+     * kept them), so they are taken from the pool itself ({@link #late}).
+     */
+    synchronized java.util.Set<String> spend(Handle h, List<Row> rows, boolean collectLate) {
+        Map<String, Long> byLease = new LinkedHashMap<>();
+        for (Row r : rows) {
+            byLease.merge(r.leaseId(), r.refund() ? -r.credits() : r.credits(), Long::sum);
+        }
+        java.util.Set<String> closed = new java.util.HashSet<>();
         try {
             Statements st = statements(h.getConnection());
             for (Map.Entry<String, Long> lease : byLease.entrySet()) {
@@ -210,32 +227,31 @@ final class CreditStore {
             int[] counts = st.spent.executeBatch();
             int i = 0;
             for (String id : byLease.keySet()) {
-                open.put(id, counts[i++] == 1);
+                if (counts[i++] != 1) {
+                    closed.add(id);
+                }
             }
             boolean any = false;
-            for (Map.Entry<List<Object>, long[]> row : rows.entrySet()) {
-                Spend s = first.get(row.getKey());
-                if (!open.get(s.leaseId())) {
+            for (Row r : rows) {
+                if (closed.contains(r.leaseId())) {
                     if (collectLate) {
-                        late(h, s, row.getValue()[0], row.getValue()[1]);
+                        late(h, r);
                     }
                     continue;
                 }
                 any = true;
-                long credits = row.getValue()[0];
-                long calls = row.getValue()[1];
                 java.sql.PreparedStatement in = st.ledger;
-                in.setString(1, Ids.orderedLabel("cl", s.at()));
-                in.setString(2, s.orgId());
-                in.setString(3, s.refund() ? "refund" : "charge");
-                in.setString(4, s.leaseId());
-                in.setLong(5, s.refund() ? credits : -credits);
-                in.setString(6, calls == 1 ? s.callId() : null);
-                in.setLong(7, calls);
-                in.setString(8, s.credentialId());
-                in.setString(9, s.serverId());
-                in.setString(10, s.tool());
-                in.setLong(11, s.at());
+                in.setString(1, Ids.orderedLabel("cl", r.at()));
+                in.setString(2, r.orgId());
+                in.setString(3, r.refund() ? "refund" : "charge");
+                in.setString(4, r.leaseId());
+                in.setLong(5, r.refund() ? r.credits() : -r.credits());
+                in.setString(6, r.calls() == 1 ? r.callId() : null);
+                in.setLong(7, r.calls());
+                in.setString(8, r.credentialId());
+                in.setString(9, r.serverId());
+                in.setString(10, r.tool());
+                in.setLong(11, r.at());
                 in.addBatch();
             }
             if (any) {
@@ -244,11 +260,7 @@ final class CreditStore {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("could not write a batch of charges: " + e.getMessage(), e);
         }
-        List<Boolean> recorded = new ArrayList<>(spends.size());
-        for (Spend s : spends) {
-            recorded.add(open.get(s.leaseId()));
-        }
-        return recorded;
+        return closed;
     }
 
     /**
@@ -259,7 +271,9 @@ final class CreditStore {
      * place Gatehouse can undercharge, bounded by what a node spent between its last flush and
      * the expiry of its leases (docs/billing.md, "Where a charge is kept").
      */
-    private void late(Handle h, Spend s, long credits, long calls) {
+    private void late(Handle h, Row s) {
+        long credits = s.credits();
+        long calls = s.calls();
         Instant now = Instant.ofEpochMilli(Math.max(s.at(), System.currentTimeMillis()));
         Pool pool = pool(h, s.orgId(), now);
         long delta;

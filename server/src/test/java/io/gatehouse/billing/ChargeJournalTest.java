@@ -31,6 +31,24 @@ class ChargeJournalTest {
                 i % 2 == 0 ? "key_" + i : null, "srv_1", i % 4 == 0 ? "tööl " + i : i % 4 == 1 ? "工具 " + i : null, 1_000L + i);
     }
 
+    private static List<CreditStore.Spend> spends(int from, int to) {
+        List<CreditStore.Spend> out = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            out.add(spend(i));
+        }
+        return out;
+    }
+
+    /** Credits and calls by ledger row, wherever in which batch each was read. */
+    private static java.util.Map<List<Object>, List<Long>> totals(List<CreditStore.Row> rows) {
+        java.util.Map<List<Object>, List<Long>> out = new java.util.HashMap<>();
+        for (CreditStore.Row r : rows) {
+            out.merge(java.util.Arrays.asList(r.orgId(), r.leaseId(), r.refund(), r.credentialId(), r.serverId(), r.tool()),
+                    List.of(r.credits(), r.calls()), (a, b) -> List.of(a.get(0) + b.get(0), a.get(1) + b.get(1)));
+        }
+        return out;
+    }
+
     /** Appends {@code s} as a node appends a charge: its lease's key, and the number its call id ends in. */
     private static void append(ChargeJournal journal, CreditStore.Spend s) {
         long call = Long.parseLong(s.callId().substring(s.callId().lastIndexOf('_') + 1), 36);
@@ -49,14 +67,15 @@ class ChargeJournalTest {
                 all.add(s);
                 if (i % 100 == 99) {
                     ChargeJournal.Read read = journal.read(at, 1000);
-                    assertThat(read.spends()).containsExactlyElementsOf(all);
+                    assertThat(read.records()).isEqualTo(100);
+                    assertThat(read.rows()).containsExactlyElementsOf(CreditStore.Row.of(all));
                     at = read.next();
                     journal.flushed(at);
                     all.clear();
                 }
             }
             assertThat(journal.reserved()).as("wrapped").isGreaterThan(4L * SMALL);
-            assertThat(journal.read(at, 1000).spends()).isEmpty();
+            assertThat(journal.read(at, 1000).rows()).isEmpty();
         }
     }
 
@@ -70,11 +89,9 @@ class ChargeJournalTest {
                 }
             }).isInstanceOf(ChargeJournal.Full.class);
             ChargeJournal.Read read = journal.read(journal.flushedTo(), 100_000);
-            kept = read.spends().size();
+            kept = read.records();
             assertThat(kept).isGreaterThan(500);
-            for (int i = 0; i < kept; i++) {
-                assertThat(read.spends().get(i)).isEqualTo(spend(i));
-            }
+            assertThat(read.rows()).containsExactlyElementsOf(CreditStore.Row.of(spends(0, kept)));
             journal.flushed(read.next());
             append(journal, spend(1)); // room again
         }
@@ -95,15 +112,18 @@ class ChargeJournalTest {
                     }
                 }));
             }
-            List<CreditStore.Spend> read = new ArrayList<>();
+            List<CreditStore.Row> read = new ArrayList<>();
+            int records = 0;
             long at = journal.flushedTo();
             while (threads.stream().anyMatch(Thread::isAlive) || at < journal.reserved()) {
                 ChargeJournal.Read r = journal.read(at, 500);
-                read.addAll(r.spends());
+                read.addAll(r.rows());
+                records += r.records();
                 at = r.next();
                 journal.flushed(at);
             }
-            assertThat(read).hasSize(8000).containsExactlyInAnyOrderElementsOf(written);
+            assertThat(records).isEqualTo(8000);
+            assertThat(totals(read)).isEqualTo(totals(CreditStore.Row.of(List.copyOf(written))));
         }
     }
 
@@ -122,11 +142,9 @@ class ChargeJournalTest {
         try {
             assertThat(dead.node()).isEqualTo("node_a");
             assertThat(ChargeJournal.claim(dir.resolve("node_a.journal"))).as("claimed once").isEmpty();
-            List<CreditStore.Spend> replayed = dead.replay(applied).spends();
-            assertThat(replayed).hasSize(30);
-            for (int i = 0; i < 30; i++) {
-                assertThat(replayed.get(i)).isEqualTo(spend(10 + i));
-            }
+            ChargeJournal.Read replayed = dead.replay(applied);
+            assertThat(replayed.records()).isEqualTo(30);
+            assertThat(replayed.rows()).containsExactlyElementsOf(CreditStore.Row.of(spends(10, 40)));
         } finally {
             dead.close(true);
         }
@@ -149,9 +167,9 @@ class ChargeJournalTest {
         }
         ChargeJournal dead = ChargeJournal.claim(file).orElseThrow();
         try {
-            List<CreditStore.Spend> replayed = dead.replay(0).spends(); // 0: the database has none of it
-            assertThat(replayed).containsExactly(spend(0), spend(1), spend(2), spend(4), spend(5), spend(7),
-                    spend(8), spend(9));
+            ChargeJournal.Read replayed = dead.replay(0); // 0: the database has none of it
+            assertThat(replayed.rows()).containsExactlyElementsOf(CreditStore.Row.of(List.of(spend(0), spend(1),
+                    spend(2), spend(4), spend(5), spend(7), spend(8), spend(9))));
         } finally {
             dead.close(true);
         }
