@@ -74,6 +74,7 @@ public class DoorBenchmark {
     /** Keys to cycle through, so one branch-predicted cache slot does not flatter the figures. */
     private static final int KEYS = 16;
     private static final String CLIENT = "127.0.0.1";
+    private static final String SERVER = "srv_bench";
 
     private Path dataDir;
     private GatehouseServer server;
@@ -167,12 +168,14 @@ public class DoorBenchmark {
                     .plaintext();
         }
         Principal p = door.admit(Optional.of(keys[0]), dataPlane, CLIENT);
-        billing.credits().cancel(billing.credits().take(p.orgId(), 1)); // the lease, taken before measuring
-        io.gatehouse.billing.Billing.Meter m = billing.meter(p, 1);
+        // the lease, taken before measuring
+        billing.credits().cancel(billing.credits().take(p.orgId(), 1, p.credentialId(), SERVER, null),
+                p.credentialId(), SERVER, null);
+        io.gatehouse.billing.Billing.Meter m = billing.meter(p, 1, SERVER, Optional.empty(), null, Optional.empty());
         if (m.charge().isEmpty() || m.outcome() == null || !m.outcome().allowed()) {
             throw new IllegalStateException("the metered key is not metered from memory: " + m);
         }
-        billing.credits().cancel(m.charge().get());
+        billing.credits().cancel(m.charge().get(), p.credentialId(), SERVER, null);
         return keys;
     }
 
@@ -239,11 +242,11 @@ public class DoorBenchmark {
     @Benchmark
     public Object admitMeteredCacheHit() {
         Principal p = door.admit(Optional.of(meteredKeys[nextIndex()]), dataPlane, CLIENT);
-        io.gatehouse.billing.Billing.Meter m = billing.meter(p, 1);
+        io.gatehouse.billing.Billing.Meter m = billing.meter(p, 1, SERVER, Optional.empty(), null, Optional.empty());
         String policy = m.policy();
         String limit = io.gatehouse.limits.RateLimitHeaders.limit(List.of(m.outcome()));
-        if (!billing.credits().record(m.charge().orElseThrow(), p.credentialId(), "srv_bench", null).getNow(false)) {
-            throw new IllegalStateException("a charge was not journaled: the flusher fell a whole ring behind");
+        if (!billing.credits().record(m.charge().orElseThrow(), p.credentialId(), SERVER, null).getNow(false)) {
+            throw new IllegalStateException("a charge was not kept");
         }
         return policy.length() + limit.length() > 0 ? m : null;
     }

@@ -109,17 +109,11 @@ public final class Billing implements AutoCloseable {
      * on the credential and its organization, then {@code cost} credits from this node's leases.
      * (With the Redis store, step 6 is {@link #takeInRedis} instead; this decides it in memory.)
      *
+     * <p>{@code serverRate} is the server's own limit on each credential, and {@code toolRate} its limit
+     * on each credential's calls of {@code tool} (an MCP tool, or an HTTP API's route).
+     *
      * @return the limits applied (empty: none), their answer (null when none), and the charge taken
      *     (empty when the call is free, refused by a limit, or needs a lease: see {@link Meter#needsLease})
-     */
-    public Meter meter(Principal p, long cost) {
-        return meter(p, cost, null, Optional.empty(), "", Optional.empty());
-    }
-
-    /**
-     * As {@link #meter(Principal, long)}, with {@code serverRate}, the server's own limit on each
-     * credential, and {@code toolRate}, its limit on each credential's calls of {@code tool} (an MCP
-     * tool, or an HTTP API's route).
      */
     public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate,
                        String tool, Optional<io.gatehouse.limits.Rate> toolRate) {
@@ -129,7 +123,7 @@ public final class Billing implements AutoCloseable {
         if (outcome != null && !outcome.allowed() || cost == 0 || p.operator()) {
             return new Meter(limits.limits(), limits.policy(), outcome, Optional.empty(), false);
         }
-        Optional<CreditPool.Charge> charge = charge(p, cost, now);
+        Optional<CreditPool.Charge> charge = charge(p, cost, now, serverId, tool);
         return new Meter(limits.limits(), limits.policy(), outcome, charge, charge.isEmpty());
     }
 
@@ -185,11 +179,12 @@ public final class Billing implements AutoCloseable {
     }
 
     /**
-     * Step 7: {@code cost} credits from this node's leases, at {@code nowNanos} (the time step 6 was
-     * taken at); empty when they hold too few (take a lease).
+     * Step 7: {@code cost} credits from this node's leases for {@code p}'s call on {@code serverId}
+     * ({@code tool}: its tool or route, or null), at {@code nowNanos} (the time step 6 was taken at);
+     * empty when they hold too few (take a lease). See {@link CreditPool#takeFromMemory}.
      */
-    public Optional<CreditPool.Charge> charge(Principal p, long cost, long nowNanos) {
-        return credits.takeFromMemory(p.orgId(), cost, nowNanos);
+    public Optional<CreditPool.Charge> charge(Principal p, long cost, long nowNanos, String serverId, String tool) {
+        return credits.takeFromMemory(p.orgId(), cost, nowNanos, p.credentialId(), serverId, tool);
     }
 
     /**

@@ -56,16 +56,37 @@ final class ChargeJournal implements AutoCloseable {
     static final String SUFFIX = ".journal";
     private static final int HEADER = 16;
     private static final int MAX_RECORD = 16 * 1024;
+    /** A body's kind (1 byte), credits, time and call number (8 each); then the ids its ledger row is keyed by. */
+    private static final int KEY = 25;
     private static final byte CHARGE = 1;
     private static final byte REFUND = 2;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    /** Each appending thread's scratch record, so that the body's checksum is taken over an array. */
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Each appending thread's slot: one record at a time, reserved then committed (or abandoned). */
+    private static final ThreadLocal<Slot> SLOTS = ThreadLocal.withInitial(Slot::new);
 
-    private static final class Scratch {
+    /**
+     * A record on its way into the ring: its slot is reserved, its ids are written in the appending
+     * thread's buffer (so that its checksum is taken over an array); {@link #commit} or
+     * {@link #abandon} finishes it, on the same thread.
+     */
+    static final class Slot {
         final ByteBuffer body = ByteBuffer.allocate(MAX_RECORD).order(ByteOrder.LITTLE_ENDIAN);
         final CRC32C crc = new CRC32C();
+        /** Ids as written, by their hash: credentials, servers and tools recur, so each is encoded about once. */
+        final String[] ids = new String[ENCODED];
+        final byte[][] encoded = new byte[ENCODED][];
+        long position;
+        int length;
+        int bodyLength;
+
+        /** The slot's position: unique on this node, so a charge's call is numbered by it. */
+        long position() {
+            return position;
+        }
     }
+
+    /** Encoded ids each appending thread keeps (a power of two). */
+    private static final int ENCODED = 512;
 
     /** The ring is full of records the database has not taken yet. */
     static final class Full extends RuntimeException {
@@ -228,73 +249,102 @@ final class ChargeJournal implements AutoCloseable {
     }
 
     /**
-     * Appends one charge (or refund) and answers once it is in the mapping: from then on it
-     * outlives this process. Lock-free; safe from any thread. Allocates nothing but a tool's name
-     * when it is not Latin-1 (see {@link #putId}).
+     * Reserves the slot of one charge (or refund) against {@code leaseKey}, written once
+     * {@link #commit}ted. A caller that decides between the two whether the charge is taken at all
+     * (see {@code CreditPool}) holds its place in the ring meanwhile: whoever reads {@link #reserved}
+     * after this reservation waits for the record (or its abandonment) before reading further.
+     * Lock-free; safe from any thread, one slot at a time per thread. Allocates nothing but the
+     * encoding of an id its thread has not written lately (see {@link #putId}).
      *
      * @param leaseKey the lease's {@link #leaseKey}
-     * @param call     the call's number on this node (its id is made from it when read back)
      * @throws Full when the ring holds only records the database has not taken
      */
-    void append(byte[] leaseKey, boolean refund, long credits, long call, long at, String credentialId,
-                String serverId, String tool) {
-        Scratch scratch = SCRATCH.get();
-        ByteBuffer body = scratch.body;
+    Slot reserve(byte[] leaseKey, boolean refund, String credentialId, String serverId, String tool) {
+        Slot slot = SLOTS.get();
+        ByteBuffer body = slot.body;
         body.clear();
-        body.put(refund ? REFUND : CHARGE).putLong(credits).putLong(at).putLong(call).put(leaseKey);
-        putId(body, credentialId);
-        putId(body, serverId);
-        putId(body, tool);
-        int bodyLength = body.position();
-        CRC32C crc = scratch.crc;
-        crc.reset();
-        crc.update(body.array(), 0, bodyLength);
-        int length = (HEADER + bodyLength + 7) & ~7;
-        long at0 = reserve(length);
-        int offset = (int) (at0 % capacity);
-        ring.put(offset + HEADER, body.array(), 0, bodyLength);
-        ring.putInt(offset + 8, length);
-        ring.putInt(offset + 12, (int) crc.getValue());
-        LONGS.setRelease(ring, offset, at0);
+        body.put(refund ? REFUND : CHARGE).position(KEY).put(leaseKey); // credits, time and call: at commit
+        putId(slot, credentialId);
+        putId(slot, serverId);
+        putId(slot, tool);
+        slot.bodyLength = body.position();
+        slot.length = (HEADER + slot.bodyLength + 7) & ~7;
+        slot.position = reserve(slot.length);
+        return slot;
     }
 
-    /** Length -1: null; -2 - n: n bytes of UTF-8; n ≥ 0: n Latin-1 characters, one byte each. */
+    /**
+     * Writes the reserved record, and answers once it is in the mapping: from then on it outlives
+     * this process.
+     *
+     * @param call the call's number on this node (its id is made from it when read back)
+     */
+    void commit(Slot slot, long credits, long call, long at) {
+        byte[] body = slot.body.array();
+        slot.body.putLong(1, credits).putLong(9, at).putLong(17, call);
+        CRC32C crc = slot.crc;
+        crc.reset();
+        crc.update(body, 0, slot.bodyLength);
+        int offset = (int) (slot.position % capacity);
+        ring.put(offset + HEADER, body, 0, slot.bodyLength);
+        ring.putInt(offset + 8, slot.length);
+        ring.putInt(offset + 12, (int) crc.getValue());
+        LONGS.setRelease(ring, offset, slot.position);
+    }
+
+    /** Fills the reserved slot with padding: the charge was not taken after all. */
+    void abandon(Slot slot) {
+        int offset = (int) (slot.position % capacity);
+        ring.putInt(offset + 8, -slot.length);
+        ring.putInt(offset + 12, 0);
+        LONGS.setRelease(ring, offset, slot.position);
+    }
+
+    /** Reserves and commits at once: a record whose call is already numbered (a refund names its charge's). */
+    void append(byte[] leaseKey, boolean refund, long credits, long call, long at, String credentialId,
+                String serverId, String tool) {
+        commit(reserve(leaseKey, refund, credentialId, serverId, tool), credits, call, at);
+    }
+
+    /** Length -1: null; -2 - n: n bytes of UTF-8; n ≥ 0: n Latin-1 characters, one byte each (read only). */
     private static void putString(ByteBuffer body, String value) {
+        body.put(encode(value));
+    }
+
+    private static byte[] encode(String value) {
         if (value == null) {
-            body.putShort((short) -1);
-            return;
+            return new byte[] {-1, -1};
         }
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > 2048) {
             throw new IllegalArgumentException("a charge's field is longer than 2048 bytes");
         }
-        body.putShort((short) (-2 - bytes.length)).put(bytes);
+        byte[] field = new byte[2 + bytes.length];
+        ByteBuffer.wrap(field).order(ByteOrder.LITTLE_ENDIAN).putShort((short) (-2 - bytes.length)).put(bytes);
+        return field;
     }
 
     /**
-     * An id, copied a character a byte when every character is Latin-1 (Gatehouse's ids are ASCII,
-     * and most tool names are): no allocation on the hot path. Anything else goes as UTF-8.
+     * An id as {@link #putString} writes it, encoded once per thread while it recurs: a direct-mapped
+     * table by the string's hash (which a {@code String} keeps), so the hot path compares and copies
+     * instead of encoding, and allocates nothing once a credential, server or tool has been seen.
      */
-    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the low byte of each char, no copy made
-    private static void putId(ByteBuffer body, String value) {
+    private static void putId(Slot scratch, String value) {
         if (value == null) {
-            body.putShort((short) -1);
+            scratch.body.putShort((short) -1);
             return;
         }
-        int n = value.length();
-        if (n > 2048) {
-            throw new IllegalArgumentException("a charge's field is longer than 2048 characters");
+        int slot = value.hashCode() & (ENCODED - 1);
+        String seen = scratch.ids[slot];
+        byte[] field;
+        if (seen == value || value.equals(seen)) {
+            field = scratch.encoded[slot];
+        } else {
+            field = encode(value);
+            scratch.encoded[slot] = field;
+            scratch.ids[slot] = value;
         }
-        for (int i = 0; i < n; i++) {
-            if (value.charAt(i) > 0xFF) {
-                putString(body, value);
-                return;
-            }
-        }
-        int at = body.position() + 2;
-        body.putShort((short) n);
-        value.getBytes(0, n, body.array(), at);
-        body.position(at + n);
+        scratch.body.put(field);
     }
 
     /** Reserves {@code length} bytes that do not wrap around the ring's end; pads that end when needed. */
@@ -395,7 +445,6 @@ final class ChargeJournal implements AutoCloseable {
                 MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
         private static final VarHandle ARRAY_SHORTS =
                 MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-        private static final int KEY = 25; // kind (1), credits, time and call number (8 each): then the key's ids
 
         private final byte[] body = new byte[MAX_RECORD];
         private final CRC32C crc = new CRC32C();

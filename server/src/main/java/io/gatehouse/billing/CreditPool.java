@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -53,9 +52,13 @@ import java.util.logging.Logger;
 public final class CreditPool implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CreditPool.class.getName());
 
-    /** Credits taken from a lease for one call: written, then paid for or refunded. */
-    public record Charge(String orgId, String leaseId, long credits, String node, long call, long at, Held held) {
-        /** The call's id in the ledger: this node's name and a counter, made only when written. */
+    /**
+     * Credits taken from a lease for one call: kept (journaled as it is taken, or written by
+     * {@link #record}), then paid for or refunded.
+     */
+    public record Charge(String orgId, String leaseId, long credits, String node, long call, long at, Held held,
+                         boolean journaled) {
+        /** The call's id in the ledger: this node's name and a number unique on it, made only when written. */
         public String callId() {
             return "call_" + node + "_" + Long.toString(call, 36);
         }
@@ -64,9 +67,12 @@ public final class CreditPool implements AutoCloseable {
     /** One lease in memory. */
     static final class Held {
         final String id;
+        final String orgId;
+        final long granted;
         /** The organization's and the lease's ids as the charge journal writes them, encoded once. */
         final byte[] journalKey;
         final AtomicLong left;
+        /** Charges taken and not yet written ({@code credits.charges=database} alone): a closer waits for them. */
         final AtomicInteger inFlight = new AtomicInteger();
         volatile long expiresAt;
         volatile long lastUsed;
@@ -74,6 +80,8 @@ public final class CreditPool implements AutoCloseable {
 
         Held(CreditStore.Lease lease, long now) {
             this.id = lease.id();
+            this.orgId = lease.orgId();
+            this.granted = lease.granted();
             this.journalKey = ChargeJournal.leaseKey(lease.orgId(), lease.id());
             this.left = new AtomicLong(lease.granted());
             this.expiresAt = lease.expiresAt().toEpochMilli();
@@ -84,8 +92,14 @@ public final class CreditPool implements AutoCloseable {
     private static final class Account {
         final String orgId;
         volatile Held[] leases = new Held[0];
-        final LongAdder spentThisPeriod = new LongAdder();
         volatile long spentLastPeriod;
+        /**
+         * What its leases had spent at the last tick, and what the leases it has let go of had spent:
+         * a period's spending is worked out from the leases at each tick, not counted on every call.
+         * Both under the pool's monitor (the tick's).
+         */
+        long spentAtTick;
+        long spentByClosed;
         final AtomicBoolean toppingUp = new AtomicBoolean();
         /** Held while leasing: a call that finds its leases empty waits for a top-up under way, then looks again. */
         final ReentrantLock leasing = new ReentrantLock();
@@ -101,7 +115,20 @@ public final class CreditPool implements AutoCloseable {
         }
 
         synchronized void remove(Held h) {
-            leases = Arrays.stream(leases).filter(x -> x != h).toArray(Held[]::new);
+            Held[] next = Arrays.stream(leases).filter(x -> x != h).toArray(Held[]::new);
+            if (next.length < leases.length) {
+                spentByClosed += h.granted - h.left.get();
+                leases = next;
+            }
+        }
+
+        /** What its leases have spent, those it has let go of included (refunds count back). */
+        long spent() {
+            long spent = spentByClosed;
+            for (Held h : leases) {
+                spent += h.granted - h.left.get();
+            }
+            return spent;
         }
     }
 
@@ -111,7 +138,10 @@ public final class CreditPool implements AutoCloseable {
     private final Clock clock;
     private final String nodeName = Ids.label(12);
     private final String node = "node_" + nodeName;
-    /** Call ids: this node's name and a counter, unique across nodes, made without randomness on the hot path. */
+    /**
+     * Call ids: this node's name and a number, unique across nodes, made without randomness on the hot
+     * path. With the journal, a charge's slot in it; with {@code credits.charges=database}, this counter.
+     */
     private final AtomicLong calls = new AtomicLong();
 
 
@@ -170,7 +200,6 @@ public final class CreditPool implements AutoCloseable {
     /** How often the journal is applied to the database. */
     static final long FLUSH_MILLIS = 100;
     private static final CompletableFuture<Boolean> JOURNALED = CompletableFuture.completedFuture(true);
-    private static final CompletableFuture<Boolean> NOT_JOURNALED = CompletableFuture.completedFuture(false);
 
     private static long monthlyAllocation(org.jdbi.v3.core.Handle h, String orgId, GatehouseConfig.Plans plans,
                                           Clock clock) {
@@ -187,18 +216,23 @@ public final class CreditPool implements AutoCloseable {
     }
 
     /**
-     * Takes {@code credits} from this node's leases, from memory alone; empty when they do not hold
-     * that much (then {@link #take} decides, off the event loop). May start a top-up in the background.
+     * Takes {@code credits} from this node's leases, from memory alone, for a call of
+     * {@code credentialId} on {@code serverId} ({@code tool}: its tool or route, or null); empty when
+     * they do not hold that much (then {@link #take} decides, off the event loop). At
+     * {@code nowNanos} ({@link System#nanoTime}), the time the rate limits were taken at: one clock
+     * read for both steps. May start a top-up in the background.
+     *
+     * <p>With the journal, the charge is journaled when this returns ({@link #record} has nothing left
+     * to do). Its slot in the journal is reserved <em>before</em> the lease is looked at, and a closer
+     * marks a lease closing before it reads how far the journal is reserved: so either this sees the
+     * lease closing, or the closer waits for this charge to reach the database before closing it.
+     * That is the whole handshake; no counter of charges in flight is shared between threads.
+     *
+     * @throws ApiError 503 {@code credits_unavailable} when the journal is full (the database has been
+     *                  behind for a whole ring): refused before the call goes anywhere
      */
-    public Optional<Charge> takeFromMemory(String orgId, long credits) {
-        return takeFromMemory(orgId, credits, System.nanoTime());
-    }
-
-    /**
-     * As {@link #takeFromMemory(String, long)} at {@code nowNanos} ({@link System#nanoTime}), the time
-     * the rate limits were taken at: one clock read for both steps.
-     */
-    public Optional<Charge> takeFromMemory(String orgId, long credits, long nowNanos) {
+    public Optional<Charge> takeFromMemory(String orgId, long credits, long nowNanos, String credentialId,
+                                           String serverId, String tool) {
         Account account = accounts.get(orgId);
         if (account == null) {
             return Optional.empty();
@@ -206,40 +240,75 @@ public final class CreditPool implements AutoCloseable {
         Anchor a = anchor;
         long now = a.millis + (nowNanos - a.nanos) / 1_000_000;
         for (Held held : account.leases) {
-            held.inFlight.incrementAndGet(); // before looking at closing: a closer waits for this to drop
-            if (held.closing || now >= held.expiresAt) {
-                held.inFlight.decrementAndGet();
+            if (held.closing || now >= held.expiresAt || held.left.get() < credits) {
                 continue;
             }
-            long left = held.left.get();
-            while (left >= credits) {
-                if (held.left.compareAndSet(left, left - credits)) {
-                    if (held.lastUsed != now) {
-                        held.lastUsed = now; // a volatile write only once a millisecond, not on every call
-                    }
-                    account.spentThisPeriod.add(credits);
-                    if (left - credits < lowWater(account) && held(account) < lowWater(account)) {
-                        topUpLater(account, credits);
-                    }
-                    return Optional.of(new Charge(orgId, held.id, credits, nodeName, calls.incrementAndGet(), now,
-                            held));
+            Optional<Charge> charge = journal == null ? takeFrom(held, credits, now)
+                    : takeJournaled(held, credits, now, credentialId, serverId, tool);
+            if (charge.isPresent()) {
+                if (held.lastUsed != now) {
+                    held.lastUsed = now; // a volatile write only once a millisecond, not on every call
                 }
-                left = held.left.get();
+                if (held.left.get() < lowWater(account) && held(account) < lowWater(account)) {
+                    topUpLater(account, credits);
+                }
+                return charge;
             }
-            held.inFlight.decrementAndGet();
         }
         return Optional.empty();
     }
 
+    /** From {@code held}, counted in flight until {@link #record} has written it to the database. */
+    private Optional<Charge> takeFrom(Held held, long credits, long now) {
+        held.inFlight.incrementAndGet(); // before looking at closing: a closer waits for this to drop
+        if (!held.closing && takeLeft(held, credits)) {
+            return Optional.of(new Charge(held.orgId, held.id, credits, nodeName, calls.incrementAndGet(), now,
+                    held, false));
+        }
+        held.inFlight.decrementAndGet();
+        return Optional.empty();
+    }
+
+    /** From {@code held}, its record's slot reserved first (see {@link #takeFromMemory}); numbered by its slot. */
+    private Optional<Charge> takeJournaled(Held held, long credits, long now, String credentialId, String serverId,
+                                           String tool) {
+        ChargeJournal.Slot slot;
+        try {
+            slot = journal.reserve(held.journalKey, false, credentialId, serverId, tool);
+        } catch (RuntimeException e) {
+            journalTrouble(e);
+            throw ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
+                    "The call's charge cannot be recorded just now, so the call is refused; try again");
+        }
+        if (held.closing || !takeLeft(held, credits)) {
+            journal.abandon(slot);
+            return Optional.empty();
+        }
+        long call = slot.position();
+        journal.commit(slot, credits, call, now);
+        return Optional.of(new Charge(held.orgId, held.id, credits, nodeName, call, now, held, true));
+    }
+
+    private static boolean takeLeft(Held held, long credits) {
+        long left = held.left.get();
+        while (left >= credits) {
+            if (held.left.compareAndSet(left, left - credits)) {
+                return true;
+            }
+            left = held.left.get();
+        }
+        return false;
+    }
+
     /**
-     * Takes {@code credits}, leasing more from the pool when this node's leases do not hold them. May
-     * block on the database: never on the event loop.
+     * Takes {@code credits} as {@link #takeFromMemory} does, leasing more from the pool when this
+     * node's leases do not hold them. May block on the database: never on the event loop.
      *
      * @throws ApiError 402 {@code insufficient_credits} when the pool does not hold them either
      */
-    public Charge take(String orgId, long credits) {
+    public Charge take(String orgId, long credits, String credentialId, String serverId, String tool) {
         for (int attempt = 0; attempt < 5; attempt++) {
-            Optional<Charge> charge = takeFromMemory(orgId, credits);
+            Optional<Charge> charge = takeFromMemory(orgId, credits, System.nanoTime(), credentialId, serverId, tool);
             if (charge.isPresent()) {
                 return charge.get();
             }
@@ -249,7 +318,8 @@ public final class CreditPool implements AutoCloseable {
                 if (accounts.get(orgId) != account) {
                     continue; // let go by the ticker meanwhile
                 }
-                charge = takeFromMemory(orgId, credits); // a top-up may have landed while we waited for it
+                // a top-up may have landed while we waited for it
+                charge = takeFromMemory(orgId, credits, System.nanoTime(), credentialId, serverId, tool);
                 if (charge.isPresent()) {
                     return charge.get();
                 }
@@ -264,35 +334,31 @@ public final class CreditPool implements AutoCloseable {
                 "Credits could not be taken from the pool just now; try again");
     }
 
-    /** A charge taken and not used (the call was refused after all): back to its lease, nothing written. */
-    public void cancel(Charge charge) {
+    /**
+     * A charge taken and not used (the call was refused after all, or its client left): back to its
+     * lease. Journaled already, it is refunded; otherwise nothing was written.
+     */
+    public void cancel(Charge charge, String credentialId, String serverId, String tool) {
+        if (charge.journaled()) {
+            refund(charge, credentialId, serverId, tool);
+            return;
+        }
         charge.held().left.addAndGet(charge.credits());
         charge.held().inFlight.decrementAndGet();
     }
 
     /**
      * Keeps the charge where a {@code kill -9} cannot take it: the future says whether it was kept
-     * (false: its lease was closed meanwhile, or the journal could not take it), and the call's
-     * answer waits for it. In the journal, it is done on return; in the database, once the charge's
-     * batch has committed.
+     * (false: its lease was closed meanwhile), and the call's answer waits for it. A journaled
+     * charge is kept already; with {@code credits.charges=database}, once the charge's batch has
+     * committed.
      */
     public CompletableFuture<Boolean> record(Charge charge, String credentialId, String serverId, String tool) {
-        if (journal == null) {
-            return submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false,
-                    charge.callId(), credentialId, serverId, tool, charge.at()), charge.held());
-        }
-        Held held = charge.held();
-        try {
-            journal.append(held.journalKey, false, charge.credits(), charge.call(), charge.at(), credentialId, serverId,
-                    tool);
+        if (charge.journaled()) {
             return JOURNALED;
-        } catch (RuntimeException e) {
-            held.left.addAndGet(charge.credits()); // not kept, so not spent: the call is refused
-            journalTrouble(e);
-            return NOT_JOURNALED;
-        } finally {
-            held.inFlight.decrementAndGet();
         }
+        return submit(new CreditStore.Spend(charge.orgId(), charge.leaseId(), charge.credits(), false,
+                charge.callId(), credentialId, serverId, tool, charge.at()), charge.held());
     }
 
     private void journalTrouble(RuntimeException e) {
@@ -310,23 +376,24 @@ public final class CreditPool implements AutoCloseable {
      */
     public void refund(Charge charge, String credentialId, String serverId, String tool) {
         Held held = charge.held();
-        held.inFlight.incrementAndGet();
         long at = clock.millis();
         if (journal != null) {
             try {
-                journal.append(held.journalKey, true, charge.credits(), charge.call(), at, credentialId,
-                        serverId, tool); // first: a lease is never given back credits the database did not hear of
-                if (!held.closing) {
-                    held.left.addAndGet(charge.credits());
-                }
+                // First: a lease is never given back credits the database did not hear of. Reserved before
+                // closing is looked at, as a charge is (see takeFromMemory).
+                journal.append(held.journalKey, true, charge.credits(), charge.call(), at, credentialId, serverId,
+                        tool);
             } catch (RuntimeException e) {
                 journalTrouble(e);
                 Thread.ofVirtual().start(() -> refundToPool(charge));
-            } finally {
-                held.inFlight.decrementAndGet();
+                return;
+            }
+            if (!held.closing) {
+                held.left.addAndGet(charge.credits());
             }
             return;
         }
+        held.inFlight.incrementAndGet();
         if (!held.closing) {
             held.left.addAndGet(charge.credits());
         }
@@ -598,7 +665,9 @@ public final class CreditPool implements AutoCloseable {
         long ms = now.toEpochMilli();
         List<Held> closing = new ArrayList<>();
         for (Account account : accounts.values()) {
-            account.spentLastPeriod = account.spentThisPeriod.sumThenReset();
+            long spent = account.spent();
+            account.spentLastPeriod = Math.max(0, spent - account.spentAtTick);
+            account.spentAtTick = spent;
             for (Held held : account.leases) {
                 boolean idle = ms - held.lastUsed >= config.leaseTtl().toMillis();
                 if (closed || held.left.get() == 0 || idle || ms >= held.expiresAt) {

@@ -160,14 +160,14 @@ final class Metering {
             then.accept(new Meter(caller, server, tool, null, call.clientAddress()));
             return;
         }
-        Optional<CreditPool.Charge> charge = billing.charge(p, cost, nowNanos);
+        Optional<CreditPool.Charge> charge = billing.charge(p, cost, nowNanos, server.id(), tool);
         if (charge.isPresent()) {
             record(call, server, caller, tool, charge.get(), then);
             return;
         }
         call.offLoop(() -> {
             try {
-                return new Taken(credits.take(p.orgId(), cost), null);
+                return new Taken(credits.take(p.orgId(), cost, p.credentialId(), server.id(), tool), null);
             } catch (ApiError e) {
                 if (e.code() == ErrorCode.PAYMENT_REQUIRED && onInsufficient != null) {
                     return new Taken(null, e);
@@ -188,7 +188,7 @@ final class Metering {
             record(call, server, caller, tool, t.charge(), then);
         }, t -> {
             if (t.charge() != null) {
-                credits.cancel(t.charge()); // the client left before the charge was even written
+                credits.cancel(t.charge(), p.credentialId(), server.id(), tool); // the client left meanwhile
             }
         });
     }

@@ -117,7 +117,7 @@ public final class RateLimiter {
     /** Takes one request from {@code limit}'s bucket if it has one left; a denial takes nothing. */
     public Outcome take(Limit limit, long nowNanos) {
         while (true) {
-            Outcome outcome = tryTake(bucket(limit, nowNanos), limit, nowNanos, true);
+            Outcome outcome = tryTake(bucket(limit, nowNanos), limit, interval(limit.rate()), nowNanos, true);
             if (outcome != null) {
                 return outcome;
             }
@@ -137,7 +137,7 @@ public final class RateLimiter {
         if (limits.isEmpty()) {
             throw new IllegalArgumentException("no limits to take from");
         }
-        return takeFrom(limits, null, 0, nowNanos);
+        return takeFrom(limits, null, null, 0, nowNanos);
     }
 
     /**
@@ -149,11 +149,14 @@ public final class RateLimiter {
         private final RateLimiter owner;
         private final List<Limit> limits;
         private final Bucket[] buckets;
+        /** Each limit's emission interval, worked out once: two divisions fewer per limit and call. */
+        private final long[] intervals;
 
         private Group(RateLimiter owner, List<Limit> limits) {
             this.owner = owner;
             this.limits = List.copyOf(limits);
             this.buckets = new Bucket[limits.size()];
+            this.intervals = limits.stream().mapToLong(limit -> interval(limit.rate())).toArray();
         }
 
         public List<Limit> limits() {
@@ -174,7 +177,7 @@ public final class RateLimiter {
         if (group.owner != this) {
             throw new IllegalArgumentException("a group of another limiter");
         }
-        return takeFrom(group.limits, group.buckets, 0, nowNanos);
+        return takeFrom(group.limits, group.buckets, group.intervals, 0, nowNanos);
     }
 
     /** Drops the buckets that are full at {@code nowNanos}, and answers how many. */
@@ -197,13 +200,14 @@ public final class RateLimiter {
     }
 
     /** Takes from {@code limits[i]} then the rest, giving back on the way out if a later one denies. */
-    private Outcome takeFrom(List<Limit> limits, Bucket[] held, int i, long nowNanos) {
+    private Outcome takeFrom(List<Limit> limits, Bucket[] held, long[] intervals, int i, long nowNanos) {
         Limit limit = limits.get(i);
+        long interval = intervals == null ? interval(limit.rate()) : intervals[i];
         Bucket bucket = held == null ? null : held[i];
-        Outcome mine = bucket == null ? null : tryTake(bucket, limit, nowNanos, true);
+        Outcome mine = bucket == null ? null : tryTake(bucket, limit, interval, nowNanos, true);
         while (mine == null) {
             bucket = bucket(limit, nowNanos);
-            mine = tryTake(bucket, limit, nowNanos, true);
+            mine = tryTake(bucket, limit, interval, nowNanos, true);
         }
         if (held != null && held[i] != bucket) {
             held[i] = bucket; // a plain write: a reader that misses it looks the bucket up, as before
@@ -214,9 +218,9 @@ public final class RateLimiter {
         if (i + 1 == limits.size()) {
             return mine;
         }
-        Outcome rest = takeFrom(limits, held, i + 1, nowNanos);
+        Outcome rest = takeFrom(limits, held, intervals, i + 1, nowNanos);
         if (!rest.allowed()) {
-            giveBack(bucket, limit.rate());
+            giveBack(bucket, interval);
             return rest;
         }
         return rest.remaining() < mine.remaining()
@@ -228,7 +232,7 @@ public final class RateLimiter {
         for (int j = from; j < limits.size(); j++) {
             Limit other = limits.get(j);
             Bucket bucket = buckets.get(other);
-            Outcome would = bucket == null ? null : tryTake(bucket, other, nowNanos, false);
+            Outcome would = bucket == null ? null : tryTake(bucket, other, interval(other.rate()), nowNanos, false);
             if (would != null && !would.allowed() && would.resetSeconds() > denial.resetSeconds()) {
                 denial = would;
             }
@@ -240,8 +244,7 @@ public final class RateLimiter {
      * One GCRA step on {@code bucket}: the outcome, with the unit taken if {@code commit}, or
      * {@code null} when the bucket turns out to have been swept (the caller looks it up again).
      */
-    private Outcome tryTake(Bucket bucket, Limit limit, long nowNanos, boolean commit) {
-        long interval = interval(limit.rate());
+    private Outcome tryTake(Bucket bucket, Limit limit, long interval, long nowNanos, boolean commit) {
         long burst = interval * limit.rate().count();
         while (true) {
             long tat = bucket.get();
@@ -263,8 +266,7 @@ public final class RateLimiter {
         }
     }
 
-    private void giveBack(Bucket bucket, Rate rate) {
-        long interval = interval(rate);
+    private void giveBack(Bucket bucket, long interval) {
         while (true) {
             long tat = bucket.get();
             if (tat == SWEPT || bucket.compareAndSet(tat, tat - interval)) {

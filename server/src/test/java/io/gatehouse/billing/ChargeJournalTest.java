@@ -80,6 +80,27 @@ class ChargeJournalTest {
     }
 
     @Test
+    void anAbandonedSlotHoldsTheReaderUntilFilledAndIsSkipped() throws IOException {
+        ChargeJournal journal = ChargeJournal.create(dir, "node_a", SMALL);
+        append(journal, spend(0));
+        ChargeJournal.Slot kept = journal.reserve(ChargeJournal.leaseKey("org_1", "lease_1"), false, "key_1", "srv_1",
+                null);
+        assertThat(journal.read(journal.flushedTo(), 100).records()).as("stops at the slot still open").isEqualTo(1);
+        journal.abandon(kept);
+        append(journal, spend(1));
+        ChargeJournal.Read read = journal.read(journal.flushedTo(), 100);
+        assertThat(read.rows()).containsExactlyElementsOf(CreditStore.Row.of(spends(0, 2)));
+        assertThat(read.next()).isEqualTo(journal.reserved());
+        journal.close(false);
+        ChargeJournal dead = ChargeJournal.claim(dir.resolve("node_a.journal")).orElseThrow();
+        try {
+            assertThat(dead.replay(0).rows()).containsExactlyElementsOf(CreditStore.Row.of(spends(0, 2)));
+        } finally {
+            dead.close(true);
+        }
+    }
+
+    @Test
     void anAppendThatWouldOverwriteUnappliedRecordsIsRefused() {
         try (ChargeJournal journal = ChargeJournal.create(dir, "node_a", SMALL)) {
             int kept = 0;
