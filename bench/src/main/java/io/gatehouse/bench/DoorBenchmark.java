@@ -62,6 +62,11 @@ import org.openjdk.jmh.annotations.Threads;
  *   <li>{@code baselineSha256} — SHA-256 of a key-sized string: the floor any hit pays</li>
  *   <li>{@code baselineSha256Hex} — the same plus lower-case hex, which is what the cache is keyed by</li>
  *   <li>{@code baselineConcurrentHashMapGet} — a map read by a 64-character hex key: the floor of a lookup</li>
+ *   <li>{@code baselineMeteringFloor} — what steps 6 and 7 cannot do without, alone: one monotonic
+ *       clock read, six uncontended compare-and-sets (two rate-limit buckets and the two counts other
+ *       nodes are told of, the lease, the journal's reservation), a CRC32C of a charge-sized record
+ *       and its copy into a memory-mapped ring. {@code admitMeteredCacheHit} minus
+ *       {@code admitStandardCacheHit} can come no closer to zero than this</li>
  * </ul>
  *
  * One thread: the "one core" figure. Run with {@code bench/run-jmh} (see docs/benchmarks.md).
@@ -93,6 +98,11 @@ public class DoorBenchmark {
     private MessageDigest sha256;
     private static final HexFormat HEX = HexFormat.of();
     private ConcurrentHashMap<String, Object> map;
+    private final java.util.concurrent.atomic.AtomicLong[] floorCounters = new java.util.concurrent.atomic.AtomicLong[6];
+    private final byte[] floorRecord = new byte[112];
+    private final java.util.zip.CRC32C floorCrc = new java.util.zip.CRC32C();
+    private java.nio.MappedByteBuffer floorRing;
+    private int floorAt;
     private String[] mapKeys;
 
     private int next;
@@ -139,6 +149,14 @@ public class DoorBenchmark {
         expectDenied(malformedKey, "malformed");
 
         sha256 = MessageDigest.getInstance("SHA-256");
+        for (int i = 0; i < floorCounters.length; i++) {
+            floorCounters[i] = new java.util.concurrent.atomic.AtomicLong();
+        }
+        try (java.nio.channels.FileChannel ring = java.nio.channels.FileChannel.open(dataDir.resolve("floor.ring"),
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            floorRing = ring.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 16 << 20); // as the journal's
+        }
         map = new ConcurrentHashMap<>();
         List<String> hashes = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
@@ -289,6 +307,22 @@ public class DoorBenchmark {
     @Benchmark
     public String baselineSha256Hex() {
         return HEX.formatHex(sha256.digest(validKeys[nextIndex()].getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Benchmark
+    public long baselineMeteringFloor() {
+        long now = System.nanoTime();
+        for (java.util.concurrent.atomic.AtomicLong counter : floorCounters) {
+            long was = counter.get();
+            counter.compareAndSet(was, was + now);
+        }
+        floorCrc.reset();
+        floorCrc.update(floorRecord, 0, floorRecord.length);
+        int at = floorAt;
+        floorAt = (at + 128) & ((16 << 20) - 1);
+        floorRing.put(at, floorRecord, 0, floorRecord.length);
+        floorRing.putLong(at + 112, floorCrc.getValue());
+        return now;
     }
 
     @Benchmark
