@@ -233,6 +233,10 @@ final class ChargeJournal implements AutoCloseable {
         return flushedTo;
     }
 
+    int capacity() {
+        return capacity;
+    }
+
     /**
      * What every charge against one lease carries, encoded once for the life of the lease: the
      * organization's id and the lease's.

@@ -174,7 +174,7 @@ public final class CreditPool implements AutoCloseable {
         this.anchor = Anchor.of(clock);
         this.store = new CreditStore((h, orgId) -> monthlyAllocation(h, orgId, plans, clock), config.cycle());
         boolean journaled = config.charges() == GatehouseConfig.Charges.JOURNAL;
-        this.journal = journaled ? ChargeJournal.create(config.journalDir(), node, JOURNAL_BYTES) : null;
+        this.journal = journaled ? ChargeJournal.create(config.journalDir(), node, config.journalBytes()) : null;
         // A busy writer lingers 0.1 ms for more charges: fewer transactions (and WAL checkpoints) under load.
         this.writer = journaled ? null
                 : new GroupCommit<>(db, "credits", 256, 100_000, (h, spends) -> {
@@ -195,8 +195,6 @@ public final class CreditPool implements AutoCloseable {
         }
     }
 
-    /** The charge journal's size: 16 MiB, about 100,000 charges the database has not taken yet. */
-    static final int JOURNAL_BYTES = 16 << 20;
     /** How often the journal is applied to the database. */
     static final long FLUSH_MILLIS = 100;
     private static final CompletableFuture<Boolean> JOURNALED = CompletableFuture.completedFuture(true);
@@ -529,10 +527,19 @@ public final class CreditPool implements AutoCloseable {
 
     private volatile long flushWarnedAt;
 
-    /** The flusher's turn: a database that is down is said once a minute, not ten times a second. */
+    /**
+     * The flusher's turn: again at once while the journal is more than a quarter full (a slow commit
+     * left it behind), so that a busy node is not refused for want of room; a database that is down
+     * is said once a minute, not ten times a second.
+     */
     private void flushQuietly() {
         try {
-            flush();
+            long before;
+            do {
+                before = journal.flushedTo();
+                flush();
+            } while (journal.flushedTo() > before && journal.reserved() - journal.flushedTo() > journal.capacity() / 4
+                    && !closed);
         } catch (RuntimeException e) {
             long now = System.nanoTime();
             if (now - flushWarnedAt > 60_000_000_000L) {

@@ -323,11 +323,13 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                   answer waits for the charge's commit: survives the loss of the node's disk too)
      * @param journalDir {@code credits.journal-dir}: where the charge journal lives; default
      *                   {@code <data-dir>/credits-journal}. Local to the host: nodes on one host may share it
+     * @param journalBytes {@code credits.journal-bytes}: the journal's size, how many charges the database
+     *                   may fall behind by before calls are refused; default 64 MiB (about 400,000 charges)
      */
     public record Credits(Refund refund, Duration leaseTtl, Duration leaseGrace, long minLease, long maxLease,
                           Duration cycle, Optional<String> webhookSecret, String webhookScheme,
                           Optional<URI> alertWebhookUrl, Optional<String> alertWebhookSecret, Usage usage,
-                          Charges charges, Path journalDir) {
+                          Charges charges, Path journalDir, int journalBytes) {
         @Override
         public String toString() {
             return "Credits[refund=" + refund + ", leaseTtl=" + leaseTtl + ", webhookSecret="
@@ -377,7 +379,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "oauth.registration-ttl", "oauth.redirect-schemes", "oauth.default-scopes",
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures", "credits.refund", "credits.lease-ttl", "credits.lease-grace",
-            "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.charges", "credits.journal-dir", "credits.webhook-secret",
+            "credits.min-lease", "credits.max-lease", "credits.cycle", "credits.charges", "credits.journal-dir",
+            "credits.journal-bytes", "credits.webhook-secret",
             "credits.webhook-scheme", "alerts.webhook-url", "alerts.webhook-secret", "usage.retention",
             "usage.prune-interval", "rate-limits.store", "rate-limits.sync", "rate-limits.redis-url",
             "rate-limits.redis-timeout");
@@ -751,7 +754,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 new Usage(between(s, "usage.retention", Duration.ofDays(90), Duration.ofDays(1), Duration.ofDays(3660)),
                         between(s, "usage.prune-interval", Duration.ofHours(1), Duration.ofSeconds(1),
                                 Duration.ofDays(1))),
-                Charges.valueOf(charges.toUpperCase(Locale.ROOT)), journalDir);
+                Charges.valueOf(charges.toUpperCase(Locale.ROOT)), journalDir,
+                intSetting(s, "credits.journal-bytes", 64 << 20, 1 << 20, 1 << 30) & ~7); // records are 8-aligned
     }
 
     /** Accepts a JDBC URL or the common {@code postgres://user:pass@host:port/db} form. */

@@ -22,6 +22,18 @@ class GatehouseConfigTest {
         assertThat(c.plans().defaultPlan()).isEqualTo("free");
         assertThat(c.plans().find("free").orElseThrow().apiAccess()).isTrue();
         assertThat(c.gateway().privateUpstreams()).isEqualTo(GatehouseConfig.PrivateUpstreams.INSTANCE);
+        assertThat(c.credits().charges()).isEqualTo(GatehouseConfig.Charges.JOURNAL);
+        assertThat(c.credits().journalDir()).isEqualTo(Path.of("/tmp/gh-defaults/credits-journal"));
+        assertThat(c.credits().journalBytes()).isEqualTo(64 << 20);
+    }
+
+    @Test
+    void theChargeJournalsSizeIsBoundedAndEightByteAligned() {
+        GatehouseConfig c = GatehouseConfig.from(Settings.of(Map.of("data-dir", "/tmp/gh", "credits.journal-bytes",
+                "2000003")));
+        assertThat(c.credits().journalBytes()).isEqualTo(2_000_000);
+        assertThatThrownBy(() -> GatehouseConfig.from(Settings.of(Map.of("data-dir", "/tmp/gh",
+                "credits.journal-bytes", "65536")))).hasMessageContaining("credits.journal-bytes");
     }
 
     private static GatehouseConfig.Plan.Access access(String permission) {
