@@ -1,0 +1,101 @@
+package io.gatehouse.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gatehouse.errors.ApiError;
+import io.gatehouse.store.Database;
+import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Ledger;
+import io.gatehouse.testing.TestNode;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node whose charge journal is full (the database has not taken its charges for the journal's
+ * whole size) refuses a metered call with {@code 503 credits_unavailable} before the call goes
+ * upstream, and charges nothing for it; once the database takes writes again, every charge the
+ * journal kept reaches the ledger and calls go through again. The smallest journal (1 MiB) and a
+ * transaction held open on the journal's table stand in for a database that is down.
+ */
+class ChargeJournalFullIT {
+    static GatewayNode gw;
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        gw = GatewayNode.start(Map.of("plans.default", "huge", "plans.huge.credits", "1000000000",
+                "credits.min-lease", "100000", "credits.journal-bytes", "1048576"));
+        http = new Http(gw.node.server.publicUrl());
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    @Test
+    void aFullJournalRefusesTheCallBeforeItGoesUpstream() throws Exception {
+        String user = gw.node.createUser("full@journal.test");
+        String org = gw.node.createOrg("Full journal", "huge", user);
+        String key = gw.node.createKey(org, user, Map.of()).path("key").asText();
+        String server = gw.unreachableServer("nowhere", Map.of("credit_cost", 1)).path("id").asText();
+        // The upstream is unreachable: a call that reaches it is a 502. This one also takes the node a lease.
+        assertThat(http.send("GET", "/api/nowhere/x", TestNode.auth(key), null).status()).isEqualTo(502);
+
+        CreditPool pool = gw.node.server.services().billing().credits();
+        Database db = gw.node.server.services().db();
+        pool.flush();
+        long before = Ledger.charged(db, org);
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().start(() -> {
+            try {
+                db.inTransaction(h -> {
+                    if (db.engine() == Database.Engine.POSTGRES) {
+                        h.execute("LOCK TABLE credit_journals IN EXCLUSIVE MODE"); // the flusher's upsert waits
+                    } // on SQLite, this process's writers queue behind this transaction
+                    holding.countDown();
+                    return release.await(60, TimeUnit.SECONDS);
+                });
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long kept = 0;
+        try {
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+            ApiError full = null;
+            for (int i = 0; i < 50_000 && full == null; i++) { // a 1 MiB journal holds about 6,500 charges
+                try {
+                    if (pool.takeFromMemory(org, 1, System.nanoTime(), null, server, null).isPresent()) {
+                        kept++;
+                    }
+                } catch (ApiError e) {
+                    full = e;
+                }
+            }
+            assertThat(full).as("the journal filled up").isNotNull();
+            assertThat(full.reason()).contains("credits_unavailable");
+            assertThat(kept).isGreaterThan(1000);
+
+            Http.Response refused = http.send("GET", "/api/nowhere/x", TestNode.auth(key), null);
+            assertThat(refused.status()).as("refused before the upstream: not its 502. " + refused.text())
+                    .isEqualTo(503);
+            assertThat(refused.json().path("error").path("reason").asText()).isEqualTo("credits_unavailable");
+        } finally {
+            release.countDown();
+            holder.join(60_000);
+        }
+        pool.flush();
+        assertThat(Ledger.charged(db, org) - before).as("every charge the journal kept, and none for the 503")
+                .isEqualTo(kept);
+        Ledger.check(db);
+        assertThat(http.send("GET", "/api/nowhere/x", TestNode.auth(key), null).status())
+                .as("calls go through again").isEqualTo(502);
+    }
+}
