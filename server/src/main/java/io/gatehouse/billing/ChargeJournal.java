@@ -37,7 +37,9 @@ import java.util.zip.CRC32C;
  * one lap, so that no slot of the zero-filled file holds its own position); the ring holds the
  * ones from {@code flushedTo} on, at {@code position % capacity}. A record is 8-byte
  * aligned: its own position (8 bytes, stored last, with release semantics), its length (4; negative
- * for padding that skips the end of the ring), a CRC32C of its body (4), then the body. A reader
+ * for padding: the end of the ring skipped, or a slot {@link #abandon}ed), a CRC32C of its body (4),
+ * then the body. A record's slot is {@link #reserve}d (a compare-and-set), then
+ * {@link #commit}ted or abandoned by the thread that reserved it. A reader
  * takes a record only when the position stored in it is the one it reads at: a slot not yet written
  * holds zeros or a record of an earlier lap (a position one lap back). After a crash, a record an
  * appender had reserved and not finished is a hole: {@link #replay} steps over it, 8 bytes at a

@@ -623,34 +623,53 @@ public final class CreditPool implements AutoCloseable {
      */
     private void replayDeadJournals() {
         for (java.nio.file.Path file : ChargeJournal.others(config.journalDir(), node)) {
-            Optional<ChargeJournal> claimed = ChargeJournal.claim(file);
-            if (claimed.isEmpty()) {
-                continue;
-            }
-            ChargeJournal dead = claimed.get();
-            boolean replayed = false;
             try {
-                String other = dead.node();
-                long from = db.withHandle(h -> store.journalFlushedTo(h, other)); // read once it is ours
-                ChargeJournal.Read read = dead.replay(from);
-                Instant now = clock.instant();
-                long returned = db.inTransaction(h -> {
-                    if (!read.rows().isEmpty()) {
-                        store.spend(h, read.rows(), true);
-                    }
-                    long back = 0;
-                    for (String lease : store.openLeases(h, other)) {
-                        back += store.close(h, lease, now, "its node is gone; its journal was replayed");
-                    }
-                    store.journalGone(h, other);
-                    return back;
-                });
-                replayed = true;
-                LOG.info("replayed " + read.records() + " charges from the journal of " + other
-                        + ", a node that is gone, and returned " + returned + " credits of its leases");
-            } finally {
-                dead.close(replayed);
+                replayIfDead(file);
+            } catch (RuntimeException e) {
+                // One journal that cannot be applied (corrupt, or of another database) must not stop the
+                // others, nor the rest of the tick: it stays where it is, and is named once an hour.
+                long now = System.nanoTime();
+                Long warned = journalsWarnedAt.get(file);
+                if (warned == null || now - warned > 3_600_000_000_000L) {
+                    journalsWarnedAt.put(file, now);
+                    LOG.log(Level.WARNING, "could not replay the charge journal " + file + " of a node that is gone; "
+                            + "it is kept and tried again: " + e.getMessage(), e);
+                }
             }
+        }
+    }
+
+    private final Map<java.nio.file.Path, Long> journalsWarnedAt = new ConcurrentHashMap<>();
+
+    private void replayIfDead(java.nio.file.Path file) {
+        Optional<ChargeJournal> claimed = ChargeJournal.claim(file);
+        if (claimed.isEmpty()) {
+            return;
+        }
+        ChargeJournal dead = claimed.get();
+        boolean replayed = false;
+        try {
+            String other = dead.node();
+            long from = db.withHandle(h -> store.journalFlushedTo(h, other)); // read once it is ours
+            ChargeJournal.Read read = dead.replay(from);
+            Instant now = clock.instant();
+            long returned = db.inTransaction(h -> {
+                if (!read.rows().isEmpty()) {
+                    store.spend(h, read.rows(), true);
+                }
+                long back = 0;
+                for (String lease : store.openLeases(h, other)) {
+                    back += store.close(h, lease, now, "its node is gone; its journal was replayed");
+                }
+                store.journalGone(h, other);
+                return back;
+            });
+            replayed = true;
+            journalsWarnedAt.remove(file);
+            LOG.info("replayed " + read.records() + " charges from the journal of " + other
+                    + ", a node that is gone, and returned " + returned + " credits of its leases");
+        } finally {
+            dead.close(replayed);
         }
     }
 
@@ -703,7 +722,11 @@ public final class CreditPool implements AutoCloseable {
                 }
             }
         }
-        replayDeadJournals();
+        try {
+            replayDeadJournals();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not look for the charge journals of nodes that are gone: " + e.getMessage());
+        }
         for (String dead : db.withHandle(h -> store.expired(h, now.minus(config.leaseGrace())))) {
             long back = db.inTransaction(h -> store.close(h, dead, now, "expired: its node stopped renewing it"));
             if (back > 0) {

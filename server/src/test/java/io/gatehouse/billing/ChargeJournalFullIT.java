@@ -38,6 +38,34 @@ class ChargeJournalFullIT {
         gw.close();
     }
 
+    /**
+     * A file in the journal directory that cannot be replayed (not a journal; or one of another
+     * database) is named in the log and kept, and stops nothing else the tick does: here, closing
+     * a lease whose node stopped renewing it. It used to end the tick, every tick.
+     */
+    @Test
+    void aJournalThatCannotBeReplayedStopsNothingElse() throws Exception {
+        java.nio.file.Path junk = gw.node.server.config().credits().journalDir().resolve("node_junk.journal");
+        java.nio.file.Files.write(junk, new byte[100]);
+        try {
+            String user = gw.node.createUser("stuck@journal.test");
+            String org = gw.node.createOrg("Stuck journal", "huge", user);
+            CreditPool pool = gw.node.server.services().billing().credits();
+            Database db = gw.node.server.services().db();
+            java.time.Instant longAgo = java.time.Instant.now().minus(java.time.Duration.ofHours(2));
+            String lease = db.inTransaction(h -> pool.store().lease(h, org, 50, 50, "node_gone", longAgo,
+                    java.time.Duration.ofSeconds(30))).orElseThrow().id();
+            pool.tick();
+            Long closedAt = db.withHandle(h -> h.createQuery("SELECT closed_at FROM credit_leases WHERE id = :id")
+                    .bind("id", lease).mapTo(Long.class).one());
+            assertThat(closedAt).as("the dead node's lease, closed despite the junk beside it").isNotNull();
+            assertThat(java.nio.file.Files.exists(junk)).as("kept for the operator").isTrue();
+            Ledger.check(db);
+        } finally {
+            java.nio.file.Files.deleteIfExists(junk);
+        }
+    }
+
     @Test
     void aFullJournalRefusesTheCallBeforeItGoesUpstream() throws Exception {
         String user = gw.node.createUser("full@journal.test");

@@ -117,6 +117,40 @@ class CreditsCrashIT {
         }
     }
 
+    /**
+     * Journaled, with B's journal beside A's (one directory on one host): A, still running, finds on
+     * its tick that B's lock is gone, replays B's journal and closes B's leases, without a restart
+     * and before they would have expired.
+     */
+    @Test
+    void aRunningNodeOnTheHostReplaysADeadNeighboursJournal() throws Exception {
+        Path journals = a.server.config().credits().journalDir();
+        Crash crash = crash("neighbour", Map.of("credits.charges", "journal", "credits.journal-dir",
+                journals.toString()));
+        var db = a.server.services().db();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        long open = -1;
+        while (System.nanoTime() < deadline) {
+            open = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_leases WHERE org_id = :org "
+                    + "AND closed_at IS NULL").bind("org", crash.org()).mapTo(Long.class).one());
+            if (open == 0) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(open).as("B's leases closed").isZero();
+        List<String> notes = db.withHandle(h -> h.createQuery("SELECT note FROM credit_ledger WHERE org_id = :org "
+                + "AND kind = 'return'").bind("org", crash.org()).mapTo(String.class).list());
+        assertThat(notes).as("closed by A's replay of B's journal, not by their expiry")
+                .contains("its node is gone; its journal was replayed")
+                .noneMatch(note -> note.startsWith("expired"));
+        crash.check();
+        try (var files = java.nio.file.Files.list(journals)) {
+            assertThat(files.filter(f -> f.toString().endsWith(".journal")).count())
+                    .as("B's journal replayed and deleted; A's own is there").isEqualTo(1);
+        }
+    }
+
     /** In the database ({@code credits.charges=database}): each answer waited for its charge's commit. */
     @Test
     void chargesCommittedBeforeAKill9SurviveAndTheDeadNodesLeaseReturns() throws Exception {
