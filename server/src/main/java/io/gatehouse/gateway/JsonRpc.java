@@ -109,6 +109,9 @@ final class JsonRpc {
     }
 
     /** One message; the parser is on its START_OBJECT and is left on its END_OBJECT. */
+    /** The longest {@code params.name} of a {@code tools/call}: twice what MCP recommends (128). */
+    static final int MAX_TOOL_NAME = 256;
+
     private static Message message(JsonParser p) throws IOException {
         String method = null;
         JsonNode id = null;
@@ -169,6 +172,12 @@ final class JsonRpc {
         boolean toolCall = "tools/call".equals(method);
         if (toolCall && !nameIsText) {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call", "tools/call needs params.name");
+        }
+        if (toolCall && name.length() > MAX_TOOL_NAME) {
+            // MCP asks for 1 to 128 characters: a name far past that is no tool, and would be priced,
+            // counted and journaled as one
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call",
+                    "A tool's name is at most " + MAX_TOOL_NAME + " characters");
         }
         String target = method == null ? null : switch (method) {
             case "tools/call", "prompts/get" -> name;

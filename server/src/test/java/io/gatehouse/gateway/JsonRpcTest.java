@@ -81,6 +81,11 @@ class JsonRpcTest {
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
         assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}"))
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
+        String longest = "t".repeat(JsonRpc.MAX_TOOL_NAME);
+        assertThat(inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\""
+                + longest + "\"}}").toolCalls().getFirst().toolName()).isEqualTo(longest);
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\""
+                + longest + "x\"}}")).isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
     }
 
     @Test
