@@ -114,6 +114,7 @@ public final class Billing implements AutoCloseable {
      *
      * @return the limits applied (empty: none), their answer (null when none), and the charge taken
      *     (empty when the call is free, refused by a limit, or needs a lease: see {@link Meter#needsLease})
+     * @throws ApiError 503 {@code credits_unavailable} when the charge journal is full (see {@link #charge})
      */
     public Meter meter(Principal p, long cost, String serverId, Optional<io.gatehouse.limits.Rate> serverRate,
                        String tool, Optional<io.gatehouse.limits.Rate> toolRate) {
@@ -182,6 +183,8 @@ public final class Billing implements AutoCloseable {
      * Step 7: {@code cost} credits from this node's leases for {@code p}'s call on {@code serverId}
      * ({@code tool}: its tool or route, or null), at {@code nowNanos} (the time step 6 was taken at);
      * empty when they hold too few (take a lease). See {@link CreditPool#takeFromMemory}.
+     *
+     * @throws ApiError 503 {@code credits_unavailable} when the charge journal is full
      */
     public Optional<CreditPool.Charge> charge(Principal p, long cost, long nowNanos, String serverId, String tool) {
         return credits.takeFromMemory(p.orgId(), cost, nowNanos, p.credentialId(), serverId, tool);

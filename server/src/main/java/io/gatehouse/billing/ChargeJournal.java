@@ -226,7 +226,10 @@ final class ChargeJournal implements AutoCloseable {
         return node;
     }
 
-    /** The position after the last record reserved: every record before it is appended or being appended. */
+    /**
+     * The position after the last slot reserved: every record before it is written or being written
+     * (or its slot abandoned, or padding).
+     */
     long reserved() {
         return reserved.get();
     }
@@ -309,7 +312,13 @@ final class ChargeJournal implements AutoCloseable {
     /** Reserves and commits at once: a record whose call is already numbered (a refund names its charge's). */
     void append(byte[] leaseKey, boolean refund, long credits, long call, long at, String credentialId,
                 String serverId, String tool) {
-        commit(reserve(leaseKey, refund, credentialId, serverId, tool), credits, call, at);
+        Slot slot = reserve(leaseKey, refund, credentialId, serverId, tool);
+        try {
+            commit(slot, credits, call, at);
+        } catch (RuntimeException | Error e) {
+            abandon(slot); // an open slot would hold the flusher for good
+            throw e;
+        }
     }
 
     /** Length -1: null; -2 - n: n bytes of UTF-8; n ≥ 0: n Latin-1 characters, one byte each (read only). */
@@ -391,7 +400,7 @@ final class ChargeJournal implements AutoCloseable {
                 break; // being appended: the next read has it
             }
             int length = ring.getInt(offset + 8);
-            if (length < 0) {
+            if (length < 0 && padding(offset, length)) {
                 p += -length;
                 continue;
             }
@@ -423,7 +432,7 @@ final class ChargeJournal implements AutoCloseable {
             }
             if (ring.getLong(offset) == p) {
                 int length = ring.getInt(offset + 8);
-                if (length < 0 && -length % 8 == 0 && offset - length <= capacity) {
+                if (length < 0 && padding(offset, length)) {
                     p += -length;
                     last = p;
                     continue;
@@ -437,6 +446,11 @@ final class ChargeJournal implements AutoCloseable {
             p += 8;
         }
         return tally.read(last);
+    }
+
+    /** Whether a negative {@code length} at {@code offset} is padding this journal could have written. */
+    private boolean padding(int offset, int length) {
+        return length != Integer.MIN_VALUE && -length % 8 == 0 && (long) offset - length <= capacity;
     }
 
     /**

@@ -165,6 +165,8 @@ public final class CreditPool implements AutoCloseable {
     private final Object flushing = new Object();
     private volatile long journalWarnedAt;
     private final ScheduledExecutorService ticker;
+    /** Applies the journal every {@link #FLUSH_MILLIS} ms; null without one. */
+    private final ScheduledExecutorService flusher;
     private volatile boolean closed;
 
     public CreditPool(Database db, GatehouseConfig.Plans plans, GatehouseConfig.Credits config, Clock clock) {
@@ -190,8 +192,11 @@ public final class CreditPool implements AutoCloseable {
                 Thread.ofPlatform().daemon().name("gatehouse-credits").unstarted(r));
         long period = Math.max(1000, config.leaseTtl().toMillis() / 3);
         ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
-        if (journal != null) {
-            ticker.scheduleWithFixedDelay(this::flushQuietly, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+        // Its own thread: a slow commit, or a flusher catching up, never holds back the leases' renewal.
+        this.flusher = journal == null ? null : Executors.newSingleThreadScheduledExecutor(r ->
+                Thread.ofPlatform().daemon().name("gatehouse-credits-flush").unstarted(r));
+        if (flusher != null) {
+            flusher.scheduleWithFixedDelay(this::flushQuietly, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -221,7 +226,8 @@ public final class CreditPool implements AutoCloseable {
      * read for both steps. May start a top-up in the background.
      *
      * <p>With the journal, the charge is journaled when this returns ({@link #record} has nothing left
-     * to do). Its slot in the journal is reserved <em>before</em> the lease is looked at, and a closer
+     * to do). Its slot in the journal is reserved <em>before</em> the lease is looked at for the last
+     * time (whether it is closing, whether it holds enough), and a closer
      * marks a lease closing before it reads how far the journal is reserved: so either this sees the
      * lease closing, or the closer waits for this charge to reach the database before closing it.
      * That is the whole handshake; no counter of charges in flight is shared between threads.
@@ -278,13 +284,23 @@ public final class CreditPool implements AutoCloseable {
             throw ApiError.of(ErrorCode.UNAVAILABLE, "credits_unavailable",
                     "The call's charge cannot be recorded just now, so the call is refused; try again");
         }
-        if (held.closing || !takeLeft(held, credits)) {
-            journal.abandon(slot);
-            return Optional.empty();
+        boolean taken = false;
+        try {
+            taken = !held.closing && takeLeft(held, credits);
+            if (taken) {
+                journal.commit(slot, credits, slot.position(), now);
+                return Optional.of(new Charge(held.orgId, held.id, credits, nodeName, slot.position(), now, held,
+                        true));
+            }
+        } catch (RuntimeException | Error e) {
+            if (taken) {
+                held.left.addAndGet(credits); // not kept, so not spent
+            }
+            journal.abandon(slot); // an open slot would hold the flusher for good
+            throw e;
         }
-        long call = slot.position();
-        journal.commit(slot, credits, call, now);
-        return Optional.of(new Charge(held.orgId, held.id, credits, nodeName, call, now, held, true));
+        journal.abandon(slot);
+        return Optional.empty();
     }
 
     private static boolean takeLeft(Held held, long credits) {
@@ -661,7 +677,9 @@ public final class CreditPool implements AutoCloseable {
                 for (String lease : store.openLeases(h, other)) {
                     back += store.close(h, lease, now, "its node is gone; its journal was replayed");
                 }
-                store.journalGone(h, other);
+                // Applied to its end: should the file outlive this (its deletion failing), a replay
+                // after this one starts there and applies nothing twice.
+                store.journalFlushed(h, other, read.next(), now);
                 return back;
             });
             replayed = true;
@@ -670,6 +688,19 @@ public final class CreditPool implements AutoCloseable {
                     + ", a node that is gone, and returned " + returned + " credits of its leases");
         } finally {
             dead.close(replayed);
+        }
+        forgetJournal(dead.node());
+    }
+
+    /** Its journal deleted, a node's row goes too; one left behind (this failing) says only where it ended. */
+    private void forgetJournal(String node) {
+        try {
+            db.inTransaction(h -> {
+                store.journalGone(h, node);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not forget the charge journal of " + node, e);
         }
     }
 
@@ -748,11 +779,13 @@ public final class CreditPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        ticker.shutdown();
-        try {
-            ticker.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (ScheduledExecutorService thread : flusher == null ? List.of(ticker) : List.of(ticker, flusher)) {
+            thread.shutdown();
+            try {
+                thread.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (writer != null) {
             writer.close();
@@ -767,18 +800,15 @@ public final class CreditPool implements AutoCloseable {
             boolean applied = false;
             try {
                 applied = flushedUpTo(journal.reserved());
-                if (applied) {
-                    db.inTransaction(h -> {
-                        store.journalGone(h, node);
-                        return null;
-                    });
-                }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "could not apply the charge journal at shutdown; the next node to start "
                         + "on this host replays it: " + e.getMessage());
-                applied = false;
             } finally {
                 journal.close(applied);
+            }
+            if (applied) {
+                // Only once the file is gone: while it is there, its row says how far it was applied.
+                forgetJournal(node);
             }
         }
     }

@@ -149,7 +149,7 @@ public final class RateLimiter {
         private final RateLimiter owner;
         private final List<Limit> limits;
         private final Bucket[] buckets;
-        /** Each limit's emission interval, worked out once: two divisions fewer per limit and call. */
+        /** Each limit's emission interval, worked out once: a division fewer per limit and call. */
         private final long[] intervals;
 
         private Group(RateLimiter owner, List<Limit> limits) {

@@ -173,6 +173,35 @@ class ChargeJournalTest {
     }
 
     @Test
+    void replayTakesNoCorruptPaddingAtItsWordAndAppliesNothingPastWhereItEnded() throws IOException {
+        ChargeJournal live = ChargeJournal.create(dir, "node_a", SMALL);
+        List<Long> starts = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            starts.add(live.reserved());
+            append(live, spend(i));
+        }
+        live.close(false);
+        Path file = dir.resolve("node_a.journal");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            // record 2's length: a "padding" of -2^31, which read naively would step 2 GiB back
+            ch.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(Integer.MIN_VALUE).flip(),
+                    starts.get(2) % SMALL + 8);
+            // record 4's: padding past the ring's end
+            ch.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(-(SMALL - 8)).flip(),
+                    starts.get(4) % SMALL + 8);
+        }
+        ChargeJournal dead = ChargeJournal.claim(file).orElseThrow();
+        try {
+            ChargeJournal.Read replayed = dead.replay(0);
+            assertThat(replayed.rows()).containsExactlyElementsOf(CreditStore.Row.of(List.of(spend(0), spend(1),
+                    spend(3), spend(5))));
+            assertThat(dead.replay(replayed.next()).records()).as("from where the last replay ended").isZero();
+        } finally {
+            dead.close(true);
+        }
+    }
+
+    @Test
     void replayStepsOverARecordCutShortAndOverCorruption() throws IOException {
         ChargeJournal live = ChargeJournal.create(dir, "node_a", SMALL);
         List<Long> starts = new ArrayList<>();
