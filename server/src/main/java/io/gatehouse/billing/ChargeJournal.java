@@ -247,10 +247,11 @@ final class ChargeJournal implements AutoCloseable {
      * organization's id and the lease's.
      */
     static byte[] leaseKey(String orgId, String leaseId) {
-        ByteBuffer key = ByteBuffer.allocate(8 + 3 * (orgId.length() + leaseId.length())).order(ByteOrder.LITTLE_ENDIAN);
-        putString(key, orgId);
-        putString(key, leaseId);
-        return java.util.Arrays.copyOf(key.array(), key.position());
+        byte[] org = encode(orgId);
+        byte[] lease = encode(leaseId);
+        byte[] key = java.util.Arrays.copyOf(org, org.length + lease.length);
+        System.arraycopy(lease, 0, key, org.length, lease.length);
+        return key;
     }
 
     private static String callPrefix(String node) {
@@ -321,11 +322,10 @@ final class ChargeJournal implements AutoCloseable {
         }
     }
 
-    /** Length -1: null; -2 - n: n bytes of UTF-8; n ≥ 0: n Latin-1 characters, one byte each (read only). */
-    private static void putString(ByteBuffer body, String value) {
-        body.put(encode(value));
-    }
-
+    /**
+     * A field as a record holds it: a 2-byte length, then the bytes. Length -1: null; -2 - n: n bytes
+     * of UTF-8; n ≥ 0: n Latin-1 characters, one byte each (written by earlier builds, still read).
+     */
     private static byte[] encode(String value) {
         if (value == null) {
             return new byte[] {-1, -1};
@@ -340,7 +340,7 @@ final class ChargeJournal implements AutoCloseable {
     }
 
     /**
-     * An id as {@link #putString} writes it, encoded once per thread while it recurs: a direct-mapped
+     * An id as {@link #encode} writes it, encoded once per thread while it recurs: a direct-mapped
      * table by the string's hash (which a {@code String} keeps), so the hot path compares and copies
      * instead of encoding, and allocates nothing once a credential, server or tool has been seen.
      */

@@ -253,7 +253,8 @@ public final class CreditPool implements AutoCloseable {
                 if (held.lastUsed != now) {
                     held.lastUsed = now; // a volatile write only once a millisecond, not on every call
                 }
-                if (held.left.get() < lowWater(account) && held(account) < lowWater(account)) {
+                long low = lowWater(account);
+                if (held.left.get() < low && held(account) < low) {
                     topUpLater(account, credits);
                 }
                 return charge;
