@@ -37,4 +37,21 @@ public final class Alerts {
         return transport.list(Transport.path("/v1/orgs/", organizationId, "/alerts")
                 + Transport.query(Map.of("limit", limit)), Alert.class);
     }
+
+    /**
+     * {@code GET /v1/orgs/{id}/alerts?limit=…&before=…}: one page of alerts, newest first. For the
+     * next page, pass the id of the last alert of this one as {@code before}; an empty page is the end.
+     *
+     * @param organizationId the organization
+     * @param limit 1–1000
+     * @param before only alerts older than this one ({@code alert_…}); {@code null} for the newest
+     * @return the alerts
+     */
+    public List<Alert> list(String organizationId, int limit, String before) {
+        Map<String, Object> q = new java.util.LinkedHashMap<>();
+        q.put("limit", limit);
+        q.put("before", before);
+        return transport.list(Transport.path("/v1/orgs/", organizationId, "/alerts") + Transport.query(q),
+                Alert.class);
+    }
 }

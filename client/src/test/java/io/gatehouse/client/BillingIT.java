@@ -165,6 +165,7 @@ class BillingIT {
                 .containsEntry("known_networks", List.of("203.0.113.0/24"));
         assertThat(alert.deliveredAt()).as("no alerts.webhook-url").isEmpty();
         assertThat(owner.alerts().list(org.id(), 1)).hasSize(1);
+        assertThat(owner.alerts().list(org.id(), 10, alert.id())).as("nothing older than the only alert").isEmpty();
     }
 
     /** A call through the gateway to the metered API, from {@code network}; its status. */

@@ -79,7 +79,8 @@ class OperationsContractTest {
                         .withTo(java.time.Instant.EPOCH.plusSeconds(60)).withGranularity(UsageQuery.Granularity.MINUTE)
                         .withGroupBy(UsageQuery.GroupBy.TOOL).withCredential("key_1")),
                 c -> c.alerts().list("org_1"),
-                c -> c.alerts().list("org_1", 10));
+                c -> c.alerts().list("org_1", 10),
+                c -> c.alerts().list("org_1", 10, "alert_1"));
         try (StubServer s = new StubServer((x, n) -> StubServer.answer(x, 500,
                 StubServer.error("internal_error", "stub", "Internal error"), null))) {
             Gatehouse client = Gatehouse.builder().baseUrl(s.url()).key(KEY).retries(RetryPolicy.NONE).build();

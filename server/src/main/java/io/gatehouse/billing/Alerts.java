@@ -246,10 +246,11 @@ public final class Alerts implements AutoCloseable {
         LOG.warning("alert " + alert.id() + " could not be delivered to the webhook");
     }
 
-    /** The organization's alerts, newest first. */
-    public List<Alert> list(String orgId, int limit) {
-        return db.withHandle(h -> h.createQuery("SELECT * FROM alerts WHERE org_id = :org ORDER BY id DESC LIMIT :n")
-                .bind("org", orgId).bind("n", limit)
+    /** The organization's alerts, newest first; those before the alert {@code before} when given. */
+    public List<Alert> list(String orgId, int limit, Optional<String> before) {
+        return db.withHandle(h -> h.createQuery("SELECT * FROM alerts WHERE org_id = :org"
+                        + (before.isPresent() ? " AND id < :before" : "") + " ORDER BY id DESC LIMIT :n")
+                .bind("org", orgId).bind("n", limit).bind("before", before.orElse(null))
                 .map((rs, ctx) -> {
                     long delivered = rs.getLong("delivered_at");
                     Optional<Instant> at = rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(delivered));

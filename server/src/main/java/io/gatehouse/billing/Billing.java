@@ -358,14 +358,14 @@ public final class Billing implements AutoCloseable {
         }
     }
 
-    /** An organization's alerts, newest first: 404 for an organization the caller cannot read, or none. */
-    public List<Alerts.Alert> alerts(Principal caller, String orgId, int limit) {
+    /** An organization's alerts, newest first (before the alert {@code before}, when given): 404 for an organization the caller cannot read, or none. */
+    public List<Alerts.Alert> alerts(Principal caller, String orgId, int limit, Optional<String> before) {
         requireReadable(caller, orgId);
         db.withHandle(h -> {
             requireOrganization(h, orgId);
             return null;
         });
-        return alerts.list(orgId, limit);
+        return alerts.list(orgId, limit, before);
     }
 
     private static void requireReadable(Principal caller, String orgId) {

@@ -57,7 +57,8 @@ public final class BillingEndpoint {
                 .get("/v1/orgs/{id}/usage", this::usage)
                 .get("/v1/orgs/{id}/usage/summary", this::usageSummary)
                 .get("/v1/orgs/{id}/alerts", (req, res) -> Json.ok(res, Map.of("data",
-                        billing.alerts(read(req), id(req), limit(req)).stream().map(Alerts::view).toList())))
+                        billing.alerts(read(req), id(req), limit(req),
+                                req.query().first("before").asOptional()).stream().map(Alerts::view).toList())))
                 .post("/v1/webhooks/credits", this::webhook);
     }
 

@@ -109,6 +109,8 @@ public final class BillingCommands {
     public static final class Alerts extends Call {
         @Parameters(index = "0", description = "organization id") String org;
         @Option(names = "--limit", description = "1 to 1000 (default 100)") Integer limit;
+        @Option(names = "--before", description = "only alerts older than this one (alert_…): the last id of the "
+                + "page before") String before;
 
         String method() {
             return "GET";
@@ -117,6 +119,7 @@ public final class BillingCommands {
         String path() {
             Map<String, Object> q = new LinkedHashMap<>();
             q.put("limit", limit);
+            q.put("before", before);
             return "/v1/orgs/" + encode(org) + "/alerts" + query(q);
         }
     }

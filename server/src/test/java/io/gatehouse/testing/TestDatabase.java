@@ -51,11 +51,19 @@ public final class TestDatabase {
     }
 
     /** Creates an empty PostgreSQL database and returns its JDBC URL. */
-    public static synchronized String newPostgresDatabase() {
+    public static String newPostgresDatabase() {
+        return newPostgresDatabase("");
+    }
+
+    /**
+     * As {@link #newPostgresDatabase()}, made with {@code options} after {@code CREATE DATABASE name}
+     * (a collation, say: {@code TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'}).
+     */
+    public static synchronized String newPostgresDatabase(String options) {
         EmbeddedPostgres pg = postgres();
         String name = "gh_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         try (Connection c = pg.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + name);
+            st.execute("CREATE DATABASE " + name + (options.isEmpty() ? "" : " " + options));
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create test database: " + e.getMessage(), e);
         }
