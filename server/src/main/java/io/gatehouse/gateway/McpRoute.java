@@ -117,7 +117,8 @@ final class McpRoute {
             for (JsonRpc.Message toolCall : rpc.toolCalls()) {
                 cost += server.toolCost(toolCall.toolName());
             }
-            String tool = rpc.toolCalls().size() == 1 ? rpc.toolCalls().getFirst().toolName() : "";
+            String tool = rpc.toolCalls().size() == 1
+                    ? metering.toolLabel(caller, server, rpc.toolCalls().getFirst().toolName()) : "";
             if (rpc.toolCalls().size() > 1) {
                 refuseLimitedInBatch(server, rpc.toolCalls());
             }

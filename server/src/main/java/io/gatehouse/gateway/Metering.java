@@ -36,6 +36,7 @@ final class Metering {
     private final Alerts alerts;
     private final GatehouseConfig.Refund refund;
     private final Clock clock;
+    private final ToolNames toolNames = new ToolNames();
 
     Metering(Billing billing, GatehouseConfig.Refund refund, Clock clock) {
         this.billing = billing;
@@ -118,6 +119,14 @@ final class Metering {
         private String credentialId() {
             return caller.map(Principal::credentialId).orElse(null);
         }
+    }
+
+    /**
+     * The name a {@code tools/call} of {@code tool} by {@code caller} is counted and charged under:
+     * its own, or {@link ToolNames#OTHER} past the names a credential may have counted a minute.
+     */
+    String toolLabel(Optional<Principal> caller, Server server, String tool) {
+        return caller.isEmpty() ? tool : toolNames.label(caller.get().credentialId(), server, tool, clock.millis());
     }
 
     /**

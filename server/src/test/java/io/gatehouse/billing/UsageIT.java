@@ -117,6 +117,31 @@ class UsageIT {
     }
 
     @Test
+    void madeUpToolNamesAreCountedUnderAHundredNamesAMinuteAtMost() throws InterruptedException {
+        Keyed k = keyed("inventive@usage.test", "free");
+        Mcp mcp = gw.mcp(k.key());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        long intoMinute = System.currentTimeMillis() % 60_000;
+        if (intoMinute > 40_000) {
+            Thread.sleep(60_000 - intoMinute + 200); // the bound is a minute's: all of this in one
+        }
+        long minute = System.currentTimeMillis() / 60_000;
+        for (int i = 0; i < 105; i++) {
+            assertThat(mcp.callTool("made_up_" + i, Map.of()).status()).isEqualTo(200);
+        }
+        assertThat(mcp.callTool("echo", Map.of("text", "priced")).status()).isEqualTo(200);
+        assertThat(System.currentTimeMillis() / 60_000).as("105 calls took over 20 s").isEqualTo(minute);
+
+        Map<String, Long> byTool = new HashMap<>();
+        TestNode.ok(summary(k.org(), "&group_by=tool", gw.node.adminKey), 200).path("data")
+                .forEach(r -> byTool.put(r.path("tool").asText(), r.path("calls").asLong()));
+        assertThat(byTool.keySet().stream().filter(t -> t.startsWith("made_up_"))).as(byTool.toString())
+                .hasSize(100).allMatch(t -> byTool.get(t) == 1);
+        assertThat(byTool.get("(other)")).as("the five names past the hundred").isEqualTo(5);
+        assertThat(byTool.get("echo")).as("a priced tool is always its own name").isEqualTo(1);
+    }
+
+    @Test
     void theSummaryGivesEachGroupsTotalsAndLastUse() throws InterruptedException {
         Keyed first = keyed("first@usage.test", "free");
         String second = gw.node.createKey(first.org(), first.user(), Map.of()).path("key").asText();
