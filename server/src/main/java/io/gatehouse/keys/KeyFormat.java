@@ -40,22 +40,31 @@ public final class KeyFormat {
         return head + "_" + checksum(head);
     }
 
-    /** True when {@code key} has this format and its checksum holds. Allocation-free but for the CRC. */
+    /**
+     * True when {@code key} has this format and its checksum holds. One pass over the characters and
+     * one copy of the checksummed part (the CRC reads bytes): it runs on every request that carries a key.
+     */
     public boolean isWellFormed(String key) {
-        if (key.length() != length || !key.startsWith(prefix) || key.charAt(length - CHECKSUM_CHARS - 1) != '_') {
+        int head = length - CHECKSUM_CHARS - 1;
+        if (key.length() != length || !key.startsWith(prefix) || key.charAt(head) != '_') {
             return false;
         }
-        for (int i = prefix.length(); i < length; i++) {
-            if (i != length - CHECKSUM_CHARS - 1 && !isBase62(key.charAt(i))) {
+        for (int i = prefix.length(); i < head; i++) {
+            if (digit(key.charAt(i)) < 0) {
                 return false;
             }
         }
-        long crc = crc(key, length - CHECKSUM_CHARS - 1);
         long given = 0;
-        for (int i = length - CHECKSUM_CHARS; i < length; i++) {
-            given = given * 62 + Ids.BASE62.indexOf(key.charAt(i));
+        for (int i = head + 1; i < length; i++) {
+            int d = digit(key.charAt(i));
+            if (d < 0) {
+                return false;
+            }
+            given = given * 62 + d;
         }
-        return crc == given;
+        CRC32 crc = new CRC32();
+        crc.update(key.getBytes(StandardCharsets.ISO_8859_1), 0, head); // ASCII: every character was checked
+        return crc.getValue() == given;
     }
 
     /** What may be shown of a key: the prefix and the first characters of its random part. */
@@ -83,7 +92,18 @@ public final class KeyFormat {
         return crc.getValue();
     }
 
-    private static boolean isBase62(char c) {
-        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    /** Each ASCII character's base62 value, -1 for the others. */
+    private static final byte[] DIGITS = new byte[128];
+
+    static {
+        java.util.Arrays.fill(DIGITS, (byte) -1);
+        for (int i = 0; i < Ids.BASE62.length(); i++) {
+            DIGITS[Ids.BASE62.charAt(i)] = (byte) i;
+        }
+    }
+
+    /** {@code c}'s base62 value, or -1 when it is not a base62 character. */
+    private static int digit(char c) {
+        return c < 128 ? DIGITS[c] : -1;
     }
 }

@@ -40,9 +40,23 @@ class KeyFormatTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"", "gk_live_", "gk_test_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_AAAAAA", "gk_live_short_AAAAAA",
-            "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-AAAAAA", "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\u00e9_AAAAAA"})
+            "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-AAAAAA", "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\u00e9_AAAAAA",
+            "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_AAA\u00e9AA", "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_AAA-AA",
+            "gk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_AAA\u0100AA"})
     void malformedKeysAreRejectedWithoutLookup(String candidate) {
         assertThat(new KeyFormat("gk_live_").isWellFormed(candidate)).isFalse();
+    }
+
+    @org.junit.jupiter.api.Test
+    void storedHashesAreTheSameOnlyWhenEveryCharacterIs() {
+        String hash = new KeyHasher(Optional.empty()).hash(new KeyFormat("gk_live_").generate());
+        assertThat(KeyHasher.same(hash, new String(hash.toCharArray()))).isTrue();
+        for (int i = 0; i < hash.length(); i++) {
+            String other = hash.substring(0, i) + (hash.charAt(i) == '0' ? '1' : '0') + hash.substring(i + 1);
+            assertThat(KeyHasher.same(hash, other)).as("differs at %d", i).isFalse();
+        }
+        assertThat(KeyHasher.same(hash, hash.substring(1))).isFalse();
+        assertThat(KeyHasher.same(hash, hash + "0")).isFalse();
     }
 
     @ParameterizedTest
