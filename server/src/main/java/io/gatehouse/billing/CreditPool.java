@@ -200,6 +200,13 @@ public final class CreditPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Tests only: run by a taker that has found a lease open and is about to announce its charge
+     * (reserve its journal slot, or count it in flight): where a closer can mark the lease closing and
+     * finish closing it before the charge is announced. Null in a server.
+     */
+    Runnable beforeAnnouncing;
+
     /** How often the journal is applied to the database. */
     static final long FLUSH_MILLIS = 100;
     private static final CompletableFuture<Boolean> JOURNALED = CompletableFuture.completedFuture(true);
@@ -246,6 +253,10 @@ public final class CreditPool implements AutoCloseable {
         for (Held held : account.leases) {
             if (held.closing || now >= held.expiresAt || held.left.get() < credits) {
                 continue;
+            }
+            Runnable pause = beforeAnnouncing;
+            if (pause != null) {
+                pause.run();
             }
             Optional<Charge> charge = journal == null ? takeFrom(held, credits, now)
                     : takeJournaled(held, credits, now, credentialId, serverId, tool);

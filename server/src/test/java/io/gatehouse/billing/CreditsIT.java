@@ -175,6 +175,63 @@ class CreditsIT {
         assertThat(taken.get()).as("the pool held enough for every call").isEqualTo(800);
     }
 
+    /**
+     * The handshake's own window, made to happen: a taker finds a lease open, and before it announces
+     * its charge a closer marks the lease closing and closes it in the store. The taker must then see
+     * it closing and charge another lease, leaving nothing to reach the closed one (a charge that
+     * does is taken from the pool itself: a ledger row without a lease). Fails if the taker stops
+     * looking at {@code closing} after its announcement.
+     */
+    @Test
+    void aLeaseClosedBetweenATakersLookAndItsChargeIsNotCharged() throws Exception {
+        Account a = account("window-" + charges + "@credits.test", "big");
+        CreditPool pool = gw.node.server.services().billing().credits();
+        CreditPool.Charge first = pool.take(a.org(), 1, null, gw.demoServerId, "echo");
+        assertThat(pool.record(first, null, gw.demoServerId, "echo").join()).isTrue();
+        java.util.concurrent.CountDownLatch looked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> taker = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<CreditPool.Charge> second = new java.util.concurrent.atomic.AtomicReference<>();
+        pool.beforeAnnouncing = () -> {
+            if (Thread.currentThread() == taker.get() && looked.getCount() > 0) {
+                looked.countDown();
+                try {
+                    closed.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try {
+            taker.set(Thread.ofPlatform().unstarted(() -> {
+                CreditPool.Charge charge = pool.take(a.org(), 1, null, gw.demoServerId, "echo");
+                if (pool.record(charge, null, gw.demoServerId, "echo").join()) {
+                    second.set(charge);
+                }
+            }));
+            taker.get().start();
+            assertThat(looked.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the taker found the lease").isTrue();
+            first.held().expiresAt = 0; // the closer's next tick takes it for expired
+            pool.tick();
+            var db = gw.node.server.services().db();
+            Long closedAt = db.withHandle(h -> h.createQuery("SELECT closed_at FROM credit_leases WHERE id = :id")
+                    .bind("id", first.leaseId()).mapTo(Long.class).one());
+            assertThat(closedAt).as("closed while the taker waited").isNotNull();
+            closed.countDown();
+            taker.get().join(10_000);
+            assertThat(second.get()).as("the taker's charge").isNotNull();
+            assertThat(second.get().leaseId()).as("taken from a lease still open").isNotEqualTo(first.leaseId());
+            pool.flush();
+            long late = db.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM credit_ledger WHERE org_id = :org "
+                    + "AND kind = 'charge' AND lease_id IS NULL").bind("org", a.org()).mapTo(Long.class).one());
+            assertThat(late).as("charges that reached the closed lease").isZero();
+            assertThat(Ledger.charged(db, a.org())).isEqualTo(2);
+        } finally {
+            pool.beforeAnnouncing = null;
+            closed.countDown();
+        }
+    }
+
     @Test
     void anApiRouteIsChargedByPrefixAndAnExhaustedPoolIsA402() {
         Account a = account("api@credits.test", "free");
