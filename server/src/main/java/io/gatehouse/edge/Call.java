@@ -358,6 +358,10 @@ public final class Call {
             response.release();
             return;
         }
+        if (gate != null && gated()) { // an answer of Gatehouse's own to a charged call (a 502) waits as well
+            hold(() -> respond(response), response::release);
+            return;
+        }
         headSent = true;
         if (exchange != null) {
             exchange.clientGone(); // an answer of its own (a broken request body, say): the upstream side is dropped

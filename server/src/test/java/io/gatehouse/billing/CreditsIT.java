@@ -268,7 +268,8 @@ class CreditsIT {
             Account a = account("refund@credits.test", "free");
             Http.Response failed = http.send("GET", "/api/broken/anything", TestNode.auth(a.key()), null);
             assertThat(failed.status()).as(failed.text()).isEqualTo(502);
-            // The refund is written after the charge, and the 502 (Gatehouse's own answer) does not wait for either.
+            // The refund is written after the charge; the 502 (Gatehouse's own answer) waits for neither when
+            // journaled, and for the charge alone with charges=database (ChargeBeforeAnswerIT).
             long deadline = System.nanoTime() + 5_000_000_000L;
             List<String> kinds;
             while ((kinds = gw.node.server.services().db().withHandle(h -> h.createQuery(
