@@ -97,7 +97,7 @@ public final class Billing implements AutoCloseable {
         try {
             int gone = retention.prune();
             if (gone > 0) {
-                LOG.info("deleted " + gone + " usage minutes and alerts past usage.retention");
+                LOG.info("deleted " + gone + " usage minutes, alerts and networks past usage.retention");
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "could not delete old usage; will retry: " + e.getMessage());

@@ -5,7 +5,8 @@ import java.time.Clock;
 import java.time.Duration;
 
 /**
- * Deletes usage minutes and alerts older than {@code usage.retention}, oldest first, a batch per
+ * Deletes usage minutes and alerts older than {@code usage.retention}, oldest first, and the
+ * networks of credentials that can no longer be used, a batch per
  * statement: each statement holds its locks briefly, so the usage flush and the alerts' writes go on
  * between batches (SQLite has one writer). Every node runs it; two at once delete what either finds.
  */
@@ -33,7 +34,16 @@ final class UsageRetention {
                 + "ORDER BY minute LIMIT " + BATCH + ")", before);
         int alerts = inBatches("DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE created_at < :before "
                 + "ORDER BY created_at LIMIT " + BATCH + ")", before);
-        return minutes + alerts;
+        // The networks a credential was used from matter while it can be used: those of keys revoked,
+        // deleted or expired, of grants revoked, and of credentials deleted with their organization go,
+        // once known for longer than the retention.
+        int networks = inBatches("DELETE FROM credential_networks WHERE (credential_id, network) IN ("
+                + "SELECT n.credential_id, n.network FROM credential_networks n WHERE n.first_seen_at < :before "
+                + "AND NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = n.credential_id AND k.revoked_at IS NULL "
+                + "AND k.deleted_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > " + clock.millis() + ")) "
+                + "AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.id = n.credential_id AND g.revoked_at IS NULL) "
+                + "LIMIT " + BATCH + ")", before);
+        return minutes + alerts + networks;
     }
 
     private int inBatches(String delete, long before) {

@@ -225,6 +225,37 @@ class UsageIT {
     }
 
     @Test
+    void theNetworksOfCredentialsThatCannotBeUsedAreForgottenAfterRetention() throws InterruptedException {
+        Keyed live = keyed("networks-live@usage.test", "free");
+        Keyed revoked = keyed("networks-revoked@usage.test", "free");
+        TestNode.ok(gw.node.http.send("POST", "/v1/keys/" + revoked.keyId() + "/revoke", TestNode.auth(gw.node.adminKey),
+                Map.of()), 200);
+        var db = gw.node.server.services().db();
+        long old = System.currentTimeMillis() - 3 * 86_400_000L; // past usage.retention (1d)
+        long recent = System.currentTimeMillis() - 3_600_000L;
+        db.inTransaction(h -> {
+            var insert = h.prepareBatch("INSERT INTO credential_networks (credential_id, network, first_seen_at) "
+                    + "VALUES (:cred, :net, :at)");
+            insert.bind("cred", live.keyId()).bind("net", "192.0.2.0/24").bind("at", old).add();
+            insert.bind("cred", revoked.keyId()).bind("net", "192.0.2.0/24").bind("at", old).add();
+            insert.bind("cred", "key_networksgonewithitsorg").bind("net", "192.0.2.0/24").bind("at", old).add();
+            insert.bind("cred", revoked.keyId()).bind("net", "198.51.100.0/24").bind("at", recent).add();
+            insert.execute();
+            return null;
+        });
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        List<String> left;
+        do {
+            Thread.sleep(200);
+            left = db.withHandle(h -> h.createQuery("SELECT credential_id || ' ' || network FROM credential_networks "
+                    + "WHERE credential_id IN (:a, :b, 'key_networksgonewithitsorg')").bind("a", live.keyId())
+                    .bind("b", revoked.keyId()).mapTo(String.class).list());
+        } while (left.size() != 2 && System.nanoTime() < deadline);
+        assertThat(left).as("a live key's networks, and one known for less than the retention")
+                .containsExactlyInAnyOrder(live.keyId() + " 192.0.2.0/24", revoked.keyId() + " 198.51.100.0/24");
+    }
+
+    @Test
     void minutesAndAlertsPastRetentionAreDeletedAndNewerOnesStay() throws InterruptedException {
         Keyed k = keyed("retention@usage.test", "free");
         var db = gw.node.server.services().db();
