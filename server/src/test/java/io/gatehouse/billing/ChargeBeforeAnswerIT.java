@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gatehouse.store.Database;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Ledger;
+import io.gatehouse.testing.WritesHeld;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
@@ -53,23 +53,7 @@ class ChargeBeforeAnswerIT {
 
         Database db = gw.node.server.services().db();
         long before = Ledger.charged(db, org);
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().start(() -> {
-            try {
-                db.inTransaction(h -> {
-                    if (db.engine() == Database.Engine.POSTGRES) {
-                        h.execute("LOCK TABLE credit_leases IN EXCLUSIVE MODE"); // the charge's update waits
-                    } // on SQLite, this process's writers queue behind this transaction
-                    holding.countDown();
-                    return release.await(60, TimeUnit.SECONDS);
-                });
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        try {
-            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+        try (WritesHeld held = WritesHeld.on(db, "credit_leases")) { // the charge's update waits
             CompletableFuture<HttpResponse<String>> answer = client.sendAsync(request,
                     HttpResponse.BodyHandlers.ofString());
             try {
@@ -79,12 +63,9 @@ class ChargeBeforeAnswerIT {
             } catch (TimeoutException expected) {
                 // held back, as it should be
             }
-            release.countDown();
+            held.close();
             HttpResponse<String> late = answer.get(30, TimeUnit.SECONDS);
             assertThat(late.statusCode()).as(late.body()).isEqualTo(502);
-        } finally {
-            release.countDown();
-            holder.join(60_000);
         }
         assertThat(Ledger.charged(db, org) - before).as("refund=never: the 502's charge stands").isEqualTo(2);
         Ledger.check(db);

@@ -8,9 +8,8 @@ import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.Ledger;
 import io.gatehouse.testing.TestNode;
+import io.gatehouse.testing.WritesHeld;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,24 +78,8 @@ class ChargeJournalFullIT {
         Database db = gw.node.server.services().db();
         pool.flush();
         long before = Ledger.charged(db, org);
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().start(() -> {
-            try {
-                db.inTransaction(h -> {
-                    if (db.engine() == Database.Engine.POSTGRES) {
-                        h.execute("LOCK TABLE credit_journals IN EXCLUSIVE MODE"); // the flusher's upsert waits
-                    } // on SQLite, this process's writers queue behind this transaction
-                    holding.countDown();
-                    return release.await(60, TimeUnit.SECONDS);
-                });
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
         long kept = 0;
-        try {
-            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+        try (WritesHeld held = WritesHeld.on(db, "credit_journals")) { // the flusher's upsert waits
             ApiError full = null;
             for (int i = 0; i < 50_000 && full == null; i++) { // a 1 MiB journal holds about 6,500 charges
                 try {
@@ -115,9 +98,6 @@ class ChargeJournalFullIT {
             assertThat(refused.status()).as("refused before the upstream: not its 502. " + refused.text())
                     .isEqualTo(503);
             assertThat(refused.json().path("error").path("reason").asText()).isEqualTo("credits_unavailable");
-        } finally {
-            release.countDown();
-            holder.join(60_000);
         }
         pool.flush();
         assertThat(Ledger.charged(db, org) - before).as("every charge the journal kept, and none for the 503")
