@@ -267,8 +267,9 @@ public final class Billing implements AutoCloseable {
         appliedHere();
         return db.inTransaction(h -> {
             requireOrganization(h, orgId);
-            CreditStore.Pool pool = credits.store().pool(h, orgId, clock.instant());
-            long leased = credits.store().inLeases(h, orgId);
+            CreditStore.Holdings held = credits.store().holdings(h, orgId, clock.instant());
+            CreditStore.Pool pool = held.pool();
+            long leased = held.inLeases();
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("object", "credit_pool");
             out.put("organization_id", orgId);

@@ -453,7 +453,7 @@ public final class CreditPool implements AutoCloseable {
 
     /** What the organization has: its pool and the credits in every node's open leases. */
     public long balance(String orgId) {
-        return db.withHandle(h -> store.pool(h, orgId, clock.instant()).balance() + store.inLeases(h, orgId));
+        return db.withHandle(h -> store.holdings(h, orgId, clock.instant()).balance());
     }
 
     private ApiError insufficient(String orgId, long credits) {

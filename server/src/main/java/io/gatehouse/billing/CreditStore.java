@@ -379,11 +379,28 @@ final class CreditStore {
         return true;
     }
 
-    /** Credits held in open leases, not yet spent: part of the organization's balance. */
-    long inLeases(Handle h, String orgId) {
-        return h.createQuery("SELECT COALESCE(SUM(from_allocation + from_purchased - spent), 0) FROM credit_leases "
-                        + "WHERE org_id = :org AND closed_at IS NULL")
-                .bind("org", orgId).mapTo(Long.class).one();
+    /** The pool and the credits its open leases hold, unspent: together, the organization's balance. */
+    record Holdings(Pool pool, long inLeases) {
+        long balance() {
+            return pool.balance() + inLeases;
+        }
+    }
+
+    /**
+     * The pool (made or refilled as {@link #pool} does) and its open leases, read in one statement:
+     * on PostgreSQL each statement of a READ COMMITTED transaction sees its own snapshot, so a pool
+     * read and a lease read in two would count a lease taken between them twice (once in the pool
+     * it came from, once as a lease).
+     */
+    Holdings holdings(Handle h, String orgId, Instant now) {
+        pool(h, orgId, now);
+        return h.createQuery("SELECT p.*, (SELECT COALESCE(SUM(from_allocation + from_purchased - spent), 0) "
+                        + "FROM credit_leases l WHERE l.org_id = p.org_id AND l.closed_at IS NULL) AS in_leases "
+                        + "FROM credit_pools p WHERE p.org_id = :org").bind("org", orgId)
+                .map((rs, ctx) -> new Holdings(new Pool(rs.getString("org_id"), rs.getLong("allocation"),
+                        rs.getLong("purchased"), Instant.ofEpochMilli(rs.getLong("cycle_started_at")),
+                        Instant.ofEpochMilli(rs.getLong("cycle_ends_at"))), rs.getLong("in_leases")))
+                .one();
     }
 
     /** One row of the ledger, as the API shows it. */

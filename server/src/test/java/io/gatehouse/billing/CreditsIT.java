@@ -232,6 +232,41 @@ class CreditsIT {
         }
     }
 
+    /**
+     * The balance is the pool plus its open leases, read as one: while another node takes leases
+     * from the pool and gives them back, every read of it is the same. Read in two statements, a
+     * PostgreSQL transaction saw a lease taken between them twice (and one returned, not at all).
+     */
+    @Test
+    void theBalanceReadsThePoolAndItsLeasesAsOne() throws Exception {
+        Account a = account("balance-" + charges + "@credits.test", "big");
+        CreditPool pool = gw.node.server.services().billing().credits();
+        var db = gw.node.server.services().db();
+        assertThat(pool.balance(a.org())).isEqualTo(1000);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
+        Thread otherNode = Thread.ofPlatform().start(() -> {
+            while (!done.get()) {
+                String lease = db.inTransaction(h -> pool.store().lease(h, a.org(), 1, 100, "node_other",
+                        Instant.now(), java.time.Duration.ofSeconds(30))).orElseThrow().id();
+                db.inTransaction(h -> pool.store().close(h, lease, Instant.now(), "returned (test)"));
+                leases.incrementAndGet();
+            }
+        });
+        java.util.Set<Long> seen = new java.util.TreeSet<>();
+        try {
+            long deadline = System.nanoTime() + 3_000_000_000L;
+            for (int i = 0; i < 2000 && System.nanoTime() < deadline; i++) {
+                seen.add(pool.balance(a.org()));
+            }
+        } finally {
+            done.set(true);
+            otherNode.join(10_000);
+        }
+        assertThat(leases.get()).as("leases taken and returned meanwhile").isGreaterThan(10);
+        assertThat(seen).as("every balance read while leases came and went").containsExactly(1000L);
+    }
+
     @Test
     void anApiRouteIsChargedByPrefixAndAnExhaustedPoolIsA402() {
         Account a = account("api@credits.test", "free");
