@@ -36,6 +36,14 @@ public final class Gatehouse {
     @Option(names = "--data-dir", description = "data directory (default: $GATEHOUSE_DATA_DIR, else ./data)")
     String dataDir;
 
+    @Option(names = "--url", description = "the Gatehouse the management commands talk to, as each command's own "
+            + "--url (default: $GATEHOUSE_URL, else the local store)")
+    String url;
+
+    @Option(names = "--key", description = "credential for --url, as each command's own --key (default: "
+            + "$GATEHOUSE_ADMIN_KEY, else $GATEHOUSE_KEY)")
+    String key;
+
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
@@ -45,6 +53,7 @@ public final class Gatehouse {
         Gatehouse root = new Gatehouse();
         CommandLine cli = new CommandLine(root);
         io.gatehouse.cli.CliSupport.setLocalConfig(root::config);
+        io.gatehouse.cli.CliSupport.setGlobalApi(() -> Optional.ofNullable(root.url), () -> Optional.ofNullable(root.key));
         withHelp(cli);
         cli.setParameterExceptionHandler(Gatehouse::badArguments);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

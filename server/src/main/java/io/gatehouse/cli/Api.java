@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 
 /**
  * How a CLI command reaches the management API: a running server ({@code --url} and {@code --key},
- * or {@code GATEHOUSE_URL} and {@code GATEHOUSE_ADMIN_KEY}, else {@code GATEHOUSE_KEY}), or, without a
+ * the command's own or given before it, or {@code GATEHOUSE_URL} and {@code GATEHOUSE_ADMIN_KEY}, else {@code GATEHOUSE_KEY}), or, without a
  * URL, the local store served for this one command by an in-process node on a loopback port, as the
  * operator unless {@code --key} names someone else. Either way the command is the same HTTP call, so the
  * CLI and the API cannot disagree. A command that acts for whoever runs it (accepting an invitation)
@@ -30,6 +30,10 @@ public final class Api {
     @Option(names = "--key", description = "credential for --url (default: $GATEHOUSE_ADMIN_KEY, else $GATEHOUSE_KEY)")
     String key;
 
+    /** {@code --url} and {@code --key} given before the command ({@code gatehouse --url U --key K keys list}). */
+    static Supplier<Optional<String>> globalUrl = Optional::empty;
+    static Supplier<Optional<String>> globalKey = Optional::empty;
+
     /** The answer of one call. */
     public record Answer(int status, JsonNode body) {
         public boolean ok() {
@@ -40,8 +44,9 @@ public final class Api {
     /** @param personal the call acts for whoever runs it: only an explicit {@code --key} is sent */
     Answer call(Supplier<GatehouseConfig> localConfig, String method, String path, Optional<Map<String, Object>> body,
                 boolean personal) {
-        String target = Optional.ofNullable(url).or(() -> Optional.ofNullable(System.getenv("GATEHOUSE_URL")))
-                .filter(u -> !u.isBlank()).orElse(null);
+        String key = Optional.ofNullable(this.key).or(globalKey).orElse(null); // the command's own first
+        String target = Optional.ofNullable(url).or(globalUrl)
+                .or(() -> Optional.ofNullable(System.getenv("GATEHOUSE_URL"))).filter(u -> !u.isBlank()).orElse(null);
         if (personal || (target == null && key != null)) {
             // Acting as someone: their --key, or (accepting an invitation) nobody yet; on the local store too.
             Optional<String> credential = Optional.ofNullable(key);

@@ -144,6 +144,13 @@ public class CliIT {
             Run denied = run("orgs", "list", "--url", url, "--key", "gk_live_not_a_key");
             assertThat(denied.exit()).isEqualTo(1);
             assertThat(denied.err()).contains("HTTP 401").contains("malformed");
+
+            Run global = run("--url", url, "--key", node.adminKey, "orgs", "list");
+            assertThat(global.exit()).as("--url and --key before the command: " + global.err()).isZero();
+            assertThat(global.json().path("data").get(0).path("id").asText()).isEqualTo(node.adminOrgId);
+            Run own = run("--url", url, "--key", node.adminKey, "orgs", "list", "--key", "gk_live_not_a_key");
+            assertThat(own.exit()).as("the command's own --key wins").isEqualTo(1);
+            assertThat(own.err()).contains("HTTP 401");
         }
     }
 
