@@ -338,6 +338,37 @@ public final class Call {
         return ok;
     }
 
+    /**
+     * An answer of Gatehouse's own once the gate has opened. When the upstream's head went out first
+     * (the gate held it, and this answer is a failure that came after it: a body cut short, a timeout),
+     * the connection ends instead, as {@link #refuse} ends it: the streamed answer must not look whole.
+     */
+    private void respondAfterGate(FullHttpResponse response) {
+        if (!ended && headSent) {
+            response.release();
+            abort();
+            return;
+        }
+        respond(response); // the gate is gone: answered, or dropped when the call has ended
+    }
+
+    /**
+     * Whether an answer's step waits for the gate: held while the charge's write is pending, or
+     * dropped ({@code drop}) when the gate, opened just now by this look, refused the call and
+     * ended it. False: the step goes ahead now.
+     */
+    private boolean heldOrDropped(Runnable step, Runnable drop) {
+        if (!gated()) {
+            return false;
+        }
+        if (ended) {
+            drop.run(); // gateOpened refused the call: nothing will drain a hold now
+        } else {
+            hold(step, drop);
+        }
+        return true;
+    }
+
     /** Keeps an answer's step for when the gate opens; {@code drop} frees what it holds if it is never sent. */
     private void hold(Runnable step, Runnable drop) {
         if (held == null) {
@@ -358,8 +389,10 @@ public final class Call {
             response.release();
             return;
         }
-        if (gate != null && gated()) { // an answer of Gatehouse's own to a charged call (a 502) waits as well
-            hold(() -> respond(response), response::release);
+        if (gate != null) { // a charged call: an answer of Gatehouse's own (a 502, a 504) waits for the charge too
+            if (!heldOrDropped(() -> respondAfterGate(response), response::release)) {
+                respondAfterGate(response); // the gate opened just now, letting out what it held first
+            }
             return;
         }
         headSent = true;
@@ -418,8 +451,7 @@ public final class Call {
 
     /** The head of a streamed answer; {@code length} -1 when unknown (chunked, or until close for HTTP/1.0). */
     void sendHead(HttpResponseStatus status, HttpHeaders headers, long length) {
-        if (gated()) {
-            hold(() -> sendHead(status, headers, length), () -> { });
+        if (gate != null && heldOrDropped(() -> sendHead(status, headers, length), () -> { })) {
             return;
         }
         headSent = true;
@@ -446,8 +478,7 @@ public final class Call {
 
     /** A piece of a streamed answer's body (dropped for HEAD, 204 and 304, which have none). */
     void sendContent(ByteBuf bytes) {
-        if (gate != null && gated()) {
-            hold(() -> sendContent(bytes), bytes::release);
+        if (gate != null && heldOrDropped(() -> sendContent(bytes), bytes::release)) {
             return;
         }
         if (head || bodiless || !bytes.isReadable()) {
@@ -466,8 +497,7 @@ public final class Call {
 
     /** The streamed answer is whole. */
     void sendEnd() {
-        if (gate != null && gated()) {
-            hold(this::sendEnd, () -> { });
+        if (gate != null && heldOrDropped(this::sendEnd, () -> { })) {
             return;
         }
         connection.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, connection.channel().voidPromise());
