@@ -267,6 +267,26 @@ class CreditsIT {
         assertThat(seen).as("every balance read while leases came and went").containsExactly(1000L);
     }
 
+    /** The longest tool name a call may give (256 characters) is charged and counted under it, on both engines. */
+    @Test
+    void aToolNameOfTheLongestAllowedIsChargedAndCountedUnderIt() {
+        Account a = account("long-tool-" + charges + "@credits.test", "big");
+        String tool = "t".repeat(256);
+        Mcp mcp = gw.mcp(a.key());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        assertThat(mcp.callTool(tool, Map.of()).status()).isEqualTo(200);
+        var services = gw.node.server.services();
+        services.billing().credits().flush();
+        services.billing().usage().flush();
+        var db = services.db();
+        List<String> charged = db.withHandle(h -> h.createQuery("SELECT tool FROM credit_ledger WHERE org_id = :org "
+                + "AND kind = 'charge'").bind("org", a.org()).mapTo(String.class).list());
+        assertThat(charged).as("its charge, under its name").containsExactly(tool);
+        List<String> counted = db.withHandle(h -> h.createQuery("SELECT tool FROM usage_minutes WHERE org_id = :org")
+                .bind("org", a.org()).mapTo(String.class).list());
+        assertThat(counted).as("its usage, under its name").contains(tool);
+    }
+
     @Test
     void anApiRouteIsChargedByPrefixAndAnExhaustedPoolIsA402() {
         Account a = account("api@credits.test", "free");
