@@ -22,18 +22,23 @@ final class ToolNames {
     private record Minute(long minute, Map<String, Set<String>> seen) {
     }
 
-    private volatile Minute current = new Minute(-1, Map.of());
+    private final java.util.concurrent.atomic.AtomicReference<Minute> current =
+            new java.util.concurrent.atomic.AtomicReference<>(new Minute(-1, Map.of()));
 
-    /** {@code tool} as {@code credentialId}'s call of it on {@code server} at {@code epochMillis} is counted. */
+    /**
+     * {@code tool} as {@code credentialId}'s call of it on {@code server} at {@code epochMillis} is
+     * counted. Calls of one credential on several event loops at once can each add a name past the
+     * bound (at most one per loop): the bound is a cap on rows, not an exact count.
+     */
     String label(String credentialId, Server server, String tool, long epochMillis) {
         if (tool.isEmpty() || server.costs().containsKey(tool) || server.toolRate(tool).isPresent()) {
             return tool;
         }
         long minute = epochMillis / 60_000;
-        Minute m = current;
-        if (m.minute() != minute) {
-            m = new Minute(minute, new ConcurrentHashMap<>());
-            current = m; // a race drops one minute's names: a few names counted freshly, no harm
+        Minute m = current.get();
+        while (m.minute() < minute) { // only forward: a thread with an older reading never starts a minute over
+            Minute next = new Minute(minute, new ConcurrentHashMap<>());
+            m = current.compareAndSet(m, next) ? next : current.get();
         }
         Set<String> names = m.seen().computeIfAbsent(credentialId + " " + server.id(), k -> ConcurrentHashMap.newKeySet());
         if (names.contains(tool)) {
