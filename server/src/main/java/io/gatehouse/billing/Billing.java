@@ -269,14 +269,13 @@ public final class Billing implements AutoCloseable {
             requireOrganization(h, orgId);
             CreditStore.Holdings held = credits.store().holdings(h, orgId, clock.instant());
             CreditStore.Pool pool = held.pool();
-            long leased = held.inLeases();
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("object", "credit_pool");
             out.put("organization_id", orgId);
-            out.put("balance", pool.balance() + leased);
+            out.put("balance", held.balance());
             out.put("allocation", pool.allocation());
             out.put("purchased", pool.purchased());
-            out.put("in_leases", leased);
+            out.put("in_leases", held.inLeases());
             out.put("cycle_started_at", pool.cycleStartedAt().toString());
             out.put("cycle_ends_at", pool.cycleEndsAt().toString());
             return out;

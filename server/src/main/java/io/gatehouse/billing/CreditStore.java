@@ -92,10 +92,13 @@ final class CreditStore {
 
     Optional<Pool> read(Handle h, String orgId) {
         return h.createQuery("SELECT * FROM credit_pools WHERE org_id = :org").bind("org", orgId)
-                .map((rs, ctx) -> new Pool(rs.getString("org_id"), rs.getLong("allocation"), rs.getLong("purchased"),
-                        Instant.ofEpochMilli(rs.getLong("cycle_started_at")),
-                        Instant.ofEpochMilli(rs.getLong("cycle_ends_at"))))
+                .map((rs, ctx) -> pool(rs))
                 .findOne();
+    }
+
+    private static Pool pool(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new Pool(rs.getString("org_id"), rs.getLong("allocation"), rs.getLong("purchased"),
+                Instant.ofEpochMilli(rs.getLong("cycle_started_at")), Instant.ofEpochMilli(rs.getLong("cycle_ends_at")));
     }
 
     /**
@@ -397,9 +400,7 @@ final class CreditStore {
         return h.createQuery("SELECT p.*, (SELECT COALESCE(SUM(from_allocation + from_purchased - spent), 0) "
                         + "FROM credit_leases l WHERE l.org_id = p.org_id AND l.closed_at IS NULL) AS in_leases "
                         + "FROM credit_pools p WHERE p.org_id = :org").bind("org", orgId)
-                .map((rs, ctx) -> new Holdings(new Pool(rs.getString("org_id"), rs.getLong("allocation"),
-                        rs.getLong("purchased"), Instant.ofEpochMilli(rs.getLong("cycle_started_at")),
-                        Instant.ofEpochMilli(rs.getLong("cycle_ends_at"))), rs.getLong("in_leases")))
+                .map((rs, ctx) -> new Holdings(pool(rs), rs.getLong("in_leases")))
                 .one();
     }
 
