@@ -219,26 +219,44 @@ final class ApiRoute {
         Optional<Server> mounted = registry.mountedAt(path);
         if (mounted.isPresent()) {
             String mount = mounted.get().mount().orElseThrow();
-            return new Target(mounted.get(), rawAfter(raw, mount).orElseThrow(ApiRoute::noApi),
-                    resource(path.substring(mount.length())));
+            String rest = rawAfter(raw, mount).orElseThrow(ApiRoute::noApi);
+            return new Target(mounted.get(), rest, resource(rest));
         }
         String afterApi = path.substring("/api/".length());
         int slash = afterApi.indexOf('/');
         String slug = slash < 0 ? afterApi : afterApi.substring(0, slash);
         Server s = registry.bySlug(slug).filter(x -> x.kind() == Server.Kind.HTTP).orElseThrow(ApiRoute::noApi);
-        return new Target(s, rawAfter(raw, "/api/" + slug).orElseThrow(ApiRoute::noApi),
-                resource(path.substring(("/api/" + slug).length())));
+        String rest = rawAfter(raw, "/api/" + slug).orElseThrow(ApiRoute::noApi);
+        return new Target(s, rest, resource(rest));
     }
 
-    /** A decoded path as the upstream will most likely resolve it; dot segments are refused outright. */
-    static String resource(String decoded) {
-        StringBuilder out = new StringBuilder(decoded.length());
-        for (String segment : decoded.split("/")) {
-            if (segment.equals(".") || segment.equals("..")) {
-                throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path", "The path has a '.' or '..' segment");
+    /**
+     * The resource a raw path (as sent, after the API's prefix) names, as the upstream will most
+     * likely resolve it: what prices, rate-limited routes and job routes are matched against. Each
+     * segment loses its path parameters (from a literal {@code ;} on, RFC 3986 §3.3), which servlet
+     * containers and JAX-RS drop before routing: left in, {@code /jobs;x/7} would slip past the job
+     * route {@code /jobs/{id}} and its owner check, and {@code /generate;x} past its price and limit,
+     * while the upstream served them as {@code /jobs/7} and {@code /generate}. An upstream that keeps
+     * the {@code ;} as part of the path is matched more strictly than it routes: that fails closed.
+     * Then each segment is percent-decoded (an encoded {@code ;} stays a character of the segment, as
+     * every upstream reads it; an encoded slash splits it, as some do); empty segments go, and dot
+     * segments are refused outright.
+     */
+    static String resource(String raw) {
+        StringBuilder out = new StringBuilder(raw.length());
+        for (String segment : raw.split("/")) {
+            int parameters = segment.indexOf(';');
+            String decoded = decodeSegment(parameters < 0 ? segment : segment.substring(0, parameters));
+            if (decoded == null) {
+                throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path", "The path has a malformed escape");
             }
-            if (!segment.isEmpty()) {
-                out.append('/').append(segment);
+            for (String part : decoded.split("/")) { // an encoded slash: an upstream may take it for one
+                if (part.equals(".") || part.equals("..")) {
+                    throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path", "The path has a '.' or '..' segment");
+                }
+                if (!part.isEmpty()) {
+                    out.append('/').append(part);
+                }
             }
         }
         return out.toString();

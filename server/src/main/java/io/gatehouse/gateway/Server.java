@@ -136,12 +136,15 @@ public record Server(String id, Optional<String> orgId, String slug, String name
     /**
      * The longest key of {@code byPrefix} that {@code path} falls under, whole segments only
      * ({@code /v1/jobs} covers {@code /v1/jobs/7}, not {@code /v1/jobsx}); {@code ""} when none does.
+     * Ignoring case, as job routes are matched (see {@link JobRoutes}): on an upstream that routes
+     * that way, {@code /Generate} is {@code /generate}, and must not escape its price or its limit.
+     * Two routes of one server never differ in case alone (the servers API refuses them).
      */
     private static String longestPrefix(Map<String, ?> byPrefix, String path) {
         String longest = "";
         for (String prefix : byPrefix.keySet()) {
-            boolean matches = path.startsWith(prefix) && (path.length() == prefix.length() || prefix.endsWith("/")
-                    || path.charAt(prefix.length()) == '/');
+            boolean matches = path.regionMatches(true, 0, prefix, 0, prefix.length())
+                    && (path.length() == prefix.length() || prefix.endsWith("/") || path.charAt(prefix.length()) == '/');
             if (matches && prefix.length() > longest.length()) {
                 longest = prefix;
             }

@@ -216,6 +216,29 @@ public final class ServerService {
                         : "an MCP server's limits are by tool name"));
             }
         }
+        if (s.kind() == Server.Kind.HTTP) {
+            routes("costs", s.costs().keySet());
+            routes("rate_limits", s.rateLimits().keySet());
+        }
+    }
+
+    /**
+     * An HTTP API's routes are matched ignoring case and without path parameters (see
+     * {@code Server.longestPrefix}, {@code ApiRoute.resource}): two that differ in case alone would
+     * be one route, and a {@code ;} in one would never match.
+     */
+    private static void routes(String field, java.util.Set<String> names) {
+        java.util.Map<String, String> seen = new java.util.HashMap<>();
+        for (String name : names) {
+            if (name.indexOf(';') >= 0) {
+                throw ApiError.invalid(field + ": '" + name + "': a route has no path parameters (';')");
+            }
+            String other = seen.put(name.toLowerCase(java.util.Locale.ROOT), name);
+            if (other != null) {
+                throw ApiError.invalid(field + ": '" + other + "' and '" + name + "' differ only in case: "
+                        + "routes are matched ignoring it");
+            }
+        }
     }
 
     private static Map<String, Object> detail(Server s) {

@@ -80,7 +80,11 @@ class CreditsIT {
     }
 
     static Http.Response generate(String key) {
-        return http.send("POST", "/api/v1/generate", Map.of("Authorization", "Bearer " + key,
+        return generate(key, "/api/v1/generate");
+    }
+
+    static Http.Response generate(String key, String path) {
+        return http.send("POST", path, Map.of("Authorization", "Bearer " + key,
                 "Content-Type", "application/json"), Map.of("prompt", "a lighthouse"));
     }
 
@@ -291,7 +295,15 @@ class CreditsIT {
     void anApiRouteIsChargedByPrefixAndAnExhaustedPoolIsA402() {
         Account a = account("api@credits.test", "free");
         assertThat(generate(a.key()).status()).isEqualTo(202);
-        assertThat(generate(a.key()).status()).isEqualTo(202);
+        // Path parameters are no way around a price: the upstream (a servlet container) drops them
+        Http.Response withParameter = generate(a.key(), "/api/v1/generate;x");
+        assertThat(withParameter.status()).as(withParameter.text()).isEqualTo(202);
+        assertThat(balance(a.org())).as("charged the route's 10, not the server's 0").isZero();
+        for (String spelled : List.of("/api/v1/GENERATE", "/api/v1/generate;a=b", "/api/v1/Generate/")) {
+            Http.Response r = generate(a.key(), spelled);
+            assertThat(r.status()).as(spelled).isEqualTo(402); // nor is its case
+            assertThat(r.json().path("error").path("cost").asLong()).as(spelled).isEqualTo(10);
+        }
         Http.Response refused = generate(a.key());
         assertThat(refused.status()).as(refused.text()).isEqualTo(402);
         JsonNode error = refused.json().path("error");

@@ -167,6 +167,12 @@ class RateLimitsIT {
             assertThat(third.status()).as(third.text()).isEqualTo(429);
             assertThat(third.header("RateLimit")).startsWith("\"tool\";r=0;t=");
             assertThat(third.json().path("error").path("message").asText()).contains("on this route");
+            for (String spelled : List.of("/api/limited-routes/scarce;x", "/api/limited-routes/SCARCE/1",
+                    "/api/limited-routes/scarce;a=b/2", "/api/limited-routes//Scarce")) {
+                Http.Response r = get(spelled, key);
+                assertThat(r.status()).as("the same route: " + spelled).isEqualTo(429);
+                assertThat(r.header("RateLimit-Policy")).as(spelled).endsWith("\"tool\";q=2;w=60");
+            }
 
             Http.Response longer = get("/api/limited-routes/scarce/plenty/x", key);
             assertThat(longer.status()).as("the longest prefix wins").isEqualTo(404);
@@ -196,6 +202,19 @@ class RateLimitsIT {
                 Map.of("rate_limits", Map.of("echo", "1/min")));
         assertThat(tool.status()).isEqualTo(400);
         assertThat(tool.json().path("error").path("message").asText()).contains("by path prefix");
+        String jobs = "/v1/servers/" + gw.jobsServerId;
+        Http.Response twice = gw.node.http.send("PATCH", jobs, TestNode.auth(gw.node.adminKey),
+                Map.of("rate_limits", Map.of("/generate", "1/min", "/Generate", "2/min")));
+        assertThat(twice.status()).isEqualTo(400);
+        assertThat(twice.json().path("error").path("message").asText()).contains("differ only in case");
+        Http.Response priced = gw.node.http.send("PATCH", jobs, TestNode.auth(gw.node.adminKey),
+                Map.of("costs", Map.of("/jobs", 1, "/JOBS", 2)));
+        assertThat(priced.status()).isEqualTo(400);
+        assertThat(priced.json().path("error").path("message").asText()).startsWith("costs: ");
+        Http.Response parameters = gw.node.http.send("PATCH", jobs, TestNode.auth(gw.node.adminKey),
+                Map.of("rate_limits", Map.of("/generate;v=2", "1/min")));
+        assertThat(parameters.status()).isEqualTo(400);
+        assertThat(parameters.json().path("error").path("message").asText()).contains("no path parameters");
         assertThat(gw.node.http.send("GET", demo, TestNode.auth(gw.node.adminKey), null).json()
                 .path("rate_limits").size()).as("nothing was changed").isZero();
     }

@@ -79,7 +79,9 @@ class ApiProxyIT {
         for (String poll : List.of("/api/v1/job%73/" + id, "/api/v1//jobs/" + id, "/api/v1/jobs/" + id + "/",
                 "/api/v%31/jobs/" + id, "/api/jobs/jobs/" + id, "/api/job%73/jobs/" + id,
                 // upstreams that route ignoring case (ASP.NET) would serve these as the job too
-                "/api/v1/JOBS/" + id, "/api/v1/Jobs/" + id)) {
+                "/api/v1/JOBS/" + id, "/api/v1/Jobs/" + id,
+                // path parameters, which servlet containers drop before routing
+                "/api/v1/jobs;x/" + id, "/api/v1/jobs;/" + id, "/api/v1/jobs;a=b/" + id, "/api/v1/jobs/" + id + ";x")) {
             Http.Response sneaky = http.get(poll, sameOrgOtherKey);
             assertThat(sneaky.status()).as(poll).isEqualTo(404);
             assertThat(sneaky.reason()).as(poll).isEqualTo("unknown_job");
@@ -89,6 +91,20 @@ class ApiProxyIT {
         assertThat(http.get("/api/v1/./jobs/" + id, sameOrgOtherKey).status()).isIn(400, 404);
         assertThat(http.get("/api/v%31/jobs/" + id, businessKey).json().path("status").asText())
                 .as("an encoded prefix routes like the plain one").isEqualTo("succeeded");
+        assertThat(http.get("/api/v1;x/jobs/" + id, sameOrgOtherKey).reason())
+                .as("a path parameter on the prefix is no API's path").isEqualTo("unknown_server");
+        Http.Response encoded = http.get("/api/v1/jobs%3Bx/" + id, sameOrgOtherKey);
+        assertThat(encoded.status()).as("an encoded ';' is part of the segment: " + encoded.text()).isEqualTo(404);
+        assertThat(encoded.text()).as("not the job").doesNotContain("succeeded");
+        assertThat(http.get("/api/v1/jobs;x/" + id, businessKey).json().path("status").asText())
+                .as("its owner still reaches it with a path parameter").isEqualTo("succeeded");
+        Http.Response createdWithParameter = http.send("POST", "/api/v1/generate;v=2", Map.of("Authorization",
+                "Bearer " + businessKey, "Content-Type", "application/json"), Map.of("prompt", "a harbour"));
+        assertThat(createdWithParameter.status()).isEqualTo(202);
+        String second = createdWithParameter.json().path("id").asText();
+        assertThat(http.get("/api/v1/jobs/" + second, businessKey).status())
+                .as("a job made through a path parameter is still its creator's").isEqualTo(200);
+        assertThat(http.get("/api/v1/jobs/" + second, sameOrgOtherKey).reason()).isEqualTo("unknown_job");
         assertThat(http.get("/api/jobs%2Fjobs/" + id, businessKey).reason())
                 .as("an encoded slash is not a separator").isEqualTo("unknown_server");
     }
