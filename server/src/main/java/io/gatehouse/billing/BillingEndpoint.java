@@ -17,7 +17,6 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -137,7 +136,7 @@ public final class BillingEndpoint {
      * A payment system's purchase. Standard Webhooks ({@code webhook-id}, {@code webhook-timestamp},
      * {@code webhook-signature}) with a body {@code {"type": "credits.purchased", "data":
      * {"organization_id", "credits"}}}; or, with {@code credits.webhook-scheme=stripe}, a Stripe
-     * event ({@code Stripe-Signature}) of type {@code checkout.session.completed} whose
+     * event ({@code Stripe-Signature}) of a paid Checkout Session ({@link #paidCheckout}) whose
      * {@code metadata} names {@code organization_id} and {@code credits}. A bad signature is a 401
      * and changes nothing; a message delivered again is answered 200 and changes nothing.
      */
@@ -156,26 +155,18 @@ public final class BillingEndpoint {
             throw ApiError.unauthorized("bad_signature", "The webhook's signature does not verify ("
                     + rejected.reason().name().toLowerCase(java.util.Locale.ROOT) + ")", true);
         }
-        JsonNode event;
-        try {
-            event = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            throw ApiError.invalid("The webhook's body is not JSON");
-        }
-        if (event == null || !event.isObject()) {
-            throw ApiError.invalid("The webhook's body is not a JSON object");
-        }
+        JsonNode event = Json.parse(body).node(); // 400 invalid_json, as every body of the API
         String type = event.path("type").asText("");
         JsonNode data = stripe ? event.path("data").path("object").path("metadata") : event.path("data");
-        boolean purchase = stripe ? type.equals("checkout.session.completed") : type.equals("credits.purchased");
-        if (!purchase) {
+        if (!(stripe ? paidCheckout(type, event.path("data").path("object")) : type.equals("credits.purchased"))) {
             Json.ok(res, Map.of("received", true, "applied", false)); // another event: acknowledged, not ours
             return;
         }
         String id = stripe ? event.path("id").asText("") : verified.id().orElse("");
         String orgId = data.path("organization_id").asText("");
         JsonNode creditsNode = data.path("credits");
-        long credits = creditsNode.isIntegralNumber() ? creditsNode.longValue()
+        // canConvertToLong: a number past 64 bits would otherwise be cut to its low bits (2^64 + 1 is 1)
+        long credits = creditsNode.isIntegralNumber() && creditsNode.canConvertToLong() ? creditsNode.longValue()
                 : creditsNode.isTextual() && creditsNode.asText().matches("[0-9]{1,13}") ? Long.parseLong(creditsNode.asText()) : -1;
         if (id.isEmpty() || !IDEMPOTENCY_KEY.matcher("webhook:" + id).matches()) {
             throw ApiError.invalid("The webhook has no usable message id");
@@ -190,6 +181,22 @@ public final class BillingEndpoint {
         Actor actor = new Actor(Optional.empty(), Optional.empty(), true, info.clientAddress(), info.requestId());
         boolean added = billing.purchased(actor, orgId, credits, "webhook:" + id);
         Json.ok(res, Map.of("received", true, "applied", added));
+    }
+
+    /**
+     * Whether a Stripe event says a Checkout Session's money arrived: {@code checkout.session.completed}
+     * with {@code payment_status} {@code paid} (or {@code no_payment_required}: a fully discounted
+     * session), or {@code checkout.session.async_payment_succeeded}. A session paid by a delayed method
+     * (SEPA, ACH) completes {@code unpaid} first; its credits wait for the second event, and none come
+     * if the payment fails ({@code checkout.session.async_payment_failed}).
+     */
+    static boolean paidCheckout(String type, JsonNode session) {
+        String status = session.path("payment_status").asText("");
+        return switch (type) {
+            case "checkout.session.completed" -> status.equals("paid") || status.equals("no_payment_required");
+            case "checkout.session.async_payment_succeeded" -> status.equals("paid");
+            default -> false;
+        };
     }
 
     private Principal read(ServerRequest req) {

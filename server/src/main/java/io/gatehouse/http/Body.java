@@ -40,6 +40,11 @@ public final class Body {
         return node.has(field) && !node.get(field).isNull();
     }
 
+    /** The whole object, for a reader of its own shape (a payment system's event, say). */
+    public JsonNode node() {
+        return node;
+    }
+
     public JsonNode raw(String field) {
         return node.get(field);
     }

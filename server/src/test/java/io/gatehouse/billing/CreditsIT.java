@@ -421,6 +421,12 @@ class CreditsIT {
         assertThat(replayed.json().path("applied").asBoolean()).isFalse();
         assertThat(balance(a.org())).isEqualTo(320);
 
+        byte[] huge = ("{\"type\":\"credits.purchased\",\"data\":{\"organization_id\":\"" + a.org()
+                + "\",\"credits\":18446744073709551617}}").getBytes(StandardCharsets.UTF_8); // 2^64 + 1, not 1
+        Http.Response tooMany = webhook(huge, WebhookSignatures.sign(WEBHOOK_SECRET, "msg_huge", Instant.now(), huge));
+        assertThat(tooMany.status()).as(tooMany.text()).isEqualTo(400);
+        assertThat(balance(a.org())).isEqualTo(320);
+
         byte[] other = "{\"type\":\"invoice.created\",\"data\":{}}".getBytes(StandardCharsets.UTF_8);
         Http.Response ignored = webhook(other, WebhookSignatures.sign(WEBHOOK_SECRET, "msg_other", Instant.now(), other));
         assertThat(ignored.status()).isEqualTo(200);
