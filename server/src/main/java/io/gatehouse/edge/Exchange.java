@@ -330,6 +330,7 @@ final class Exchange {
     }
 
     private void finish() {
+        out.answer().ended();
         if (shape instanceof Outbound.Whole w && !passing) {
             ByteBuf body = whole;
             whole = null;
@@ -395,6 +396,9 @@ final class Exchange {
             cancelDeadline();
             discardUpstream();
             releaseBuffers();
+            if (answered && clientHeaders != null) {
+                out.answer().ended(); // the upstream did not fail: the client left
+            }
         }
     }
 

@@ -36,8 +36,19 @@ public record Outbound(Upstreams.Target target, HttpMethod method, String uri, H
             return Shape.STREAM;
         }
 
-        /** What the client is told when no answer came: the upstream could not be reached, failed or timed out. */
+        /**
+         * What the client is told when no answer came: the upstream could not be reached, failed or
+         * timed out. Also called when the answer broke off after its head (the upstream closed
+         * mid-body, or its body was malformed): the client's connection is then closed instead.
+         */
         ApiError failed(IOException cause, boolean timedOut);
+
+        /**
+         * The answer after {@link #head} is over without failing: its body reached its end, or the
+         * client went away. Exactly one of this and {@link #failed} follows a head.
+         */
+        default void ended() {
+        }
     }
 
     /** How an answer's body travels to the client. */

@@ -170,6 +170,13 @@ final class JsonRpc {
             }
         }
         boolean toolCall = "tools/call".equals(method);
+        if (toolCall && (id == null || id.isNull())) {
+            // A notification is never answered and, by MCP, never runs a tool: priced, it would be paid for
+            // nothing; forwarded, an upstream that ran it anyway would run it unanswered and unseen. A null
+            // id is no request's either (MCP: it "MUST NOT be null").
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call",
+                    "tools/call is a request: it needs a string or integer id");
+        }
         if (toolCall && !nameIsText) {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_tool_call", "tools/call needs params.name");
         }

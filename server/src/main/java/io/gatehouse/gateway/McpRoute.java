@@ -94,7 +94,15 @@ final class McpRoute {
     private void post(Call call, String slug) {
         origins.check(call);
         Server server = server(slug);
-        access.admit(call, server, Permissions.MCP_USE, caller -> call.readBody(maxBodyBytes, content -> {
+        access.admit(call, server, Permissions.MCP_USE, caller -> {
+            List<String> types = call.headers().getAll(HttpHeaderNames.CONTENT_TYPE);
+            Json.requireJson(types.size() == 1 ? types.getFirst() : null); // 415, as the API's bodies
+            post(call, server, caller);
+        });
+    }
+
+    private void post(Call call, Server server, Optional<Principal> caller) {
+        call.readBody(maxBodyBytes, content -> {
             byte[] body = ByteBufUtil.getBytes(content);
             content.release();
             JsonRpc.Inspection rpc = JsonRpc.inspect(body);
@@ -108,6 +116,8 @@ final class McpRoute {
             }
             if (!refused.isEmpty()) {
                 passage.metrics().refusedTools(server, refused.size());
+                metering.refusedTools(call, server, caller, rpc.toolCalls().size() == 1
+                        ? metering.toolLabel(caller, server, refused.getFirst().toolName()) : "");
                 call.respondJson(HttpResponseStatus.OK, refusal(rpc, refused));
                 return;
             }
@@ -125,7 +135,7 @@ final class McpRoute {
             metering.admit(call, server, caller, tool, cost,
                     insufficient -> call.respondJson(HttpResponseStatus.OK, unpaid(rpc, insufficient)),
                     meter -> send(call, server, caller, Unpooled.wrappedBuffer(body), filtered, usable, meter));
-        }));
+        });
     }
 
     /** 2025-11-25: GET opens the stream for server-initiated messages (or gets the upstream's 405); DELETE ends a session. */

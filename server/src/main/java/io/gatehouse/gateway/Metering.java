@@ -57,6 +57,8 @@ final class Metering {
         /** The charge's write: a refund follows it, and only a written charge is refunded. */
         private java.util.concurrent.CompletableFuture<Boolean> written;
         private boolean settled;
+        /** A charged answer's result by its head, settled when its body ends: a body cut short is a failure. */
+        private UsageMeter.Result headResult;
 
         private Meter(Optional<Principal> caller, Server server, String tool, CreditPool.Charge charge,
                       String address) {
@@ -74,10 +76,25 @@ final class Metering {
                 public HttpHeaders head(HttpResponse upstream) {
                     int status = upstream.status().code();
                     boolean gatehouseRefused = status == 401 || status == 407; // checkAccepted makes it a 502
-                    settle(status >= 500 || gatehouseRefused ? UsageMeter.Result.SERVER_ERROR
-                            : status >= 400 ? UsageMeter.Result.CLIENT_ERROR : UsageMeter.Result.OK,
-                            gatehouseRefused || status >= 500 && refund == GatehouseConfig.Refund.FAILED);
+                    UsageMeter.Result result = status >= 500 || gatehouseRefused ? UsageMeter.Result.SERVER_ERROR
+                            : status >= 400 ? UsageMeter.Result.CLIENT_ERROR : UsageMeter.Result.OK;
+                    boolean giveBack = gatehouseRefused || status >= 500 && refund == GatehouseConfig.Refund.FAILED;
+                    if (charge != null && !giveBack) {
+                        // An MCP tool's result, or an API's body, comes after the head: an answer that
+                        // breaks off before its end is the upstream failing (failed, below), not a call paid for.
+                        headResult = result;
+                    } else {
+                        settle(result, giveBack);
+                    }
                     return answer.head(upstream);
+                }
+
+                @Override
+                public void ended() {
+                    if (headResult != null) {
+                        settle(headResult, false);
+                    }
+                    answer.ended();
                 }
 
                 @Override
@@ -119,6 +136,15 @@ final class Metering {
         private String credentialId() {
             return caller.map(Principal::credentialId).orElse(null);
         }
+    }
+
+    /**
+     * A call refused for its tools (not the caller's to use) before steps 6 and 7: counted as a client
+     * error under {@code tool}, charged nothing.
+     */
+    void refusedTools(Call call, Server server, Optional<Principal> caller, String tool) {
+        caller.ifPresent(p -> usage.record(p.orgId(), p.credentialId(), server.id(), tool,
+                UsageMeter.Result.CLIENT_ERROR, 0, call.clientAddress(), clock.millis()));
     }
 
     /**

@@ -352,6 +352,80 @@ class CreditsIT {
         }
     }
 
+    /**
+     * An answer that breaks off after its head is no answer: an API's body cut short, an MCP server's
+     * event stream that ends before the tool's result. Refunded, and counted as a server error; the
+     * same call answered whole is charged.
+     */
+    @Test
+    void anAnswerCutOffAfterItsHeadIsRefunded() throws Exception {
+        String sse = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+        String progress = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+                + "\"params\":{\"progressToken\":1,\"progress\":1}}\n\n";
+        try (io.gatehouse.testing.RawUpstream up = io.gatehouse.testing.RawUpstream.start((n, head, out) -> {
+            if (head.startsWith("GET /base/whole")) {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                return true;
+            }
+            if (head.startsWith("GET /base/cut")) { // 100 bytes promised, 10 sent
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".getBytes(StandardCharsets.US_ASCII));
+            } else { // an MCP tools/call: the stream starts, then ends without the result
+                out.write((sse + Integer.toHexString(progress.length()) + "\r\n" + progress + "\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            out.flush();
+            Thread.sleep(200); // the head and the piece reach the client before the connection ends
+            return false;
+        })) {
+            JsonNode api = gw.node.createServer(Map.of("name", "cut api", "slug", "cut-api", "kind", "http",
+                    "upstream_url", up.url("/base").toString(), "credit_cost", 4));
+            JsonNode mcp = gw.node.createServer(Map.of("name", "cut mcp", "slug", "cut-mcp",
+                    "upstream_url", up.url("/mcp").toString(), "credit_cost", 4));
+            try {
+                Account a = account("cut@credits.test", "free");
+                java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+                java.net.http.HttpRequest cut = java.net.http.HttpRequest.newBuilder(gw.url("/api/cut-api/cut"))
+                        .header("Authorization", "Bearer " + a.key()).timeout(java.time.Duration.ofSeconds(10)).build();
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.send(cut,
+                        java.net.http.HttpResponse.BodyHandlers.ofString())).as("the client sees the cut")
+                        .isInstanceOf(java.io.IOException.class);
+                java.net.http.HttpRequest call = java.net.http.HttpRequest.newBuilder(gw.url("/mcp/cut-mcp"))
+                        .header("Authorization", "Bearer " + a.key()).header("Content-Type", "application/json")
+                        .header("Accept", "application/json, text/event-stream").timeout(java.time.Duration.ofSeconds(10))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,"
+                                + "\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{}}}"))
+                        .build();
+                try {
+                    String body = client.send(call, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    assertThat(body).as("no result came").doesNotContain("\"result\"");
+                } catch (java.io.IOException expected) {
+                    // the stream was cut: the client may see it so
+                }
+                assertThat(balance(a.org())).as("both refunded").isEqualTo(20);
+                assertThat(http.get("/api/cut-api/whole", a.key()).status()).isEqualTo(200);
+                assertThat(balance(a.org())).as("an answer that ends is charged").isEqualTo(16);
+                gw.node.server.services().billing().usage().flush();
+                JsonNode usage = TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org() + "/usage/summary?group_by=server",
+                        gw.node.adminKey), 200).path("data");
+                long serverErrors = 0;
+                long ok = 0;
+                for (JsonNode row : usage) {
+                    serverErrors += row.path("server_errors").asLong();
+                    ok += row.path("calls").asLong() - row.path("client_errors").asLong() - row.path("server_errors").asLong()
+                            - row.path("rate_limited").asLong() - row.path("unpaid").asLong();
+                }
+                assertThat(serverErrors).as(usage.toString()).isEqualTo(2);
+                assertThat(ok).as(usage.toString()).isEqualTo(1);
+            } finally {
+                for (JsonNode server : List.of(api, mcp)) {
+                    gw.node.http.send("DELETE", "/v1/servers/" + server.path("id").asText(),
+                            TestNode.auth(gw.node.adminKey), null);
+                }
+            }
+        }
+    }
+
     @Test
     void theOperatorAddsCreditsOncePerIdempotencyKey() {
         Account a = account("buyer@credits.test", "free");

@@ -73,6 +73,40 @@ class UsageIT {
         return rows;
     }
 
+    /**
+     * Refusals of the MCP body itself: a tool the key may not use is a client error under its name,
+     * charged nothing; a tools/call sent as a notification, or with a body not declared JSON, is
+     * refused before the door's last steps and charged nothing.
+     */
+    @Test
+    void aRefusedToolIsCountedAndNothingIsChargedForANotification() {
+        String user = gw.node.createUser("scoped@usage.test");
+        String org = gw.node.createOrg("Org of scoped", "free", user);
+        JsonNode key = gw.node.createKey(org, user, Map.of("tools", List.of("demo/add")));
+        Mcp mcp = gw.mcp(key.path("key").asText());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        Mcp.Answer echo = mcp.callTool("echo", Map.of("text", "not mine"));
+        assertThat(echo.last().path("error").path("data").path("reason").asText()).as(echo.body())
+                .isEqualTo("tool_not_allowed");
+        Mcp.Answer notification = mcp.post(Map.of("jsonrpc", "2.0", "method", "tools/call", "params",
+                Map.of("name", "add", "arguments", Map.of("a", 1, "b", 2))));
+        assertThat(notification.status()).as(notification.body()).isEqualTo(400);
+        assertThat(notification.body()).contains("invalid_tool_call");
+        Http.Response plain = http.send("POST", "/mcp/demo", Map.of("Authorization", "Bearer " + key.path("key").asText(),
+                "Content-Type", "text/plain", "Accept", "application/json, text/event-stream"),
+                "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"add\"}}");
+        assertThat(plain.status()).as(plain.text()).isEqualTo(415);
+
+        JsonNode byTool = TestNode.ok(summary(org, "&group_by=tool", gw.node.adminKey), 200);
+        Map<String, JsonNode> rows = new HashMap<>();
+        byTool.path("data").forEach(r -> rows.put(r.path("tool").asText(), r));
+        assertThat(rows.get("echo")).as(byTool.toString()).isNotNull();
+        assertThat(rows.get("echo").path("client_errors").asLong()).isEqualTo(1);
+        assertThat(rows.get("echo").path("credits").asLong()).isZero();
+        assertThat(TestNode.ok(gw.node.http.get("/v1/orgs/" + org + "/credits", gw.node.adminKey), 200)
+                .path("balance").asLong()).as("nothing charged").isEqualTo(1000);
+    }
+
     @Test
     void eachErrorIsCountedInItsKind() {
         Keyed limited = keyed("limited@usage.test", "limited");

@@ -81,6 +81,16 @@ class JsonRpcTest {
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
         assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}"))
                 .isInstanceOf(ApiError.class).hasMessageContaining("invalid_tool_call");
+        // A tools/call without an id is a notification: answered by no one, it must not be priced or run
+        for (String call : new String[]{"{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"add\"}}",
+                "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"tools/call\",\"params\":{\"name\":\"add\"}}",
+                "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\","
+                        + "\"params\":{\"name\":\"add\"}}]"}) {
+            assertThatThrownBy(() -> inspect(call)).as(call).isInstanceOf(ApiError.class)
+                    .hasMessageContaining("invalid_tool_call");
+        }
+        assertThat(inspect("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"x\"}}")
+                .messages()).as("an error answer's id may be null").hasSize(1);
         String longest = "t".repeat(JsonRpc.MAX_TOOL_NAME);
         assertThat(inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\""
                 + longest + "\"}}").toolCalls().getFirst().toolName()).isEqualTo(longest);
