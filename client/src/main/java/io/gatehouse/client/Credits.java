@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * An organization's credit pool and its ledger: {@code /v1/orgs/{id}/credits}. Owners and admins
  * read their organization's; adding credits is an operator's act, refused to anyone else with a
- * {@link ForbiddenException} ({@code operator_only}).
+ * {@link ForbiddenException} ({@code not_operator}).
  *
  * @see "docs/billing.md"
  */

@@ -98,7 +98,7 @@ class BillingIT {
     @Test
     void onlyAnOperatorAddsCreditsAndOnlyTheOrganizationReadsThem() {
         assertThatThrownBy(() -> owner.credits().add(org.id(), CreditChange.purchase(1_000_000, "self-service")))
-                .isInstanceOfSatisfying(ForbiddenException.class, e -> assertThat(e.reason()).contains("operator_only"));
+                .isInstanceOfSatisfying(ForbiddenException.class, e -> assertThat(e.reason()).contains("not_operator"));
         assertThat(owner.credits().pool(org.id()).purchased()).isZero();
 
         Organization other = newOrganization("stranger@metered.test");

@@ -313,7 +313,7 @@ public final class Billing implements AutoCloseable {
     public boolean addCredits(Principal caller, Actor actor, String orgId, String kind, long amount,
                               String idempotencyKey, Optional<String> note) {
         if (!caller.operator()) {
-            throw ApiError.forbidden("operator_only", "Only an operator credential adds credits");
+            throw ApiError.forbidden("not_operator", "Only an operator credential adds credits");
         }
         return add(actor, orgId, kind, amount, idempotencyKey, note);
     }

@@ -223,7 +223,7 @@ public final class BillingEndpoint {
     private static Optional<Instant> instant(ServerRequest req, String name) {
         return req.query().first(name).asOptional().map(v -> {
             try {
-                return Instant.parse(v);
+                return io.gatehouse.http.Body.ofOurEra(Instant.parse(v), name);
             } catch (DateTimeParseException e) {
                 throw ApiError.invalid(name + ": an ISO-8601 time such as 2027-01-31T00:00:00Z");
             }

@@ -196,7 +196,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         call = new Call(this, edge, request, requestId, clientAddress, rawPath, rawQuery, path == null ? rawPath : path);
         edge.callStarted();
         Call c = call;
-        if (path == null || target.indexOf('#') >= 0 || hasControl(path)
+        if (path == null || target.indexOf('#') >= 0 || !isAscii(target) || hasControl(path)
                 || hasControl(QueryStringDecoder.decodeComponent(rawQuery))) {
             c.refuse(ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_path",
                     "The path or query is malformed or contains control characters"));
@@ -222,6 +222,20 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
             return slash < 0 ? "/" : uri.substring(slash);
         }
         return null;
+    }
+
+    /**
+     * RFC 9112 §3.2 and RFC 3986 §2: a request target is ASCII, anything else percent-encoded. Raw
+     * bytes past it would reach the control plane's parser as a malformed line, or an upstream as
+     * whatever its parser makes of them.
+     */
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 0x7e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean hasControl(String s) {

@@ -85,12 +85,29 @@ public final class Body {
     /** A time given as an ISO-8601 instant ({@code 2027-01-31T00:00:00Z}) or a date (midnight UTC). */
     public Optional<Instant> optInstant(String field) {
         return optString(field, 64).map(s -> {
+            Instant t;
             try {
-                return s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
+                t = s.length() == 10 ? LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(s);
             } catch (DateTimeParseException e) {
                 throw ApiError.invalid(field + ": must be an ISO-8601 date or time such as 2027-01-31T00:00:00Z");
             }
+            return ofOurEra(t, field);
         });
+    }
+
+    private static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LAST = Instant.parse("9999-12-31T23:59:59.999Z");
+
+    /**
+     * {@code t}, when it lies in the years 1 to 9999 (ISO 8601's four digits); else 400 naming
+     * {@code field}. Java parses times from year -999,999,999 on, past what milliseconds since 1970
+     * hold in a long: such a time must be refused here, not overflow where it is stored or compared.
+     */
+    public static Instant ofOurEra(Instant t, String field) {
+        if (t.isBefore(FIRST) || t.isAfter(LAST)) {
+            throw ApiError.invalid(field + ": a time in the years 1 to 9999");
+        }
+        return t;
     }
 
     private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");

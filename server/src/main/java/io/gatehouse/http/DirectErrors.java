@@ -39,8 +39,17 @@ final class DirectErrors {
                 case INTERNAL -> "Internal error";
                 default -> "The HTTP request is malformed";
             };
+            // The edge's id for the request, when the parser got as far as the headers (a sane one, so
+            // it can be written into the body as it is); the client's X-Request-Id field is the edge's.
+            String requestId = "-";
+            try {
+                requestId = request.headers().first(RequestInfo.X_REQUEST_ID)
+                        .filter(id -> id.matches("[A-Za-z0-9._-]{1,64}")).orElse("-");
+            } catch (RuntimeException noHeaders) {
+                // the request broke before its headers
+            }
             String body = "{\"success\":false,\"error\":{\"code\":\"" + code.code() + "\",\"reason\":\"http_"
-                    + statusCode + "\",\"message\":\"" + text + "\",\"request_id\":\"-\"}}";
+                    + statusCode + "\",\"message\":\"" + text + "\",\"request_id\":\"" + requestId + "\"}}";
             return DirectHandler.TransportResponse.builder()
                     .status(io.helidon.http.Status.create(statusCode))
                     .header(HeaderValues.CONTENT_TYPE_JSON)

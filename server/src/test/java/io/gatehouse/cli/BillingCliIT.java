@@ -46,7 +46,7 @@ class BillingCliIT {
 
             Run refused = run(at(asOwner, "credits", "add", org, "--credits", "5", "--idempotency-key", "mine"));
             assertThat(refused.exit()).isEqualTo(1);
-            assertThat(refused.err()).contains("HTTP 403", "operator_only");
+            assertThat(refused.err()).contains("HTTP 403", "not_operator");
             Run negative = run(at(admin, "credits", "add", org, "--credits", "-5", "--idempotency-key", "neg"));
             assertThat(negative.exit()).isEqualTo(1);
             assertThat(negative.err()).contains("HTTP 400", "a purchase adds a positive number");

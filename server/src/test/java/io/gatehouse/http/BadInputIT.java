@@ -284,7 +284,10 @@ class BadInputIT {
                 arguments("bad percent-encoding", "GET /v1/keys/%zz HTTP/1.1\r\nHost: x\r\n\r\n"),
                 arguments("control byte in the target", "GET /v1/who\u0001ami HTTP/1.1\r\nHost: x\r\n\r\n"),
                 arguments("no leading slash", "GET v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n"),
-                arguments("a fragment", "GET /v1/whoami#x HTTP/1.1\r\nHost: x\r\n\r\n"));
+                arguments("a fragment", "GET /v1/whoami#x HTTP/1.1\r\nHost: x\r\n\r\n"),
+                // U+0661 sent as its raw UTF-8 bytes, not percent-encoded
+                arguments("raw non-ASCII in the query", "GET /v1/audit?limit=\u00d9\u00a1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+                arguments("raw non-ASCII in the path", "GET /v1/keys/\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n"));
     }
 
     /** A request line that parses, with a target that is no path (RFC 9112 §3.2, RFC 3986 §2.1): 400 before any route. */
@@ -423,6 +426,31 @@ class BadInputIT {
             "/v1/audit?limit=%00", "/v1/keys?user_id=a%0Ab"})
     void controlCharactersInTheQueryAre400BeforeAnyLookup(String target) {
         assertError(call("GET", target, null, null), 400, "invalid_request", "invalid_path");
+    }
+
+    /**
+     * Times Java parses but milliseconds since 1970 cannot hold (years ±999,999,999), in a query and in
+     * a body: 400 naming the field, not an overflow where they are stored or compared.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"-999999999-01-01T00:00:00Z",
+            "+999999999-12-31T23:59:59Z", "+290000000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z"})
+    void timesPastAnyCalendarAre400(String time) {
+        String escaped = time.replace("+", "%2B");
+        for (String target : List.of("/v1/orgs/" + org + "/usage?to=" + escaped,
+                "/v1/orgs/" + org + "/usage?granularity=day&from=" + escaped,
+                "/v1/orgs/" + org + "/usage/summary?from=" + escaped, "/v1/orgs/" + org + "/usage/summary?to=" + escaped)) {
+            JsonNode error = assertError(call("GET", target, null, null), 400, "invalid_request", "invalid_field");
+            assertThat(error.path("message").asText()).as(target).contains("years 1 to 9999");
+        }
+        JsonNode error = assertError(call("PATCH", "/v1/orgs/" + org, "application/json",
+                utf8("{\"trial_ends_at\":\"" + time + "\"}")), 400, "invalid_request", "invalid_field");
+        assertThat(error.path("message").asText()).startsWith("trial_ends_at");
+        assertError(call("POST", "/v1/keys", "application/json", utf8(validCreate(",\"expires_at\":\"" + time + "\""))),
+                400, "invalid_request", "invalid_field");
+        // the widest range a minute's buckets could not count without overflowing
+        assertError(call("GET", "/v1/orgs/" + org + "/usage?granularity=minute&from=-290000000-01-01T00:00:00Z&to="
+                + "%2B290000000-01-01T00:00:00Z", null, null), 400, "invalid_request", "invalid_field");
     }
 
     // --- bodies --------------------------------------------------------------------------------
@@ -642,7 +670,12 @@ class BadInputIT {
     }
 
     static JsonNode assertError(Raw r, int status, String code, String reason) {
-        return assertError(r.status(), r.header("content-type"), r.body(), status, code, reason);
+        JsonNode error = assertError(r.status(), r.header("content-type"), r.body(), status, code, reason);
+        if (r.header("x-request-id") != null) {
+            assertThat(error.path("request_id").asText()).as("the body names the request as its field does: %s",
+                    r.body()).isEqualTo(r.header("x-request-id"));
+        }
+        return error;
     }
 
     static JsonNode assertError(int actualStatus, String contentType, String body, int status, String code,
