@@ -349,7 +349,8 @@ public final class CreditPool implements AutoCloseable {
                 if (charge.isPresent()) {
                     return charge.get();
                 }
-                if (!lease(account, credits, target(account, credits))) {
+                if (!lease(account, credits, target(account, credits))
+                        && !(gatherRemainders(account, credits) && lease(account, credits, target(account, credits)))) {
                     throw insufficient(orgId, credits);
                 }
             } finally {
@@ -545,6 +546,53 @@ public final class CreditPool implements AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Gives back this node's leases of {@code account} that hold some credits but fewer than
+     * {@code credits}, so that their remainders, with what the pool holds, can pay for the call:
+     * leases of 10 spent 4 at a time each end with 2 that no call of 4 can use, and without this a
+     * call would be refused 402 while the organization's credits sat on this node until the leases
+     * went idle. Closed as the ticker closes them (after the charges taken from them are in the
+     * database), under its lock; a lease whose charges are still on their way is left closing, for the
+     * ticker. Off the event loop only.
+     *
+     * @return whether any lease was given back
+     */
+    private synchronized boolean gatherRemainders(Account account, long credits) {
+        List<Held> small = new ArrayList<>();
+        for (Held held : account.leases) {
+            long left = held.left.get();
+            if (!held.closing && left > 0 && left < credits) {
+                held.closing = true; // from here on no charge is taken from it (see takeFromMemory)
+                small.add(held);
+            }
+        }
+        if (small.isEmpty()) {
+            return false;
+        }
+        if (journal != null && !flushedUpTo(journal.reserved())) {
+            return false; // the ticker closes them once their charges are applied
+        }
+        for (int wait = 0; wait < 100 && small.stream().anyMatch(h -> h.inFlight.get() > 0); wait++) {
+            try {
+                Thread.sleep(1); // a charge taken before closing was set is being written (credits.charges=database)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        boolean returned = false;
+        Instant now = clock.instant();
+        for (Held held : small) {
+            if (held.inFlight.get() > 0 || !Arrays.asList(account.leases).contains(held)) {
+                continue; // still in flight, or closed by the ticker meanwhile
+            }
+            db.inTransaction(h -> store.close(h, held.id, now, "returned: its remainder, to pay with others"));
+            accounts.values().forEach(a -> a.remove(held));
+            returned = true;
+        }
+        return returned;
     }
 
     private static final class Contended extends RuntimeException {

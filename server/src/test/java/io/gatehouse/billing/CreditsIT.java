@@ -115,6 +115,34 @@ class CreditsIT {
     }
 
     /**
+     * Leases of 5 spent 3 at a time each keep 2 that no call of 3 can use. A node that runs out must
+     * pay with those remainders and what the pool holds together, not answer 402 while the
+     * organization's credits sit in its own leases: of 20 credits, six calls of 3 are paid, and only
+     * the seventh, with 2 left, is refused.
+     */
+    @Test
+    void remaindersOfSmallLeasesPayTogetherBeforeA402() {
+        Account a = account("remainders@credits.test", "free");
+        Mcp mcp = gw.mcp(a.key());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        int paid = 0;
+        JsonNode refusal = null;
+        for (int i = 0; i < 10 && refusal == null; i++) {
+            Mcp.Answer add = mcp.callTool("add", Map.of("a", i, "b", 1));
+            if (add.last().has("result")) {
+                paid++;
+            } else {
+                refusal = add.last().path("error");
+            }
+        }
+        assertThat(refusal).as("the pool runs out").isNotNull();
+        assertThat(refusal.path("code").asInt()).as(refusal.toString()).isEqualTo(-32402);
+        assertThat(paid).as("every whole 3 of the 20 credits paid for a call").isEqualTo(6);
+        assertThat(refusal.path("data").path("balance").asLong()).isEqualTo(2);
+        assertThat(balance(a.org())).isEqualTo(2);
+    }
+
+    /**
      * A call whose node's leases are empty while a top-up is leasing the pool's last credits waits
      * for that top-up rather than answering 402 (a race CI once caught: 20 credits, calls of 7, the
      * first lease exactly 7, the top-up and the second call both leasing 7 of the 13 left).
