@@ -57,7 +57,7 @@ public final class BillingEndpoint {
                 .get("/v1/orgs/{id}/usage/summary", this::usageSummary)
                 .get("/v1/orgs/{id}/alerts", (req, res) -> Json.ok(res, Map.of("data",
                         billing.alerts(read(req), id(req), limit(req),
-                                req.query().first("before").asOptional()).stream().map(Alerts::view).toList())))
+                                cursor(req, "alert")).stream().map(Alerts::view).toList())))
                 .post("/v1/webhooks/credits", this::webhook);
     }
 
@@ -86,7 +86,7 @@ public final class BillingEndpoint {
 
     private void ledger(ServerRequest req, ServerResponse res) {
         Principal p = read(req);
-        Optional<String> before = req.query().first("before").asOptional();
+        Optional<String> before = cursor(req, "cl");
         Json.ok(res, Map.of("data", billing.ledger(p, id(req), limit(req), before).stream().map(e -> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("id", e.id());
@@ -205,6 +205,19 @@ public final class BillingEndpoint {
 
     private static String id(ServerRequest req) {
         return req.path().pathParameters().get("id");
+    }
+
+    /**
+     * {@code before}, the id a page ends at: one of the list's own ({@code type_} and 20 letters or
+     * digits). Anything else is a 400: compared as text, {@code zzz} would list everything and an
+     * empty one nothing, and a client would page on without knowing why.
+     */
+    private static Optional<String> cursor(ServerRequest req, String type) {
+        Optional<String> before = req.query().first("before").asOptional();
+        if (before.isPresent() && !before.get().matches(type + "_[0-9A-Za-z]{20}")) {
+            throw ApiError.invalid("before: the id of an entry of this list (" + type + "_…)");
+        }
+        return before;
     }
 
     private static int limit(ServerRequest req) {

@@ -453,6 +453,17 @@ class BadInputIT {
                 + "%2B290000000-01-01T00:00:00Z", null, null), 400, "invalid_request", "invalid_field");
     }
 
+    /** A page's end that is no id of its list would list everything (zzz) or nothing (empty), silently. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"credits/ledger?before=zzz", "credits/ledger?before=",
+            "credits/ledger?before=alert_0000000000000000000", "alerts?before=cl_00000000000000000000",
+            "alerts?before=alert_0000", "alerts?before=%27%20OR%201=1--"})
+    void aCursorThatIsNoIdOfItsListIs400(String query) {
+        JsonNode error = assertError(call("GET", "/v1/orgs/" + org + "/" + query, null, null), 400, "invalid_request",
+                "invalid_field");
+        assertThat(error.path("message").asText()).startsWith("before:");
+    }
+
     // --- bodies --------------------------------------------------------------------------------
 
     static String validCreate(String extra) {
