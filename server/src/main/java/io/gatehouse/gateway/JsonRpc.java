@@ -78,6 +78,12 @@ final class JsonRpc {
      * would let a refused tool through.
      */
     static Inspection inspect(byte[] body) {
+        // MCP's messages are UTF-8 JSON. Jackson would also read UTF-16 or UTF-32, and a byte order mark,
+        // which an upstream's parser may not: a call that parses here and not there is paid for nothing.
+        if (body.length >= 3 && (body[0] & 0xff) == 0xef && (body[1] & 0xff) == 0xbb && (body[2] & 0xff) == 0xbf
+                || body.length >= 2 && (body[0] == 0 || body[1] == 0 || (body[0] & 0xfe) == 0xfe)) {
+            throw invalid("The body must be UTF-8 JSON, without a byte order mark");
+        }
         try (JsonParser p = Json.MAPPER.createParser(body)) {
             JsonToken first = p.nextToken();
             List<Message> messages = new ArrayList<>(1);
@@ -136,8 +142,12 @@ final class JsonRpc {
                     // MCP: "a string or integer ID". A 1.0 might come back as 1, and then a tools/list
                     // answer would not be recognised as one to filter.
                     id = switch (value) {
-                        case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.INT
-                                ? IntNode.valueOf(p.getIntValue()) : VALUE_READER.readTree(p);
+                        case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                            case INT -> IntNode.valueOf(p.getIntValue());
+                            case LONG -> VALUE_READER.readTree(p);
+                            // past 64 bits: no MCP SDK reads such an id back as the same number
+                            default -> throw invalid("A JSON-RPC id must be a string or an integer of at most 64 bits");
+                        };
                         case VALUE_STRING -> TextNode.valueOf(p.getText());
                         case VALUE_NULL -> VALUE_READER.readTree(p); // JSON-RPC: an error answer's id
                         default -> throw invalid("A JSON-RPC id must be a string or an integer");

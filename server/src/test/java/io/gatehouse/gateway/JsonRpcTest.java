@@ -44,6 +44,8 @@ class JsonRpcTest {
         }
         assertThat(inspect("{\"jsonrpc\":\"2.0\",\"id\":12345678901,\"method\":\"tools/list\"}").toolsListIds())
                 .containsExactly("12345678901");
+        assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901,\"method\":\"tools/list\"}"))
+                .as("an id past 64 bits").isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
     }
 
     @Test
@@ -67,6 +69,20 @@ class JsonRpcTest {
             assertThatThrownBy(() -> inspect("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
                     + lookalike + ":\"x\"}")).as(lookalike).isInstanceOf(ApiError.class);
         }
+    }
+
+    @Test
+    void inspectWhenNotUtf8OrWithAByteOrderMarkThenRefused() {
+        String ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
+        assertThat(JsonRpc.inspect(ping.getBytes(java.nio.charset.StandardCharsets.UTF_8)).messages()).hasSize(1);
+        for (java.nio.charset.Charset charset : new java.nio.charset.Charset[]{java.nio.charset.StandardCharsets.UTF_16LE,
+                java.nio.charset.StandardCharsets.UTF_16BE, java.nio.charset.StandardCharsets.UTF_16,
+                java.nio.charset.Charset.forName("UTF-32")}) {
+            assertThatThrownBy(() -> JsonRpc.inspect(ping.getBytes(charset))).as(charset.name())
+                    .isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
+        }
+        assertThatThrownBy(() -> JsonRpc.inspect(("\ufeff" + ping).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .as("a byte order mark").isInstanceOf(ApiError.class).hasMessageContaining("invalid_json");
     }
 
     @Test
