@@ -568,12 +568,6 @@ public final class CreditPool implements AutoCloseable {
                 small.add(held);
             }
         }
-        if (small.isEmpty()) {
-            return false;
-        }
-        if (journal != null && !flushedUpTo(journal.reserved())) {
-            return false; // the ticker closes them once their charges are applied
-        }
         for (int wait = 0; wait < 100 && small.stream().anyMatch(h -> h.inFlight.get() > 0); wait++) {
             try {
                 Thread.sleep(1); // a charge taken before closing was set is being written (credits.charges=database)
@@ -582,17 +576,26 @@ public final class CreditPool implements AutoCloseable {
                 return false;
             }
         }
-        boolean returned = false;
-        Instant now = clock.instant();
-        for (Held held : small) {
-            if (held.inFlight.get() > 0 || !Arrays.asList(account.leases).contains(held)) {
-                continue; // still in flight, or closed by the ticker meanwhile
-            }
-            db.inTransaction(h -> store.close(h, held.id, now, "returned: its remainder, to pay with others"));
-            accounts.values().forEach(a -> a.remove(held));
-            returned = true;
+        return closeApplied(small, clock.instant(), "returned: its remainder, to pay with others") > 0;
+    }
+
+    /**
+     * Closes the leases of {@code closing} (each marked closing already) whose charges are all in the
+     * database: none in flight, and the journal applied up to where it is reserved. What is left
+     * closing is the ticker's, on a later turn. Under this pool's lock (the ticker's).
+     *
+     * @return how many were closed
+     */
+    private int closeApplied(List<Held> closing, Instant now, String why) {
+        closing.removeIf(held -> held.inFlight.get() > 0); // its charges are still on their way
+        if (closing.isEmpty() || journal != null && !flushedUpTo(journal.reserved())) {
+            return 0; // what they spent is not all in the database yet
         }
-        return returned;
+        for (Held held : closing) {
+            db.inTransaction(h -> store.close(h, held.id, now, why));
+            accounts.values().forEach(a -> a.remove(held));
+        }
+        return closing.size();
     }
 
     private static final class Contended extends RuntimeException {
@@ -795,14 +798,7 @@ public final class CreditPool implements AutoCloseable {
                 }
             }
         }
-        closing.removeIf(held -> held.inFlight.get() > 0); // its charges are still on their way: next tick
-        if (journal != null && !closing.isEmpty() && !flushedUpTo(journal.reserved())) {
-            closing.clear(); // what they spent is not all in the database yet: next tick
-        }
-        for (Held held : closing) {
-            db.inTransaction(h -> store.close(h, held.id, now, closed ? "node stopped" : "returned"));
-            accounts.values().forEach(a -> a.remove(held));
-        }
+        closeApplied(closing, now, closed ? "node stopped" : "returned"); // the rest: next tick
         long expires = ms + config.leaseTtl().toMillis();
         if (db.inTransaction(h -> store.renew(h, node, Instant.ofEpochMilli(expires))) > 0) {
             for (Account account : accounts.values()) {

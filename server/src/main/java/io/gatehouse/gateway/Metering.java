@@ -143,8 +143,12 @@ final class Metering {
      * error under {@code tool}, charged nothing.
      */
     void refusedTools(Call call, Server server, Optional<Principal> caller, String tool) {
-        caller.ifPresent(p -> usage.record(p.orgId(), p.credentialId(), server.id(), tool,
-                UsageMeter.Result.CLIENT_ERROR, 0, call.clientAddress(), clock.millis()));
+        caller.ifPresent(p -> countRefused(call, p, server, tool, UsageMeter.Result.CLIENT_ERROR));
+    }
+
+    /** A call of {@code p}'s refused before it went upstream, charged nothing: counted as {@code result}. */
+    private void countRefused(Call call, Principal p, Server server, String tool, UsageMeter.Result result) {
+        usage.record(p.orgId(), p.credentialId(), server.id(), tool, result, 0, call.clientAddress(), clock.millis());
     }
 
     /**
@@ -208,15 +212,13 @@ final class Metering {
                     return new Taken(null, e);
                 }
                 if (e.code() == ErrorCode.PAYMENT_REQUIRED) { // an API call's 402, answered by the throw
-                    usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.UNPAID, 0,
-                            call.clientAddress(), clock.millis());
+                    countRefused(call, p, server, tool, UsageMeter.Result.UNPAID);
                 }
                 throw e;
             }
         }, t -> {
             if (t.refusal() != null) {
-                usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.UNPAID, 0,
-                        call.clientAddress(), clock.millis());
+                countRefused(call, p, server, tool, UsageMeter.Result.UNPAID);
                 onInsufficient.accept(t.refusal());
                 return;
             }
@@ -256,8 +258,7 @@ final class Metering {
         headers.set("RateLimit", RateLimitHeaders.limit(List.of(outcome)));
         if (!outcome.allowed()) {
             headers.set(HttpHeaderNames.RETRY_AFTER, RateLimitHeaders.retryAfter(outcome));
-            usage.record(p.orgId(), p.credentialId(), server.id(), tool, UsageMeter.Result.RATE_LIMITED, 0,
-                    call.clientAddress(), clock.millis());
+            countRefused(call, p, server, tool, UsageMeter.Result.RATE_LIMITED);
             String who = switch (outcome.limit().policy()) {
                 case "org" -> "Your organization";
                 case "credential" -> p.identity().kind().noun() + ", under its own rate limit,";

@@ -44,7 +44,7 @@ final class DirectErrors {
             String requestId = "-";
             try {
                 requestId = request.headers().first(RequestInfo.X_REQUEST_ID)
-                        .filter(id -> id.matches("[A-Za-z0-9._-]{1,64}")).orElse("-");
+                        .filter(id -> RequestInfo.SANE_ID.matcher(id).matches()).orElse("-");
             } catch (RuntimeException noHeaders) {
                 // the request broke before its headers
             }

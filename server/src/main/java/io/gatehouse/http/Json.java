@@ -54,6 +54,10 @@ public final class Json {
 
     /** 415 unless {@code contentType} says JSON ({@code application/json} or {@code application/*+json}). */
     public static void requireJson(String contentType) {
+        if (contentType != null && contentType.regionMatches(true, 0, "application/json", 0, 16)
+                && (contentType.length() == 16 || contentType.charAt(16) == ';')) {
+            return; // what nearly every client sends, told without parsing (the MCP data plane asks on every POST)
+        }
         boolean json;
         try {
             json = contentType != null && java.util.Optional.of(HttpMediaType.create(contentType))

@@ -18,7 +18,8 @@ public final class RequestInfo {
     public static final String EDGE_CLIENT = "X-Gatehouse-Client";
     /** The credential the control plane admitted, told back to the edge for its access log. */
     public static final String EDGE_CREDENTIAL = "X-Gatehouse-Credential";
-    private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /** A request id Gatehouse takes as it is, and may write into a JSON body unescaped. */
+    static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final String requestId;
     private final String clientAddress;

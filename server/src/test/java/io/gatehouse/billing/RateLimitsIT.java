@@ -190,33 +190,25 @@ class RateLimitsIT {
     @Test
     void aBadToolOrRouteLimitIsRefusedNamingIt() {
         String demo = "/v1/servers/" + gw.demoServerId;
-        Http.Response bad = gw.node.http.send("PATCH", demo, TestNode.auth(gw.node.adminKey),
-                Map.of("rate_limits", Map.of("echo", "lots")));
-        assertThat(bad.status()).isEqualTo(400);
-        assertThat(bad.json().path("error").path("message").asText()).startsWith("rate_limits.echo: 'lots' is not a rate");
-        Http.Response route = gw.node.http.send("PATCH", demo, TestNode.auth(gw.node.adminKey),
-                Map.of("rate_limits", Map.of("/generate", "1/min")));
-        assertThat(route.status()).isEqualTo(400);
-        assertThat(route.json().path("error").path("message").asText()).contains("by tool name");
-        Http.Response tool = gw.node.http.send("PATCH", "/v1/servers/" + gw.jobsServerId, TestNode.auth(gw.node.adminKey),
-                Map.of("rate_limits", Map.of("echo", "1/min")));
-        assertThat(tool.status()).isEqualTo(400);
-        assertThat(tool.json().path("error").path("message").asText()).contains("by path prefix");
         String jobs = "/v1/servers/" + gw.jobsServerId;
-        Http.Response twice = gw.node.http.send("PATCH", jobs, TestNode.auth(gw.node.adminKey),
-                Map.of("rate_limits", Map.of("/generate", "1/min", "/Generate", "2/min")));
-        assertThat(twice.status()).isEqualTo(400);
-        assertThat(twice.json().path("error").path("message").asText()).contains("differ only in case");
-        Http.Response priced = gw.node.http.send("PATCH", jobs, TestNode.auth(gw.node.adminKey),
-                Map.of("costs", Map.of("/jobs", 1, "/JOBS", 2)));
-        assertThat(priced.status()).isEqualTo(400);
-        assertThat(priced.json().path("error").path("message").asText()).startsWith("costs: ");
-        Http.Response parameters = gw.node.http.send("PATCH", jobs, TestNode.auth(gw.node.adminKey),
-                Map.of("rate_limits", Map.of("/generate;v=2", "1/min")));
-        assertThat(parameters.status()).isEqualTo(400);
-        assertThat(parameters.json().path("error").path("message").asText()).contains("no path parameters");
+        assertThat(refusedPatch(demo, Map.of("rate_limits", Map.of("echo", "lots"))))
+                .startsWith("rate_limits.echo: 'lots' is not a rate");
+        assertThat(refusedPatch(demo, Map.of("rate_limits", Map.of("/generate", "1/min")))).contains("by tool name");
+        assertThat(refusedPatch(jobs, Map.of("rate_limits", Map.of("echo", "1/min")))).contains("by path prefix");
+        assertThat(refusedPatch(jobs, Map.of("rate_limits", Map.of("/generate", "1/min", "/Generate", "2/min"))))
+                .contains("differ only in case");
+        assertThat(refusedPatch(jobs, Map.of("costs", Map.of("/jobs", 1, "/JOBS", 2)))).startsWith("costs: ");
+        assertThat(refusedPatch(jobs, Map.of("rate_limits", Map.of("/generate;v=2", "1/min"))))
+                .contains("no path parameters");
         assertThat(gw.node.http.send("GET", demo, TestNode.auth(gw.node.adminKey), null).json()
                 .path("rate_limits").size()).as("nothing was changed").isZero();
+    }
+
+    /** A PATCH of {@code server} that must be a 400: its error's message. */
+    private static String refusedPatch(String server, Map<String, Object> body) {
+        Http.Response r = gw.node.http.send("PATCH", server, TestNode.auth(gw.node.adminKey), body);
+        assertThat(r.status()).as(r.text()).isEqualTo(400);
+        return r.json().path("error").path("message").asText();
     }
 
     private static Http.Response get(String path, String key) {
