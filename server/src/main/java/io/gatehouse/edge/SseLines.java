@@ -13,58 +13,78 @@ import java.util.List;
  * event longer than the limit is an error, never a cut event nor an unbounded buffer. This is SSE
  * framing, which no HTTP library does; it is only used where answers are rewritten (a filtered
  * {@code tools/list}).
+ *
+ * <p>Linear in what arrives: the unfinished event grows in one buffer, and each piece is searched
+ * from where the last search stopped (less the two bytes a blank line may still need), never
+ * from the event's start. An event of many megabytes in small pieces costs no more than its bytes.
  */
 final class SseLines {
     private final int maxEvent;
-    private ByteBuf pending = Unpooled.EMPTY_BUFFER;
+    /** The unfinished event, from its reader index; null until bytes arrive and after {@link #release()}. */
+    private ByteBuf pending;
+    /** How far past {@code pending}'s reader index no blank line can end. */
+    private int searched;
 
     SseLines(int maxEvent) {
         this.maxEvent = maxEvent;
     }
 
-    /** The events {@code bytes} completes; with {@code last}, what remains as a final event. */
+    /**
+     * The events {@code bytes} completes; with {@code last}, what remains as a final event. The
+     * caller keeps {@code bytes}: they are copied.
+     */
     List<String> add(ByteBuf bytes, boolean last) throws IOException {
-        ByteBuf all = pending.isReadable() ? Unpooled.wrappedBuffer(pending, bytes.retain()) : bytes.retain();
+        if (pending == null) {
+            pending = Unpooled.buffer(Math.max(256, bytes.readableBytes()));
+        }
+        pending.writeBytes(bytes, bytes.readerIndex(), bytes.readableBytes());
         List<String> events = new ArrayList<>(1);
-        int from = all.readerIndex();
-        for (int i = from; i < all.writerIndex(); i++) {
-            if (all.getByte(i) != '\n') {
-                continue;
-            }
+        int end = pending.writerIndex();
+        int i = pending.readerIndex() + searched;
+        while ((i = pending.indexOf(i, end, (byte) '\n')) >= 0) {
             // a blank line: LF LF, or LF CR LF
             int next = i + 1;
-            if (next < all.writerIndex() && all.getByte(next) == '\r') {
+            if (next < end && pending.getByte(next) == '\r') {
                 next++;
             }
-            if (next < all.writerIndex() && all.getByte(next) == '\n') {
-                if (next + 1 - from > maxEvent) {
-                    all.release();
-                    pending = Unpooled.EMPTY_BUFFER;
-                    throw new IOException("the upstream sent an event longer than " + maxEvent + " bytes");
+            if (next < end && pending.getByte(next) == '\n') {
+                int length = next + 1 - pending.readerIndex();
+                if (length > maxEvent) {
+                    throw tooLong();
                 }
-                events.add(all.toString(from, next + 1 - from, StandardCharsets.UTF_8));
-                from = next + 1;
-                i = next;
+                events.add(pending.toString(pending.readerIndex(), length, StandardCharsets.UTF_8));
+                pending.readerIndex(next + 1);
+                i = next + 1;
+            } else {
+                i++;
             }
         }
-        int rest = all.writerIndex() - from;
-        if (rest > maxEvent) {
-            all.release();
-            pending = Unpooled.EMPTY_BUFFER;
-            throw new IOException("the upstream sent an event longer than " + maxEvent + " bytes");
+        if (pending.readableBytes() > maxEvent) {
+            throw tooLong();
         }
-        ByteBuf kept = rest == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer(all.slice(from, rest));
-        all.release();
-        pending = kept;
-        if (last && kept.isReadable()) {
-            events.add(kept.toString(StandardCharsets.UTF_8));
+        // an LF among the last two bytes may yet begin a blank line: search them again with the next piece
+        searched = Math.max(0, end - 2 - pending.readerIndex());
+        if (last) {
+            if (pending.isReadable()) {
+                events.add(pending.toString(StandardCharsets.UTF_8));
+            }
             release();
+        } else {
+            pending.discardSomeReadBytes();
         }
         return events;
     }
 
+    private IOException tooLong() {
+        release();
+        return new IOException("the upstream sent an event longer than " + maxEvent + " bytes");
+    }
+
     void release() {
-        pending.release();
-        pending = Unpooled.EMPTY_BUFFER;
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        searched = 0;
     }
 }
