@@ -60,6 +60,8 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     /** The client shut its sending side: once the requests it sent are answered, the connection ends. */
     private boolean inputShut;
     private boolean firstByteSeen;
+    /** A read was asked for and no message has answered it yet; see {@link #read()}. */
+    private boolean readWanted;
     /** The client's address as a PROXY protocol header named it; null without one. */
     private String proxiedClient;
 
@@ -88,7 +90,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         headStarted = false;
         arm(Wait.IDLE, edge.limits().idleTimeoutMillis());
         if (channel.isWritable()) {
-            ctx.read(); // a request already read and queued arrives here and now
+            read(); // a request already read and queued arrives here and now
             if (inputShut && call == null && !headStarted) {
                 closeAfterWrites(); // none was queued, and no other will come
             }
@@ -133,6 +135,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readWanted = false;
         if (msg instanceof HttpRequest request) {
             cancelTimer();
             headStarted = false;
@@ -299,7 +302,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
             if (waiting != Wait.BODY) {
                 arm(Wait.BODY, edge.limits().bodyTimeoutMillis());
             }
-            ctx.read();
+            read();
             return;
         }
         awaitHead();
@@ -314,7 +317,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         } else if (discarded > edge.limits().maxBodyBytes()) {
             closeAfterWrites();
         } else {
-            ctx.read();
+            read();
         }
     }
 
@@ -324,9 +327,24 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** The call asks for the next piece of its body. */
+    /**
+     * Asks for the next message: a request's head, or the next piece of the body being read.
+     *
+     * <p>Netty's {@code FlowControlHandler} forgets a read asked for while it delivers a message once
+     * the read completes (4.2.15 and later). The wish is kept here and asked again then, so a body
+     * requested from inside the head's {@code channelRead} still arrives.
+     */
     void read() {
+        readWanted = true;
         ctx.read();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readWanted && channel.isActive()) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     void bodyStarted() {
@@ -396,7 +414,7 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
             call.clientWritabilityChanged(writable);
         } else if (writable && readOwed) {
             readOwed = false;
-            ctx.read();
+            read();
         }
     }
 
