@@ -315,12 +315,26 @@ public final class Billing implements AutoCloseable {
         if (!caller.operator()) {
             throw ApiError.forbidden("not_operator", "Only an operator credential adds credits");
         }
-        return add(actor, orgId, kind, amount, idempotencyKey, note);
+        try {
+            return add(actor, orgId, kind, amount, idempotencyKey, note);
+        } catch (CreditStore.OtherUse reused) {
+            throw ApiError.of(io.gatehouse.errors.ErrorCode.CONFLICT, "idempotency_key_reused",
+                    "This idempotency key was used for " + (reused.recorded.kind().equals("purchase") ? "a purchase"
+                            : "an adjustment") + " of " + reused.recorded.credits() + " credits; nothing was changed");
+        }
     }
 
-    /** A purchase a payment system told of in a signed webhook. */
+    /**
+     * A purchase a payment system told of in a signed webhook. A key it used before for another
+     * amount changes nothing: the payment system is answered as for any delivery seen before.
+     */
     boolean purchased(Actor actor, String orgId, long amount, String idempotencyKey) {
-        return add(actor, orgId, "purchase", amount, idempotencyKey, Optional.of("webhook"));
+        try {
+            return add(actor, orgId, "purchase", amount, idempotencyKey, Optional.of("webhook"));
+        } catch (CreditStore.OtherUse reused) {
+            LOG.warning("a webhook named an earlier payment with another amount; nothing was changed");
+            return false;
+        }
     }
 
     private boolean add(Actor actor, String orgId, String kind, long amount, String idempotencyKey,

@@ -357,14 +357,20 @@ final class CreditStore {
 
     /**
      * Adds purchased credits (or takes some away, for an operator's adjustment) once per idempotency
-     * key: a key seen before answers false and changes nothing. A negative adjustment never takes the
-     * purchased credits below zero.
+     * key: the same change under a key seen before answers false and changes nothing; another change
+     * under it throws {@link OtherUse}, for it is a mistake to report, not a retry. A negative
+     * adjustment never takes the purchased credits below zero.
      */
     boolean purchase(Handle h, String orgId, String kind, long credits, String idempotencyKey, String note, Instant now) {
         pool(h, orgId, now);
-        boolean seen = h.createQuery("SELECT COUNT(*) FROM credit_ledger WHERE org_id = :org AND idempotency_key = :k")
-                .bind("org", orgId).bind("k", idempotencyKey).mapTo(Long.class).one() > 0;
-        if (seen) {
+        Optional<Recorded> seen = h.createQuery("SELECT kind, pool_delta FROM credit_ledger "
+                        + "WHERE org_id = :org AND idempotency_key = :k")
+                .bind("org", orgId).bind("k", idempotencyKey)
+                .map((rs, ctx) -> new Recorded(rs.getString(1), rs.getLong(2))).findFirst();
+        if (seen.isPresent()) {
+            if (!seen.get().equals(new Recorded(kind, credits))) {
+                throw new OtherUse(seen.get());
+            }
             return false;
         }
         int changed = h.createUpdate("UPDATE credit_pools SET purchased = purchased + :n, updated_at = :now "
@@ -380,6 +386,20 @@ final class CreditStore {
                     .bind("org", orgId).bind("now", now.toEpochMilli()).execute();
         }
         return true;
+    }
+
+    /** The change an idempotency key was first used for. */
+    record Recorded(String kind, long credits) {
+    }
+
+    /** An idempotency key used before for another change: nothing was changed now. */
+    static final class OtherUse extends RuntimeException {
+        final Recorded recorded;
+
+        OtherUse(Recorded recorded) {
+            super("idempotency key used before for " + recorded.kind() + " of " + recorded.credits(), null, false, false);
+            this.recorded = recorded;
+        }
     }
 
     /** The pool and the credits its open leases hold, unspent: together, the organization's balance. */

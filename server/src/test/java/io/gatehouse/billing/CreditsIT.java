@@ -466,6 +466,16 @@ class CreditsIT {
         assertThat(again.status()).isEqualTo(200);
         assertThat(again.json().path("added").asBoolean()).isFalse();
         assertThat(balance(a.org())).isEqualTo(520);
+        for (Map<String, Object> other : List.<Map<String, Object>>of(
+                Map.of("credits", 700, "idempotency_key", "order-1001"),
+                Map.of("kind", "adjustment", "credits", 500, "idempotency_key", "order-1001"))) {
+            Http.Response reused = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", gw.node.adminKey, other);
+            assertThat(reused.status()).as("another change under a used key is a mistake, not a retry: " + reused.text())
+                    .isEqualTo(409);
+            assertThat(reused.json().path("error").path("reason").asText()).isEqualTo("idempotency_key_reused");
+            assertThat(reused.json().path("error").path("message").asText()).contains("a purchase of 500 credits");
+        }
+        assertThat(balance(a.org())).isEqualTo(520);
         JsonNode org = TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org(), gw.node.adminKey), 200);
         assertThat(org.path("credits_purchased_at").isTextual()).isTrue();
 
@@ -480,6 +490,7 @@ class CreditsIT {
         Http.Response tooMuch = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", gw.node.adminKey,
                 Map.of("credits", -501, "kind", "adjustment", "idempotency_key", "oops"));
         assertThat(tooMuch.status()).as(tooMuch.text()).isEqualTo(409);
+        assertThat(tooMuch.json().path("error").path("reason").asText()).isEqualTo("insufficient_credits");
         JsonNode ledger = TestNode.ok(gw.node.http.get("/v1/orgs/" + a.org() + "/credits/ledger", ownerKey), 200);
         List<String> movements = new java.util.ArrayList<>();
         ledger.path("data").forEach(m -> movements.add(m.path("kind").asText() + " " + m.path("pool_delta").asLong()));
@@ -521,6 +532,11 @@ class CreditsIT {
         Http.Response replayed = webhook(body, signed);
         assertThat(replayed.status()).isEqualTo(200);
         assertThat(replayed.json().path("applied").asBoolean()).isFalse();
+        assertThat(balance(a.org())).isEqualTo(320);
+        byte[] more = new String(body, StandardCharsets.UTF_8).replace("300", "900").getBytes(StandardCharsets.UTF_8);
+        Http.Response sameIdMore = webhook(more, WebhookSignatures.sign(WEBHOOK_SECRET, "msg_order_77", Instant.now(), more));
+        assertThat(sameIdMore.status()).as("one message id is one payment, whatever it says later").isEqualTo(200);
+        assertThat(sameIdMore.json().path("applied").asBoolean()).isFalse();
         assertThat(balance(a.org())).isEqualTo(320);
 
         byte[] huge = ("{\"type\":\"credits.purchased\",\"data\":{\"organization_id\":\"" + a.org()
