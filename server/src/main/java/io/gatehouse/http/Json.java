@@ -85,6 +85,9 @@ public final class Json {
             node = MAPPER.readTree(bytes);
         } catch (java.nio.charset.CharacterCodingException e) {
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not valid UTF-8");
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is JSON past this API's limits: "
+                    + "numbers of at most 32 digits, strings of at most 65,536 characters, at most 32 levels deep");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             // Only the location is logged: Jackson's message quotes the offending token, which may be a key.
             throw ApiError.of(ErrorCode.INVALID_REQUEST, "invalid_json", "The body is not valid JSON")
