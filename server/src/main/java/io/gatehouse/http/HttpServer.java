@@ -48,6 +48,9 @@ public final class HttpServer implements AutoCloseable {
                         }
                         RequestInfo info = RequestInfo.create(req, res);
                         res.header(RequestInfo.X_REQUEST_ID, info.requestId());
+                        if (req.path().rawPath().startsWith("/v1/")) {
+                            refuseRepeatedParameters(req);
+                        }
                         chain.proceed();
                     });
                     routing.error(ApiError.class, errors::send);
@@ -60,6 +63,20 @@ public final class HttpServer implements AutoCloseable {
             throw new IllegalStateException("could not start the control plane's loopback listener");
         }
         return new HttpServer(server);
+    }
+
+    /**
+     * The management API reads each query parameter once: {@code ?limit=1&limit=1000} would mean
+     * what the first says to us and perhaps the last to a proxy or log in front of us, so it is a
+     * 400 rather than a guess. (OAuth's endpoints apply RFC 6749 §3.1's own rule.)
+     */
+    private static void refuseRepeatedParameters(io.helidon.webserver.http.ServerRequest req) {
+        for (String name : req.query().names()) {
+            if (req.query().all(name).size() > 1) {
+                throw ApiError.invalid(name.length() <= 40 && name.chars().allMatch(c -> c > 0x20 && c < 0x7f)
+                        ? name + ": given more than once" : "a query parameter is given more than once");
+            }
+        }
     }
 
     public int port() {

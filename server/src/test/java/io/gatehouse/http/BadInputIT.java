@@ -412,6 +412,15 @@ class BadInputIT {
     }
 
     @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/v1/audit?limit=1&limit=1000",
+            "/v1/keys?user_id=usr_a&organization_id=x&user_id=usr_b", "/v1/audit?limit=5&lim%69t=6"})
+    void aQueryParameterGivenTwiceIs400(String target) {
+        JsonNode error = assertError(call("GET", target, null, null), 400, "invalid_request", "invalid_field");
+        assertThat(error.path("message").asText()).endsWith("given more than once").containsAnyOf("limit", "user_id");
+        assertThat(call("GET", "/v1/audit?limit=1", null, null).status()).isEqualTo(200);
+    }
+
+    @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"user_id=%ff",
             "organization_id=' OR 1=1--", "organization_id=ooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"})
     void filtersThatMatchNothingAnswerAnEmptyList(String query) {
@@ -559,6 +568,18 @@ class BadInputIT {
                                             String reason) {
         Http.Response r = call("POST", "/v1/keys", contentType, body);
         assertError(r, status, code, reason);
+    }
+
+    @Test
+    void jsonPastTheLimitsSaysWhichLimits() {
+        for (String body : List.of(validCreate(",\"expires_in_days\": 1" + "0".repeat(40)), "[".repeat(100))) {
+            Http.Response r = call("POST", "/v1/keys", "application/json", utf8(body));
+            assertError(r, 400, "invalid_request", "invalid_json");
+            assertThat(r.json().path("error").path("message").asText()).as(r.text())
+                    .contains("32 digits").contains("65,536 characters").contains("32 levels");
+        }
+        Http.Response plain = call("POST", "/v1/keys", "application/json", utf8("{\"name\": x}"));
+        assertThat(plain.json().path("error").path("message").asText()).isEqualTo("The body is not valid JSON");
     }
 
     @Test
