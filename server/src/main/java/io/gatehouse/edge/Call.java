@@ -4,7 +4,6 @@ import io.gatehouse.errors.ApiError;
 import io.gatehouse.errors.ErrorCode;
 import io.gatehouse.http.RequestInfo;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -55,7 +54,7 @@ public final class Call {
 
     private boolean bodyStarted;
     /** A body being read whole ({@link #readBody}); released if the call ends before it is. */
-    private CompositeByteBuf reading;
+    private ByteBuf reading;
     private Consumer<HttpContent> bodyReader;
     private boolean headSent;
     private boolean bodiless;
@@ -190,7 +189,10 @@ public final class Call {
      */
     public void readBody(long max, Consumer<ByteBuf> then) {
         refuseIfDeclaredOver(max);
-        CompositeByteBuf body = connection.channel().alloc().compositeBuffer(64);
+        // One buffer that grows (doubling, then in 4 MiB steps): pieces of any size, even a byte each,
+        // cost their bytes. Never sized from the declared length alone, which costs the client nothing.
+        long declared = HttpUtil.getContentLength(request, -1L);
+        ByteBuf body = connection.channel().alloc().buffer((int) Math.clamp(declared, 256, 64 * 1024));
         reading = body;
         Consumer<HttpContent> reader = new Consumer<>() {
             @Override
@@ -201,7 +203,7 @@ public final class Call {
                     fail(tooLarge(max)); // ends the call, which releases the body read so far
                     return;
                 }
-                body.addComponent(true, piece.content().retain());
+                body.writeBytes(piece.content());
                 piece.release();
                 if (piece instanceof LastHttpContent) {
                     reading = null; // then owns it

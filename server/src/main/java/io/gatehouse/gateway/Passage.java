@@ -177,13 +177,9 @@ final class Passage {
         return false;
     }
 
-    private static boolean named(Set<String> names, CharSequence name) {
-        for (String n : names) {
-            if (AsciiString.contentEqualsIgnoreCase(n, name)) {
-                return true;
-            }
-        }
-        return false;
+    /** Whether {@code name} is one of the {@code Connection} options (lower-case): one look-up, however many a head names. */
+    private static boolean named(Set<String> options, CharSequence name) {
+        return !options.isEmpty() && options.contains(name.toString().toLowerCase(java.util.Locale.ROOT));
     }
 
     private static Set<String> connectionOptions(HttpHeaders headers) {

@@ -82,6 +82,8 @@ public final class RequestInfo {
         }
     }
 
+    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("\\p{Cntrl}");
+
     /**
      * The path as logged: a segment longer than any id (a key pasted into a URL by mistake) is
      * replaced, and control characters are escaped.
@@ -89,7 +91,7 @@ public final class RequestInfo {
     public static String loggable(String path) {
         String[] segments = path.split("/", -1);
         for (int i = 0; i < segments.length; i++) {
-            segments[i] = segments[i].length() > 30 ? "[redacted]" : segments[i].replaceAll("\\p{Cntrl}", "?");
+            segments[i] = segments[i].length() > 30 ? "[redacted]" : CONTROL.matcher(segments[i]).replaceAll("?");
         }
         return String.join("/", segments);
     }

@@ -17,9 +17,13 @@ import java.util.regex.Pattern;
  * 405 with {@code Allow} when the path exists for other methods. The OpenAPI test reads the same list.
  */
 public final class Routes {
-    public record Route(Method method, String pattern, Handler handler, boolean documented) {
+    public record Route(Method method, String pattern, Handler handler, boolean documented, Pattern compiled) {
+        Route(Method method, String pattern, Handler handler, boolean documented) {
+            this(method, pattern, handler, documented, regex(pattern)); // compiled once, not per unmatched request
+        }
+
         boolean matches(String path) {
-            return regex(pattern).matcher(path).matches();
+            return compiled.matcher(path).matches();
         }
     }
 
