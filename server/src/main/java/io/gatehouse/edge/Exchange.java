@@ -3,7 +3,6 @@ package io.gatehouse.edge;
 import io.gatehouse.errors.ApiError;
 import io.gatehouse.errors.ErrorCode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -53,7 +52,8 @@ final class Exchange {
     private Outbound.Shape shape;
     private HttpResponse upstreamHead;
     private HttpHeaders clientHeaders;
-    private CompositeByteBuf whole;
+    /** A {@link Outbound.Whole} answer read so far: one buffer that grows, so that pieces of any size cost their bytes. */
+    private ByteBuf whole;
     private boolean passing;
     private SseLines events;
     private boolean pullPending;
@@ -202,7 +202,7 @@ final class Exchange {
         }
         switch (shape) {
             case Outbound.Stream s -> headPending = true;
-            case Outbound.Whole w -> whole = call.channel().alloc().compositeBuffer(1024);
+            case Outbound.Whole w -> whole = call.channel().alloc().buffer(Math.min(8192, w.limit()));
             case Outbound.Events e -> {
                 events = new SseLines(e.maxEvent());
                 headPending = true;
@@ -314,7 +314,8 @@ final class Exchange {
             call.sendContent(bytes);
             return;
         }
-        whole.addComponent(true, bytes);
+        whole.writeBytes(bytes);
+        bytes.release();
     }
 
     private void rewriteEvents(Outbound.Events e, ByteBuf bytes, boolean last) {
@@ -324,13 +325,14 @@ final class Exchange {
             }
         } catch (IOException tooLong) {
             malformed(tooLong.getMessage());
+        } catch (java.io.UncheckedIOException unusable) {
+            malformed(unusable.getCause().getMessage());
         } finally {
             bytes.release();
         }
     }
 
     private void finish() {
-        out.answer().ended();
         if (shape instanceof Outbound.Whole w && !passing) {
             ByteBuf body = whole;
             whole = null;
@@ -347,12 +349,20 @@ final class Exchange {
                     call.sendEnd();
                 });
                 });
+            } catch (java.io.UncheckedIOException unusable) {
+                failed(unusable.getCause(), false); // as if the upstream had sent it broken: a 502
+                return;
             } catch (RuntimeException e) {
+                out.answer().ended();
                 call.fail(e);
+                done = true;
+                return;
             }
+            out.answer().ended();
             done = true;
             return;
         }
+        out.answer().ended();
         done = true;
         release();
         flushHead();

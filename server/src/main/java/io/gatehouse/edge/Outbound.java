@@ -68,11 +68,18 @@ public record Outbound(Upstreams.Target target, HttpMethod method, String uri, H
     public record Whole(int limit, boolean overflowFails, Finisher finish) implements Shape {
     }
 
-    /** Server-Sent Events, each rewritten as it completes; an event longer than {@code maxEvent} ends the answer. */
+    /**
+     * Server-Sent Events, each rewritten as it completes; an event longer than {@code maxEvent}, or
+     * one {@code rewrite} throws an {@link java.io.UncheckedIOException} for, ends the answer as broken.
+     */
     public record Events(int maxEvent, UnaryOperator<String> rewrite) implements Shape {
     }
 
-    /** What a {@link Whole} answer's body becomes; {@code then} takes ownership of the buffer it is given. */
+    /**
+     * What a {@link Whole} answer's body becomes; {@code then} takes ownership of the buffer it is
+     * given. An {@link java.io.UncheckedIOException} thrown by {@code finish} says the body cannot be
+     * answered with: the exchange fails as if the upstream had sent it broken ({@link Answer#failed}).
+     */
     public interface Finisher {
         void finish(ByteBuf whole, Consumer<ByteBuf> then);
     }

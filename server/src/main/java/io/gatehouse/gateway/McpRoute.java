@@ -192,8 +192,9 @@ final class McpRoute {
                         if (type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
                             return new Outbound.Events(MAX_FILTERED_ANSWER, event -> filterEvent(event, listIds, usable));
                         }
+                        boolean success = upstream.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.SUCCESS;
                         return new Outbound.Whole(MAX_FILTERED_ANSWER, true,
-                                (whole, then) -> then.accept(filterJson(whole, listIds, usable)));
+                                (whole, then) -> then.accept(filterJson(whole, listIds, usable, success)));
                     }
 
                     @Override
@@ -203,17 +204,40 @@ final class McpRoute {
                 })));
     }
 
-    /** A {@code tools/list} answer sent as one JSON body, filtered; anything else passes as it came. */
-    static ByteBuf filterJson(ByteBuf whole, Set<String> listIds, Predicate<String> usable) {
+    /**
+     * Upstream answers are read with room for what tools lists hold (descriptions longer than the
+     * management API's 64 KiB strings, deep input schemas): within the answer's own size limit, a
+     * list that is too big for the API's requests still gets filtered.
+     */
+    private static final com.fasterxml.jackson.databind.ObjectMapper ANSWERS = answersMapper();
+
+    private static com.fasterxml.jackson.databind.ObjectMapper answersMapper() {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = Json.MAPPER.copy();
+        mapper.getFactory().setStreamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                .maxNestingDepth(256).maxStringLength(MAX_FILTERED_ANSWER).maxNumberLength(1000).build());
+        return mapper;
+    }
+
+    /**
+     * A {@code tools/list} answer sent as one JSON body, filtered; any other answer passes as it
+     * came. A successful answer that cannot be read is never passed on: it might be a list that was
+     * not filtered (throws {@link java.io.UncheckedIOException}, and the client gets a 502). An
+     * error's body that is not JSON (an upstream's own 404 page, say) passes: no client reads a
+     * result from a failed request.
+     */
+    static ByteBuf filterJson(ByteBuf whole, Set<String> listIds, Predicate<String> usable, boolean success) {
         try {
             JsonNode root;
             try {
-                root = Json.MAPPER.readTree(ByteBufUtil.getBytes(whole));
-            } catch (IOException notJson) {
-                return whole.retain(); // not ours to judge: the client sees what the upstream sent
+                root = ANSWERS.readTree(ByteBufUtil.getBytes(whole));
+            } catch (IOException unreadable) {
+                if (!success) {
+                    return whole.retain();
+                }
+                throw unfilterable(unreadable);
             }
-            if (root == null) {
-                return whole.retain();
+            if (root == null || root.isMissingNode()) {
+                return whole.retain(); // no content: nothing to filter, nothing to leak
             }
             if (root.isArray()) {
                 ArrayNode out = Json.MAPPER.createArrayNode();
@@ -227,30 +251,46 @@ final class McpRoute {
         }
     }
 
-    /** One event of a stream, rewritten if it carries a {@code tools/list} answer; every other passes as it came. */
+    private static java.io.UncheckedIOException unfilterable(IOException cause) {
+        // Jackson's message may quote the body; the type and position are enough to say why
+        return new java.io.UncheckedIOException(new IOException("the upstream's answer to tools/list could not be "
+                + "read as JSON to filter it (" + cause.getClass().getSimpleName() + ")"));
+    }
+
+    /**
+     * One event of a stream, rewritten if it carries a {@code tools/list} answer; every other passes
+     * as it came. An event whose data cannot be read is never passed on (it ends the stream): it
+     * might be a list that was not filtered. The lines are walked in place, never split into an array.
+     */
     static String filterEvent(String event, Set<String> listIds, Predicate<String> usable) {
         StringBuilder data = new StringBuilder();
         StringBuilder others = new StringBuilder();
-        for (String line : event.split("\r?\n")) {
-            if (line.isEmpty()) {
-                continue;
-            }
-            if (line.startsWith("data:")) {
-                data.append(data.isEmpty() ? "" : "\n").append(line.substring(line.startsWith("data: ") ? 6 : 5));
-            } else {
-                others.append(line).append('\n');
-            }
-        }
-        if (!data.isEmpty()) {
-            try {
-                Optional<JsonNode> filtered = JsonRpc.filterToolList(Json.MAPPER.readTree(data.toString()), listIds,
-                        usable);
-                if (filtered.isPresent()) {
-                    return others + "data: " + Json.MAPPER.writeValueAsString(filtered.get()) + "\n\n";
+        int at = 0;
+        int n = event.length();
+        while (at < n) {
+            int lf = event.indexOf('\n', at);
+            int end = lf < 0 ? n : lf;
+            int lineEnd = end > at && event.charAt(end - 1) == '\r' ? end - 1 : end;
+            if (lineEnd > at) {
+                if (event.startsWith("data:", at)) {
+                    data.append(data.isEmpty() ? "" : "\n").append(event, at + (event.startsWith("data: ", at) ? 6 : 5), lineEnd);
+                } else {
+                    others.append(event, at, lineEnd).append('\n');
                 }
-            } catch (IOException notJson) {
-                // passed on as it came
             }
+            at = end + 1;
+        }
+        if (data.isEmpty()) {
+            return event;
+        }
+        Optional<JsonNode> filtered;
+        try {
+            filtered = JsonRpc.filterToolList(ANSWERS.readTree(data.toString()), listIds, usable);
+            if (filtered.isPresent()) {
+                return others + "data: " + Json.MAPPER.writeValueAsString(filtered.get()) + "\n\n";
+            }
+        } catch (IOException unreadable) {
+            throw unfilterable(unreadable);
         }
         return event;
     }
@@ -349,12 +389,15 @@ final class McpRoute {
 
     /** The answer to a body that calls tools the caller may not use; none of it is forwarded. */
     private static byte[] refusal(JsonRpc.Inspection rpc, List<JsonRpc.Message> refused) {
+        // by identity: a batch of thousands of refused calls is looked up in constant time each
+        Set<JsonRpc.Message> refusedSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        refusedSet.addAll(refused);
         ArrayNode answers = Json.MAPPER.createArrayNode();
         for (JsonRpc.Message m : rpc.messages()) {
             if (!m.isRequest()) {
                 continue; // notifications and responses get no answer
             }
-            answers.add(refused.contains(m)
+            answers.add(refusedSet.contains(m)
                     ? JsonRpc.error(m, JsonRpc.FORBIDDEN, "Tool '" + m.toolName()
                     + "' is not available to this credential", "tool_not_allowed")
                     : JsonRpc.error(m, JsonRpc.FORBIDDEN, "Not run: the batch calls a tool that is not available "

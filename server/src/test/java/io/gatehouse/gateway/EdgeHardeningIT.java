@@ -430,6 +430,82 @@ class EdgeHardeningIT {
         }
     }
 
+    /** {@code body} as a chunked answer of {@code size}-byte chunks, written at once: the edge reads each chunk as a piece. */
+    private static String chunked(String contentType, String body, int size) {
+        StringBuilder out = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Type: " + contentType
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int at = 0; at < body.length(); at += size) {
+            String piece = body.substring(at, Math.min(body.length(), at + size));
+            out.append(Integer.toHexString(piece.length())).append("\r\n").append(piece).append("\r\n");
+        }
+        return out.append("0\r\n\r\n").toString();
+    }
+
+    @Test
+    void aToolListIsFilteredWhateverItsPiecesAndTheLengthOfItsStrings() throws Exception {
+        // A description past the management API's 64 KiB strings, in 7-byte chunks, as JSON and as an event.
+        String list = "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\",\"description\":\""
+                + "d".repeat(70_000) + "\"},{\"name\":\"secret\",\"description\":\"hidden\"}]}}";
+        register("pieces", (n, head, out) -> {
+            RawUpstream.write(out, chunked("application/json", list, 7));
+            return true;
+        });
+        register("pieces-sse", (n, head, out) -> {
+            RawUpstream.write(out, chunked("text/event-stream", "event: message\ndata: " + list + "\n\n", 7));
+            return true;
+        });
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String slug : List.of("pieces", "pieces-sse")) {
+            String echoOnly = gw.keyForNewUser(slug + "@example.test", "free", Map.of("tools", List.of(slug + "/echo")));
+            HttpResponse<String> r = post(slug, LIST, echoOnly);
+            assertThat(r.statusCode()).as(slug).isEqualTo(200);
+            assertThat(r.body()).as(slug + ": the hidden tool is filtered out").doesNotContain("secret");
+            String json = slug.endsWith("-sse") ? r.body().substring(r.body().indexOf("data: ") + 6).strip() : r.body();
+            JsonNode tools = plain.readTree(json).path("result").path("tools");
+            assertThat(tools).as(slug).hasSize(1);
+            assertThat(tools.path(0).path("description").asText()).as(slug).hasSize(70_000);
+        }
+    }
+
+    @Test
+    void aToolListThatCannotBeReadIsNeverPassedOnUnfiltered() throws Exception {
+        // Duplicate keys: a client may read the second "result", which the filter never saw.
+        String twoResults = "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[]},"
+                + "\"result\":{\"tools\":[{\"name\":\"secret\"}]}}";
+        register("unreadable-list", (n, head, out) -> {
+            RawUpstream.write(out, json(twoResults));
+            return true;
+        });
+        register("unreadable-event", (n, head, out) -> {
+            RawUpstream.write(out, chunked("text/event-stream", "data: " + twoResults + "\n\n", 64));
+            return true;
+        });
+        register("not-found-page", (n, head, out) -> {
+            RawUpstream.write(out, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found");
+            return true;
+        });
+        for (String slug : List.of("unreadable-list", "unreadable-event")) {
+            String echoOnly = gw.keyForNewUser(slug + "@example.test", "free", Map.of("tools", List.of(slug + "/echo")));
+            HttpResponse<String> r = post(slug, LIST, echoOnly);
+            assertError(r, 502, "upstream_failed");
+            assertThat(r.body()).doesNotContain("secret");
+        }
+        String echoOnly = gw.keyForNewUser("not-found-page@example.test", "free", Map.of("tools", List.of("not-found-page/echo")));
+        HttpResponse<String> notFound = post("not-found-page", LIST, echoOnly);
+        assertThat(notFound.statusCode()).as("an upstream's own error page is no list: it passes").isEqualTo(404);
+        assertThat(notFound.body()).isEqualTo("Not Found");
+    }
+
+    @Test
+    void aManagementBodyLongerThanWhatIsReadAtOnceArrivesWhole() {
+        // 100 KiB of JSON (whitespace), declared: read as it arrives rather than into an array sized by the claim.
+        String body = "{\"email\": \"long-body@example.test\"" + " ".repeat(100 * 1024) + "}";
+        io.gatehouse.testing.Http.Response created = gw.node.http.send("POST", "/v1/users",
+                Map.of("Authorization", "Bearer " + gw.node.adminKey), body);
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.json().path("email").asText()).isEqualTo("long-body@example.test");
+    }
+
     @Test
     void fieldsNamedInConnectionStayOnTheirHop() throws Exception {
         RawUpstream up = register("hop-fields", (n, head, out) -> {
