@@ -131,6 +131,10 @@ final class McpRoute {
                     ? metering.toolLabel(caller, server, rpc.toolCalls().getFirst().toolName()) : "";
             if (rpc.toolCalls().size() > 1) {
                 refuseLimitedInBatch(server, rpc.toolCalls());
+                if (caller.isPresent() && metering.rateLimited(caller.get(), server)) {
+                    throw ApiError.of(ErrorCode.INVALID_REQUEST, "batch_rate_limited", "This credential's rate limits "
+                            + "count tool calls one per request: send each tools/call in a request of its own");
+                }
             }
             metering.admit(call, server, caller, tool, cost,
                     insufficient -> call.respondJson(HttpResponseStatus.OK, unpaid(rpc, insufficient)),
@@ -374,9 +378,11 @@ final class McpRoute {
     }
 
     /**
-     * A batch (MCP 2025-03-26) is metered as one call, which can be held to one tool's limit only: a
-     * batch of several tool calls, one of them to a rate-limited tool, is refused rather than let past
-     * that tool's limit.
+     * A batch (MCP 2025-03-26) is metered as one request, which a rate limit counts once: a batch of
+     * several tool calls, one of them to a rate-limited tool, is refused rather than let past that
+     * tool's limit; so is one by a caller any other limit applies to (its key's, its organization's,
+     * the server's), which would otherwise make a thousand calls for one. Batches were dropped from
+     * MCP in 2025-06-18, and no client we know of sends tool calls in one.
      */
     private static void refuseLimitedInBatch(Server server, List<JsonRpc.Message> toolCalls) {
         for (JsonRpc.Message m : toolCalls) {

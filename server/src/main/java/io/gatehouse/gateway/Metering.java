@@ -159,6 +159,11 @@ final class Metering {
         return caller.isEmpty() ? tool : toolNames.label(caller.get().credentialId(), server, tool, clock.millis());
     }
 
+    /** Whether a rate limit besides a tool's own applies to {@code p} on {@code server}: its key's, credential's, organization's or the server's. */
+    boolean rateLimited(Principal p, Server server) {
+        return !billing.limits(p, server.id(), server.rateLimit(), "", Optional.empty()).isEmpty();
+    }
+
     /**
      * Applies the caller's rate limits, then charges {@code cost}, then goes on with the call's meter
      * once the charge is written (a charge the client is answered for is never lost).

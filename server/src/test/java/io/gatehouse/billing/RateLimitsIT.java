@@ -152,6 +152,33 @@ class RateLimitsIT {
     }
 
     @Test
+    void aBatchOfToolCallsIsRefusedWhereALimitWouldCountItOnce() {
+        List<Map<String, Object>> twoCalls = List.of(
+                Map.of("jsonrpc", "2.0", "id", 50, "method", "tools/call", "params", Map.of("name", "add",
+                        "arguments", Map.of("a", 1, "b", 1))),
+                Map.of("jsonrpc", "2.0", "id", 51, "method", "tools/call", "params", Map.of("name", "add",
+                        "arguments", Map.of("a", 2, "b", 2))));
+        Mcp limited = gw.mcp(gw.keyForNewUser("batch@rate.test", "limited", Map.of()));
+        assertThat(limited.initialize().status()).isEqualTo(200);
+        Mcp.Answer before = limited.callTool("add", Map.of("a", 1, "b", 1));
+        assertThat(before.last().has("result")).as("one call per request is counted: " + before.body()).isTrue();
+        int left = Integer.parseInt(before.header("RateLimit").replaceAll("^\"key\";r=(\\d+);.*$", "$1"));
+        Mcp.Answer refused = limited.post(twoCalls);
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+        assertThat(refused.last().path("error").path("reason").asText()).isEqualTo("batch_rate_limited");
+        Mcp.Answer after = limited.callTool("add", Map.of("a", 2, "b", 2));
+        assertThat(after.header("RateLimit")).as("the refused batch took nothing")
+                .startsWith("\"key\";r=" + (left - 1) + ";t=");
+
+        Mcp free = gw.mcp(gw.keyForNewUser("batch-free@rate.test", "free", Map.of()));
+        free.initialize();
+        Mcp.Answer passed = free.post(twoCalls);
+        // No limit counts it: the batch goes on. (The demo upstream, on a protocol without batches, refuses it itself.)
+        assertThat(passed.body()).as("the upstream's answer, not Gatehouse's refusal")
+                .doesNotContain("batch_rate_limited").doesNotContain("\"success\":false");
+    }
+
+    @Test
     void aRouteLimitHoldsItsLongestPrefixBesideTheServersOwn() {
         JsonNode server = gw.node.createServer(Map.of("name", "Routes", "slug", "limited-routes", "kind", "http",
                 "upstream_url", gw.upstream.baseUrl() + "/api/v1", "rate_limit", "100/min",
