@@ -29,11 +29,13 @@ public final class Passwords {
     private static final Base64.Decoder B64D = Base64.getDecoder();
     private static final SecureRandom RANDOM = new SecureRandom();
     /**
-     * Each hash holds about 19 MiB for its run: at most this many run at once, so that a burst of
-     * sign-ins (or of failed ones) costs time, not the heap. Past it, callers wait, briefly.
+     * Each hash holds about 19 MiB and a core for about 25 ms: at most half the cores' worth run at
+     * once, so that a burst of sign-ins (or of failed ones, from many addresses) costs time, not the
+     * heap, and never takes the cores the data plane answers on. Past it, callers wait, briefly; one
+     * core still checks about 40 passwords a second.
      */
     private static final java.util.concurrent.Semaphore AT_ONCE =
-            new java.util.concurrent.Semaphore(Math.max(2, 2 * Runtime.getRuntime().availableProcessors()), true);
+            new java.util.concurrent.Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), true);
 
     /** Thrown when the hashing capacity stays taken for a few seconds: answer "try again". */
     public static final class Busy extends RuntimeException {

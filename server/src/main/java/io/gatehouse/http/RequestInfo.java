@@ -70,6 +70,28 @@ public final class RequestInfo {
         return clientAddress;
     }
 
+    /**
+     * {@code address} as attempts from it are counted: an IPv4 address as it is, an IPv6 address by
+     * its /64 (the least a site is given; counting each of its 2^64 addresses apart would count
+     * nothing). What is not an address literal is counted as it came.
+     */
+    public static String counted(String address) {
+        if (address.indexOf(':') >= 0) {
+            try {
+                byte[] b = java.net.InetAddress.getByName(address).getAddress(); // a literal (it has a colon): no lookup
+                if (b.length == 16) {
+                    return String.format("%x:%x:%x:%x::/64", ((b[0] & 0xff) << 8) | (b[1] & 0xff),
+                            ((b[2] & 0xff) << 8) | (b[3] & 0xff), ((b[4] & 0xff) << 8) | (b[5] & 0xff),
+                            ((b[6] & 0xff) << 8) | (b[7] & 0xff));
+                }
+                return java.net.InetAddress.getByAddress(b).getHostAddress(); // ::ffff:1.2.3.4 is 1.2.3.4
+            } catch (java.net.UnknownHostException notAnAddress) {
+                return address;
+            }
+        }
+        return address;
+    }
+
     String credentialId() {
         return credentialId;
     }

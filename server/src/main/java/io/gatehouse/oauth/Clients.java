@@ -11,6 +11,7 @@ import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.edge.Fetch;
 import io.gatehouse.edge.Upstreams;
 import io.gatehouse.http.Json;
+import io.gatehouse.http.RequestInfo;
 import io.gatehouse.store.Database;
 import io.gatehouse.store.Ids;
 import java.io.IOException;
@@ -229,7 +230,7 @@ public final class Clients {
             }
             // New registrations only are counted: a client registering again (Claude does, on every
             // connect) is answered from the row above, so a shared egress address is not held back.
-            if (newRegistrations.get(address, a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet()
+            if (newRegistrations.get(RequestInfo.counted(address), a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet()
                     > NEW_REGISTRATIONS_PER_HOUR) {
                 throw new OAuthError(429, "slow_down", "Too many new registrations from this address; try again later");
             }

@@ -27,9 +27,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Nothing tells whether an email has an account: an unknown email, a person without a password,
  * a disabled person and a wrong password get the same page, after the same Argon2 work. Failed
- * attempts are counted per email and per address for 15 minutes; past {@code signin.max-failures}
- * for an email, or ten times that for an address (offices share one), the attempt is refused before
- * any password is checked (this node's count: a cluster of n nodes allows up to n times as many).
+ * attempts are counted per email and per address (an IPv6 address by its /64) for 15 minutes; past
+ * {@code signin.max-failures} for an email, or ten times that for an address (offices share one),
+ * the attempt is refused before any password is checked (this node's count: a cluster of n nodes
+ * allows up to n times as many). Successful sign-ins to one account are counted too (twice the
+ * failures allowed, at least 20), for each costs a hash, a session and an audit row. An email or a
+ * password longer than any account's is wrong at once, without a hash and without its own count.
  */
 public final class SignInEndpoint {
     static final String WRONG = "The email or the password is not right.";
@@ -41,7 +44,14 @@ public final class SignInEndpoint {
     private final Pages pages;
     private final GatehouseConfig.SignIn config;
     private final FederatedSignIn federated;
+    static final String TOO_OFTEN = "This account has signed in too often. Wait 15 minutes, then try again.";
+    /** RFC 5321's longest address, as accounts accept it: a longer one is no account's, and is not counted. */
+    private static final int MAX_EMAIL = 320;
+    /** Successful sign-ins allowed per account in the window (each costs a hash and a session): at least this many. */
+    private static final int MIN_SIGN_INS = 20;
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder().expireAfterWrite(WINDOW)
+            .maximumSize(100_000).build();
+    private final Cache<String, AtomicInteger> signIns = Caffeine.newBuilder().expireAfterWrite(WINDOW)
             .maximumSize(100_000).build();
 
     public SignInEndpoint(Database db, Sessions sessions, Browser browser, Pages pages,
@@ -102,8 +112,17 @@ public final class SignInEndpoint {
             return;
         }
         RequestInfo info = RequestInfo.of(req);
+        if (email.isEmpty() || email.length() > MAX_EMAIL || password.length() > Passwords.MAX_LENGTH) {
+            // No account has such an email or password: wrong, without a hash (nothing to time) or a count
+            // (whose key would cost the heap what the body holds). The address still counts it.
+            AtomicInteger forAddress = failures.get(byAddress(info), k -> new AtomicInteger());
+            boolean locked = forAddress.incrementAndGet() > 10L * config.maxFailures();
+            showForm(req, res, locked ? Status.TOO_MANY_REQUESTS_429 : Status.UNAUTHORIZED_401, returnTo,
+                    email.length() > MAX_EMAIL ? "" : email, locked ? LOCKED : WRONG);
+            return;
+        }
         String byEmail = "email:" + email;
-        String byAddress = "address:" + info.clientAddress();
+        String byAddress = byAddress(info);
         // An address is often shared (an office, a NAT): it may fail ten times as often as one account.
         // The attempt is counted before the password is checked, so parallel guesses count too; a
         // right password takes its count back.
@@ -113,15 +132,21 @@ public final class SignInEndpoint {
             showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, LOCKED);
             return;
         }
-        Optional<Map<String, Object>> account = email.isEmpty() || password.length() > Passwords.MAX_LENGTH
-                ? Optional.empty()
-                : db.withHandle(h -> h.createQuery("SELECT id, password_hash FROM users WHERE email = :e "
-                                + "AND kind = 'person' AND disabled_at IS NULL")
-                        .bind("e", email).mapToMap().findOne());
+        // Right passwords are counted too: each costs a hash, a session and an audit row.
+        AtomicInteger succeeded = signIns.get(byEmail, k -> new AtomicInteger());
+        if (succeeded.get() >= Math.max(MIN_SIGN_INS, 2L * config.maxFailures())) {
+            forEmail.decrementAndGet();
+            forAddress.decrementAndGet();
+            showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, TOO_OFTEN);
+            return;
+        }
+        Optional<Map<String, Object>> account = db.withHandle(h -> h.createQuery(
+                        "SELECT id, password_hash FROM users WHERE email = :e AND kind = 'person' AND disabled_at IS NULL")
+                .bind("e", email).mapToMap().findOne());
         String stored = account.map(a -> (String) a.get("password_hash")).orElse(null);
         boolean ok;
         try {
-            ok = password.length() <= Passwords.MAX_LENGTH && Passwords.verify(password, stored);
+            ok = Passwords.verify(password, stored);
         } catch (Passwords.Busy busy) {
             forEmail.decrementAndGet();
             forAddress.decrementAndGet();
@@ -135,9 +160,14 @@ public final class SignInEndpoint {
         }
         failures.invalidate(byEmail);
         forAddress.decrementAndGet();
+        succeeded.incrementAndGet();
         String userId = (String) account.get().get("id");
         sessions.begin(res, userId, "password", info);
         redirect(res, returnTo);
+    }
+
+    private static String byAddress(RequestInfo info) {
+        return "address:" + RequestInfo.counted(info.clientAddress());
     }
 
     private void signOut(ServerRequest req, ServerResponse res) {

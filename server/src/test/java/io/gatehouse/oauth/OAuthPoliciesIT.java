@@ -284,6 +284,27 @@ class OAuthPoliciesIT {
     }
 
     @Test
+    void anAccountThatSignsInTooOftenWaitsAndAnImpossibleEmailCostsNothing() {
+        steps.signUp("often@oauth.test", "Often");
+        Person person = new Person(node.server.publicUrl());
+        Person.Page login = person.open(node.server.publicUrl().resolve("/login"));
+        Map<String, List<String>> right = Map.of("email", List.of("often@oauth.test"), "password", List.of(OAuthSteps.PASSWORD));
+        for (int i = 0; i < 20; i++) { // max(20, 2 × signin.max-failures of 3)
+            Person.Page in = person.submit(login, "/login", right);
+            assertThat(in.status()).as("sign-in " + (i + 1) + ": " + in.body()).isEqualTo(200);
+        }
+        Person.Page tooOften = person.submit(login, "/login", right);
+        assertThat(tooOften.status()).isEqualTo(429);
+        assertThat(tooOften.body()).contains("signed in too often");
+
+        // 100 KB of email: the same wrong-password page, its email not kept or echoed, and no lockout of a real one.
+        Person.Page huge = person.submit(login, "/login", Map.of("email", List.of("x".repeat(100_000) + "@oauth.test"),
+                "password", List.of("guess")));
+        assertThat(huge.status()).isEqualTo(401);
+        assertThat(huge.body()).contains("The email or the password is not right.").doesNotContain("xxxxxxxxxx");
+    }
+
+    @Test
     void aPersonSeesAndRevokesAConnectedAppAndItsTokensStopAtOnce() {
         JsonNode person = steps.signUp("linus@oauth.test", "Kernels");
         String key = person.path("key").path("key").asText();
