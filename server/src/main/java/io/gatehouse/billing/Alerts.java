@@ -139,8 +139,13 @@ public final class Alerts implements AutoCloseable {
         if (!set.add(network.get())) {
             return;
         }
+        // Bounds, not a cache policy: the table remembers. A credential used from over a thousand
+        // networks is looked up there again, at most once per network and node.
+        if (set.size() > 1_000) {
+            set.clear();
+        }
         if (networks.size() > 100_000) {
-            networks.clear(); // a bound, not a cache policy: the table remembers
+            networks.clear();
         }
         Thread.ofVirtual().name("gatehouse-alerts").start(() -> firstUse(orgId, credentialId, network.get(), address));
     }
