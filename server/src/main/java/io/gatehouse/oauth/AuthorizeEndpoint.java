@@ -154,7 +154,7 @@ final class AuthorizeEndpoint {
         Optional<Sessions.Session> session = sessions.find(browser.cookie(req, Sessions.COOKIE));
         Asked asked;
         try {
-            asked = check(params);
+            asked = check(params, RequestInfo.of(req).clientAddress());
         } catch (Unanswerable e) {
             pages.message(res, Status.BAD_REQUEST_400, "This sign-in link cannot be used", e.getMessage(), requestId);
             return;
@@ -297,7 +297,7 @@ final class AuthorizeEndpoint {
     }
 
     /** Checks everything; throws {@link Unanswerable} or {@link Answered}. */
-    private Asked check(Map<String, List<String>> params) {
+    private Asked check(Map<String, List<String>> params, String address) {
         for (Map.Entry<String, List<String>> p : params.entrySet()) {
             if (p.getValue().size() > 1) {
                 throw new Unanswerable("The parameter " + Scopes.printable(p.getKey()) + " is repeated.");
@@ -309,7 +309,7 @@ final class AuthorizeEndpoint {
         }
         OAuthClient client;
         try {
-            client = clients.find(clientId).orElseThrow(() -> new Unanswerable(
+            client = clients.find(clientId, address).orElseThrow(() -> new Unanswerable(
                     "This application is not registered here (any more). Remove the server from the application and "
                             + "add it again, so that it registers anew."));
         } catch (OAuthError e) {

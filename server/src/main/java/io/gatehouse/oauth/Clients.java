@@ -128,12 +128,12 @@ public final class Clients {
      *
      * @throws OAuthError {@code invalid_client} when a metadata document is named and cannot be used
      */
-    public Optional<OAuthClient> find(String clientId) {
+    public Optional<OAuthClient> find(String clientId, String address) {
         if (clientId == null || clientId.isEmpty() || clientId.length() > 512) {
             return Optional.empty(); // longer than any client id Gatehouse stores
         }
         if (clientId.startsWith("https://")) {
-            return config.metadataDocuments() ? Optional.of(fromDocument(clientId)) : Optional.empty();
+            return config.metadataDocuments() ? Optional.of(fromDocument(clientId, address)) : Optional.empty();
         }
         // Registered clients are read on every token request: kept a minute (a removal on this node
         // drops it at once; on another, within the minute, while its grants are revoked at once).
@@ -298,7 +298,7 @@ public final class Clients {
         return swept;
     }
 
-    private OAuthClient fromDocument(String url) {
+    private OAuthClient fromDocument(String url, String address) {
         Fresh fresh = documents.getIfPresent(url);
         Instant now = clock.instant();
         if (fresh != null && fresh.until().isAfter(now)) {
@@ -311,6 +311,12 @@ public final class Clients {
         if (failed.getIfPresent(url) != null) {
             throw OAuthError.invalidClient("The client metadata document at " + Scopes.printable(url)
                     + " could not be read a moment ago; try again in a minute");
+        }
+        // A document never read here before is a new client, as a registration is, and counted with
+        // them: each costs a fetch and a row, so an address may not name thousands of made-up ones.
+        if (fresh == null && stored(url).isEmpty() && newRegistrations.get(RequestInfo.counted(address),
+                a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet() > NEW_REGISTRATIONS_PER_HOUR) {
+            throw new OAuthError(429, "slow_down", "Too many new clients from this address; try again later");
         }
         Fetch.Fetched fetched = null;
         String failure;

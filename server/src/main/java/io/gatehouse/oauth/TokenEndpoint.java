@@ -105,7 +105,7 @@ final class TokenEndpoint {
 
     private Map<String, Object> token(ServerRequest req) {
         TokenRequest request = parse(req, "/oauth/token");
-        OAuthClient client = authenticate(request.getClientAuthentication(), request.getClientID());
+        OAuthClient client = authenticate(request.getClientAuthentication(), request.getClientID(), req);
         Actor actor = new Actor(Optional.empty(), Optional.empty(), false, RequestInfo.of(req).clientAddress(),
                 RequestInfo.of(req).requestId());
         Optional<String> resource = resource(request.getResources());
@@ -136,7 +136,7 @@ final class TokenEndpoint {
         } catch (ParseException e) {
             throw malformed(e);
         }
-        OAuthClient client = authenticate(request.getClientAuthentication(), request.getClientID());
+        OAuthClient client = authenticate(request.getClientAuthentication(), request.getClientID(), req);
         tokens.revoke(new Actor(Optional.empty(), Optional.empty(), false, RequestInfo.of(req).clientAddress(),
                 RequestInfo.of(req).requestId()), client.id(), request.getToken().getValue());
         return Map.of();
@@ -151,7 +151,7 @@ final class TokenEndpoint {
         }
         Optional<String> onlyClient;
         if (request.getClientAuthentication() != null) {
-            OAuthClient client = authenticate(request.getClientAuthentication(), null);
+            OAuthClient client = authenticate(request.getClientAuthentication(), null, req);
             if (!client.confidential()) {
                 throw OAuthError.invalidClient("Only confidential clients may introspect");
             }
@@ -195,12 +195,12 @@ final class TokenEndpoint {
     }
 
     /** The client making the request: a public one by its id, a confidential one by its secret too. */
-    private OAuthClient authenticate(ClientAuthentication auth, ClientID publicId) {
+    private OAuthClient authenticate(ClientAuthentication auth, ClientID publicId, ServerRequest req) {
         String id = auth != null ? auth.getClientID().getValue() : publicId == null ? null : publicId.getValue();
         if (id == null) {
             throw OAuthError.invalidClient("client_id is required");
         }
-        OAuthClient client = clients.find(id).orElseThrow(() ->
+        OAuthClient client = clients.find(id, RequestInfo.of(req).clientAddress()).orElseThrow(() ->
                 OAuthError.invalidClient("Unknown client_id: register again"));
         if (client.confidential()) {
             Secret secret = switch (auth) {

@@ -1,0 +1,99 @@
+package io.gatehouse.oauth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.gatehouse.testing.Certificates;
+import io.gatehouse.testing.Http;
+import io.gatehouse.testing.TestNode;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * New clients from one address are limited (100 an hour): registrations, and client metadata
+ * documents never read before, which cost a fetch and a row each just the same. A node of its own,
+ * so that the budget of 127.0.0.1 is this class's alone.
+ */
+class NewClientsLimitIT {
+    private static TestNode node;
+    private static OAuthSteps steps;
+    private static HttpsServer documents;
+    private static String base;
+    private static final AtomicInteger reads = new AtomicInteger();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dir = TestNode.tempDir();
+        KeyStore identity = Certificates.create(dir, "documents", "dns:localhost");
+        documents = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
+        documents.setHttpsConfigurator(new HttpsConfigurator(Certificates.serving(identity)));
+        base = "https://localhost:" + documents.getAddress().getPort() + "/clients/";
+        documents.createContext("/clients/", ex -> {
+            reads.incrementAndGet();
+            String url = "https://localhost:" + documents.getAddress().getPort() + ex.getRequestURI().getPath();
+            byte[] body = ("{\"client_id\": \"" + url + "\", \"client_name\": \"Made up\", "
+                    + "\"redirect_uris\": [\"http://localhost/callback\"], \"token_endpoint_auth_method\": \"none\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        documents.start();
+        Path ca = Certificates.pem(identity, dir.resolve("ca.pem"));
+        node = TestNode.start(Map.of("gateway.upstream-ca-file", ca.toString(),
+                "oauth.client-metadata-private-addresses", "true"));
+        steps = new OAuthSteps(node);
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+        documents.stop(0);
+    }
+
+    /** A token request naming {@code clientId}: the client is looked up (and its document read) first. */
+    private static Http.Response tokenRequestOf(String clientId) {
+        return steps.token(Map.of("grant_type", "authorization_code", "code", "not-a-code", "client_id", clientId,
+                "redirect_uri", "http://localhost/callback", "code_verifier", "v".repeat(43)));
+    }
+
+    @Test
+    void registrationsAndNewDocumentsShareOneBudgetPerAddress() {
+        for (int i = 0; i < 99; i++) {
+            Http.Response r = steps.registration(Map.of("client_name", "Client " + i,
+                    "redirect_uris", List.of("http://localhost/cb" + i)));
+            assertThat(r.status()).as(i + ": " + r.text()).isEqualTo(201);
+        }
+        Http.Response again = steps.registration(Map.of("client_name", "Client 0", "redirect_uris",
+                List.of("http://localhost/cb0")));
+        assertThat(again.status()).as("registering again is answered from the row, not counted: " + again.text())
+                .isIn(200, 201);
+
+        Http.Response hundredth = tokenRequestOf(base + "one.json");
+        assertThat(hundredth.json().path("error").asText()).as(hundredth.text()).isEqualTo("invalid_grant");
+        int readsBefore = reads.get();
+        Http.Response past = tokenRequestOf(base + "two.json");
+        assertThat(past.status()).as(past.text()).isEqualTo(429);
+        assertThat(past.json().path("error").asText()).isEqualTo("slow_down");
+        assertThat(reads.get()).as("refused before its fetch").isEqualTo(readsBefore);
+
+        Http.Response known = tokenRequestOf(base + "one.json");
+        assertThat(known.json().path("error").asText()).as("a document read before is no new client: " + known.text())
+                .isEqualTo("invalid_grant");
+        Http.Response registration = steps.registration(Map.of("client_name", "One too many",
+                "redirect_uris", List.of("http://localhost/more")));
+        assertThat(registration.status()).isEqualTo(429);
+        assertThat(registration.json().path("error").asText()).isEqualTo("slow_down");
+    }
+}
