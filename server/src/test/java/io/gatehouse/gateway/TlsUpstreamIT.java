@@ -6,11 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.http.Json;
 import io.gatehouse.testing.Certificates;
 import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Https;
 import io.gatehouse.testing.Metrics;
-import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -46,15 +44,9 @@ class TlsUpstreamIT {
     static void start() throws Exception {
         // Issued to localhost only: reached as https://127.0.0.1 it names another host.
         KeyStore identity = Certificates.create(dir, "upstream", "dns:localhost");
-        upstream = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        upstream.setHttpsConfigurator(new HttpsConfigurator(Certificates.serving(identity)));
+        upstream = Https.server(identity);
         upstream.createContext("/mcp", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            byte[] body = ANSWER.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
+            Https.answerJson(exchange, ANSWER.getBytes(StandardCharsets.UTF_8));
         });
         upstream.start();
         Path ca = Certificates.pem(identity, dir.resolve("company-ca.pem"));

@@ -2,13 +2,11 @@ package io.gatehouse.oauth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.gatehouse.testing.Certificates;
 import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Https;
 import io.gatehouse.testing.TestNode;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -35,8 +33,7 @@ class NewClientsLimitIT {
     static void start() throws Exception {
         Path dir = TestNode.tempDir();
         KeyStore identity = Certificates.create(dir, "documents", "dns:localhost");
-        documents = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
-        documents.setHttpsConfigurator(new HttpsConfigurator(Certificates.serving(identity)));
+        documents = Https.server(identity);
         base = "https://localhost:" + documents.getAddress().getPort() + "/clients/";
         documents.createContext("/clients/", ex -> {
             reads.incrementAndGet();
@@ -44,10 +41,7 @@ class NewClientsLimitIT {
             byte[] body = ("{\"client_id\": \"" + url + "\", \"client_name\": \"Made up\", "
                     + "\"redirect_uris\": [\"http://localhost/callback\"], \"token_endpoint_auth_method\": \"none\"}")
                     .getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
+            Https.answerJson(ex, body);
         });
         documents.start();
         Path ca = Certificates.pem(identity, dir.resolve("ca.pem"));

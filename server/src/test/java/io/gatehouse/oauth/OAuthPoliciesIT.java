@@ -1,15 +1,13 @@
 package io.gatehouse.oauth;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.gatehouse.testing.Certificates;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Https;
 import io.gatehouse.testing.Person;
 import io.gatehouse.testing.TestNode;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,26 +40,20 @@ class OAuthPoliciesIT {
     static void start() throws Exception {
         Path dir = TestNode.tempDir();
         KeyStore identity = Certificates.create(dir, "documents", "dns:localhost");
-        documents = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
-        documents.setHttpsConfigurator(new HttpsConfigurator(Certificates.serving(identity)));
+        documents = Https.server(identity);
         documentUrl = "https://localhost:" + documents.getAddress().getPort() + "/oauth/client.json";
         documents.createContext("/oauth/client.json", ex -> {
             documentReads.incrementAndGet();
             byte[] body = ("{\"client_id\": \"" + documentUrl + "\", \"client_name\": \"Document Client\", "
                     + "\"redirect_uris\": [\"http://localhost/callback\"], \"token_endpoint_auth_method\": \"none\"}")
                     .getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
             ex.getResponseHeaders().add("Cache-Control", "max-age=3600");
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
+            Https.answerJson(ex, body);
         });
         documents.createContext("/oauth/liar.json", ex -> {
             byte[] body = "{\"client_id\": \"https://claude.ai/oauth/mcp-oauth-client-metadata\", \"client_name\": \"x\", \"redirect_uris\": [\"https://evil.example/cb\"]}"
                     .getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
+            Https.answerJson(ex, body);
         });
         documents.start();
         Path ca = Certificates.pem(identity, dir.resolve("ca.pem"));

@@ -4,15 +4,13 @@ import static io.gatehouse.testing.TestNode.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.gatehouse.http.Json;
 import io.gatehouse.testing.Certificates;
 import io.gatehouse.testing.GatewayNode;
+import io.gatehouse.testing.Https;
 import io.gatehouse.testing.NodeClients;
 import io.gatehouse.testing.TestNode;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.security.KeyStore;
@@ -69,8 +67,7 @@ class RealOAuthClientsIT {
         // The client ID metadata document, served over https on 127.0.0.1 by a certificate Gatehouse
         // is told to trust; its redirect URI is a loopback one, which matches on any port.
         KeyStore identity = Certificates.create(dir, "client-metadata", "ip:127.0.0.1");
-        documents = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        documents.setHttpsConfigurator(new HttpsConfigurator(Certificates.serving(identity)));
+        documents = Https.server(identity);
         documentUrl = "https://127.0.0.1:" + documents.getAddress().getPort() + DOCUMENT_PATH;
         byte[] document = Json.bytes(Map.of("client_id", documentUrl, "client_name", DOCUMENT_CLIENT_NAME,
                 "redirect_uris", List.of("http://127.0.0.1/callback"),
@@ -78,11 +75,7 @@ class RealOAuthClientsIT {
                 "token_endpoint_auth_method", "none"));
         documents.createContext(DOCUMENT_PATH, exchange -> {
             DOCUMENT_READS.incrementAndGet();
-            exchange.getRequestBody().readAllBytes();
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, document.length);
-            exchange.getResponseBody().write(document);
-            exchange.close();
+            Https.answerJson(exchange, document);
         });
         documents.start();
         gw = GatewayNode.start(Map.of("oauth.client-metadata-private-addresses", "true",
