@@ -267,6 +267,11 @@ final class McpRoute {
      * might be a list that was not filtered. The lines are walked in place, never split into an array.
      */
     static String filterEvent(String event, Set<String> listIds, Predicate<String> usable) {
+        // A bare CR ends a line for the client (HTML §9.2.6), and a stream may begin with a byte order
+        // mark the client drops: either could hide a data line from the walk below, so neither passes.
+        if (!event.isEmpty() && event.charAt(0) == '\uFEFF' || hasBareCr(event)) {
+            throw unfilterable(new IOException("a bare CR or a byte order mark in an event"));
+        }
         StringBuilder data = new StringBuilder();
         StringBuilder others = new StringBuilder();
         int at = 0;
@@ -297,6 +302,15 @@ final class McpRoute {
             throw unfilterable(unreadable);
         }
         return event;
+    }
+
+    private static boolean hasBareCr(String event) {
+        for (int i = event.indexOf('\r'); i >= 0; i = event.indexOf('\r', i + 1)) {
+            if (i + 1 >= event.length() || event.charAt(i + 1) != '\n') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
