@@ -48,7 +48,7 @@ public final class HttpServer implements AutoCloseable {
                         }
                         RequestInfo info = RequestInfo.create(req, res);
                         res.header(RequestInfo.X_REQUEST_ID, info.requestId());
-                        if (req.path().rawPath().startsWith("/v1/")) {
+                        if (req.path().path().startsWith("/v1/")) { // decoded, as routes match: %761 is v1
                             refuseRepeatedParameters(req);
                         }
                         chain.proceed();

@@ -76,20 +76,23 @@ public final class RequestInfo {
      * nothing). What is not an address literal is counted as it came.
      */
     public static String counted(String address) {
-        if (address.indexOf(':') >= 0) {
-            try {
-                byte[] b = java.net.InetAddress.getByName(address).getAddress(); // a literal (it has a colon): no lookup
-                if (b.length == 16) {
-                    return String.format("%x:%x:%x:%x::/64", ((b[0] & 0xff) << 8) | (b[1] & 0xff),
-                            ((b[2] & 0xff) << 8) | (b[3] & 0xff), ((b[4] & 0xff) << 8) | (b[5] & 0xff),
-                            ((b[6] & 0xff) << 8) | (b[7] & 0xff));
-                }
-                return java.net.InetAddress.getByAddress(b).getHostAddress(); // ::ffff:1.2.3.4 is 1.2.3.4
-            } catch (java.net.UnknownHostException notAnAddress) {
-                return address;
-            }
+        byte[] b = io.netty.util.NetUtil.createByteArrayFromIpAddressString(address); // literals only: never a lookup
+        if (b == null) {
+            return address;
         }
-        return address;
+        if (b.length == 16) {
+            boolean mapped = true; // ::ffff:a.b.c.d is the IPv4 address a.b.c.d
+            for (int i = 0; i < 12; i++) {
+                mapped &= b[i] == (i < 10 ? 0 : (byte) 0xff);
+            }
+            if (!mapped) {
+                return String.format("%x:%x:%x:%x::/64", ((b[0] & 0xff) << 8) | (b[1] & 0xff),
+                        ((b[2] & 0xff) << 8) | (b[3] & 0xff), ((b[4] & 0xff) << 8) | (b[5] & 0xff),
+                        ((b[6] & 0xff) << 8) | (b[7] & 0xff));
+            }
+            return (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
+        }
+        return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
     }
 
     String credentialId() {

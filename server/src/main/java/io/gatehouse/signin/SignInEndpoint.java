@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code signin.max-failures} for an email, or ten times that for an address (offices share one),
  * the attempt is refused before any password is checked (this node's count: a cluster of n nodes
  * allows up to n times as many). Successful sign-ins to one account are counted too (twice the
- * failures allowed, at least 20), for each costs a hash, a session and an audit row. An email or a
+ * failures allowed, at least 20), for each makes a session and an audit row; past it a right
+ * password gets 429, which only its holder sees. An email or a
  * password longer than any account's is wrong at once, without a hash and without its own count.
  */
 public final class SignInEndpoint {
@@ -47,7 +48,7 @@ public final class SignInEndpoint {
     static final String TOO_OFTEN = "This account has signed in too often. Wait 15 minutes, then try again.";
     /** RFC 5321's longest address, as accounts accept it: a longer one is no account's, and is not counted. */
     private static final int MAX_EMAIL = 320;
-    /** Successful sign-ins allowed per account in the window (each costs a hash and a session): at least this many. */
+    /** Successful sign-ins allowed per account in the window (each makes a session): at least this many. */
     private static final int MIN_SIGN_INS = 20;
     private final Cache<String, AtomicInteger> failures = Caffeine.newBuilder().expireAfterWrite(WINDOW)
             .maximumSize(100_000).build();
@@ -132,14 +133,6 @@ public final class SignInEndpoint {
             showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, LOCKED);
             return;
         }
-        // Right passwords are counted too: each costs a hash, a session and an audit row.
-        AtomicInteger succeeded = signIns.get(byEmail, k -> new AtomicInteger());
-        if (succeeded.get() >= Math.max(MIN_SIGN_INS, 2L * config.maxFailures())) {
-            forEmail.decrementAndGet();
-            forAddress.decrementAndGet();
-            showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, TOO_OFTEN);
-            return;
-        }
         Optional<Map<String, Object>> account = db.withHandle(h -> h.createQuery(
                         "SELECT id, password_hash FROM users WHERE email = :e AND kind = 'person' AND disabled_at IS NULL")
                 .bind("e", email).mapToMap().findOne());
@@ -160,7 +153,13 @@ public final class SignInEndpoint {
         }
         failures.invalidate(byEmail);
         forAddress.decrementAndGet();
-        succeeded.incrementAndGet();
+        // Right passwords are counted too, each a session and an audit row; told only to whoever knows
+        // the password, so it says nothing about the account to anyone else.
+        if (signIns.get(byEmail, k -> new AtomicInteger()).incrementAndGet()
+                > Math.max(MIN_SIGN_INS, 2L * config.maxFailures())) {
+            showForm(req, res, Status.TOO_MANY_REQUESTS_429, returnTo, email, TOO_OFTEN);
+            return;
+        }
         String userId = (String) account.get().get("id");
         sessions.begin(res, userId, "password", info);
         redirect(res, returnTo);

@@ -413,7 +413,8 @@ class BadInputIT {
 
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"/v1/audit?limit=1&limit=1000",
-            "/v1/keys?user_id=usr_a&organization_id=x&user_id=usr_b", "/v1/audit?limit=5&lim%69t=6"})
+            "/v1/keys?user_id=usr_a&organization_id=x&user_id=usr_b", "/v1/audit?limit=5&lim%69t=6",
+            "/%761/audit?limit=1&limit=2"})
     void aQueryParameterGivenTwiceIs400(String target) {
         JsonNode error = assertError(call("GET", target, null, null), 400, "invalid_request", "invalid_field");
         assertThat(error.path("message").asText()).endsWith("given more than once").containsAnyOf("limit", "user_id");

@@ -14,5 +14,6 @@ class RequestInfoTest {
         assertThat(RequestInfo.counted("2001:db8:1:3::1")).as("the next /64 is another").isEqualTo("2001:db8:1:3::/64");
         assertThat(RequestInfo.counted("::ffff:203.0.113.7")).as("an IPv4 address in IPv6 clothing").isEqualTo("203.0.113.7");
         assertThat(RequestInfo.counted("unknown")).isEqualTo("unknown");
+        assertThat(RequestInfo.counted("zz:1")).as("not a literal: counted as it came, never looked up").isEqualTo("zz:1");
     }
 }

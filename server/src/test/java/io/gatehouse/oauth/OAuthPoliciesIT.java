@@ -288,6 +288,11 @@ class OAuthPoliciesIT {
         Person.Page tooOften = person.submit(login, "/login", right);
         assertThat(tooOften.status()).isEqualTo(429);
         assertThat(tooOften.body()).contains("signed in too often");
+        Person other = new Person(node.server.publicUrl());
+        Person.Page stranger = other.submit(other.open(node.server.publicUrl().resolve("/login")), "/login",
+                Map.of("email", List.of("often@oauth.test"), "password", List.of("a guess")));
+        assertThat(stranger.status()).as("only the password's holder learns of the limit").isEqualTo(401);
+        assertThat(stranger.body()).doesNotContain("signed in too often");
 
         // 100 KB of email: the same wrong-password page, its email not kept or echoed, and no lockout of a real one.
         Person.Page huge = person.submit(login, "/login", Map.of("email", List.of("x".repeat(100_000) + "@oauth.test"),
