@@ -175,8 +175,8 @@ public final class GatehouseServer implements AutoCloseable {
             GatehouseConfig.Http h = config.http();
             Edge edge = Edge.start(new Edge.Limits(h.host(), h.port(), h.maxBodyBytes(), h.maxHeaderBytes(),
                             h.headTimeout().toMillis(), h.bodyTimeout().toMillis(), h.idleTimeout().toMillis(),
-                            h.maxConnections(), h.trustForwardedFor(), h.tlsCertFile(), h.tlsKeyFile(),
-                            h.proxyProtocol()),
+                            h.maxConnections(), h.maxConnectionsPerAddress(), h.trustForwardedFor(),
+                            h.tlsCertFile(), h.tlsKeyFile(), h.proxyProtocol()),
                     new Upstreams.Limits(config.gateway().upstreamMaxIdle(), config.gateway().upstreamIdleTimeout()),
                     List.of(gateway, new DoorRoutes(new LoopDoor(door), h.maxBodyBytes(),
                             name -> name.flatMap(gateway::serverAlias))),

@@ -148,6 +148,9 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                          request; default 5m
      * @param maxConnections    {@code http.max-connections}: client connections open at once; more are
      *                          closed as they come; default 10000
+     * @param maxConnectionsPerAddress {@code http.max-connections-per-address}: client connections open at
+     *                          once from one address (an IPv6 /64; the PROXY protocol's client behind a
+     *                          balancer); more are closed as they come; default 0, no such limit
      * @param tlsCertFile       {@code http.tls-cert-file}: a PEM certificate chain; with the key, the
      *                          public port speaks TLS (the files are reloaded when they change)
      * @param tlsKeyFile        {@code http.tls-key-file}: the PEM (PKCS#8) private key of that certificate
@@ -157,8 +160,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      */
     public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
                        boolean trustForwardedFor, Duration headTimeout, Duration bodyTimeout, Duration idleTimeout,
-                       int maxConnections, Optional<Path> tlsCertFile, Optional<Path> tlsKeyFile,
-                       boolean proxyProtocol) {
+                       int maxConnections, int maxConnectionsPerAddress, Optional<Path> tlsCertFile,
+                       Optional<Path> tlsKeyFile, boolean proxyProtocol) {
     }
 
     /**
@@ -369,7 +372,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
     private static final List<String> KEYS = List.of(
             "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
             "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
-            "http.max-connections", "http.tls-cert-file", "http.tls-key-file", "http.proxy-protocol", "database.url", "database.user", "database.password",
+            "http.max-connections", "http.max-connections-per-address", "http.tls-cert-file", "http.tls-key-file", "http.proxy-protocol", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
@@ -451,6 +454,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 positive(s, "http.body-timeout", durationSetting(s, "http.body-timeout", Duration.ofSeconds(60))),
                 positive(s, "http.idle-timeout", durationSetting(s, "http.idle-timeout", Duration.ofMinutes(5))),
                 intSetting(s, "http.max-connections", 10_000, 1, 1_000_000),
+                intSetting(s, "http.max-connections-per-address", 0, 0, 1_000_000),
                 readableFile(s, "http.tls-cert-file"), readableFile(s, "http.tls-key-file"),
                 boolSetting(s, "http.proxy-protocol", false));
         if (http.tlsCertFile().isPresent() != http.tlsKeyFile().isPresent()) {

@@ -71,11 +71,13 @@ public final class Edge implements AutoCloseable {
      * @param bodyTimeoutMillis a request body must complete within this, once reading it began
      * @param idleTimeoutMillis a connection may wait this long for its next request
      * @param maxConnections    connections beyond this are closed as they are accepted
+     * @param maxConnectionsPerAddress connections from one address beyond this are closed as they are
+     *                          accepted (or as the PROXY header names it); 0: no such limit
      * @param proxyProtocol     every connection starts with a PROXY protocol header naming the client
      */
     public record Limits(String host, int port, long maxBodyBytes, int maxHeaderBytes, long headTimeoutMillis,
-                         long bodyTimeoutMillis, long idleTimeoutMillis, int maxConnections, boolean trustForwardedFor,
-                         Optional<Path> tlsCert, Optional<Path> tlsKey, boolean proxyProtocol) {
+                         long bodyTimeoutMillis, long idleTimeoutMillis, int maxConnections, int maxConnectionsPerAddress,
+                         boolean trustForwardedFor, Optional<Path> tlsCert, Optional<Path> tlsKey, boolean proxyProtocol) {
     }
 
     private final Limits limits;
@@ -92,6 +94,9 @@ public final class Edge implements AutoCloseable {
     private final Counter dataCalls;
     private final Counter controlCalls;
     private final Counter refusedConnections;
+    private final Counter refusedFromAddress;
+    /** Connections open per counted address ({@link RequestInfo#counted}), with a per-address limit only. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> byAddress = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Edge(Limits limits, Upstreams.Limits upstreamLimits, List<DataPlane> dataPlanes, int controlPlanePort,
                  String controlPlaneSecret, Renderer renderer, MeterRegistry metrics) {
@@ -116,6 +121,9 @@ public final class Edge implements AutoCloseable {
                 .description("Requests the edge forwarded to the control plane").register(metrics);
         this.refusedConnections = Counter.builder("gatehouse.edge.connections.refused")
                 .description("Connections closed at once: more than http.max-connections were open").register(metrics);
+        this.refusedFromAddress = Counter.builder("gatehouse.edge.connections.refused.per.address")
+                .description("Connections closed at once: http.max-connections-per-address were open from their address")
+                .register(metrics);
         Gauge.builder("gatehouse.edge.connections", connections, AtomicInteger::get)
                 .description("Client connections open").register(metrics);
         HttpDecoderConfig decoding = new HttpDecoderConfig()
@@ -143,6 +151,12 @@ public final class Edge implements AutoCloseable {
                                 return;
                             }
                             ch.closeFuture().addListener(f -> connections.decrementAndGet());
+                            // Behind a PROXY-protocol balancer the peer is the balancer: the header names whom to count.
+                            if (!limits.proxyProtocol() && ch.remoteAddress() != null
+                                    && !countFrom(ch, ch.remoteAddress().getAddress().getHostAddress())) {
+                                ch.close();
+                                return;
+                            }
                             EdgeConnection connection = new EdgeConnection(Edge.this);
                             ChannelPipeline p = ch.pipeline();
                             if (limits.proxyProtocol()) {
@@ -166,6 +180,32 @@ public final class Edge implements AutoCloseable {
         if (tls != null) {
             loops.next().scheduleWithFixedDelay(tls::reloadIfChanged, 5, 5, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Counts {@code channel} against its client's address, {@code http.max-connections-per-address}
+     * at most at once, until it closes.
+     *
+     * @return false, counting nothing, when that many from the address are open already
+     */
+    boolean countFrom(Channel channel, String address) {
+        int most = limits.maxConnectionsPerAddress();
+        if (most == 0) {
+            return true;
+        }
+        String key = RequestInfo.counted(address);
+        boolean[] counted = {false};
+        byAddress.compute(key, (k, open) -> {
+            int n = open == null ? 0 : open;
+            counted[0] = n < most;
+            return counted[0] ? n + 1 : open;
+        });
+        if (!counted[0]) {
+            refusedFromAddress.increment();
+            return false;
+        }
+        channel.closeFuture().addListener(f -> byAddress.computeIfPresent(key, (k, open) -> open <= 1 ? null : open - 1));
+        return true;
     }
 
     /**

@@ -250,8 +250,10 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
         return false;
     }
 
-    void proxiedClient(String address) {
+    /** The client a PROXY header named; false when it may open no more connections (this one is then closed). */
+    boolean proxiedClient(String address) {
         this.proxiedClient = address;
+        return edge.countFrom(channel, address);
     }
 
     private String clientAddress(HttpRequest request) {

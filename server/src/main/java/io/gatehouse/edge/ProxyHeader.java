@@ -30,7 +30,10 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
         }
         try {
             if (header.command() == HAProxyCommand.PROXY && header.sourceAddress() != null) {
-                connection.proxiedClient(header.sourceAddress());
+                if (!connection.proxiedClient(header.sourceAddress())) {
+                    ctx.close(); // that client has http.max-connections-per-address open already
+                    return;
+                }
             }
         } finally {
             header.release();

@@ -364,6 +364,35 @@ class EdgeHardeningIT {
         }
     }
 
+    @Test
+    void connectionsPastTheCapPerAddressAreClosedAsTheyCome() throws Exception {
+        try (GatewayNode capped = GatewayNode.start(Map.of("http.max-connections-per-address", "2"))) {
+            URI base = capped.node.server.publicUrl();
+            try (Socket a = new Socket(base.getHost(), base.getPort());
+                 Socket b = new Socket(base.getHost(), base.getPort());
+                 Socket c = new Socket(base.getHost(), base.getPort())) {
+                c.setSoTimeout(2_000);
+                assertThat(c.getInputStream().read()).as("the third from 127.0.0.1 is closed at once").isEqualTo(-1);
+                a.setSoTimeout(2_000);
+                a.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                assertThat(new String(a.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
+                        .as("the first two are served").startsWith("HTTP/1.1 200");
+            }
+            for (int i = 0; i < 20; i++) {
+                if (capped.node.http.get("/healthz", null).status() == 200) {
+                    assertThat(io.gatehouse.testing.Metrics.value(capped.node.http,
+                            "gatehouse_edge_connections_refused_per_address_total", Map.of()))
+                            .as("the third, and any try of the loop above while the others were closing")
+                            .isGreaterThanOrEqualTo(1.0);
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("no connection served after the others closed");
+        }
+    }
+
     // --- what upstreams send -------------------------------------------------------------------
 
     @Test

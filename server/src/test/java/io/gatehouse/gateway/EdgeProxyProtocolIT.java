@@ -49,6 +49,35 @@ class EdgeProxyProtocolIT {
         }
     }
 
+    @Test
+    void aClientPastItsConnectionsIsCountedByTheAddressTheHeaderNames() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("http.proxy-protocol", "true",
+                "http.max-connections-per-address", "1"))) {
+            URI base = node.server.publicUrl();
+            try (Socket held = new Socket(base.getHost(), base.getPort())) {
+                held.getOutputStream().write(CLIENT.getBytes(StandardCharsets.ISO_8859_1)); // and nothing more: kept open
+                held.getOutputStream().flush();
+                String health = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+                String second = "not yet";
+                for (int i = 0; i < 50 && !second.isEmpty(); i++) {
+                    second = send(node, CLIENT + health); // once the held one is counted, this is closed unanswered
+                    if (!second.isEmpty()) {
+                        Thread.sleep(50); // the held header is read a moment after it was sent
+                    }
+                }
+                assertThat(second).as("the same client, one connection too many").isEmpty();
+                assertThat(send(node, "PROXY TCP4 203.0.113.10 127.0.0.1 51234 443\r\n" + health))
+                        .as("another client behind the same balancer").startsWith("HTTP/1.1 200");
+            }
+            String again = "";
+            for (int i = 0; i < 50 && again.isEmpty(); i++) {
+                again = send(node, CLIENT + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                Thread.sleep(again.isEmpty() ? 50 : 0);
+            }
+            assertThat(again).as("once the held one closed, the client is served").startsWith("HTTP/1.1 200");
+        }
+    }
+
     private static String send(TestNode node, String bytes) throws IOException {
         URI base = node.server.publicUrl();
         try (Socket s = new Socket(base.getHost(), base.getPort())) {
