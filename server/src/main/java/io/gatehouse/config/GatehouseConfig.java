@@ -81,10 +81,13 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      * @param metadataPrivateAddresses {@code oauth.client-metadata-private-addresses}: fetch metadata documents
      *                         from loopback, private and link-local addresses too (tests, closed networks);
      *                         default false
+     * @param maxRefreshesPerMinute {@code oauth.max-refreshes-per-minute}: refreshes one grant may make a
+     *                         minute, on each node (each writes two token rows); default 60, 0 for no limit
      */
     public record OAuth(Duration accessTokenTtl, Duration refreshTokenTtl, Duration refreshGrace, Duration codeTtl,
                         boolean registration, Duration registrationTtl, List<String> redirectSchemes,
-                        List<String> defaultScopes, boolean metadataDocuments, boolean metadataPrivateAddresses) {
+                        List<String> defaultScopes, boolean metadataDocuments, boolean metadataPrivateAddresses,
+                        int maxRefreshesPerMinute) {
     }
 
     /**
@@ -378,7 +381,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
             "plans.default", "log.level", "secret-key", "gateway.allowed-origins", "gateway.assertion-ttl",
             "gateway.private-upstreams", "gateway.private-upstream-ranges", "gateway.upstream-ca-file",
             "gateway.upstream-max-idle", "gateway.upstream-idle-timeout", "oauth.access-token-ttl",
-            "oauth.refresh-token-ttl", "oauth.refresh-reuse-grace", "oauth.code-ttl", "oauth.registration",
+            "oauth.refresh-token-ttl", "oauth.refresh-reuse-grace", "oauth.max-refreshes-per-minute", "oauth.code-ttl", "oauth.registration",
             "oauth.registration-ttl", "oauth.redirect-schemes", "oauth.default-scopes",
             "oauth.client-metadata-documents", "oauth.client-metadata-private-addresses", "signin.session-ttl",
             "signin.local", "signin.max-failures", "credits.refund", "credits.lease-ttl", "credits.lease-grace",
@@ -567,7 +570,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 registration.equals("open"),
                 between(s, "oauth.registration-ttl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(3650)),
                 schemes, scopes, boolSetting(s, "oauth.client-metadata-documents", true),
-                boolSetting(s, "oauth.client-metadata-private-addresses", false));
+                boolSetting(s, "oauth.client-metadata-private-addresses", false),
+                intSetting(s, "oauth.max-refreshes-per-minute", 60, 0, 100_000));
     }
 
     private static SignIn signIn(Settings s) {

@@ -67,6 +67,9 @@ public final class Tokens {
     private final GroupCommit<Pair, Boolean> rotations;
     /** Refresh tokens this node issued and has not seen used, by hash (see {@link #remember}). */
     private final Cache<String, RefreshRow> fresh;
+    /** Refreshes per grant in the current minute (from its first), for {@code oauth.max-refreshes-per-minute}. */
+    private final Cache<String, java.util.concurrent.atomic.AtomicInteger> refreshesByGrant = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
 
     /** What the token endpoint answers with. */
     public record Issued(String accessToken, String refreshToken, long expiresIn, Set<String> scopes, String grantId) {
@@ -339,6 +342,11 @@ public final class Tokens {
                 .orElseThrow(() -> OAuthError.invalidGrant("The refresh token is unknown"));
         fresh.invalidate(hash);
         Set<String> granted = checkRefresh(read, clientId, narrower, resource);
+        // Each refresh writes two rows that are kept for weeks: a client refreshing in a loop is told to wait.
+        if (config.maxRefreshesPerMinute() > 0 && refreshesByGrant.get(read.grantId(),
+                g -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet() > config.maxRefreshesPerMinute()) {
+            throw new OAuthError(429, "slow_down", "This grant was refreshed too often; try again in a minute");
+        }
         if (read.rotatedAt() == null) {
             Pair pair = newPair(read.grantId(), clientId, read.family(), read.resource(), read.servers(), granted,
                     read.id());

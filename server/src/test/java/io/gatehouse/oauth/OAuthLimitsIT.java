@@ -2,11 +2,15 @@ package io.gatehouse.oauth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpsServer;
 import io.gatehouse.testing.Certificates;
+import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.Https;
+import io.gatehouse.testing.Person;
 import io.gatehouse.testing.TestNode;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -18,12 +22,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * New clients from one address are limited (100 an hour): registrations, and client metadata
- * documents never read before, which cost a fetch and a row each just the same. A node of its own,
- * so that the budget of 127.0.0.1 is this class's alone.
+ * What the authorization server limits so that its store cannot be filled: new clients from one
+ * address (100 an hour: registrations, and client metadata documents never read before, which cost
+ * a fetch and a row each just the same), and refreshes per grant. A node of its own, so that the
+ * budget of 127.0.0.1 is this class's alone.
  */
-class NewClientsLimitIT {
+class OAuthLimitsIT {
+    private static GatewayNode gw;
     private static TestNode node;
+    /** A client registered at the start: the first of 127.0.0.1's new clients this hour. */
+    private static String refresher;
     private static OAuthSteps steps;
     private static HttpsServer documents;
     private static String base;
@@ -45,14 +53,16 @@ class NewClientsLimitIT {
         });
         documents.start();
         Path ca = Certificates.pem(identity, dir.resolve("ca.pem"));
-        node = TestNode.start(Map.of("gateway.upstream-ca-file", ca.toString(),
-                "oauth.client-metadata-private-addresses", "true"));
+        gw = GatewayNode.start(Map.of("gateway.upstream-ca-file", ca.toString(),
+                "oauth.client-metadata-private-addresses", "true", "oauth.max-refreshes-per-minute", "5"));
+        node = gw.node;
         steps = new OAuthSteps(node);
+        refresher = steps.register(Map.of("client_name", "Refresher", "redirect_uris", List.of("http://localhost/refresh")));
     }
 
     @AfterAll
     static void stop() {
-        node.close();
+        gw.close();
         documents.stop(0);
     }
 
@@ -64,7 +74,7 @@ class NewClientsLimitIT {
 
     @Test
     void registrationsAndNewDocumentsShareOneBudgetPerAddress() {
-        for (int i = 0; i < 99; i++) {
+        for (int i = 0; i < 98; i++) { // and the one registered in start(): 99
             Http.Response r = steps.registration(Map.of("client_name", "Client " + i,
                     "redirect_uris", List.of("http://localhost/cb" + i)));
             assertThat(r.status()).as(i + ": " + r.text()).isEqualTo(201);
@@ -89,5 +99,37 @@ class NewClientsLimitIT {
                 "redirect_uris", List.of("http://localhost/more")));
         assertThat(registration.status()).isEqualTo(429);
         assertThat(registration.json().path("error").asText()).isEqualTo("slow_down");
+    }
+
+    /** The tokens of a new grant: {@code email} signs up, signs in and approves {@code clientId}. */
+    private static JsonNode tokensOf(String email, String clientId) {
+        steps.signUp(email, "Org of " + email);
+        String verifier = "v".repeat(50);
+        URI back = steps.signInAndApprove(new Person(node.server.publicUrl()), steps.authorizeUrl(clientId,
+                "http://localhost/refresh", verifier, "s", gw.url("/mcp/demo").toString()), email);
+        return TestNode.ok(steps.token(Map.of("grant_type", "authorization_code", "code",
+                Person.query(back).get("code").getFirst(), "redirect_uri", "http://localhost/refresh",
+                "client_id", clientId, "code_verifier", verifier)), 200);
+    }
+
+    private static Http.Response refresh(JsonNode tokens, String clientId) {
+        return steps.token(Map.of("grant_type", "refresh_token", "refresh_token", tokens.path("refresh_token").asText(),
+                "client_id", clientId));
+    }
+
+    /** Each refresh writes two rows kept for weeks: a grant refreshing in a loop is told to slow down, and keeps its token. */
+    @Test
+    void aGrantRefreshedTooOftenIsToldToSlowDownAndKeepsItsToken() {
+        String clientId = refresher;
+        JsonNode tokens = tokensOf("refresher@limits.test", clientId);
+        for (int i = 0; i < 5; i++) { // this node's oauth.max-refreshes-per-minute
+            tokens = TestNode.ok(refresh(tokens, clientId), 200);
+        }
+        Http.Response tooOften = refresh(tokens, clientId);
+        assertThat(tooOften.status()).as(tooOften.text()).isEqualTo(429);
+        assertThat(tooOften.json().path("error").asText()).isEqualTo("slow_down");
+        assertThat(node.whoami(tokens.path("access_token").asText()).status()).as("the grant stands").isEqualTo(200);
+        JsonNode other = tokensOf("other-refresher@limits.test", clientId);
+        assertThat(refresh(other, clientId).status()).as("another grant counts on its own").isEqualTo(200);
     }
 }
