@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.util.ReferenceCountUtil;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -17,6 +18,11 @@ import java.util.logging.Logger;
 final class ProxyHeader extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(ProxyHeader.class.getName());
     private final EdgeConnection connection;
+    /**
+     * The header named a client past its connections: the connection is closing, and whatever came
+     * after the header (the decoder hands it on as it leaves the pipeline) must reach nothing.
+     */
+    private boolean refused;
 
     ProxyHeader(EdgeConnection connection) {
         this.connection = connection;
@@ -24,6 +30,10 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (!(msg instanceof HAProxyMessage header)) {
             ctx.fireChannelRead(msg);
             return;
@@ -31,6 +41,7 @@ final class ProxyHeader extends ChannelInboundHandlerAdapter {
         try {
             if (header.command() == HAProxyCommand.PROXY && header.sourceAddress() != null) {
                 if (!connection.proxiedClient(header.sourceAddress())) {
+                    refused = true;
                     ctx.close(); // that client has http.max-connections-per-address open already
                     return;
                 }

@@ -316,7 +316,7 @@ public final class Clients {
         // them: each costs a fetch and a row, so an address may not name thousands of made-up ones.
         if (fresh == null && stored(url).isEmpty() && newRegistrations.get(RequestInfo.counted(address),
                 a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet() > NEW_REGISTRATIONS_PER_HOUR) {
-            throw new OAuthError(429, "slow_down", "Too many new clients from this address; try again later");
+            throw OAuthError.slowDown("Too many new clients from this address; try again later", 3600);
         }
         Fetch.Fetched fetched = null;
         String failure;

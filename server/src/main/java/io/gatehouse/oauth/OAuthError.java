@@ -11,11 +11,30 @@ import java.util.Map;
 public final class OAuthError extends RuntimeException {
     private final String error;
     private final int status;
+    /** With a 429: when to try again, in seconds ({@code Retry-After}); 0 otherwise. */
+    private final long retryAfterSeconds;
 
     public OAuthError(int status, String error, String description) {
+        this(status, error, description, 0);
+    }
+
+    private OAuthError(int status, String error, String description, long retryAfterSeconds) {
         super(description, null, false, false);
         this.status = status;
         this.error = error;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /**
+     * 429 {@code slow_down}: one of this server's limits was reached. RFC 6749 names no error for it;
+     * this is RFC 8628's, which registration answers too. The answer says when to try again.
+     */
+    public static OAuthError slowDown(String description, long retryAfterSeconds) {
+        return new OAuthError(429, "slow_down", description, retryAfterSeconds);
+    }
+
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public static OAuthError invalidRequest(String description) {

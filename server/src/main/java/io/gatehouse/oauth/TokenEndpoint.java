@@ -99,6 +99,9 @@ final class TokenEndpoint {
             if (e.status() == 401) {
                 res.header(HeaderNames.WWW_AUTHENTICATE, "Basic realm=\"gatehouse\"");
             }
+            if (e.retryAfterSeconds() > 0) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+            }
             Json.send(res, Status.create(e.status()), e.body());
         }
     }

@@ -342,12 +342,8 @@ public final class Tokens {
                 .orElseThrow(() -> OAuthError.invalidGrant("The refresh token is unknown"));
         fresh.invalidate(hash);
         Set<String> granted = checkRefresh(read, clientId, narrower, resource);
-        // Each refresh writes two rows that are kept for weeks: a client refreshing in a loop is told to wait.
-        if (config.maxRefreshesPerMinute() > 0 && refreshesByGrant.get(read.grantId(),
-                g -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet() > config.maxRefreshesPerMinute()) {
-            throw new OAuthError(429, "slow_down", "This grant was refreshed too often; try again in a minute");
-        }
         if (read.rotatedAt() == null) {
+            refuseIfTooOften(read.grantId());
             Pair pair = newPair(read.grantId(), clientId, read.family(), read.resource(), read.servers(), granted,
                     read.id());
             if (rotations.submit(pair)) {
@@ -390,9 +386,23 @@ public final class Tokens {
                             "The refresh token was already used; every token of this grant is revoked"));
                 }
             }
+            // After reuse detection (a replayed spent token revokes its grant, limit or not); thrown, so
+            // that the rotation above is rolled back and the token stays good.
+            refuseIfTooOften(t.grantId());
             return new Exchanged(issue(h, t.grantId(), clientId, t.family(), t.resource(), t.servers(), scopes,
                     t.id()));
         });
+    }
+
+    /**
+     * Each refresh writes two rows kept for weeks: past {@code oauth.max-refreshes-per-minute} for
+     * one grant on this node, a client refreshing in a loop is told to wait out the minute.
+     */
+    private void refuseIfTooOften(String grantId) {
+        if (config.maxRefreshesPerMinute() > 0 && refreshesByGrant.get(grantId,
+                g -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet() > config.maxRefreshesPerMinute()) {
+            throw OAuthError.slowDown("This grant was refreshed too often; try again in a minute", 60);
+        }
     }
 
     /**

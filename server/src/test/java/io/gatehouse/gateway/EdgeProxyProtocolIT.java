@@ -66,6 +66,10 @@ class EdgeProxyProtocolIT {
                 String health = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
                 String second = send(node, CLIENT + health);
                 assertThat(second).as("the same client, one connection too many").isEmpty();
+                String create = "{\"email\": \"refused@proxy.test\"}";
+                assertThat(send(node, CLIENT + "POST /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                        + node.adminKey + "\r\nContent-Type: application/json\r\nContent-Length: " + create.length()
+                        + "\r\nConnection: close\r\n\r\n" + create)).as("refused, with its request").isEmpty();
                 assertThat(send(node, "PROXY TCP4 203.0.113.10 127.0.0.1 51234 443\r\n" + health))
                         .as("another client behind the same balancer").startsWith("HTTP/1.1 200");
             }
@@ -75,6 +79,10 @@ class EdgeProxyProtocolIT {
                 Thread.sleep(again.isEmpty() ? 50 : 0);
             }
             assertThat(again).as("once the held one closed, the client is served").startsWith("HTTP/1.1 200");
+            String users = send(node, CLIENT + "GET /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + node.adminKey + "\r\nConnection: close\r\n\r\n");
+            assertThat(users).as("the refused connection's request never ran").startsWith("HTTP/1.1 200")
+                    .doesNotContain("refused@proxy.test");
         }
     }
 

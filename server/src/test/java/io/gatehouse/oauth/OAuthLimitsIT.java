@@ -90,6 +90,7 @@ class OAuthLimitsIT {
         Http.Response past = tokenRequestOf(base + "two.json");
         assertThat(past.status()).as(past.text()).isEqualTo(429);
         assertThat(past.json().path("error").asText()).isEqualTo("slow_down");
+        assertThat(past.header("Retry-After")).as("the budget is an hour's").isEqualTo("3600");
         assertThat(reads.get()).as("refused before its fetch").isEqualTo(readsBefore);
 
         Http.Response known = tokenRequestOf(base + "one.json");
@@ -128,6 +129,7 @@ class OAuthLimitsIT {
         Http.Response tooOften = refresh(tokens, clientId);
         assertThat(tooOften.status()).as(tooOften.text()).isEqualTo(429);
         assertThat(tooOften.json().path("error").asText()).isEqualTo("slow_down");
+        assertThat(tooOften.header("Retry-After")).isEqualTo("60");
         assertThat(node.whoami(tokens.path("access_token").asText()).status()).as("the grant stands").isEqualTo(200);
         JsonNode other = tokensOf("other-refresher@limits.test", clientId);
         assertThat(refresh(other, clientId).status()).as("another grant counts on its own").isEqualTo(200);
