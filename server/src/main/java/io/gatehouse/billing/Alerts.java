@@ -140,7 +140,7 @@ public final class Alerts implements AutoCloseable {
             return;
         }
         // Bounds, not a cache policy: the table remembers. A credential used from over a thousand
-        // networks is looked up there again, at most once per network and node.
+        // networks starts again from an empty set here, and its networks are looked up there again.
         if (set.size() > 1_000) {
             set.clear();
         }

@@ -167,8 +167,8 @@ public final class AuthorizationServer implements AutoCloseable {
             Json.send(res, registered.existing() ? Status.OK_200 : Status.CREATED_201,
                     Clients.registrationAnswer(registered));
         } catch (OAuthError e) {
-            if (e.status() == 429) {
-                res.header(HeaderNames.RETRY_AFTER, "3600");
+            if (e.retryAfterSeconds() > 0) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
             }
             Json.send(res, Status.create(e.status()), e.body());
         }

@@ -230,10 +230,7 @@ public final class Clients {
             }
             // New registrations only are counted: a client registering again (Claude does, on every
             // connect) is answered from the row above, so a shared egress address is not held back.
-            if (newRegistrations.get(RequestInfo.counted(address), a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet()
-                    > NEW_REGISTRATIONS_PER_HOUR) {
-                throw new OAuthError(429, "slow_down", "Too many new registrations from this address; try again later");
-            }
+            countNewClient(address);
             OAuthClient client = new OAuthClient(Ids.next("gh_client"), OAuthClient.Kind.DYNAMIC, name, kept,
                     finalType, "none", Optional.empty(), clientUri, now, scope.map(Scopes::split));
             insert(h, client, scope, Optional.of(fingerprint), null);
@@ -298,6 +295,14 @@ public final class Clients {
         return swept;
     }
 
+    /** One more new client from {@code address} (IPv6 by /64) this hour: 429 past {@link #NEW_REGISTRATIONS_PER_HOUR}. */
+    private void countNewClient(String address) {
+        if (newRegistrations.get(RequestInfo.counted(address), a -> new java.util.concurrent.atomic.AtomicInteger())
+                .incrementAndGet() > NEW_REGISTRATIONS_PER_HOUR) {
+            throw OAuthError.slowDown("Too many new clients from this address; try again later", 3600);
+        }
+    }
+
     private OAuthClient fromDocument(String url, String address) {
         Fresh fresh = documents.getIfPresent(url);
         Instant now = clock.instant();
@@ -314,9 +319,8 @@ public final class Clients {
         }
         // A document never read here before is a new client, as a registration is, and counted with
         // them: each costs a fetch and a row, so an address may not name thousands of made-up ones.
-        if (fresh == null && stored(url).isEmpty() && newRegistrations.get(RequestInfo.counted(address),
-                a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet() > NEW_REGISTRATIONS_PER_HOUR) {
-            throw OAuthError.slowDown("Too many new clients from this address; try again later", 3600);
+        if (fresh == null && stored(url).isEmpty()) {
+            countNewClient(address);
         }
         Fetch.Fetched fetched = null;
         String failure;

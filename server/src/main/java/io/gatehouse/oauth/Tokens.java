@@ -342,7 +342,8 @@ public final class Tokens {
                 .orElseThrow(() -> OAuthError.invalidGrant("The refresh token is unknown"));
         fresh.invalidate(hash);
         Set<String> granted = checkRefresh(read, clientId, narrower, resource);
-        if (read.rotatedAt() == null) {
+        boolean counted = read.rotatedAt() == null;
+        if (counted) {
             refuseIfTooOften(read.grantId());
             Pair pair = newPair(read.grantId(), clientId, read.family(), read.resource(), read.servers(), granted,
                     read.id());
@@ -387,8 +388,10 @@ public final class Tokens {
                 }
             }
             // After reuse detection (a replayed spent token revokes its grant, limit or not); thrown, so
-            // that the rotation above is rolled back and the token stays good.
-            refuseIfTooOften(t.grantId());
+            // that the rotation above is rolled back and the token stays good. Counted once per refresh.
+            if (!counted) {
+                refuseIfTooOften(t.grantId());
+            }
             return new Exchanged(issue(h, t.grantId(), clientId, t.family(), t.resource(), t.servers(), scopes,
                     t.id()));
         });

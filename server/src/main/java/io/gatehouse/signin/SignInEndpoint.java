@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SignInEndpoint {
     static final String WRONG = "The email or the password is not right.";
     static final String LOCKED = "Too many failed attempts. Wait 15 minutes, then try again.";
+    static final String TOO_OFTEN = "This account has signed in too often. Wait 15 minutes, then try again.";
     private static final Duration WINDOW = Duration.ofMinutes(15);
     private final Database db;
     private final Sessions sessions;
@@ -45,7 +46,6 @@ public final class SignInEndpoint {
     private final Pages pages;
     private final GatehouseConfig.SignIn config;
     private final FederatedSignIn federated;
-    static final String TOO_OFTEN = "This account has signed in too often. Wait 15 minutes, then try again.";
     /** RFC 5321's longest address, as accounts accept it: a longer one is no account's, and is not counted. */
     private static final int MAX_EMAIL = 320;
     /** Successful sign-ins allowed per account in the window (each makes a session): at least this many. */

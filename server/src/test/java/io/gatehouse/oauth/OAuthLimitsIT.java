@@ -100,6 +100,7 @@ class OAuthLimitsIT {
                 "redirect_uris", List.of("http://localhost/more")));
         assertThat(registration.status()).isEqualTo(429);
         assertThat(registration.json().path("error").asText()).isEqualTo("slow_down");
+        assertThat(registration.header("Retry-After")).isEqualTo("3600");
     }
 
     /** The tokens of a new grant: {@code email} signs up, signs in and approves {@code clientId}. */
