@@ -175,6 +175,7 @@ public final class GatehouseServer implements AutoCloseable {
             GatehouseConfig.Http h = config.http();
             Edge edge = Edge.start(new Edge.Limits(h.host(), h.port(), h.maxBodyBytes(), h.maxHeaderBytes(),
                             h.headTimeout().toMillis(), h.bodyTimeout().toMillis(), h.idleTimeout().toMillis(),
+                            Math.min(h.idleTimeout().toMillis(), h.firstRequestTimeout().toMillis()),
                             h.maxConnections(), h.maxConnectionsPerAddress(), h.trustForwardedFor(),
                             h.tlsCertFile(), h.tlsKeyFile(), h.proxyProtocol()),
                     new Upstreams.Limits(config.gateway().upstreamMaxIdle(), config.gateway().upstreamIdleTimeout()),

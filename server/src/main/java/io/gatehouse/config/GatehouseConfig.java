@@ -149,6 +149,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      *                          it is read; default 60s
      * @param idleTimeout       {@code http.idle-timeout}: how long a connection may wait for its next
      *                          request; default 5m
+     * @param firstRequestTimeout {@code http.first-request-timeout}: how long a new connection may wait
+     *                          for its first request to begin; default 30s (never more than the idle timeout)
      * @param maxConnections    {@code http.max-connections}: client connections open at once; more are
      *                          closed as they come; default 10000
      * @param maxConnectionsPerAddress {@code http.max-connections-per-address}: client connections open at
@@ -163,7 +165,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      */
     public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
                        boolean trustForwardedFor, Duration headTimeout, Duration bodyTimeout, Duration idleTimeout,
-                       int maxConnections, int maxConnectionsPerAddress, Optional<Path> tlsCertFile,
+                       Duration firstRequestTimeout, int maxConnections, int maxConnectionsPerAddress, Optional<Path> tlsCertFile,
                        Optional<Path> tlsKeyFile, boolean proxyProtocol) {
     }
 
@@ -375,6 +377,7 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
     private static final List<String> KEYS = List.of(
             "http.host", "http.port", "http.public-url", "http.max-body-bytes", "http.max-header-bytes",
             "http.trust-forwarded-for", "http.head-timeout", "http.body-timeout", "http.idle-timeout",
+            "http.first-request-timeout",
             "http.max-connections", "http.max-connections-per-address", "http.tls-cert-file", "http.tls-key-file", "http.proxy-protocol", "database.url", "database.user", "database.password",
             "database.pool-size", "data-dir", "keys.prefix", "keys.hash-secret", "keys.cache-size",
             "keys.cache-ttl", "keys.negative-cache-ttl", "keys.usage-flush-interval", "keys.max-roll-grace",
@@ -456,6 +459,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
                 positive(s, "http.head-timeout", durationSetting(s, "http.head-timeout", Duration.ofSeconds(5))),
                 positive(s, "http.body-timeout", durationSetting(s, "http.body-timeout", Duration.ofSeconds(60))),
                 positive(s, "http.idle-timeout", durationSetting(s, "http.idle-timeout", Duration.ofMinutes(5))),
+                positive(s, "http.first-request-timeout",
+                        durationSetting(s, "http.first-request-timeout", Duration.ofSeconds(30))),
                 intSetting(s, "http.max-connections", 10_000, 1, 1_000_000),
                 intSetting(s, "http.max-connections-per-address", 0, 0, 1_000_000),
                 readableFile(s, "http.tls-cert-file"), readableFile(s, "http.tls-key-file"),

@@ -70,13 +70,14 @@ public final class Edge implements AutoCloseable {
      * @param headTimeoutMillis a request head must complete within this, once its first byte arrived
      * @param bodyTimeoutMillis a request body must complete within this, once reading it began
      * @param idleTimeoutMillis a connection may wait this long for its next request
+     * @param firstRequestTimeoutMillis a new connection may wait this long for its first request to begin
      * @param maxConnections    connections beyond this are closed as they are accepted
      * @param maxConnectionsPerAddress connections from one address beyond this are closed as they are
      *                          accepted (or as the PROXY header names it); 0: no such limit
      * @param proxyProtocol     every connection starts with a PROXY protocol header naming the client
      */
     public record Limits(String host, int port, long maxBodyBytes, int maxHeaderBytes, long headTimeoutMillis,
-                         long bodyTimeoutMillis, long idleTimeoutMillis, int maxConnections, int maxConnectionsPerAddress,
+                         long bodyTimeoutMillis, long idleTimeoutMillis, long firstRequestTimeoutMillis, int maxConnections, int maxConnectionsPerAddress,
                          boolean trustForwardedFor, Optional<Path> tlsCert, Optional<Path> tlsKey, boolean proxyProtocol) {
     }
 

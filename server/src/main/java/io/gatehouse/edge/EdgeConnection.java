@@ -31,7 +31,7 @@ import java.util.logging.Logger;
 
 /**
  * One client connection: its requests, one at a time. Between requests the connection waits for a
- * head (an idle limit); once a head's first byte arrives it must complete within the head deadline,
+ * head (an idle limit, shorter before its first request); once a head's first byte arrives it must complete within the head deadline,
  * and a body, once read, within the body deadline; either overrun is a 408 and the end of the
  * connection. Nothing is read from the socket until it is wanted (the pipeline's
  * {@code FlowControlHandler} hands over one decoded message per read), so a request whose
@@ -88,7 +88,9 @@ final class EdgeConnection extends ChannelInboundHandlerAdapter {
     private void awaitHead() {
         call = null;
         headStarted = false;
-        arm(Wait.IDLE, edge.limits().idleTimeoutMillis());
+        // A connection that has sent nothing yet is not kept as long as one between its requests: a
+        // client connects to send, and a host that opens connections and stays silent holds slots.
+        arm(Wait.IDLE, firstByteSeen ? edge.limits().idleTimeoutMillis() : edge.limits().firstRequestTimeoutMillis());
         if (channel.isWritable()) {
             read(); // a request already read and queued arrives here and now
             if (inputShut && call == null && !headStarted) {

@@ -302,6 +302,39 @@ class EdgeHardeningIT {
         }
     }
 
+
+    @Test
+    void aConnectionThatSendsNothingIsClosedSoonerThanOneBetweenRequests() throws Exception {
+        try (GatewayNode node = GatewayNode.start(Map.of("http.first-request-timeout", "1s",
+                "http.idle-timeout", "6s"))) {
+            URI base = node.node.server.publicUrl();
+            try (Socket silent = new Socket(base.getHost(), base.getPort());
+                 Socket blank = new Socket(base.getHost(), base.getPort());
+                 Socket served = new Socket(base.getHost(), base.getPort())) {
+                for (Socket s : List.of(silent, blank, served)) {
+                    s.setSoTimeout(5_000);
+                }
+                long start = System.nanoTime();
+                // Empty lines may come before a request (RFC 9112 §2.2), but they do not begin one.
+                blank.getOutputStream().write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                String request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+                served.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                InputStream in = served.getInputStream();
+                assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+                in.readNBytes("{\"status\":\"ok\"}".length());
+
+                assertThat(silent.getInputStream().read()).as("closed, not answered").isEqualTo(-1);
+                assertThat(blank.getInputStream().read()).as("closed, not answered").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(700),
+                        Duration.ofSeconds(3));
+
+                // Between requests the connection has the idle time: past the first-request time, it still serves.
+                Thread.sleep(1_500);
+                served.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+            }
+        }
+    }
     @Test
     void aKeptUpstreamConnectionIsNotReusedPastTheUpstreamsKeepAliveTimeout() throws Exception {
         RawUpstream brief = register("keeps-briefly", (n, head, out) -> {
