@@ -2,6 +2,8 @@ package io.gatehouse.examples;
 
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import jakarta.servlet.DispatcherType;
+import org.eclipse.jetty.ee11.servlet.FilterHolder;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -11,6 +13,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.logging.Level;
@@ -64,6 +67,8 @@ public final class DemoUpstream implements AutoCloseable {
         ServletHolder mcpServlet = new ServletHolder("mcp", transport);
         mcpServlet.setAsyncSupported(true); // the transport answers with SSE through AsyncContext
         context.addServlet(mcpServlet, DemoMcpServer.ENDPOINT);
+        context.addFilter(new FilterHolder(new JsonRpcErrors()), DemoMcpServer.ENDPOINT,
+                EnumSet.of(DispatcherType.REQUEST));
         JobStore jobs = new JobStore(JOB_RUN_TIME, Clock.systemUTC());
         context.addServlet(new ServletHolder("jobs", new JobApiServlet(jobs)), JobApiServlet.PREFIX + "/*");
         jetty.setHandler(context);

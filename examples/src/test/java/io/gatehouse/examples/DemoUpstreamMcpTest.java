@@ -181,6 +181,38 @@ final class DemoUpstreamMcpTest {
         assertThat(response.statusCode()).isEqualTo(403);
     }
 
+    @Test
+    void aMessageTheServerCannotTakeIsAnsweredWithAJsonRpcErrorAndNoStackTrace() throws Exception {
+        String initialize = """
+                {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",\
+                "capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""";
+        // a batch (no longer in MCP), a message with no session, a body that is not a message
+        for (String body : List.of("[" + initialize + "]",
+                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", "42")) {
+            HttpRequest request = HttpRequest.newBuilder(upstream.mcpUrl())
+                    .header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build();
+            HttpResponse<String> response;
+            try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            }
+            assertThat(response.statusCode()).as(body).isEqualTo(400);
+            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("application/json"));
+            assertThat(response.headers().firstValueAsLong("Content-Length"))
+                    .hasValue(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+            Map<String, Object> answer = Json.readObject(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(answer).as(body).containsOnlyKeys("jsonrpc", "id", "error").containsEntry("jsonrpc", "2.0")
+                    .containsEntry("id", null);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> error = (Map<String, Object>) answer.get("error");
+            assertThat(error).containsOnlyKeys("code", "message").extractingByKey("code").isInstanceOf(Number.class);
+            assertThat(response.body()).doesNotContain("stackTrace").doesNotContain("\tat ").doesNotContain("java.");
+        }
+    }
+
     private static CallToolRequest call(String tool, Map<String, Object> arguments) {
         return CallToolRequest.builder(tool).arguments(arguments).build();
     }
