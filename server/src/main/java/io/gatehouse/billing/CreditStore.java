@@ -51,7 +51,9 @@ final class CreditStore {
     /**
      * The organization's pool, made on first use with a first cycle's allocation, and refilled when
      * its cycle has ended: what is left of the allocation lapses, the plan's allocation is granted.
-     * Purchased credits are untouched.
+     * Purchased credits are untouched. Cycles are counted from the pool's first use: the new one
+     * starts at the last boundary not after {@code now}, not at {@code now}, which would push every
+     * later cycle back by however long the pool went unread after its cycle ended.
      */
     Pool pool(Handle h, String orgId, Instant now) {
         Optional<Pool> found = read(h, orgId);
@@ -70,11 +72,14 @@ final class CreditStore {
         Pool pool = found.orElseThrow();
         if (!now.isBefore(pool.cycleEndsAt())) {
             long allocation = allocations.monthly(h, orgId);
-            int refilled = h.createUpdate("UPDATE credit_pools SET allocation = :a, cycle_started_at = :now, "
+            long missed = Duration.between(pool.cycleEndsAt(), now).toMillis() / cycle.toMillis();
+            Instant start = pool.cycleEndsAt().plus(cycle.multipliedBy(missed));
+            int refilled = h.createUpdate("UPDATE credit_pools SET allocation = :a, cycle_started_at = :start, "
                             + "cycle_ends_at = :end, updated_at = :now WHERE org_id = :org AND cycle_ends_at = :was "
                             + "AND allocation = :left")
                     .bind("org", orgId).bind("a", allocation).bind("now", now.toEpochMilli())
-                    .bind("end", now.plus(cycle).toEpochMilli()).bind("was", pool.cycleEndsAt().toEpochMilli())
+                    .bind("start", start.toEpochMilli()).bind("end", start.plus(cycle).toEpochMilli())
+                    .bind("was", pool.cycleEndsAt().toEpochMilli())
                     .bind("left", pool.allocation()).execute();
             if (refilled == 1) {
                 if (pool.allocation() > 0) {
