@@ -498,6 +498,106 @@ class CreditsIT {
                 .containsExactlyInAnyOrder("grant 20", "purchase 500");
     }
 
+    /** {@code GET /v1/orgs/{id}/credits}, as the operator reads it. */
+    static JsonNode pool(String org) {
+        return TestNode.ok(gw.node.http.get("/v1/orgs/" + org + "/credits", gw.node.adminKey), 200);
+    }
+
+    /** The organization's ledger through the API, newest first. */
+    static List<JsonNode> ledger(String org) {
+        List<JsonNode> rows = new java.util.ArrayList<>();
+        TestNode.ok(gw.node.http.get("/v1/orgs/" + org + "/credits/ledger?limit=1000", gw.node.adminKey), 200)
+                .path("data").forEach(rows::add);
+        return rows;
+    }
+
+    static List<Long> deltas(List<JsonNode> rows, String kind) {
+        return rows.stream().filter(r -> r.path("kind").asText().equals(kind)).map(r -> r.path("pool_delta").asLong())
+                .toList();
+    }
+
+    /**
+     * The allocation refills on its cycle (docs/billing.md, "The credit pool"): what is left of it
+     * lapses (an {@code expire} row), the plan's allocation is granted again, purchased credits are
+     * kept, and the next cycle is counted from the pool's first use, starting where the last one
+     * ended (or, after cycles nobody read it in, at the last boundary). Two months are not waited for:
+     * the pool's cycle is moved 61 days back in the database, which is what the pool sees when 61
+     * days have passed.
+     */
+    @Test
+    void theAllocationRefillsOnItsCycleTheRestLapsesAndPurchasedCreditsAreKept() {
+        Account a = account("refill@credits.test", "free");
+        JsonNode first = pool(a.org());
+        assertThat(first.path("allocation").asLong()).isEqualTo(20);
+        Instant firstEnds = Instant.parse(first.path("cycle_ends_at").asText());
+        assertThat(java.time.Duration.between(Instant.parse(first.path("cycle_started_at").asText()), firstEnds))
+                .as("credits.cycle: 30 days by default").isEqualTo(java.time.Duration.ofDays(30));
+
+        // Two calls of 7 are paid from the allocation; the third finds 6 left and is refused, and with that
+        // this node's leases of the pool are all spent or given back: the 6 are in the pool itself.
+        Mcp mcp = gw.mcp(a.key());
+        assertThat(mcp.initialize().status()).isEqualTo(200);
+        assertThat(mcp.callTool("echo", Map.of("text", "one")).last().has("result")).isTrue();
+        assertThat(mcp.callTool("echo", Map.of("text", "two")).last().has("result")).isTrue();
+        Mcp.Answer unpaid = mcp.callTool("echo", Map.of("text", "three"));
+        assertThat(unpaid.last().path("error").path("code").asInt()).as(unpaid.body()).isEqualTo(-32402);
+        JsonNode spent = pool(a.org());
+        assertThat(spent.path("allocation").asLong()).as(spent.toString()).isEqualTo(6);
+        assertThat(spent.path("in_leases").asLong()).as(spent.toString()).isZero();
+        Http.Response bought = gw.node.http.post("/v1/orgs/" + a.org() + "/credits", gw.node.adminKey,
+                Map.of("credits", 50, "idempotency_key", "refill-order-1"));
+        assertThat(bought.status()).as(bought.text()).isEqualTo(201);
+        assertThat(bought.json().path("balance").asLong()).isEqualTo(56);
+
+        // 61 days pass (emulated): the first cycle ended 31 days ago, the second (unread) a day ago.
+        var db = gw.node.server.services().db();
+        long day = java.time.Duration.ofDays(1).toMillis();
+        int moved = db.inTransaction(h -> h.createUpdate("UPDATE credit_pools SET cycle_started_at = "
+                        + "cycle_started_at - :back, cycle_ends_at = cycle_ends_at - :back WHERE org_id = :org")
+                .bind("back", 61 * day).bind("org", a.org()).execute());
+        assertThat(moved).isEqualTo(1);
+        Instant ended = firstEnds.minus(java.time.Duration.ofDays(31)); // the second cycle's end
+
+        Instant read = Instant.now();
+        JsonNode refilled = pool(a.org());
+        assertThat(refilled.path("allocation").asLong()).as("the plan's allocation again: " + refilled)
+                .isEqualTo(20);
+        assertThat(refilled.path("purchased").asLong()).as("purchased credits are kept").isEqualTo(50);
+        assertThat(refilled.path("in_leases").asLong()).isZero();
+        assertThat(refilled.path("balance").asLong()).isEqualTo(70);
+        assertThat(Instant.parse(refilled.path("cycle_started_at").asText()))
+                .as("the cycle under way starts where the last ended: counted from the pool's first use")
+                .isEqualTo(ended);
+        assertThat(Instant.parse(refilled.path("cycle_ends_at").asText()))
+                .isEqualTo(ended.plus(java.time.Duration.ofDays(30))).isAfter(read);
+
+        List<JsonNode> rows = ledger(a.org());
+        assertThat(deltas(rows, "expire")).as("the 6 left of the allocation lapse").containsExactly(-6L);
+        assertThat(deltas(rows, "grant")).as("the first cycle's grant and the new one").containsExactly(20L, 20L);
+        assertThat(deltas(rows, "purchase")).containsExactly(50L);
+        JsonNode expire = rows.stream().filter(r -> r.path("kind").asText().equals("expire")).findFirst().orElseThrow();
+        assertThat(expire.path("note").asText()).contains("lapsed");
+        Instant readMillis = read.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertThat(Instant.parse(expire.path("created_at").asText())).as("written by that read")
+                .isAfterOrEqualTo(readMillis);
+        assertThat(rows.stream().filter(r -> r.path("kind").asText().equals("grant"))
+                .map(r -> Instant.parse(r.path("created_at").asText())).filter(at -> !at.isBefore(readMillis)).count())
+                .as("one grant written by that read").isEqualTo(1);
+        assertThat(rows.stream().mapToLong(r -> r.path("pool_delta").asLong()).sum())
+                .as("the balance is the sum of the ledger").isEqualTo(70);
+
+        // Read again in the same cycle: nothing more lapses, nothing more is granted.
+        assertThat(pool(a.org()).path("balance").asLong()).isEqualTo(70);
+        List<JsonNode> again = ledger(a.org());
+        assertThat(deltas(again, "grant")).hasSize(2);
+        assertThat(deltas(again, "expire")).hasSize(1);
+        // The new allocation pays, before purchased credits do.
+        assertThat(mcp.callTool("echo", Map.of("text", "four")).last().has("result")).isTrue();
+        JsonNode after = pool(a.org());
+        assertThat(after.path("balance").asLong()).as(after.toString()).isEqualTo(63);
+        assertThat(after.path("purchased").asLong()).isEqualTo(50);
+    }
+
     private static Http.Response webhook(byte[] body, Map<String, String> headers) {
         Map<String, String> all = new HashMap<>(headers);
         all.put("Content-Type", "application/json");
