@@ -32,7 +32,9 @@ class ApiProxyIT {
 
     @BeforeAll
     static void start() {
-        gw = GatewayNode.start(Map.of("plans.free.api-access", "false", "plans.business.api-access", "true"));
+        // pilot: a trial that reaches the API, and then is on free, which does not.
+        gw = GatewayNode.start(Map.of("plans.free.api-access", "false", "plans.business.api-access", "true",
+                "plans.pilot.api-access", "true", "plans.pilot.trial-days", "14", "plans.pilot.after-trial", "free"));
         http = new Http(gw.node.server.publicUrl());
         businessUser = gw.node.createUser("owner@business.test");
         businessOrg = gw.node.createOrg("Business", "business", businessUser);
@@ -126,6 +128,53 @@ class ApiProxyIT {
         Http.Response revoked = generate(k.path("key").asText());
         assertThat(revoked.status()).isEqualTo(401);
         assertThat(revoked.reason()).isEqualTo("revoked");
+    }
+
+    /**
+     * A trial whose plan reaches the API and whose after-trial plan does not: the trial ends on its
+     * date by the door's clock, with no write and no restart, and the very next call is refused
+     * (docs/configuration.md, "Trials end on a date"). The operator brings the end forward to a few
+     * seconds away, then the test waits for it.
+     */
+    @Test
+    void callWhenTrialEndsThen403FromTheVeryNextRequestWithoutAWriteOrARestart() throws InterruptedException {
+        String user = gw.node.createUser("owner@pilot.test");
+        String org = gw.node.createOrg("Pilot", "pilot", user);
+        JsonNode created = TestNode.ok(gw.node.http.get("/v1/orgs/" + org, gw.node.adminKey), 200);
+        assertThat(Instant.parse(created.path("trial_ends_at").asText())).as("plans.pilot.trial-days = 14")
+                .isBetween(Instant.now().plus(Duration.ofDays(13)), Instant.now().plus(Duration.ofDays(15)));
+        String key = key(org, user, Map.of());
+        assertThat(generate(key).status()).as("the trial's plan reaches the API").isEqualTo(202);
+
+        Instant ends = Instant.now().plusSeconds(3).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + org, TestNode.auth(gw.node.adminKey),
+                Map.of("trial_ends_at", ends.toString())), 200);
+        Http.Response during = generate(key);
+        assertThat(Instant.now()).as("this call was made before the end").isBefore(ends);
+        assertThat(during.status()).as(during.text()).isEqualTo(202);
+
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), ends).toMillis()) + 50);
+        Http.Response after = generate(key);
+        assertThat(after.status()).as("the very next call: " + after.text()).isEqualTo(403);
+        assertThat(after.reason()).isEqualTo("plan_not_eligible");
+        assertThat(after.json().path("error").path("message").asText()).contains("API access");
+        JsonNode org2 = TestNode.ok(gw.node.http.get("/v1/orgs/" + org, gw.node.adminKey), 200);
+        assertThat(org2.path("plan").asText()).as("nothing was written at the end").isEqualTo("pilot");
+        assertThat(Instant.parse(org2.path("trial_ends_at").asText())).isEqualTo(ends);
+        // All of free applies: its MCP access follows its API access, and it makes no keys.
+        Http.Response mcp = http.send("POST", "/mcp/demo", TestNode.auth(key),
+                Map.of("jsonrpc", "2.0", "id", 1, "method", "tools/list"));
+        assertThat(mcp.status()).as(mcp.text()).isEqualTo(403);
+        assertThat(mcp.reason()).isEqualTo("plan_not_eligible");
+        Http.Response another = gw.node.http.post("/v1/keys", gw.node.adminKey,
+                Map.of("organization_id", org, "user_id", user, "name", "after the trial"));
+        assertThat(another.status()).as(another.text()).isEqualTo(403);
+        assertThat(another.reason()).isEqualTo("plan_not_eligible");
+
+        // The operator extends the trial: the next call passes again.
+        TestNode.ok(gw.node.http.send("PATCH", "/v1/orgs/" + org, TestNode.auth(gw.node.adminKey),
+                Map.of("trial_ends_at", Instant.now().plus(Duration.ofDays(1)).toString())), 200);
+        assertThat(generate(key).status()).isEqualTo(202);
     }
 
     @Test
