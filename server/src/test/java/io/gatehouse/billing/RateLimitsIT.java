@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
+import io.gatehouse.testing.Ledger;
 import io.gatehouse.testing.Mcp;
 import io.gatehouse.testing.TestNode;
 import java.util.ArrayList;
@@ -209,6 +210,53 @@ class RateLimitsIT {
             assertThat(sibling.header("RateLimit-Policy")).isEqualTo("\"server\";q=100;w=60");
             assertThat(get("/api/limited-routes/scarce", gw.keyForNewUser("route2@rate.test", "free", Map.of()))
                     .status()).as("another credential has its own").isEqualTo(404);
+        } finally {
+            delete(server);
+        }
+    }
+
+    /**
+     * A call refused by a rate limit spends nothing (docs/errors.md, "Rate limits", step 6 before
+     * step 7): of calls of 4 credits on a server that allows 3 a minute, only the three answered are
+     * paid, in the pool and in the ledger alike.
+     */
+    @Test
+    void aCallRefusedByARateLimitSpendsNothing() {
+        JsonNode server = gw.node.createServer(Map.of("name", "Metered", "slug", "metered", "kind", "http",
+                "upstream_url", gw.upstream.baseUrl() + "/api/v1", "rate_limit", "3/min", "credit_cost", 4));
+        try {
+            String user = gw.node.createUser("metered@rate.test");
+            String org = gw.node.createOrg("Metered", "free", user);
+            String key = gw.node.createKey(org, user, Map.of()).path("key").asText();
+            TestNode.ok(gw.node.http.post("/v1/orgs/" + org + "/credits", gw.node.adminKey,
+                    Map.of("credits", 100, "idempotency_key", "metered-1")), 201);
+            int answered = 0;
+            int limited = 0;
+            for (int i = 0; i < 7; i++) {
+                Http.Response r = http.send("POST", "/api/metered/generate", Map.of("Authorization", "Bearer " + key,
+                        "Content-Type", "application/json"), Map.of("prompt", "call " + i));
+                if (r.status() / 100 == 2) {
+                    assertThat(limited).as("no call passes once the limit is spent: " + r.text()).isZero();
+                    answered++;
+                } else {
+                    assertThat(r.status()).as(r.text()).isEqualTo(429);
+                    assertThat(r.reason()).isEqualTo("rate_limited");
+                    limited++;
+                }
+            }
+            assertThat(answered).as("the server's limit").isEqualTo(3);
+            assertThat(limited).isEqualTo(4);
+
+            JsonNode pool = TestNode.ok(gw.node.http.get("/v1/orgs/" + org + "/credits", gw.node.adminKey), 200);
+            assertThat(pool.path("balance").asLong()).as("4 credits for each call answered: " + pool)
+                    .isEqualTo(100 - 4 * answered);
+            var db = gw.node.server.services().db();
+            gw.node.server.services().billing().credits().flush();
+            assertThat(Ledger.charged(db, org)).isEqualTo(4L * answered);
+            long charges = db.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(calls), 0) FROM credit_ledger "
+                    + "WHERE org_id = :org AND kind = 'charge'").bind("org", org).mapTo(Long.class).one());
+            assertThat(charges).as("a charge for each call answered, none for a refused one").isEqualTo(answered);
+            Ledger.check(db);
         } finally {
             delete(server);
         }
