@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One call sent on and its answer relayed, on the client's event loop: the request (whole, or
  * streamed from the client a piece at a time), then the answer's head within the deadline, then
- * its body as {@link Outbound.Shape} says. Back-pressure runs both ways: a client that does not
+ * its body as {@link Outbound.Shape} says, each piece within the deadline of the last unless the
+ * body is an event stream. Back-pressure runs both ways: a client that does not
  * read stops the upstream's reads, an upstream that does not take the body stops the client's.
  *
  * <p>Failures: before the client's answer started, one in the documented shape (502 or 504) and
@@ -65,6 +66,8 @@ final class Exchange {
     private java.util.List<ByteBuf> early;
     /** The upstream's answer ended (its last content arrived). */
     private boolean upstreamEnded;
+    /** When the answer's head or last piece of body arrived ({@link System#nanoTime}). */
+    private long lastPiece;
 
     Exchange(Call call, Outbound out, Upstreams upstreams) {
         this.call = call;
@@ -208,6 +211,16 @@ final class Exchange {
                 headPending = true;
             }
         }
+        if (!isEventStream(r)) {
+            // An event stream may be quiet for as long as it likes; any other body is a reply in progress.
+            lastPiece = System.nanoTime();
+            deadline = call.loop().schedule(this::stalled, out.deadline().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static boolean isEventStream(HttpResponse r) {
+        String type = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.stripLeading().regionMatches(true, 0, "text/event-stream", 0, 17);
     }
 
     /** The answer's length when it declared one and is relayed as it is; -1 otherwise. */
@@ -255,6 +268,7 @@ final class Exchange {
             c.release(); // an answer's body after a refusal of it: dropped with the connection
             return;
         }
+        lastPiece = System.nanoTime();
         ByteBuf bytes = c.content();
         switch (shape) {
             case Outbound.Stream s -> send(bytes);
@@ -333,6 +347,7 @@ final class Exchange {
     }
 
     private void finish() {
+        cancelDeadline();
         if (shape instanceof Outbound.Whole w && !passing) {
             ByteBuf body = whole;
             whole = null;
@@ -426,6 +441,31 @@ final class Exchange {
             discardUpstream();
             failed(new SocketTimeoutException("no answer within " + out.deadline().toMillis() + " ms"), true);
         }
+    }
+
+    /**
+     * The body's deadline: an answer other than an event stream that sends nothing for the server's
+     * deadline has stalled. Time the client takes to read (the upstream is not read meanwhile) does
+     * not count.
+     */
+    private void stalled() {
+        deadline = null;
+        if (done || link == null) {
+            return;
+        }
+        long limit = out.deadline().toNanos();
+        long now = System.nanoTime();
+        if (!link.channel().config().isAutoRead()) {
+            lastPiece = now; // held back for the client, not silent
+        }
+        long quiet = now - lastPiece;
+        if (quiet < limit) {
+            deadline = call.loop().schedule(this::stalled, limit - quiet, TimeUnit.NANOSECONDS);
+            return;
+        }
+        discardUpstream();
+        failed(new SocketTimeoutException("the answer's body stalled: nothing for " + out.deadline().toMillis()
+                + " ms"), true);
     }
 
     private void malformed(String why) {

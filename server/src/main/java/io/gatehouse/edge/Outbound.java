@@ -16,7 +16,8 @@ import java.util.function.UnaryOperator;
  * @param uri      the request target, origin form ({@code /path?query}), as it goes on the wire
  * @param headers  the end-to-end fields to send; {@code Host} and the body's framing are set here
  * @param body     null: the client's body is streamed as it comes (or there is none); else this whole body
- * @param deadline how long the upstream has to start its answer (the head, not the body)
+ * @param deadline how long the upstream has to start its answer (its head), and, unless the answer is an
+ *                 event stream, the longest its body may pause between pieces
  * @param answer   how the answer travels back
  */
 public record Outbound(Upstreams.Target target, HttpMethod method, String uri, HttpHeaders headers, ByteBuf body,

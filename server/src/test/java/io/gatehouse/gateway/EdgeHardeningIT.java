@@ -201,6 +201,54 @@ class EdgeHardeningIT {
     }
 
     @Test
+    void aBodyThatStallsPastTheDeadlineEndsTheCallButAnEventStreamMayBeQuiet() throws Exception {
+        String list = "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\"}]}}";
+        register("stalls", (n, head, out) -> {
+            if (head.startsWith("GET /base/")) { // an API's answer: its head and part of its body, then nothing
+                RawUpstream.write(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nhello");
+            } else { // a tool list the edge reads whole to filter: half of it, then nothing
+                RawUpstream.write(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                        + list.length() + "\r\n\r\n" + list.substring(0, 20));
+            }
+            Thread.sleep(4_000); // the deadline is one second
+            return false;
+        });
+        register("quiet-events", (n, head, out) -> {
+            RawUpstream.write(out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+            String first = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+                    + "\"params\":{\"progressToken\":1,\"progress\":1}}\n\n";
+            RawUpstream.write(out, Integer.toHexString(first.length()) + "\r\n" + first + "\r\n");
+            Thread.sleep(2_500); // a long tool: quiet past the deadline, and that is fine for a stream
+            String last = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[]}}\n\n";
+            RawUpstream.write(out, Integer.toHexString(last.length()) + "\r\n" + last + "\r\n0\r\n\r\n");
+            return false;
+        });
+
+        URI base = gw.node.server.publicUrl();
+        try (Socket s = new Socket(base.getHost(), base.getPort())) {
+            s.setSoTimeout(10_000);
+            long start = System.nanoTime();
+            s.getOutputStream().write(("GET /api/stalls-api/thing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + gw.node.adminKey + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: 10");
+            assertThat(new String(in.readNBytes(5), StandardCharsets.ISO_8859_1)).isEqualTo("hello");
+            assertThat(in.read()).as("the cut answer ends its connection").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(700),
+                    Duration.ofMillis(3_000));
+        }
+
+        String echoOnly = gw.keyForNewUser("stalled-list@example.test", "free", Map.of("tools", List.of("stalls/echo")));
+        long start = System.nanoTime();
+        assertError(post("stalls", LIST, echoOnly), 504, "upstream_timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(3_000));
+
+        HttpResponse<String> quiet = post("quiet-events", CALL, gw.node.adminKey);
+        assertThat(quiet.statusCode()).isEqualTo(200);
+        assertThat(quiet.body()).contains("notifications/progress").contains("\"result\"");
+    }
+
+    @Test
     void aClientThatExpects100ContinueIsAskedForItsBodyOnlyOnceAdmitted() throws Exception {
         String head = "POST /mcp/demo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Accept: application/json, text/event-stream\r\nExpect: 100-continue\r\nContent-Length: "
