@@ -43,7 +43,8 @@ import java.util.logging.Logger;
  * its call is refused (database).
  *
  * <p><b>Sizing.</b> A lease is sized to the organization's spending on this node: about what it
- * spent in the last renewal period (a third of {@code credits.lease-ttl}), twice over, within
+ * spent in the last renewal period (a third of {@code credits.lease-ttl}), twice over, or what it
+ * would spend in a period at the rate it spent since its last lease, whichever is more, within
  * {@code credits.min-lease}…{@code credits.max-lease}, and never more than half of what the pool
  * holds while the pool holds more than a few calls' worth. A lease that is spent, or unused for a
  * whole lease-ttl, goes back at once. The price of leasing: a node may answer 402 while another
@@ -94,6 +95,15 @@ public final class CreditPool implements AutoCloseable {
         volatile Held[] leases = new Held[0];
         volatile long spentLastPeriod;
         /**
+         * What it would spend in a renewal period at the rate it spent between its last two leases:
+         * sizes a lease before a tick has seen the spending (a first lease of {@code credits.min-lease}
+         * at thousands of calls a second would otherwise be followed by one lease a millisecond until
+         * the next tick). Under {@link #leasing}, as are the two fields it is worked out from.
+         */
+        volatile long spendingRate;
+        long leasedAtNanos;
+        long spentAtLease;
+        /**
          * What its leases had spent at the last tick, and what the leases it has let go of had spent:
          * a period's spending is worked out from the leases at each tick, not counted on every call.
          * Both under the pool's monitor (the tick's).
@@ -135,6 +145,8 @@ public final class CreditPool implements AutoCloseable {
     private final Database db;
     private final CreditStore store;
     private final GatehouseConfig.Credits config;
+    /** The renewal period: leases are renewed, and the spending of each account read, this often. */
+    private final long periodMillis;
     private final Clock clock;
     private final String nodeName = Ids.label(12);
     private final String node = "node_" + nodeName;
@@ -172,6 +184,7 @@ public final class CreditPool implements AutoCloseable {
     public CreditPool(Database db, GatehouseConfig.Plans plans, GatehouseConfig.Credits config, Clock clock) {
         this.db = db;
         this.config = config;
+        this.periodMillis = Math.max(1000, config.leaseTtl().toMillis() / 3);
         this.clock = clock;
         this.anchor = Anchor.of(clock);
         this.store = new CreditStore((h, orgId) -> monthlyAllocation(h, orgId, plans, clock), config.cycle());
@@ -190,8 +203,7 @@ public final class CreditPool implements AutoCloseable {
         }
         this.ticker = Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-credits").unstarted(r));
-        long period = Math.max(1000, config.leaseTtl().toMillis() / 3);
-        ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
+        ticker.scheduleWithFixedDelay(this::tickQuietly, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
         // Its own thread: a slow commit, or a flusher catching up, never holds back the leases' renewal.
         this.flusher = journal == null ? null : Executors.newSingleThreadScheduledExecutor(r ->
                 Thread.ofPlatform().daemon().name("gatehouse-credits-flush").unstarted(r));
@@ -349,6 +361,7 @@ public final class CreditPool implements AutoCloseable {
                 if (charge.isPresent()) {
                     return charge.get();
                 }
+                observeSpending(account);
                 if (!lease(account, credits, target(account, credits))
                         && !(gatherRemainders(account, credits) && lease(account, credits, target(account, credits)))) {
                     throw insufficient(orgId, credits);
@@ -494,8 +507,25 @@ public final class CreditPool implements AutoCloseable {
     }
 
     private long target(Account account, long least) {
-        long wanted = Math.max(config.minLease(), 2 * account.spentLastPeriod);
+        long wanted = Math.max(config.minLease(), Math.max(2 * account.spentLastPeriod, account.spendingRate));
         return Math.max(least, Math.min(config.maxLease(), wanted));
+    }
+
+    /**
+     * Before a lease is sized (under the account's {@code leasing} lock): the rate at which the
+     * account spent since its last lease, as credits per renewal period. A tick's figure comes up to
+     * a period late; this one is as fresh as the last lease.
+     */
+    private void observeSpending(Account account) {
+        long now = System.nanoTime();
+        long spent = account.spent();
+        if (account.leasedAtNanos != 0) {
+            long elapsed = Math.max(1_000_000L, now - account.leasedAtNanos); // a millisecond at least
+            double perPeriod = (double) (spent - account.spentAtLease) * periodMillis * 1_000_000L / elapsed;
+            account.spendingRate = (long) Math.min(config.maxLease(), Math.max(0, perPeriod));
+        }
+        account.leasedAtNanos = now;
+        account.spentAtLease = spent;
     }
 
     private void topUpLater(Account account, long least) {
@@ -506,6 +536,7 @@ public final class CreditPool implements AutoCloseable {
             account.leasing.lock();
             try {
                 if (held(account) < lowWater(account) && accounts.get(account.orgId) == account) {
+                    observeSpending(account);
                     lease(account, least, target(account, least));
                 }
             } catch (RuntimeException e) {

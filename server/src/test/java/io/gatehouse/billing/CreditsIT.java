@@ -42,6 +42,7 @@ class CreditsIT {
         settings.put("plans.default", "free");
         settings.put("plans.free.credits", "20");
         settings.put("plans.big.credits", "1000");
+        settings.put("plans.huge.credits", "1000000");
         settings.put("credits.min-lease", "5");
         settings.put("credits.webhook-secret", WEBHOOK_SECRET);
         gw = GatewayNode.start(settings);
@@ -140,6 +141,27 @@ class CreditsIT {
         assertThat(paid).as("every whole 3 of the 20 credits paid for a call").isEqualTo(6);
         assertThat(refusal.path("data").path("balance").asLong()).isEqualTo(2);
         assertThat(balance(a.org())).isEqualTo(2);
+    }
+
+    /**
+     * Leases follow the spending as it happens, not ten seconds later: calls at the pace of one
+     * client (about a millisecond each here) spend a first lease of the minimum at once, and the
+     * next is sized to that pace, so 60 calls take a few leases, not one each (a node at thousands
+     * of calls a second used to take a lease a millisecond until its next renewal tick).
+     */
+    @Test
+    void aBurstOfCallsIsLeasedForAtItsPaceNotOneLeaseACall() {
+        Account a = account("burst@credits.test", "huge");
+        for (int i = 0; i < 60; i++) {
+            assertThat(generate(a.key()).status()).isEqualTo(202);
+        }
+        gw.node.server.services().billing().credits().flush();
+        assertThat(Ledger.charged(gw.node.server.services().db(), a.org())).isEqualTo(600);
+        List<JsonNode> leases = ledger(a.org()).stream().filter(r -> r.path("kind").asText().equals("lease")).toList();
+        assertThat(leases).as("leases taken for 60 calls of 10").hasSizeBetween(1, 3);
+        assertThat(leases).as("the first: the least one call needs")
+                .anyMatch(l -> l.path("pool_delta").asLong() == -10);
+        assertThat(balance(a.org())).isEqualTo(1_000_000 - 600);
     }
 
     /**
@@ -591,11 +613,17 @@ class CreditsIT {
         List<JsonNode> again = ledger(a.org());
         assertThat(deltas(again, "grant")).hasSize(2);
         assertThat(deltas(again, "expire")).hasSize(1);
-        // The new allocation pays, before purchased credits do.
+        // The new allocation pays, before purchased credits do: a lease takes the allocation first, and
+        // purchased credits only for what the allocation does not hold (a lease gives them back first).
         assertThat(mcp.callTool("echo", Map.of("text", "four")).last().has("result")).isTrue();
         JsonNode after = pool(a.org());
         assertThat(after.path("balance").asLong()).as(after.toString()).isEqualTo(63);
-        assertThat(after.path("purchased").asLong()).isEqualTo(50);
+        List<Map<String, Object>> open = db.withHandle(h -> h.createQuery("SELECT from_allocation, from_purchased "
+                + "FROM credit_leases WHERE org_id = :org AND closed_at IS NULL").bind("org", a.org()).mapToMap().list());
+        long leasedFromPurchased = open.stream().mapToLong(l -> ((Number) l.get("from_purchased")).longValue()).sum();
+        assertThat(after.path("allocation").asLong()).as("the allocation is leased first: " + open).isZero();
+        assertThat(after.path("purchased").asLong() + leasedFromPurchased).as("purchased credits, all there: " + open)
+                .isEqualTo(50);
     }
 
     private static Http.Response webhook(byte[] body, Map<String, String> headers) {
