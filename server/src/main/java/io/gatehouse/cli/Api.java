@@ -99,7 +99,8 @@ public final class Api {
         GatehouseConfig.Http http = config.http();
         return new GatehouseConfig(new GatehouseConfig.Http("127.0.0.1", 0, Optional.empty(),
                 http.maxBodyBytes(), http.maxHeaderBytes(), false, http.headTimeout(), http.bodyTimeout(),
-                http.idleTimeout(), http.firstRequestTimeout(), http.maxConnections(), 0, Optional.empty(), Optional.empty(), false), config.database(),
+                http.idleTimeout(), http.firstRequestTimeout(), http.maxConnections(), 0, Optional.empty(),
+                Optional.empty(), false), config.database(),
                 config.dataDir(), config.keys(), config.plans(), config.logLevel(), config.secretKey(), config.gateway(),
                 config.oauth(), config.signIn(), config.credits(),
                 // The command line acts as the operator, whom no rate limit holds: it needs no Redis.

@@ -165,8 +165,8 @@ public record GatehouseConfig(Http http, Database database, Path dataDir, Keys k
      */
     public record Http(String host, int port, Optional<URI> publicUrl, long maxBodyBytes, int maxHeaderBytes,
                        boolean trustForwardedFor, Duration headTimeout, Duration bodyTimeout, Duration idleTimeout,
-                       Duration firstRequestTimeout, int maxConnections, int maxConnectionsPerAddress, Optional<Path> tlsCertFile,
-                       Optional<Path> tlsKeyFile, boolean proxyProtocol) {
+                       Duration firstRequestTimeout, int maxConnections, int maxConnectionsPerAddress,
+                       Optional<Path> tlsCertFile, Optional<Path> tlsKeyFile, boolean proxyProtocol) {
     }
 
     /**

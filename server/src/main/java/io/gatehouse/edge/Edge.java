@@ -77,8 +77,9 @@ public final class Edge implements AutoCloseable {
      * @param proxyProtocol     every connection starts with a PROXY protocol header naming the client
      */
     public record Limits(String host, int port, long maxBodyBytes, int maxHeaderBytes, long headTimeoutMillis,
-                         long bodyTimeoutMillis, long idleTimeoutMillis, long firstRequestTimeoutMillis, int maxConnections, int maxConnectionsPerAddress,
-                         boolean trustForwardedFor, Optional<Path> tlsCert, Optional<Path> tlsKey, boolean proxyProtocol) {
+                         long bodyTimeoutMillis, long idleTimeoutMillis, long firstRequestTimeoutMillis,
+                         int maxConnections, int maxConnectionsPerAddress, boolean trustForwardedFor,
+                         Optional<Path> tlsCert, Optional<Path> tlsKey, boolean proxyProtocol) {
     }
 
     private final Limits limits;

@@ -31,9 +31,9 @@ import java.util.logging.Logger;
 
 /**
  * One client connection: its requests, one at a time. Between requests the connection waits for a
- * head (an idle limit, shorter before its first request); once a head's first byte arrives it must complete within the head deadline,
- * and a body, once read, within the body deadline; either overrun is a 408 and the end of the
- * connection. Nothing is read from the socket until it is wanted (the pipeline's
+ * head (an idle limit, shorter before its first request); once a head's first byte arrives it must
+ * complete within the head deadline, and a body, once read, within the body deadline; either
+ * overrun is a 408 and the end of the connection. Nothing is read from the socket until it is wanted (the pipeline's
  * {@code FlowControlHandler} hands over one decoded message per read), so a request whose
  * credential is still being decided holds no more than one socket read of its body.
  *
