@@ -1,5 +1,6 @@
 package io.gatehouse.store;
 
+import io.gatehouse.testing.GatewayNode;
 import io.gatehouse.testing.Http;
 import io.gatehouse.testing.TestDatabase;
 import io.gatehouse.testing.TestNode;
@@ -25,6 +26,9 @@ class ClusterInvalidationIT {
     static TestNode b;
     static String org;
     static String owner;
+    /** A second pair on its own database, with {@code examples/plans/profundis.properties} as written, plus a trial plan. */
+    static TestNode pa;
+    static TestNode pb;
 
     @BeforeAll
     static void start() {
@@ -36,10 +40,24 @@ class ClusterInvalidationIT {
         b = TestNode.startWith(TestNode.tempDir(), shared, false);
         owner = a.createUser("cluster@example.test");
         org = a.createOrg("Cluster", "free", owner);
+
+        Map<String, String> profundis = new java.util.HashMap<>(GatewayNode.examplePlans("profundis"));
+        assertThat(profundis).containsEntry("plans.free.purchase-entitles", "true")
+                .containsEntry("plans.free.api-access", "false");
+        profundis.putAll(TestDatabase.postgresSettings(TestDatabase.newPostgresDatabase()));
+        profundis.putAll(Map.of("plans.pilot.trial-days", "14", "plans.pilot.after-trial", "free"));
+        pa = TestNode.startWith(TestNode.tempDir(), profundis, true);
+        pb = TestNode.startWith(TestNode.tempDir(), profundis, false);
     }
 
     @AfterAll
     static void stop() {
+        if (pb != null) {
+            pb.close();
+        }
+        if (pa != null) {
+            pa.close();
+        }
         b.close();
         a.close();
     }
@@ -91,6 +109,51 @@ class ClusterInvalidationIT {
         assertThat(b.whoami(k2).status()).isEqualTo(200);
         ok(a.http.send("PATCH", "/v1/orgs/" + other, auth(a.adminKey), Map.of("plan", "suspended")), 200);
         assertThat(millisUntil(() -> b.whoami(k2), r -> "plan_not_eligible".equals(r.reason()))).isLessThan(100);
+    }
+
+    /**
+     * Issue 14, with profundis's plans: a Free organization on its allocation alone is refused on node
+     * B; credits bought through node A's management API entitle it on node B within 100 ms (polled
+     * every 2 ms), with no restart.
+     */
+    @Test
+    void aPurchaseOnOneNodeEntitlesAFreeOrganizationOnTheOtherWithin100ms() throws InterruptedException {
+        String user = pa.createUser("buyer@profundis.test");
+        String free = pa.createOrg("Buyer", "professional", user); // Free makes no key: one is made first
+        String key = pa.createKey(free, user, "k").path("key").asText();
+        assertThat(pb.whoami(key).status()).as("node B caches the key as entitled").isEqualTo(200);
+        ok(pa.http.send("PATCH", "/v1/orgs/" + free, auth(pa.adminKey), Map.of("plan", "free")), 200);
+        assertThat(millisUntil(() -> pb.whoami(key), r -> "plan_not_eligible".equals(r.reason())))
+                .as("ms until node B refused the Free organization's key").isLessThan(100);
+        Http.Response refused = pb.whoami(key);
+        assertThat(refused.status()).as(refused.text()).isEqualTo(403);
+        assertThat(refused.json().path("error").path("message").asText()).contains("buying credits would");
+
+        ok(pa.http.post("/v1/orgs/" + free + "/credits", pa.adminKey,
+                Map.of("credits", 50, "idempotency_key", "pi_cluster_1")), 201);
+        assertThat(millisUntil(() -> pb.whoami(key), r -> r.status() == 200))
+                .as("ms until node B let the key through after the purchase on node A").isLessThan(100);
+        assertThat(pb.whoami(key).status()).isEqualTo(200);
+    }
+
+    /**
+     * An organization on a trial plan that reaches the API (pilot, whose after-trial plan is
+     * profundis's Free): its trial ended through node A, node B refuses its key within 100 ms.
+     */
+    @Test
+    void aTrialEndedOnOneNodeIsRefusedByTheOtherWithin100ms() throws InterruptedException {
+        String user = pa.createUser("pilot@profundis.test");
+        String pilot = pa.createOrg("Pilot", "pilot", user);
+        assertThat(ok(pa.http.get("/v1/orgs/" + pilot, pa.adminKey), 200).path("trial_ends_at").isTextual())
+                .as("pilot is a trial").isTrue();
+        String key = pa.createKey(pilot, user, "k").path("key").asText();
+        assertThat(pb.whoami(key).status()).as("node B caches the trial as entitled").isEqualTo(200);
+
+        ok(pa.http.send("PATCH", "/v1/orgs/" + pilot, auth(pa.adminKey),
+                Map.of("trial_ends_at", java.time.Instant.now().minusSeconds(1).toString())), 200);
+        assertThat(millisUntil(() -> pb.whoami(key), r -> r.status() == 403))
+                .as("ms until node B refused the ended trial's key").isLessThan(100);
+        assertThat(pb.whoami(key).reason()).isEqualTo("plan_not_eligible");
     }
 
     @Test
