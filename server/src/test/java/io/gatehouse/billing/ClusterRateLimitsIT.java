@@ -92,20 +92,66 @@ class ClusterRateLimitsIT {
         return node.http.send("GET", "/api/up/nothing-here", TestNode.auth(key), null); // the upstream's 404
     }
 
-    /** What {@code key} got through both nodes, four clients each, for about three seconds. */
+    /**
+     * What {@code key} got through both nodes, four clients each, for about three seconds. Every
+     * answer is checked as it comes (a failure in a client thread is kept and thrown here): a 404
+     * from the upstream or a 429, each with the documented fields (docs/billing.md, RateLimitHeaders).
+     * A 429 carries {@code Retry-After}, whole seconds of at least 1, the same seconds as its
+     * {@code RateLimit}'s {@code t} and {@code r=0}. An allowed answer's {@code r} is below the quota
+     * and, between one client's two calls, never rises by more than the bucket refilled meanwhile
+     * ({@code RATE} × the seconds from the first call's sending to the second's answer, plus one for
+     * rounding): the other node's admissions, learnt through the store, only ever lower it.
+     */
     private static double[] hammer(List<TestNode> pair, String key) throws InterruptedException {
         AtomicInteger allowed = new AtomicInteger();
         AtomicInteger limited = new AtomicInteger();
+        List<AtomicInteger> limitedBy = List.of(new AtomicInteger(), new AtomicInteger());
+        java.util.Queue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
         long start = System.nanoTime();
         long deadline = start + 3_000_000_000L;
         List<Thread> threads = new ArrayList<>();
         for (TestNode node : pair) {
+            AtomicInteger nodeLimited = limitedBy.get(pair.indexOf(node));
             for (int t = 0; t < 4; t++) {
                 threads.add(Thread.ofVirtual().start(() -> {
-                    for (int i = 0; i < 3_000 && System.nanoTime() < deadline; i++) {
-                        int status = poll(node, key).status();
-                        assertThat(status).isIn(404, 429);
-                        (status == 429 ? limited : allowed).incrementAndGet();
+                    try {
+                        long lastSent = 0;
+                        long lastRemaining = -1;
+                        for (int i = 0; i < 3_000 && System.nanoTime() < deadline; i++) {
+                            long sent = System.nanoTime();
+                            Http.Response r = poll(node, key);
+                            long answered = System.nanoTime();
+                            assertThat(r.status()).isIn(404, 429);
+                            assertThat(r.header("RateLimit-Policy")).isEqualTo(POLICY);
+                            String field = r.header("RateLimit");
+                            assertThat(field).as("RateLimit").isNotNull().matches(LIMIT);
+                            java.util.regex.Matcher m = LIMIT.matcher(field);
+                            assertThat(m.matches()).isTrue();
+                            long remaining = Long.parseLong(m.group(1));
+                            long seconds = Long.parseLong(m.group(2));
+                            if (r.status() == 429) {
+                                String retryAfter = r.header("Retry-After");
+                                assertThat(retryAfter).as("Retry-After").isNotNull().matches("[0-9]+");
+                                assertThat(Long.parseLong(retryAfter)).as("Retry-After").isGreaterThanOrEqualTo(1);
+                                assertThat(remaining).as("a 429's r").isZero();
+                                assertThat(seconds).as("a 429's t, as Retry-After says").isEqualTo(Long.parseLong(retryAfter));
+                                limited.incrementAndGet();
+                                nodeLimited.incrementAndGet();
+                            } else {
+                                assertThat(r.header("Retry-After")).as("an allowed answer's Retry-After").isNull();
+                                assertThat(remaining).as("r of an allowed answer").isBetween(0L, RATE - 1L);
+                                if (lastRemaining >= 0) {
+                                    long refilled = (long) Math.ceil(RATE * (answered - lastSent) / 1e9) + 1;
+                                    assertThat(remaining).as("r after r=%d, %d ms before", lastRemaining,
+                                            (answered - lastSent) / 1_000_000).isLessThanOrEqualTo(lastRemaining + refilled);
+                                }
+                                lastRemaining = remaining;
+                                lastSent = sent;
+                                allowed.incrementAndGet();
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
                     }
                 }));
             }
@@ -113,10 +159,20 @@ class ClusterRateLimitsIT {
         for (Thread t : threads) {
             t.join();
         }
+        if (!failures.isEmpty()) {
+            AssertionError error = new AssertionError(failures.size() + " client(s) failed: " + failures.peek(), failures.peek());
+            failures.forEach(error::addSuppressed);
+            throw error;
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         assertThat(limited.get()).as("the load went past the limit").isPositive();
+        assertThat(limitedBy.get(0).get()).as("node A answered 429s").isPositive();
+        assertThat(limitedBy.get(1).get()).as("node B answered 429s").isPositive();
         return new double[]{allowed.get(), seconds};
     }
+
+    static final String POLICY = "\"key\";q=" + RATE + ";w=1";
+    static final java.util.regex.Pattern LIMIT = java.util.regex.Pattern.compile("\"key\";r=([0-9]+);t=([0-9]+)");
 
     @Test
     void twoNodesHoldOneKeyToItsRateThroughTheDatabase() throws Exception {
