@@ -220,6 +220,74 @@ class UsageIT {
         }
     }
 
+    /**
+     * Hour buckets are sums of minute rows: seeded directly (a past two hours cannot be waited for),
+     * each bucket starts on the hour, a range's {@code from} and {@code to} (exclusive) cut at the minute
+     * inside an hour, and the minute buckets over the same range add up to the hour's.
+     */
+    @Test
+    void hourBucketsSumTheMinutesOfEachHourWithinTheRange() {
+        Keyed k = keyed("hourly@usage.test", "free");
+        long now = System.currentTimeMillis();
+        long first = now - now % 3_600_000L - 5 * 3_600_000L; // on the hour, five hours ago
+        long second = first + 3_600_000L;
+        long minute = 60_000L;
+        // minute offset in its hour, calls, client errors, server errors, credits
+        long[][] rows = {
+                {first - minute, 100_000, 0, 0, 0}, // the minute before the range
+                {first, 1, 1, 0, 10},
+                {first + 17 * minute, 2, 0, 1, 20},
+                {first + 59 * minute, 4, 0, 0, 40},
+                {second, 8, 2, 0, 80},
+                {second + 30 * minute, 16, 0, 4, 160},
+                {second + 60 * minute, 200_000, 0, 0, 0}, // the range's end, excluded
+        };
+        gw.node.server.services().db().inTransaction(h -> {
+            var batch = h.prepareBatch("INSERT INTO usage_minutes (minute, org_id, credential_id, server_id, tool, "
+                    + "calls, client_errors, server_errors, credits) VALUES (:m, :org, :cred, '', '', :calls, :ce, :se, "
+                    + ":credits)");
+            for (long[] r : rows) {
+                batch.bind("m", r[0]).bind("org", k.org()).bind("cred", k.keyId()).bind("calls", r[1])
+                        .bind("ce", r[2]).bind("se", r[3]).bind("credits", r[4]).add();
+            }
+            batch.execute();
+            return null;
+        });
+        String range = "&from=" + Instant.ofEpochMilli(first) + "&to=" + Instant.ofEpochMilli(second + 3_600_000L);
+
+        JsonNode hours = TestNode.ok(gw.node.http.get("/v1/orgs/" + k.org() + "/usage?granularity=hour" + range,
+                gw.node.adminKey), 200);
+        assertThat(hours.path("granularity").asText()).isEqualTo("hour");
+        assertThat(hours.path("data")).as(hours.toString()).hasSize(2);
+        JsonNode one = hours.path("data").get(0);
+        JsonNode two = hours.path("data").get(1);
+        assertThat(one.path("start").asText()).isEqualTo(Instant.ofEpochMilli(first).toString());
+        assertThat(two.path("start").asText()).isEqualTo(Instant.ofEpochMilli(second).toString());
+        assertThat(List.of(one.path("calls").asLong(), one.path("client_errors").asLong(),
+                one.path("server_errors").asLong(), one.path("credits").asLong()))
+                .as("minutes :00, :17 and :59 of the first hour, none before it").containsExactly(7L, 1L, 1L, 70L);
+        assertThat(List.of(two.path("calls").asLong(), two.path("client_errors").asLong(),
+                two.path("server_errors").asLong(), two.path("credits").asLong()))
+                .as("minutes :00 and :30 of the second, not the range's end").containsExactly(24L, 2L, 4L, 240L);
+
+        JsonNode minutes = TestNode.ok(gw.node.http.get("/v1/orgs/" + k.org() + "/usage?granularity=minute" + range,
+                gw.node.adminKey), 200);
+        assertThat(minutes.path("data")).as("a bucket per minute row in the range").hasSize(5);
+        Map<Long, Long> byHour = new HashMap<>();
+        minutes.path("data").forEach(m -> byHour.merge(Instant.parse(m.path("start").asText()).toEpochMilli()
+                / 3_600_000L * 3_600_000L, m.path("calls").asLong(), Long::sum));
+        assertThat(byHour).as("the minutes add up to the hours").isEqualTo(Map.of(first, 7L, second, 24L));
+
+        JsonNode inside = TestNode.ok(gw.node.http.get("/v1/orgs/" + k.org() + "/usage?granularity=hour&from="
+                + Instant.ofEpochMilli(first + 17 * minute) + "&to=" + Instant.ofEpochMilli(second + 30 * minute),
+                gw.node.adminKey), 200);
+        assertThat(inside.path("data")).as(inside.toString()).hasSize(2);
+        assertThat(inside.path("data").get(0).path("start").asText()).as("still the hour's start")
+                .isEqualTo(Instant.ofEpochMilli(first).toString());
+        assertThat(inside.path("data").get(0).path("calls").asLong()).as("from :17 on: not :00").isEqualTo(6);
+        assertThat(inside.path("data").get(1).path("calls").asLong()).as("to :30, exclusive").isEqualTo(8);
+    }
+
     @Test
     void aMemberReadsTheUsageOfTheirOwnCredentialsOnly() {
         TestNode.Person owner = gw.node.owner("owner@usage.test", "Members' org", "free");
