@@ -211,16 +211,11 @@ final class Exchange {
                 headPending = true;
             }
         }
-        if (!isEventStream(r)) {
+        if (!Outbound.isEventStream(r)) {
             // An event stream may be quiet for as long as it likes; any other body is a reply in progress.
             lastPiece = System.nanoTime();
             deadline = call.loop().schedule(this::stalled, out.deadline().toMillis(), TimeUnit.MILLISECONDS);
         }
-    }
-
-    private static boolean isEventStream(HttpResponse r) {
-        String type = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        return type != null && type.stripLeading().regionMatches(true, 0, "text/event-stream", 0, 17);
     }
 
     /** The answer's length when it declared one and is relayed as it is; -1 otherwise. */

@@ -2,6 +2,7 @@ package io.gatehouse.edge;
 
 import io.gatehouse.errors.ApiError;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
@@ -22,6 +23,12 @@ import java.util.function.UnaryOperator;
  */
 public record Outbound(Upstreams.Target target, HttpMethod method, String uri, HttpHeaders headers, ByteBuf body,
                        Duration deadline, Answer answer) {
+
+    /** Whether {@code answer} is a stream of Server-Sent Events ({@code text/event-stream}, any parameters). */
+    public static boolean isEventStream(HttpResponse answer) {
+        String type = answer.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.stripLeading().regionMatches(true, 0, "text/event-stream", 0, 17);
+    }
 
     /** How an upstream's answer becomes the client's. */
     public interface Answer {

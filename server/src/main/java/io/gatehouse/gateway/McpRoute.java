@@ -23,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -192,8 +191,7 @@ final class McpRoute {
                         if (listIds == null) {
                             return Outbound.Shape.STREAM;
                         }
-                        String type = upstream.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-                        if (type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
+                        if (Outbound.isEventStream(upstream)) {
                             return new Outbound.Events(MAX_FILTERED_ANSWER, event -> filterEvent(event, listIds, usable));
                         }
                         boolean success = upstream.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.SUCCESS;

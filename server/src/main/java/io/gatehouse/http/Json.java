@@ -114,22 +114,12 @@ public final class Json {
         return read(req, maxBytes);
     }
 
-    /** A body declared at most this long is read into an array of its size at once; a longer one, as it comes. */
-    private static final int PREALLOCATED = 64 * 1024;
-
     private static byte[] read(ServerRequest req, long maxBytes) {
         OptionalLong declared = req.headers().contentLength();
         if (declared.isPresent() && declared.getAsLong() > maxBytes) {
             throw tooLarge(maxBytes);
         }
         try (InputStream in = req.content().inputStream()) {
-            if (declared.isPresent() && declared.getAsLong() <= PREALLOCATED) { // the usual case: one array, filled
-                byte[] bytes = new byte[(int) declared.getAsLong()];
-                if (in.readNBytes(bytes, 0, bytes.length) < bytes.length) {
-                    throw new EOFException("the body is shorter than its Content-Length");
-                }
-                return bytes;
-            }
             if (declared.isPresent()) { // memory as the bytes arrive: a declared length costs its sender nothing
                 byte[] bytes = in.readNBytes((int) declared.getAsLong());
                 if (bytes.length < declared.getAsLong()) {
